@@ -30,6 +30,7 @@ from forensic_viewer.face_marks import face_name, flagged_by
 from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_label, tint
 from forensic_viewer.scan.face_rates import face_checkpoints, face_rates_for
 from forensic_viewer.scan.replay import ScanAnalysis
+from forensic_viewer.scan.run_id import shown_start
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     MASK_NOT_THE_REASON_LINE,
@@ -69,7 +70,7 @@ def timing_text(analysis: Analysis) -> str:
     if not isinstance(analysis, ScanAnalysis):
         return f"analysis took {analysis.seconds:.2f} s"
     when = (
-        f"made by its run that began {analysis.scan_run}"
+        f"made by its run that began {shown_start(analysis.scan_run)}"
         if analysis.scan_run
         else "its run not recorded in the row (written before 2026-12-06)"
     )

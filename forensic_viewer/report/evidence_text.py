@@ -13,6 +13,7 @@ from forensic_viewer.report.model import ReportItem
 from forensic_viewer.report.text import Rows, num, size_bytes
 from forensic_viewer.scan.links import outside_words
 from forensic_viewer.scan.records import ErrorRecord
+from forensic_viewer.scan.run_id import run_identity, shown_start
 from forensic_viewer.wording import fs_time_rows, orientation_words
 
 
@@ -20,16 +21,18 @@ def run_words(item: ReportItem, settings: Mapping[str, Any] | None) -> str | Non
     """Which run of a scan made ``item``'s row (its ``run``), when the scan's settings
     (scan.json) record more than one run: "the run that began T", and whether it is the last
     one. A report of a resumed scan gave one examiner and "Runs 2" with no file saying which
-    run made it (a hand-over walk-through, 2026-12-06, finding 9). None: one run, or not
-    recorded."""
+    run made it (a hand-over walk-through, 2026-12-06, finding 9). Runs are told apart by
+    their identity (:mod:`~forensic_viewer.scan.run_id`: two begun within one second share a
+    start to the second) and shown by their start. None: one run, or not recorded."""
     run = getattr(item.record, "run", None)
     if not run or not settings or not settings.get("earlier_runs"):
         return None
-    last = (settings.get("run") or {}).get("started")
-    if run == last:
-        return f"the run that began {run} (the last run)"
+    last_run = settings.get("run")
+    if run == run_identity(last_run):
+        return f"the run that began {shown_start(run)} (the last run)"
+    last = last_run.get("started") if isinstance(last_run, Mapping) else None
     later = f" (an earlier run than the last, which began {last})" if last else ""
-    return f"the run that began {run}{later}: a recorded result of that run"
+    return f"the run that began {shown_start(run)}{later}: a recorded result of that run"
 
 
 def evidence_rows(item: ReportItem, settings: Mapping[str, Any] | None = None) -> Rows:

@@ -342,7 +342,7 @@ class ReportItem:
             **({"duplicate_of": self.duplicate_of} if self.duplicate_of else {}),
             **({"read_from_outside_folder": self.read_from} if self.read_from else {}),
             **({"replaces": {"sha256": r.replaces}} if (r := self.record) and r.replaces else {}),
-            # the start of the scan's run that made the row (several runs: which one)
+            # the identity of the scan's run that made the row (several runs: which one)
             **({"run": run} if (run := getattr(self.record, "run", None)) else {}),
             "integrity": None if self.integrity is None else self.integrity.to_dict(),
             "evidence": self.evidence,

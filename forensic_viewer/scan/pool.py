@@ -91,11 +91,11 @@ from forensic_viewer.scan.run import (
     sha256_if_read,
     write_outcome,
 )
+from forensic_viewer.scan.run_id import new_run_id
 from forensic_viewer.scan.settings import (
     check_settings,
     end_run,
     failure_recorded,
-    now_text,
     scan_settings,
 )
 from forensic_viewer.scan.upgrade import Recorded, Stale, named_files, recorded_rows, unchanged
@@ -632,7 +632,7 @@ class _Pool:
         self.reported = 0
         self.results: ResultLog | None = None
         self.problems: ScanLog | None = None
-        self.began: str | None = None  # when run() began, as scan.json records it
+        self.began: str | None = None  # the run's identity, made when run() began
         self.checked = False  # scan.json says "running": the settings were checked
         self.t0: float | None = None  # time.perf_counter() when run() began
 
@@ -674,7 +674,7 @@ class _Pool:
 
     def _run(self) -> ScanSummary:
         self.t0 = t0 = time.perf_counter()
-        self.began = now_text()  # scan.json's run.started: the workers load models first
+        self.began = new_run_id()  # scan.json's run.id and started: before the workers load
         interrupted: KeyboardInterrupt | None = None
         try:
             for _ in range(self.jobs):
@@ -713,7 +713,7 @@ class _Pool:
                 "jobs": self.jobs,
                 "face_model_figures": first.face_model_figures,
             },
-            started=self.began,
+            run_id=self.began,
             command=self.command,
             unread=self.unread,
         )

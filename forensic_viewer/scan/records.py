@@ -115,9 +115,11 @@ class FileRecord:
         (:meth:`~forensic_viewer.scan.encoded.EncodedRecord.write`), which readers check
         (``maps.read_named``); empty in rows written before it was recorded and for files
         never written.
-    run: the start time of the scan's run that wrote the row (scan.json's ``run.started``, or
-        an ``earlier_runs`` entry's, which holds that run's environment); None in rows
-        written before 2026-12-06 and outside a scan.
+    run: the identity of the scan's run that wrote the row (scan.json's ``run.id``, or an
+        ``earlier_runs`` entry's, which holds that run's environment; in rows written before
+        runs had one, its start to the second, its ``started``:
+        :mod:`~forensic_viewer.scan.run_id`); None in rows written before 2026-12-06 and
+        outside a scan.
     """
 
     path: str

@@ -40,8 +40,9 @@ class ScanAnalysis(Analysis):
     which says its heatmaps are the 8-bit files.
     scan_name: the name its output files mirror (the row's ``output_name()``: the key, or the
     key told apart from one that folds to it), which a probe table kept there is named by.
-    scan_run: when the scan's run that made the row began (the row's ``run``; None in rows
-        written before 2026-12-06).
+    scan_run: the identity of the scan's run that made the row (the row's ``run``: its start
+        to the microsecond and a random part, or in rows of before its start to the second,
+        :mod:`~forensic_viewer.scan.run_id`; None in rows written before 2026-12-06).
     face_model_figures: the scan's face models as its scan.json recorded them (checkpoint
         SHA-256, θ, measured reliability): the rates worded beside this row's faces are these
         when they are the scoring checkpoint's, never the viewer's face model's
@@ -52,7 +53,7 @@ class ScanAnalysis(Analysis):
     scan_key: str = ""
     scan_name: str = ""
     face_model_figures: dict[str, Any] = field(default_factory=dict)
-    scan_run: str | None = None  # the start of the scan's run that made the row (its ``run``)
+    scan_run: str | None = None  # the identity of the scan's run that made the row (its ``run``)
 
 
 def analysis_from_record(

@@ -284,10 +284,10 @@ class ResultLog(ResultIndex):
     also written into scan.json's ``run`` when there is one; None when there were none):
     compaction leaves them out, and their files are analysed again.
 
-    ``run``: the start time of the run appending (scan.json's ``run.started``)."""
+    ``run``: the identity of the run appending (scan.json's ``run.id``)."""
 
     def __init__(self, out: Path, index: ResultIndex | None = None, run: str | None = None) -> None:
-        self.run = run  # the run's start time, written into each row it appends without one
+        self.run = run  # the run's identity, written into each row it appends without one
         if index is not None and index.file == out / RESULTS and index.unchanged():
             self._adopt(index)
         else:

@@ -64,9 +64,10 @@ from forensic_viewer.scan.records import (
     error_record,
 )
 from forensic_viewer.scan.results import ResultIndex, ResultLog, face_model_figures, write_csv
+from forensic_viewer.scan.run_id import new_run_id
 from forensic_viewer.scan.scanlog import SCAN_LOG as SCAN_LOG
 from forensic_viewer.scan.scanlog import ScanLog
-from forensic_viewer.scan.settings import check_settings, end_run, now_text, scan_settings
+from forensic_viewer.scan.settings import check_settings, end_run, scan_settings
 from forensic_viewer.scan.upgrade import (
     Recorded,
     Rerun,
@@ -396,8 +397,8 @@ def _run_locked(
     recorded_run = {"environment": environment(), "device": str(getattr(analyzer, "device", ""))}
     recorded_run["face_model_figures"] = face_model_figures(analyzer)
     settings = scan_settings(analyzer, source, analyses)
-    started = now_text()  # scan.json's run.started, and each row's run
-    check_settings(out, settings, recorded_run, started, command=command, unread=unread)
+    run_id = new_run_id()  # scan.json's run.id (its started: to the second), each row's run
+    check_settings(out, settings, recorded_run, run_id, command=command, unread=unread)
     if total is None:
         total = len(files) if isinstance(files, Sized) else 0
     summary = ScanSummary(total=total)
@@ -425,7 +426,7 @@ def _run_locked(
     # scan.json says "running" from here on: a failure ends the run as a stop does, results.csv
     # of the files it went through and scan.json saying "failed", where they can be written
     with failure_recorded(out, summary, write_results_csv, started=t0):
-        results = ResultLog(out, index, run=started)
+        results = ResultLog(out, index, run=run_id)
         try:  # reading every row's versions takes seconds in a large folder: Ctrl+C there too
             recorded = recorded_rows(results, getattr(analyzer.ensemble, "analyses", None) or ())
         except KeyboardInterrupt as e:  # ends as a stop does, after 0 files (was "running")

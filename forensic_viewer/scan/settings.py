@@ -31,6 +31,7 @@ from forensic_viewer.scan.integrity import (
 )
 from forensic_viewer.scan.lock import OutputLock, OutputLocked
 from forensic_viewer.scan.results import RESULTS, SCAN_INFO
+from forensic_viewer.scan.run_id import RUN_ID, new_run_id, shown_start
 from forensic_viewer.scan.walk import TRUTH_UNREAD, not_covered_record
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def check_settings(
     out: Path,
     settings: dict[str, Any],
     extra: dict[str, Any] | None = None,
-    started: str | None = None,
+    run_id: str | None = None,
     command: Mapping[str, Any] | None = None,
     unread: Mapping[str, Any] | None = None,
 ) -> None:
@@ -125,8 +126,10 @@ def check_settings(
     ``earlier_runs`` (:func:`earlier_runs`).
 
     extra: written along (e.g. the program's environment) but never compared.
-    started: when the run began (:func:`now_text`), if before this check: a scan with worker
-    processes checks once they have loaded their models, seconds after it began. None: now.
+    run_id: the run's identity (:func:`~forensic_viewer.scan.run_id.new_run_id`, which its rows
+    carry), made when it began, if before this check: a scan with worker processes checks once
+    they have loaded their models, seconds after it began. None: a run beginning now. Recorded
+    as ``run.id``, and its start to the second as ``run.started``.
     command: the run's command line (:func:`forensic_viewer.scan.command.command_record`),
     kept in ``run`` to its end; None: not known (a scan started by a script's own call).
     unread: what the run's listing could not read (:func:`forensic_viewer.scan.walk.unread_record`),
@@ -158,7 +161,8 @@ def check_settings(
                     f"differ: scan.json{said}); choose another output folder",
                 )
     out.mkdir(parents=True, exist_ok=True)
-    run: dict[str, Any] = {"state": "running", "started": started or now_text()}
+    run_id = run_id or new_run_id()
+    run: dict[str, Any] = {"state": "running", "started": shown_start(run_id), RUN_ID: run_id}
     if command is not None:
         run["command"] = dict(command)
     if unread is not None:
@@ -334,7 +338,7 @@ def record_run(out: Path, run: dict[str, Any]) -> None:
     info = out / SCAN_INFO
     old = json.loads(read_regular_text(info))
     began = old.get(RUN_FIELD) or {}
-    keep = ("command", "unread", RESULTS_EDITED, ROWS_SET_ASIDE)
+    keep = (RUN_ID, "command", "unread", RESULTS_EDITED, ROWS_SET_ASIDE)
     kept = {k: began[k] for k in keep if k in began}
     left = {RESULTS_SHA256: sha} if (sha := file_sha256(out / RESULTS)) else {}
     old[RUN_FIELD] = {**run, "started": began.get("started"), "ended": now_text(), **kept, **left}

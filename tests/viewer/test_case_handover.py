@@ -48,7 +48,7 @@ def test_scan_finished_records_the_files_replaced_gone_and_the_rows_kept(
     finished = entries(case)[-1]
     assert finished.action == "scan-finished"
     details = finished.details
-    run = json.loads((out / "scan.json").read_text())["run"]["started"]
+    run = json.loads((out / "scan.json").read_text())["run"]["id"]
     assert details["rows"] == {"made": 2, "kept": 2, "run": run}  # b and d now; a and c kept
     assert details["replaced"] == {
         "count": 1,

@@ -92,8 +92,8 @@ def test_each_row_names_its_run_and_each_run_keeps_its_environment(
     assert first["environment"]["code"] == info["environment"]["code"]
     assert first["device"] == info["device"] == "cpu"
     rows = {r["path"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
-    assert rows["a.png"]["run"] == first["started"]
-    assert rows["b.png"]["run"] == rows["c.jpg"]["run"] == last["started"]
+    assert rows["a.png"]["run"] == first["id"]
+    assert rows["b.png"]["run"] == rows["c.jpg"]["run"] == last["id"]
     assert rows["c.jpg"]["status"] == "error"
     env_rows = _environment_rows(info)
     assert "Runs in other environments" not in env_rows  # the same environment twice

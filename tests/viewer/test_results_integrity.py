@@ -126,7 +126,7 @@ def test_torn_and_overwritten_rows_are_kept_named_and_recorded(
     torn = lines[3][: len(lines[3]) // 2]  # kill -9 in the middle of the last row
     (out / "results.jsonl").write_bytes(lines[0] + garbage + lines[2] + torn)
     info = _info(out)  # as a killed run leaves it: "running", no end recorded
-    info["run"] = {"state": "running", "started": info["run"]["started"]}
+    info["run"] = {k: info["run"][k] for k in ("started", "id")} | {"state": "running"}
     (out / "scan.json").write_text(json.dumps(info))
     capsys.readouterr()
     assert (
