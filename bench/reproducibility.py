@@ -45,7 +45,7 @@ IGNORED = frozenset(
         "thumbnail",
         "face_maps",
         "files_sha256",
-        "run",  # the start time of the run that wrote the row (since 2026-12-06)
+        "run",  # the identity of the run that wrote the row: its start (since 2026-12-06)
     }
 )
 CSV_IGNORED = "fs_times."  # results.csv's columns of the file-system times (as IGNORED's)
