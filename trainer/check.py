@@ -9,7 +9,8 @@ folder, tampered image without a mask, mask of another size, masks that look inv
 split that cannot be made, ``--val-data`` images that are ``--data``'s). Then the train/validation split ``fit`` would make with the same
 ``--split-by``, ``--val-fraction`` and ``--seed`` (validation: the held-out part's validation
 half, what ``fit`` and ``calibrate`` choose on; test: the other half, counted apart), and
-whether θ can be calibrated on it.
+whether θ can be calibrated on it: at least ``MIN_IMAGES_PER_CLASS`` (5) authentic training and
+5 tampered validation images, below which ``calibrate`` refuses to set θ.
 
 It reads file headers only and never imports torch, so it answers in about a second: the
 viewer's training dialog runs it (as a child process) on every change of its data list and
@@ -234,8 +235,9 @@ def check(
     Keys: ok, stage, masks_as_given (``as_given``: masks that look inverted are used as given,
     each such data set a warning), tampered, masks, authentic, unreadable (totals), split (image counts of
     each side, or None when it cannot be made), calibration (whether θ can be calibrated: the
-    training side has authentic images and the validation side tampered ones), datasets (one
-    report each), problems, warnings.
+    training side has at least calibration_minimum authentic images and the validation side as
+    many tampered ones, as ``calibrate`` refuses fewer), calibration_minimum
+    (``MIN_IMAGES_PER_CLASS``), datasets (one report each), problems, warnings.
     """
     problems: list[str] = []
     if stage not in STAGES:
@@ -321,7 +323,12 @@ def check(
         **totals,
         "unreadable": sum(len(r.unreadable) for r in reports),
         "split": split,
-        "calibration": bool(split and split["train_authentic"] > 0 and split["val_tampered"] > 0),
+        # what calibrate will run on, not merely one image of each side: the training dialog
+        # planned calibrate on 1 + 1 images and ran it into calibrate's refusal
+        "calibration": bool(
+            split and min(split["train_authentic"], split["val_tampered"]) >= MIN_IMAGES_PER_CLASS
+        ),
+        "calibration_minimum": MIN_IMAGES_PER_CLASS,
         "datasets": [{k: v for k, v in asdict(r).items() if k != "samples"} for r in reports],
         "problems": problems,
         "warnings": warnings,
@@ -344,6 +351,12 @@ def format_report(result: dict[str, Any]) -> str:
             f"authentic, validation {split['val_tampered']} tampered + "
             f"{split['val_authentic']} authentic, test {split['test_tampered']} tampered + "
             f"{split['test_authentic']} authentic (chooses nothing)"
+        )
+        lines.append(
+            f"θ: set on {split['train_authentic']} authentic training and "
+            f"{split['val_tampered']} tampered validation images, "
+            f"{result['calibration_minimum']} of each needed: "
+            + ("can be calibrated" if result["calibration"] else "cannot be calibrated")
         )
     # the problems first: what stops training is read before what is worth knowing (a
     # folder of another layout was said after "mask without a tampered image (ignored)")

@@ -22,7 +22,8 @@ A run, as the viewer's training dialog makes one (each step is its own child pro
    architecture must be the checkpoint's and the pretrained-weights setting empty. A face
    model (scope ``faces``, :meth:`TrainingConfig.face_start`) stays one through ``fit``.
 3. ``forensic-train calibrate`` of the last stage's best (else last) checkpoint when the split
-   has authentic training and tampered validation images, so θ is measured, not assumed (and
+   has at least 5 authentic training and 5 tampered validation images (fewer are refused by
+   ``calibrate``: the check's ``calibration``), so θ is measured, not assumed (and
    a fresh run's pixel threshold: :meth:`TrainingConfig.pixel_threshold_choice`); for
    a face model ``forensic-train face-model`` on the same split instead, which chooses θ, the
    pixel threshold, mirror averaging and the calibration on its validation face crops
@@ -376,9 +377,10 @@ class TrainingConfig:
 
     def can_calibrate(self, check: dict[str, Any] | None) -> bool:
         """Whether the step after training can run on the split the data check (``check``, a
-        :func:`check_answer`) found: ``calibrate`` needs authentic training and tampered
-        validation images (the check's ``calibration``), ``face-model`` tampered and authentic
-        validation faces (θ is set on the authentic ones)."""
+        :func:`check_answer`) found: ``calibrate`` needs ``calibration_minimum`` (5) authentic
+        training and tampered validation images (the check's ``calibration``: fewer are
+        refused, so the uncalibrated model is installed), ``face-model`` tampered and
+        authentic validation faces (θ is set on the authentic ones)."""
         if not check:
             return False
         if not self.face_start():

@@ -121,7 +121,10 @@ def calibration_missing(result: dict[str, Any] | None, faces: bool = False) -> s
     """Why θ cannot be set after training, from the data check's split (``result``): only the
     causes that hold ("no tampered validation image"), where one fixed sentence named both
     possible ones although the split had authentic training images; ``faces``: a face model,
-    whose θ is set on the validation split's faces (``face-model``)."""
+    whose θ is set on the validation split's faces (``face-model``). ``calibrate`` refuses
+    fewer than the check's ``calibration_minimum`` (5) of a side: those are said with their
+    count and what to change, where the dialog said "θ will be calibrated" and ran calibrate
+    into its refusal."""
     split = (result or {}).get("split")
     if not split:  # a run resumed from an earlier session: its check's split is not at hand
         return "the run's split allowed no calibration"
@@ -130,12 +133,27 @@ def calibration_missing(result: dict[str, Any] | None, faces: bool = False) -> s
             ("val_tampered", "tampered validation"),
             ("val_authentic", "authentic validation"),
         )
+        least = 1  # face-model sets θ on any faces (it refuses only the probability curve)
     else:
         needed = (
             ("train_authentic", "authentic training"),
             ("val_tampered", "tampered validation"),
         )
+        least = int((result or {}).get("calibration_minimum", 1))
     missing = [f"no {words} image" for key, words in needed if not split.get(key)]
+    few = [key for key, _ in needed if 0 < split.get(key, 0) < least]
+    missing += [
+        f"only {split[key]} {words} image{'s' if split[key] > 1 else ''} of the {least} needed"
+        for key, words in needed
+        if key in few
+    ]
+    if few:  # more validation images come from a larger share, more training ones from more
+        short = tuple(key for key, _ in needed if split.get(key, 0) < least)
+        give = {
+            ("val_tampered",): "a larger validation share or more tampered images",
+            ("train_authentic",): "more authentic images",
+        }.get(short, "more images")
+        return " and ".join(missing) + f": give {give}"
     return " and ".join(missing) or "the split allows it, but the run was planned without it"
 
 

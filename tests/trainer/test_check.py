@@ -38,8 +38,38 @@ def test_counts_split_and_calibration(tmp_path: Path, capsys: pytest.CaptureFixt
     assert test and split["val_tampered"] + split["val_authentic"] == len(choose)
     assert split["test_tampered"] + split["test_authentic"] == len(test)
     assert sum(split.values()) == len(train) + len(choose) + len(test) == 8
-    assert r["calibration"] == (split["train_authentic"] > 0 and split["val_tampered"] > 0)
+    # calibrate refuses θ on fewer than 5 authentic training or tampered validation images
+    assert r["calibration_minimum"] == 5
+    assert r["calibration"] == (min(split["train_authentic"], split["val_tampered"]) >= 5)
     assert r["problems"] == []
+
+
+def test_a_split_too_small_for_theta_is_said_and_skips_calibrate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One tampered validation image and more was enough for check's ``calibration``, so the
+    training dialog planned calibrate on a split it refuses (fewer than 5 of a side) and said
+    "θ will be calibrated after training"."""
+    from trainer.plan import TrainingConfig
+
+    train = make_folder(tmp_path / "train", 2, 8, seed=0, size=32)
+    val = make_folder(tmp_path / "val", 3, 1, seed=1, size=32)
+    argv = ["--data", str(train), "--val-data", str(val)]
+    code, r = _run(capsys, argv)
+    assert code == 0 and r["ok"]
+    assert (r["split"]["train_authentic"], r["split"]["val_tampered"]) == (8, 3)
+    assert not r["calibration"] and r["calibration_minimum"] == 5
+    config = TrainingConfig("few", "crfd-net-compact", [str(train)], str(tmp_path / "runs"))
+    assert not config.can_calibrate(r)  # the plan installs the uncalibrated model instead
+    assert cli.main(["check", *argv]) == 0
+    text = capsys.readouterr().out
+    assert (
+        "θ: set on 8 authentic training and 3 tampered validation images, 5 of each needed: "
+        "cannot be calibrated"
+    ) in text
+    more = make_folder(tmp_path / "more", 5, 1, seed=2, size=32)
+    code, r = _run(capsys, ["--data", str(train), "--val-data", str(more)])
+    assert r["calibration"] and config.can_calibrate(r)
 
 
 def test_problems_exit_2_and_keep_the_counts(

@@ -14,6 +14,7 @@ from PySide6.QtCore import QPoint
 from forensic_viewer.gui.training_dialog import TrainingDialog
 from forensic_viewer.gui.training_form import calibration_missing, summarize_check
 from tests.conftest import make_tiny_checkpoint
+from tests.trainer.conftest import make_folder
 from tests.viewer.test_training_review import _running
 from trainer.plan import RunState
 from trainer.progress import EXIT_INTERRUPTED
@@ -73,6 +74,35 @@ def test_the_theta_note_names_only_the_cause_that_holds() -> None:
     split = {"train_tampered": 6, "train_authentic": 4, "val_tampered": 0, "val_authentic": 1}
     assert "on this split (no tampered validation image; the default θ is kept)" in (
         summarize_check({"split": split, "calibration": False})
+    )
+
+
+def test_the_theta_note_says_too_few_and_what_to_change(tmp_path: Path) -> None:
+    """A split of 3 tampered validation images passed as calibratable, the dialog saying "θ
+    will be calibrated after training" before calibrate refused fewer than 5."""
+    from trainer.check import check
+
+    train = make_folder(tmp_path / "train", 2, 8, seed=0, size=32)
+    val = make_folder(tmp_path / "val", 3, 1, seed=1, size=32)
+    result = check([str(train)], val_data=[str(val)])
+    line = summarize_check(result).splitlines()[-1]
+    assert line == (
+        "θ cannot be calibrated on this split (only 3 tampered validation images of the 5 "
+        "needed: give a larger validation share or more tampered images; the default θ is kept)"
+    )
+    split = {"train_tampered": 6, "train_authentic": 1, "val_tampered": 9, "val_authentic": 1}
+    assert calibration_missing({"split": split, "calibration_minimum": 5}) == (
+        "only 1 authentic training image of the 5 needed: give more authentic images"
+    )
+    split = {**split, "val_tampered": 0}
+    assert calibration_missing({"split": split, "calibration_minimum": 5}) == (
+        "no tampered validation image and only 1 authentic training image of the 5 needed: "
+        "give more images"
+    )
+    # face-model sets θ on any faces: one of each is not "too few"
+    split = {**split, "val_tampered": 2, "val_authentic": 1}
+    assert calibration_missing({"split": split, "calibration_minimum": 5}, faces=True) == (
+        "the split allows it, but the run was planned without it"
     )
 
 
