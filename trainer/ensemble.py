@@ -42,7 +42,14 @@ from engine.types import ModelResult
 from trainer.data.records import Sample, SkipLog, load_mask
 from trainer.evaluate import analysed
 from trainer.jsonio import write_json
-from trainer.metrics import MetricAccumulator, balanced_accuracy, f1_iou, roc_auc, summarize
+from trainer.metrics import (
+    MetricAccumulator,
+    balanced_accuracy,
+    f1_iou,
+    roc_auc,
+    summarize,
+    two_class_balanced_accuracy,
+)
 
 WEIGHT_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
 SCORE_THRESHOLDS = tuple(np.round(np.arange(0.20, 0.81, 0.05), 2))
@@ -134,7 +141,11 @@ def choose_detection(
     threshold = max(
         SCORE_THRESHOLDS, key=lambda t: (balanced_accuracy(y, fused > t), -abs(t - 0.5))
     )
-    return w, float(threshold), {"image_auc": best[0][0], "image_bacc": best[0][1]}
+    # the figures of the choice, undefined (NaN) on one class: the choosing key's 0.0 AUC and
+    # its recall of the one class (1.0) read as figures of a failed and a perfect detector
+    auc = roc_auc(y, fused) if 0 < y.sum() < len(y) else float("nan")
+    bacc = two_class_balanced_accuracy(y, fused > threshold)
+    return w, float(threshold), {"image_auc": auc, "image_bacc": bacc}
 
 
 def choose_localization(

@@ -69,6 +69,18 @@ def test_weights_follow_what_each_member_is_good_at() -> None:
     assert 0.2 <= threshold <= 0.8 and 0.2 <= pixel_t <= 0.8
 
 
+def test_the_chosen_weights_balanced_accuracy_is_undefined_on_one_class() -> None:
+    """choose_detection reported, on tampered images only, the best threshold's recall of
+    them as image_bacc (1.0) and its choosing key's AUC (0.0), as eval reported before
+    11377f2. (The command's printed and stored image_bacc, measure's, was already NaN.)"""
+    tampered = [c for c in _cached() if c.label == 1]
+    _, _, figures = choose_detection(tampered, ["good", "det"])
+    assert np.isnan(figures["image_bacc"]) and np.isnan(figures["image_auc"])
+    assert np.isnan(measure(tampered, lambda c: c.results["det"])["image_bacc"])
+    _, _, figures = choose_detection(_cached(), ["good", "det"])
+    assert figures["image_bacc"] == figures["image_auc"] == 1.0  # "det" tells them apart
+
+
 def test_full_resolution_figures_of_the_chosen_ensemble_beat_each_member_alone() -> None:
     from trainer.ensemble import build
 
