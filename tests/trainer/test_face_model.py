@@ -56,6 +56,19 @@ def test_theta_keeps_validation_false_alarms_under_the_target() -> None:
     assert figures["pixel_f1"] == pytest.approx(0.6)
 
 
+def test_faces_of_one_class_get_no_balanced_accuracy() -> None:
+    """face-model's balanced accuracy is engine.metrics.balanced_accuracy, which of one class
+    is that class's recall (1.0 here); but its report asks the AUC first, which refuses a part
+    of one class in one line, so that recall is never printed nor stored (checked)."""
+    from trainer.errors import UsageError
+
+    authentic = [_row(0, x) for x in (-3.0, -2.0, -1.0, 0.0)]
+    with pytest.raises(UsageError, match="needs tampered and authentic images"):
+        report(authentic, "logit", 0, 0.9, {})
+    forged = [_row(1, x, f1=0.6) for x in (1.0, 3.0, 4.0, 5.0)]
+    assert report(authentic + forged, "logit", 0, 0.9, {})["balanced_accuracy"] == 0.875
+
+
 def test_theta_sits_in_the_gap_not_on_a_validation_face() -> None:
     """No validation face lies on θ (one would flip on a change in the last digits); θ is the
     middle, on the logit scale, of the gap between the highest face that must stay unflagged
