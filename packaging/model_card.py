@@ -102,10 +102,11 @@ def _measured(m: dict, key: str) -> float | None:
     return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
 
 
-def _figure(v: float, digits: int) -> str:
-    """``v`` with ``digits`` decimals, or "undefined" for NaN (one class only, no mask): a
-    card never prints a bare ``nan``."""
-    return f"{v:.{digits}f}" if math.isfinite(v) else "undefined"
+def _figure(v: float | None, digits: int) -> str:
+    """``v`` with ``digits`` decimals, or "undefined" for NaN or null (one class only, no
+    mask; the trainer's ``--json`` files write NaN as null): a card never prints a bare
+    ``nan``."""
+    return f"{v:.{digits}f}" if _measured({"v": v}, "v") is not None else "undefined"
 
 
 def verdict_words(m: dict) -> str:
@@ -203,7 +204,7 @@ def breakdown(evaluation: dict) -> str:
         if not rs:
             continue
         f1 = float(np.mean([r["pixel"]["f1"] for r in rs]))
-        aucs = [r["pixel"]["auc"] for r in rs if math.isfinite(r["pixel"]["auc"])]
+        aucs = [r["pixel"]["auc"] for r in rs if _measured(r["pixel"], "auc") is not None]
         auc = float(np.mean(aucs)) if aucs else float("nan")  # all-tampered masks: undefined
         flagged = sum(r["verdict"] == "manipulated" for r in rs)
         rows.append(f"| {label} | {len(rs)} | {f1:.3f} | {_figure(auc, 3)} | {flagged}/{len(rs)} |")
@@ -263,7 +264,7 @@ def card(checkpoint: Path, evaluation: dict, wall: str, floor_sample: str) -> st
     rows = "\n".join(
         f"| {k} | {_figure(v, 4)} | {conv.get(k, '')} |"
         for k, v in m.items()
-        if isinstance(v, float)
+        if isinstance(v, float) or v is None  # None: NaN as eval --json writes it
     )
     table3 = "\n".join(
         f"| {name} | {s['threshold']:.4g} | {s['accuracy']:.3f} | {s['balanced_accuracy']:.3f} "

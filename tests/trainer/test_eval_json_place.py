@@ -41,3 +41,24 @@ def test_evals_default_json_goes_to_the_working_folder_for_a_bundled_or_installe
     else:
         assert (work / name).is_file()
         assert sorted(p.name for p in models.iterdir()) == ["m.safetensors"]
+
+
+def test_evals_json_writes_an_undefined_figure_as_null(tmp_path: Path) -> None:
+    """eval of tampered images only: image AUC and balanced accuracy are undefined (NaN), and
+    the --json file held them as bare NaN tokens, which are not JSON (jq and JSON.parse refuse
+    the file)."""
+    import json
+
+    model = tiny_checkpoint(tmp_path / "m.safetensors")
+    data = make_folder(tmp_path / "A", 2, 0, seed=0, size=48)
+    out = tmp_path / "figures.json"
+    argv = ["eval", "--model", str(model), "--data", str(data), "--threads", "1"]
+    assert cli.main([*argv, "--json", str(out)]) == 0
+
+    def refuse(token: str) -> None:
+        raise ValueError(f"{token} is not JSON")
+
+    figures = json.loads(out.read_text(encoding="utf-8"), parse_constant=refuse)
+    assert figures["metrics"]["image_auc"] is None
+    assert figures["metrics"]["image_bacc"] is None
+    assert figures["metrics"]["tampered"] == 2

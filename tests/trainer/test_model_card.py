@@ -131,3 +131,15 @@ def test_a_card_prints_an_undefined_figure_as_undefined_never_nan() -> None:
     table = _module().breakdown({"images": [rec]})
     assert "nan" not in table
     assert "undefined" in table
+
+
+def test_a_figure_eval_wrote_as_null_is_undefined() -> None:
+    """eval --json writes an undefined figure as null (it wrote a bare NaN, not JSON): the
+    card reads it as it read NaN, where math.isfinite(None) raised TypeError."""
+    module = _module()
+    rec = _rec("Sp_D_a.jpg", 1, "manipulated", 0.6, 0.5)
+    rec["pixel"]["auc"] = None
+    table = module.breakdown({"images": [rec]})
+    assert "undefined" in table and "None" not in table
+    assert module._figure(None, 3) == "undefined" and module._figure(0.25, 3) == "0.250"
+    assert "Not measured" in module.verdict_words({"pixel_f1": 0.3, "image_auc": None})
