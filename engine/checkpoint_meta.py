@@ -35,6 +35,7 @@ from typing import Any
 
 from engine.decision import AGGREGATES, RULES
 from engine.errors import CheckpointError
+from engine.formatting import finite_or_null
 from engine.models.registry import config_from_dict
 
 FORMAT_VERSION = 1
@@ -126,9 +127,9 @@ class CheckpointMeta:
     def to_json(self) -> str:
         data = dataclasses.asdict(self)
         for part in ("training", "metrics"):
-            data[part] = _finite_or_null(data[part])
-        data["decision"]["details"] = _finite_or_null(data["decision"]["details"])
-        data["decision"]["calibration"] = _finite_or_null(data["decision"]["calibration"])
+            data[part] = finite_or_null(data[part])
+        data["decision"]["details"] = finite_or_null(data["decision"]["details"])
+        data["decision"]["calibration"] = finite_or_null(data["decision"]["calibration"])
         return json.dumps(data, sort_keys=True)
 
     @classmethod
@@ -149,16 +150,16 @@ class CheckpointMeta:
             if "size" in policy:
                 policy["size"] = tuple(policy["size"])
             decision = DecisionRule(**(data.get("decision") or {}))
-            decision.details = _finite_or_null(dict(decision.details))
-            decision.calibration = _finite_or_null(dict(decision.calibration))
+            decision.details = finite_or_null(dict(decision.details))
+            decision.calibration = finite_or_null(dict(decision.calibration))
             return cls(
                 architecture=str(data["architecture"]),
                 config=dict(data["config"]),
                 input_policy=InputPolicy(**policy),
                 decision=decision,
                 name=str(data.get("name", "")),
-                training=_finite_or_null(dict(data.get("training") or {})),
-                metrics=_finite_or_null(dict(data.get("metrics") or {})),
+                training=finite_or_null(dict(data.get("training") or {})),
+                metrics=finite_or_null(dict(data.get("metrics") or {})),
                 format_version=version,
                 created=str(data.get("created", "")),
                 scope=str(data.get("scope", "image")),
@@ -167,17 +168,6 @@ class CheckpointMeta:
             raise
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise CheckpointError(path, f"checkpoint metadata is malformed ({e})") from e
-
-
-def _finite_or_null(value: Any) -> Any:
-    """``value`` with every NaN or infinite float (in nested dicts and lists) made None."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite_or_null(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite_or_null(v) for v in value]
-    return value
 
 
 # --------------------------------------------------------------------------- header bounds

@@ -3,12 +3,15 @@ and how untrusted text (file names, metadata, a model card) reads on a terminal:
 :func:`plain_lines` (escape sequences and bidi controls shown as ``\\x1b``, ``\\u202e``, never
 obeyed), for both programs' command lines (``forensic_viewer.wording`` re-exports them); and
 how the product's own times are written in every file it writes (:func:`time_text`), and an
-evidence file's file-system times (:func:`utc_ns_text`)."""
+evidence file's file-system times (:func:`utc_ns_text`); and an undefined figure in every JSON
+file it writes: null (:func:`finite_or_null`)."""
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 
 def format_duration(seconds: float | None) -> str:
@@ -122,3 +125,15 @@ def utc_ns_text(ns: int) -> str:
         return f"{seconds} s from 1970-01-01T00:00:00Z (beyond the calendar)"
     text = t.replace(tzinfo=None).isoformat(timespec="seconds")
     return text + (f".{fraction:09d}" if fraction else "") + "Z"
+
+
+def finite_or_null(value: Any) -> Any:
+    """``value`` with every NaN or infinite float, in nested dicts, lists and tuples, None: JSON
+    has no NaN (a checkpoint's header, the trainer's ``--json`` files)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_null(v) for v in value]
+    return value

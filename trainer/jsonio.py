@@ -7,20 +7,10 @@ one class) is ``null``, where Python's default wrote a bare ``NaN`` token that s
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
-
-def finite_or_null(value: Any) -> Any:
-    """``value`` with every NaN or infinite float, in nested dicts, lists and tuples, None."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: finite_or_null(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite_or_null(v) for v in value]
-    return value
+from engine.formatting import finite_or_null
 
 
 def write_json(path: Path, payload: Any, indent: int = 2) -> None:
