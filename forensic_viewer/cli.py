@@ -9,6 +9,8 @@
         [--notes TEXT]: reports (with a JSON sidecar) of the files analysed, written to --out
         (an earlier report there moved whole into --out/earlier-reports/, never written over)
     forensic-viewer probe IMAGE --out DIR [--model M ...] [--report html,pdf]   robustness probe
+    forensic-viewer report OUT [--format html,pdf,json] [--examiner NAME] [--case-id ID]
+        [--notes TEXT] [--accept-edited-results]   the report of a scan output folder, no run
     forensic-viewer models [NAME]
     forensic-viewer audit verify|show LOG    the case's hash-chained audit log (docs/AUDIT.md)
         analyze and scan take [--case DIR]: the run is logged in DIR/audit.jsonl
@@ -24,7 +26,7 @@ window (as File > Quit does: a batch scan is cancelled first).
 
 Here the program itself: which command runs, and how each way it can end becomes one line
 and an exit code. The commands are their own modules' (``analyze`` and ``scan``:
-:mod:`~forensic_viewer.cli_scan`; ``probe``: :mod:`~forensic_viewer.cli_probe`; ``models``:
+:mod:`~forensic_viewer.cli_scan`; ``probe``: :mod:`~forensic_viewer.cli_probe`; ``report``: :mod:`~forensic_viewer.cli_report`; ``models``:
 :mod:`~forensic_viewer.cli_models`; ``audit``: :mod:`~forensic_viewer.casework`), their arguments
 :mod:`~forensic_viewer.cli_parser`'s, the option checks :mod:`~forensic_viewer.cli_options`'s,
 the exit codes :mod:`~forensic_viewer.cli_exit`'s (importable from here too).
@@ -57,6 +59,7 @@ from forensic_viewer.cli_exit import (
 from forensic_viewer.cli_models import cmd_models
 from forensic_viewer.cli_parser import COMMANDS, build_parser, gui_parser, parse_command
 from forensic_viewer.cli_probe import cmd_probe
+from forensic_viewer.cli_report import cmd_report
 from forensic_viewer.cli_scan import cmd_analyze, cmd_scan
 from forensic_viewer.scan.lock import ScanFailed
 from forensic_viewer.wording import plain
@@ -136,6 +139,7 @@ def _main(argv: list[str], program: bool) -> int:
                 "analyze": cmd_analyze,
                 "scan": cmd_scan,
                 "probe": cmd_probe,
+                "report": cmd_report,
                 "models": cmd_models,
                 "selftest": cmd_selftest,
                 "audit": cmd_audit,

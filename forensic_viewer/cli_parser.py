@@ -11,7 +11,7 @@ from pathlib import Path
 from forensic_viewer.casework import add_audit_parser, add_case_arg
 
 # The subcommands; any other first argument is the viewer's (gui_parser)
-COMMANDS = ("analyze", "scan", "probe", "models", "selftest", "audit")
+COMMANDS = ("analyze", "scan", "probe", "report", "models", "selftest", "audit")
 # The first line of forensic_viewer.cli's docstring: what the program is
 DESCRIPTION = "``forensic-viewer``: the GUI, and every analysis it can do, headless."
 
@@ -95,18 +95,28 @@ def _add_report_args(p: argparse.ArgumentParser) -> None:
         "(a JSON sidecar always comes along; an earlier report there is moved whole into "
         "--out/earlier-reports/)",
     )
+    _add_case_info_args(g)
+
+
+def _add_case_info_args(g: argparse._ActionsContainer) -> None:
+    """What a report prints of the case: examiner, case id, notes."""
     g.add_argument("--examiner", default="", help="examiner's name, printed in the report")
     g.add_argument("--case-id", default="", help="case identifier, printed on every report page")
     g.add_argument("--notes", default="", help="case notes for the report")
 
 
-def _add_resume_args(p: argparse.ArgumentParser) -> None:
+def _add_resume_args(p: argparse.ArgumentParser, report: bool = False) -> None:
     p.add_argument(
         "--accept-edited-results",
         action="store_true",
-        help="resume although --out/results.jsonl changed after its last run ended (its rows "
-        "are taken as they now read; scan.json, the report and the case log say so). Without "
-        "it such a folder is refused (exit 2): docs/RESULTS.md",
+        help=(
+            "report although OUT/results.jsonl changed after its last run ended (its rows are "
+            "taken as they now read; the report and the case log say so)"
+            if report
+            else "resume although --out/results.jsonl changed after its last run ended (its "
+            "rows are taken as they now read; scan.json, the report and the case log say so)"
+        )
+        + ". Without it such a folder is refused (exit 2): docs/RESULTS.md",
     )
 
 
@@ -159,6 +169,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(r, analyses=False)
     _add_report_args(r)
     add_case_arg(r)
+    w = sub.add_parser(
+        "report",
+        help="write the report of a scan output folder as it stands, without a run (a copied "
+        "folder: evidence not at its recorded path is named in the report; docs/RESULTS.md)",
+    )
+    w.add_argument("out", type=Path, metavar="OUT", help="the --out folder of an analyze or scan")
+    w.add_argument(
+        "--format",
+        default="html,pdf",
+        metavar="FORMATS",
+        help="html, pdf and/or json, comma-separated (default: html,pdf; a JSON sidecar always "
+        "comes along; an earlier report in OUT is moved whole into OUT/earlier-reports/)",
+    )
+    _add_case_info_args(w)
+    _add_resume_args(w, report=True)
+    add_case_arg(w)
     t = sub.add_parser(
         "selftest",
         help="check the installation: versions, bundled model files against their cards, and "
@@ -226,7 +252,7 @@ def gui_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="forensic-viewer",
         description="Open the viewer (or run: forensic-viewer "
-        "{analyze,scan,probe,models,selftest,audit} --help).",
+        "{analyze,scan,probe,report,models,selftest,audit} --help).",
     )
     p.add_argument("--version", action="store_true", help="print the versions and exit")
     p.add_argument("images", nargs="*", help="image files or folders to open")

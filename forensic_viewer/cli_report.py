@@ -1,11 +1,14 @@
 """The reports a command writes into --out (``analyze``, ``scan`` and ``probe`` with
-``--report``): an earlier report there moved aside whole, the case's examiner, id, notes and
-audit-log head on every report, each file printed and, with ``--case``, logged.
+``--report``; ``report``, of a scan output folder without a run): an earlier report there
+moved aside whole, the case's examiner, id, notes and audit-log head on every report, each
+file printed and, with ``--case``, logged; and the check of --out's results.jsonl that a
+resume and ``report`` make before they take its rows (``results_as_recorded``).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -77,3 +80,91 @@ def _logged_report(
     for fmt, path in paths.items():
         print(f"report ({fmt}): {plain(path)}")
     return True
+
+
+def results_as_recorded(
+    args: argparse.Namespace, case_log: Any, refused: str
+) -> dict[str, Any] | None:
+    """The check a resume and ``report`` make of --out's results.jsonl: refused when it changed
+    since its last run ended (the SHA-256 the case log's last ``scan-finished`` of it
+    recorded, else scan.json's ``run``): one line saying so and ``refused`` (what was not done
+    and the ways forward), a ``results-edited`` entry in the case log, and a ForensicError
+    (exit 2). With ``--accept-edited-results`` the warning is said, the case log's entry says
+    so, and the record (:meth:`~forensic_viewer.scan.integrity.Edited.record`) is returned for
+    the caller to keep; None when the file is as recorded."""
+    from forensic_viewer.audit import Action
+    from forensic_viewer.casework import case_recorded_end
+    from forensic_viewer.scan.integrity import edited_results
+    from forensic_viewer.scan.results import RESULTS, SCAN_INFO
+
+    recorded = case_recorded_end(case_log, args.out)
+    edited = edited_results(args.out / RESULTS, args.out / SCAN_INFO, recorded)
+    if case_log is not None and recorded is not None and recorded.how and edited is None:
+        print(  # which record vouched for the rows of a copied folder
+            f"forensic-viewer: {plain(args.out / RESULTS)} is as the case log's "
+            f"{plain(recorded.words())} recorded",
+            file=sys.stderr,
+        )
+    elif case_log is not None and recorded is None and (args.out / RESULTS).exists():
+        print(
+            f"forensic-viewer: warning: the case log holds no recorded end of the last run "
+            f"into {plain(args.out)}, nor of a folder it was copied from: {RESULTS} was "
+            f"checked against {SCAN_INFO} alone",
+            file=sys.stderr,
+        )
+    if edited is None:
+        return None
+    accepted = bool(getattr(args, "accept_edited_results", False))
+    record = edited.record(accepted)
+    if case_log is not None:
+        case_log.append(Action.RESULTS_EDITED, {"out": str(args.out.resolve()), **record})
+    if not accepted:
+        raise ForensicError(None, f"{edited.line}; {refused}")
+    accepted_line = f"{edited.line} (taken as they read: --accept-edited-results)"
+    print(f"forensic-viewer: warning: {plain(accepted_line)}", file=sys.stderr)
+    return record
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``forensic-viewer report OUT``: the report of the scan output folder OUT as it stands,
+    without a run, so that an examiner given a copied folder can write it: OUT's
+    results.jsonl checked as a resume checks it (refused when edited since its run ended,
+    unless ``--accept-edited-results``: then this report's alert says it took the rows as
+    they read; scan.json is not written), the report written into OUT as ``scan --report``
+    writes it (an earlier one moved aside), and evidence no longer at its recorded path named
+    by the report's integrity check (``the evidence file no longer exists``), never a
+    failure. A folder that is not a scan output is a usage error (exit 2)."""
+    from forensic_viewer.casework import case_session
+    from forensic_viewer.cli_exit import EXIT_OK, EXIT_SCAN_FAILED, UsageError
+    from forensic_viewer.report import parse_formats, scan_source, write_report
+    from forensic_viewer.scan.integrity import RESULTS_EDITED
+    from forensic_viewer.scan.lock import OutputLock
+    from forensic_viewer.scan.results import RESULTS, SCAN_INFO
+
+    formats = parse_formats(args.format)
+    out = Path(args.out)
+    missing = [n for n in (RESULTS, SCAN_INFO) if not (out / n).is_file()]
+    if missing:
+        raise UsageError(
+            f"{plain(out)}: not a scan output folder (no {' or '.join(missing)}); give the "
+            "--out folder of an analyze or scan"
+        )
+    refused = (
+        "no report was written: report again with --accept-edited-results to take its rows "
+        "as they now read (the report and the case log then say so)"
+    )
+    with case_session(args) as case_log, OutputLock(out, command="forensic-viewer report"):
+        record = results_as_recorded(args, case_log, refused)
+        source = scan_source(out)  # no rows: a ForensicError, before an earlier report moves
+        if record is not None:  # this report's alert; scan.json stays as the run left it
+            run = source.settings.get("run")
+            taken = {**record, "taken_by": "this report"}
+            source.settings["run"] = {
+                **(run if isinstance(run, dict) else {}),
+                RESULTS_EDITED: taken,
+            }
+
+        def write(case: Any) -> dict[str, Path]:
+            return write_report(source, out, formats, case=case)
+
+        return EXIT_OK if _logged_report(args, case_log, write) else EXIT_SCAN_FAILED

@@ -41,7 +41,7 @@ from forensic_viewer.cli_options import (
     build_analyzer,
 )
 from forensic_viewer.cli_progress import ProgressBar
-from forensic_viewer.cli_report import _write_reports
+from forensic_viewer.cli_report import _write_reports, results_as_recorded
 from forensic_viewer.cli_table import (
     TABLE_LIMIT,
     analysis_lines,
@@ -254,47 +254,20 @@ def _face_rates(out: Path, records: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def _results_unchanged(args: argparse.Namespace, case_log: Any) -> None:
-    """Refuse a resume of --out whose results.jsonl changed since its last run ended (the
-    SHA-256 the case log's last ``scan-finished`` of it recorded, else scan.json's ``run``):
-    one line saying so, a ``results-edited`` entry in the case log, and a ForensicError (exit
-    2) with the ways forward. With ``--accept-edited-results`` the line is said and recorded
-    (the case log; scan.json's last run, which the report's alerts read) and the run goes on."""
-    from forensic_viewer.audit import Action
-    from forensic_viewer.casework import case_recorded_end
-    from forensic_viewer.scan.integrity import RESULTS_EDITED, edited_results, note_run
-    from forensic_viewer.scan.results import RESULTS, SCAN_INFO
+    """Refuse a resume of --out whose results.jsonl changed since its last run ended
+    (:func:`results_as_recorded`). With ``--accept-edited-results`` the line is said and
+    recorded (the case log; scan.json's last run, which the report's alerts read) and the run
+    goes on."""
+    from forensic_viewer.scan.integrity import RESULTS_EDITED, note_run
+    from forensic_viewer.scan.results import SCAN_INFO
 
-    recorded = case_recorded_end(case_log, args.out)
-    edited = edited_results(args.out / RESULTS, args.out / SCAN_INFO, recorded)
-    if case_log is not None and recorded is not None and recorded.how and edited is None:
-        print(  # which record vouched for the rows of a copied folder
-            f"forensic-viewer: {plain(args.out / RESULTS)} is as the case log's "
-            f"{plain(recorded.words())} recorded",
-            file=sys.stderr,
-        )
-    elif case_log is not None and recorded is None and (args.out / RESULTS).exists():
-        print(
-            f"forensic-viewer: warning: the case log holds no recorded end of the last run "
-            f"into {plain(args.out)}, nor of a folder it was copied from: {RESULTS} was "
-            f"checked against {SCAN_INFO} alone",
-            file=sys.stderr,
-        )
-    if edited is None:
-        return
-    accepted = bool(getattr(args, "accept_edited_results", False))
-    record = edited.record(accepted)
-    if case_log is not None:
-        case_log.append(Action.RESULTS_EDITED, {"out": str(args.out.resolve()), **record})
-    if not accepted:
-        raise ForensicError(
-            None,
-            f"{edited.line}; nothing was analysed: scan into a new --out, or resume with "
-            "--accept-edited-results to take its rows as they now read (scan.json, the report "
-            "and the case log then say so)",
-        )
-    note_run(args.out / SCAN_INFO, RESULTS_EDITED, record)
-    accepted_line = f"{edited.line} (taken as they read: --accept-edited-results)"
-    print(f"forensic-viewer: warning: {plain(accepted_line)}", file=sys.stderr)
+    refused = (
+        "nothing was analysed: scan into a new --out, or resume with --accept-edited-results "
+        "to take its rows as they now read (scan.json, the report and the case log then say so)"
+    )
+    record = results_as_recorded(args, case_log, refused)
+    if record is not None:
+        note_run(args.out / SCAN_INFO, RESULTS_EDITED, record)
 
 
 def _say_rows_set_aside(out: Path, case_log: Any) -> None:

@@ -32,7 +32,8 @@ def results_alerts(settings: Mapping[str, Any], bad_lines: Sequence[int]) -> lis
     alerts: list[str] = []
     for run in (r for r in runs if isinstance(r, dict)):
         if isinstance(edited := run.get(RESULTS_EDITED), dict):
-            taken = " (the resume took its rows as they read)" if edited.get("accepted") else ""
+            by = edited.get("taken_by") or "the resume"  # ``report`` takes them: "this report"
+            taken = f" ({by} took its rows as they read)" if edited.get("accepted") else ""
             alerts.append(f"{edited.get('note', 'results.jsonl was edited')}{taken}")
         if isinstance(aside := run.get(ROWS_SET_ASIDE), dict) and aside.get("note"):
             alerts.append(str(aside["note"]))
