@@ -7,7 +7,6 @@ they are counted on page 1 and not only in a file's own section.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.ensemble import decided_by_face
-from engine.files import open_regular
+from engine.files import sha256_of
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.scan.integrity import RESULTS_EDITED, ROWS_SET_ASIDE
 
@@ -93,17 +92,13 @@ def changed_maps(item: ReportItem) -> list[str]:
     are gone, as "<file> (changed since the scan)" / "(gone)"."""
     out = []
     for path, recorded in _named_files(item):
-        h = hashlib.sha256()
         try:
-            with open_regular(path) as f:  # a pipe named like a map must not hang the report
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
-        except FileNotFoundError:
-            out.append(f"{path.resolve()} (gone)")
-            continue
+            digest = sha256_of(path)  # open_regular: a pipe named like a map must not hang it
         except OSError:
             continue  # unreadable: the file's section says why
-        if h.hexdigest() != recorded:
+        if digest is None:
+            out.append(f"{path.resolve()} (gone)")
+        elif digest != recorded:
             out.append(f"{path.resolve()} (changed since the scan)")
     return out
 
