@@ -82,6 +82,7 @@ from trainer.errors import DataError, UsageError
 from trainer.evaluate import analysed, evaluate, trained_on_note
 from trainer.jsonio import write_json
 from trainer.metrics import roc_auc, two_class_balanced_accuracy
+from trainer.plan_args import CAVEAT_WORDS
 from trainer.progress import Reporter
 from trainer.setup import (
     parse_data_spec,
@@ -368,7 +369,7 @@ def run(args: argparse.Namespace) -> int:
         print(plain(note))
     if not val_specs:  # its validation part rebuilt from --data, as eval's --split val is
         data = [sp.path for sp in specs]
-        what = "the validation images that set θ include"
+        what = CAVEAT_WORDS  # the training dialog picks the note out by these words
         if note := trained_on_note(meta.training, data, "val", args.seed, args.val_fraction, what):
             print(plain(note))
     if not train_real:
