@@ -1,5 +1,14 @@
 """The viewer's model: layers drawn over the evidence, in plain Python with events (no Qt).
 
+This module holds one file's :class:`LayerList` (order, selection, linked settings, the pixel
+read-out, the magnifier's patch) and the functions that build and update its layers from an
+analysis (:func:`build_layers`, :func:`add_analysis_layers`, :func:`add_classic_layers`,
+:func:`show_partial`); the layer types live in :mod:`forensic_viewer.layer_base` (the base
+:class:`Layer` and its rendering, the evidence image), :mod:`forensic_viewer.model_layers` (the
+networks' heatmaps, masks, agreement, faces and face maps, the ground truth) and
+:mod:`forensic_viewer.classic_layers` (the classic analyses' maps, pictures and clone pairs),
+and are importable from here too.
+
 As in napari, a layer holds what is drawn and how (visibility, opacity, colormap, threshold)
 and announces every change through ``layer.events.<name>``; Qt widgets subscribe to those
 events and only call setters in their slots. The canvas, the layer controls and the compare
@@ -21,806 +30,79 @@ analyst, its extra maps and its clone pairs; in ground-truth mode, the true mask
 (:class:`GroundTruthLayer`). An analysis layer carries what its values mean
 (``meaning``): the panels, the read-out and the reports say "raw values" where they are, never
 "probability of manipulation".
-
-Long file: the layer types of networks and classic analyses live together, so that one list,
-one read-out and one set of visibility rules serve both (the point of treating them alike).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from engine.analyses import AnalysisMap, AnalysisResult, ClonePair, MapMeaning, MapScale
-from engine.decision import MANIPULATED
+from engine.analyses import AnalysisResult
 from engine.ensemble import heatmap_replaced_by
-from engine.facepath import crop_box, face_out_of_range
-from engine.types import Analysis, Evidence, FaceRegion, PartialMap
+from engine.types import Analysis, Evidence, PartialMap
 from forensic_viewer import overlays
+from forensic_viewer.classic_layers import (
+    AnalysisLayer,
+    AnalysisMapLayer,
+    ClonePairsLayer,
+    MapChoiceLayer,
+    PictureLayer,
+)
 from forensic_viewer.events import EmitterGroup, Event, Subscriptions
-from forensic_viewer.face_marks import face_name, face_verdict_short, flag_words
+from forensic_viewer.layer_base import ImageLayer, Layer, RenderJob
 from forensic_viewer.map_choice import found_map
-from forensic_viewer.overlays import MaskRender, Raster
-from forensic_viewer.wording import (
-    AGREEMENT_MEANING,
-    ENSEMBLE_HEATMAP_MEANING,
-    FLAGGED,
-    HEATMAP_MEANING,
-    MEMBER_FACE_WORDS,
-    NOT_FLAGGED,
-    OUT_OF_RANGE,
-    copy_map_words,
-    face_decision_words,
-    map_layer_name,
-    partial_words,
-    picture_layer_name,
-    scale_words,
-    tile_grid_words,
-    verdict_words,
+from forensic_viewer.model_layers import (
+    ENSEMBLE_COLOR,
+    FACES_LEGEND,
+    GROUND_TRUTH_COLOR,
+    MODEL_COLORS,
+    AgreementLayer,
+    FaceMapLayer,
+    FacesLayer,
+    GroundTruthLayer,
+    HeatmapLayer,
+    MaskLayer,
+    PartialHeatmapLayer,
 )
-
-# The masks' colours: Okabe and Ito's palette ("Color Universal Design", 2008), whose colours
-# stay apart for the common colour-vision deficiencies, and white for the ground truth, which
-# no model's colour comes near for any of them (tests/viewer/test_palette.py measures it).
-# The truth's green (0, 255, 140) was hard to tell from the fifth model's (80, 230, 120) even
-# with normal vision, and the first model's red from the fifth's green for a deuteranope.
-MODEL_COLORS: tuple[tuple[int, int, int], ...] = (
-    (213, 94, 0),  # vermillion
-    (86, 180, 233),  # sky blue
-    (240, 228, 66),  # yellow
-    (0, 114, 178),  # blue
-    (0, 158, 115),  # bluish green
-)
-ENSEMBLE_COLOR = (204, 121, 167)  # reddish purple
-GROUND_TRUTH_COLOR = (255, 255, 255)  # white: the reference, outlined
-
-
-# --- layers ------------------------------------------------------------------------------
-
-
-def _unit(value: float, what: str) -> float:
-    value = float(value)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{what} must be in [0, 1], got {value}")
-    return value
-
-
-def _colormap(name: str) -> str:
-    if name not in overlays.COLORMAPS:
-        raise ValueError(f"unknown colormap {name!r}; choose from {sorted(overlays.COLORMAPS)}")
-    return name
-
-
-@dataclass(frozen=True)
-class RenderJob:
-    """A layer's drawing at one ``version``: call ``fn`` (on any thread), then hand the result
-    to ``layer.apply_render(version, result)`` on the thread that owns the layers."""
-
-    layer: Layer
-    version: int
-    fn: Callable[[], Any]
-
-
-class Layer:
-    """Something drawn over the evidence. ``model`` names the model it belongs to, if any."""
-
-    kind: ClassVar[str] = "layer"
-    EVENTS: ClassVar[tuple[str, ...]] = ("name", "visible", "opacity", "invalidated", "rendered")
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        model: str | None = None,
-        visible: bool = True,
-        opacity: float = 1.0,
-    ) -> None:
-        self.events = EmitterGroup(self, self.EVENTS)
-        self.model = model
-        self._name = name
-        self._visible = bool(visible)
-        self._opacity = _unit(opacity, "opacity")
-        self._version = 0
-        self._rendered: Any = None
-        self._rendered_version = -1
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._name!r})"
-
-    def _set(self, attr: str, value: Any, *, invalidate: bool = False) -> None:
-        """Store ``value`` as ``self._<attr>``; emit ``<attr>`` (and invalidate) if it changed."""
-        if getattr(self, "_" + attr) == value:
-            return
-        setattr(self, "_" + attr, value)
-        self.events[attr](value)
-        if invalidate:
-            self.invalidate()
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @name.setter
-    def name(self, value: str) -> None:
-        self._set("name", str(value))
-
-    @property
-    def visible(self) -> bool:
-        return self._visible
-
-    @visible.setter
-    def visible(self, value: bool) -> None:
-        self._set("visible", bool(value))
-
-    @property
-    def opacity(self) -> float:
-        return self._opacity
-
-    @opacity.setter
-    def opacity(self, value: float) -> None:
-        self._set("opacity", _unit(value, "opacity"))
-
-    # rendering
-
-    @property
-    def version(self) -> int:
-        """Bumped by every change that alters what :meth:`render_job` computes."""
-        return self._version
-
-    @property
-    def rendered(self) -> Any:
-        """The latest render result applied (None before the first)."""
-        return self._rendered
-
-    @property
-    def is_current(self) -> bool:
-        """Whether the render result applied is that of the current settings."""
-        return self._rendered_version == self._version
-
-    def invalidate(self) -> None:
-        self._version += 1
-        self.events.invalidated(self._version)
-
-    def render_job(self) -> RenderJob | None:
-        """A job computing this layer's drawing for the current settings, or None if the layer
-        draws straight from its data (faces)."""
-        fn = self._render_fn()
-        return None if fn is None else RenderJob(self, self._version, fn)
-
-    def _render_fn(self) -> Callable[[], Any] | None:
-        return None
-
-    def apply_render(self, version: int, result: Any) -> bool:
-        """Take the result of the job made at ``version``; results older than the one shown are
-        dropped. Emits ``rendered``. Returns whether the result was taken."""
-        if version <= self._rendered_version:
-            return False
-        self._rendered_version = version
-        self._rendered = result
-        self.events.rendered(result)
-        return True
-
-    def raster(self) -> Raster | None:
-        """The raster drawn for this layer (None when not rendered yet or not raster-drawn)."""
-        return None
-
-    cell: int = 1  # the raster holds one value per cell x cell evidence pixels
-    analysis: str | None = None  # the classic analysis the layer shows, if any
-
-    @property
-    def about(self) -> str:
-        """What the layer shows, in words for its controls ("" when its name says it)."""
-        return ""
-
-
-class ImageLayer(Layer):
-    """The evidence pixels [H, W, 3] RGB, opaque, at the bottom."""
-
-    kind = "image"
-
-    def __init__(self, pixels: NDArray[np.uint8], *, name: str = "evidence") -> None:
-        super().__init__(name)
-        self.pixels = pixels
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (int(self.pixels.shape[0]), int(self.pixels.shape[1]))
-
-    def _render_fn(self) -> Callable[[], Any]:
-        pixels = self.pixels
-        return lambda: overlays.image_raster(pixels)
-
-    def raster(self) -> Raster | None:
-        return self._rendered
-
-
-class HeatmapLayer(Layer):
-    """One model's heatmap [H, W] float32 in [0, 1], coloured by a colormap.
-
-    fade: each pixel as opaque as its value (``overlays.heatmap_raster``), the default for a
-        network's heatmap: drawn opaque, the colormap's dark low end tinted the whole
-        photograph and hid what a low value lies over; off, every pixel is coloured.
-    regions_of: the copy-move analysis whose map of regions (1 inside, 0 outside) replaced
-        the ensemble's heatmap on this file (``engine.ensemble.heatmap_replaced_by``), which
-        the layer's controls say (:attr:`about`) and its legend's ends; None: a heatmap.
-    tiles: how the network's tiles lay over the image, in words
-        (:func:`~forensic_viewer.wording.tile_grid_words`), said by :attr:`about`; "" when it
-        ran on one tile or is no network's map.
-    ensemble: the ensemble's heatmap (its members' combined), said so by :attr:`about`.
-
-    :attr:`about` says what the values mean in the report legend's words
-    (``wording.HEATMAP_MEANING``): the ensemble's layer had said nothing, a tiled network's
-    only how it was tiled.
-    """
-
-    kind = "heatmap"
-    EVENTS = (*Layer.EVENTS, "colormap", "fade")
-
-    def __init__(
-        self,
-        name: str,
-        heatmap: NDArray[np.float32],
-        *,
-        model: str | None,
-        colormap: str = "inferno",
-        visible: bool = True,
-        opacity: float = 0.5,
-        fade: bool = True,
-        regions_of: str | None = None,
-        tiles: str = "",
-        ensemble: bool = False,
-    ) -> None:
-        super().__init__(name, model=model, visible=visible, opacity=opacity)
-        self.heatmap = heatmap
-        self._colormap = _colormap(colormap)
-        self._fade = bool(fade)
-        self.regions_of = regions_of
-        self.tiles = tiles
-        self.ensemble = ensemble
-
-    @property
-    def about(self) -> str:
-        if self.regions_of is not None:
-            return copy_map_words(self.regions_of)
-        meaning = ENSEMBLE_HEATMAP_MEANING if self.ensemble else HEATMAP_MEANING
-        return f"{meaning}; {self.tiles}" if self.tiles else meaning
-
-    @property
-    def fade(self) -> bool:
-        return self._fade
-
-    @fade.setter
-    def fade(self, value: bool) -> None:
-        self._set("fade", bool(value), invalidate=True)
-
-    @property
-    def colormap(self) -> str:
-        return self._colormap
-
-    @colormap.setter
-    def colormap(self, value: str) -> None:
-        self._set("colormap", _colormap(value), invalidate=True)
-
-    def _render_fn(self) -> Callable[[], Any]:
-        heatmap, colormap, fade = self.heatmap, self._colormap, self._fade
-        return lambda: overlays.heatmap_raster(heatmap, colormap, fade)
-
-    def raster(self) -> Raster | None:
-        return self._rendered
-
-    def value_at(self, x: int, y: int) -> float:
-        return float(self.heatmap[y, x])
-
-
-class FaceMapLayer(HeatmapLayer):
-    """One model's face map (the face path: its heatmaps of the face crops pasted back at full
-    resolution, 0 outside them; ``engine.facepath``), hidden at first, dimmed and hatched over
-    the crops of the faces the model did not flag.
-
-    The map is a per-pixel output; the model's verdict on a face is its score against θ. The
-    face model's map read 0.973 over a face it judged authentic (score 0.9089 ≤ θ 0.9829) and
-    all four faces of a montage glowed alike, the flagged one no brighter (walk-through
-    2026-12-05). Where two crops overlap, the map holds the larger value (``engine.facepath.
-    paste``): :meth:`face_note` names both faces.
-    """
-
-    def __init__(self, name: str, face_map: NDArray[np.float32], faces: Sequence[FaceRegion]):
-        super().__init__(f"{name} face map", face_map, model=None, visible=False)
-        self.face_model = name
-        self.faces = list(faces)
-        h, w = face_map.shape
-        self.crops = [crop_box(f.box, w, h) for f in self.faces]
-        flagged = np.zeros((h, w), bool)
-        judged = np.zeros((h, w), bool)
-        for face, c in zip(self.faces, self.crops, strict=True):
-            fs = face.face_scores.get(name)
-            area = (slice(c.y0, c.y1), slice(c.x0, c.x1))
-            if fs is not None and fs.verdict == MANIPULATED:
-                flagged[area] = True
-            else:
-                judged[area] = True
-        self.dimmed = judged & ~flagged  # inside unflagged faces' crops only
-
-    @property
-    def about(self) -> str:
-        return (
-            f"{self.face_model} on each face's crop alone, per pixel; dimmed and hatched over "
-            "the faces it did not flag: the map is a per-pixel output, the face's verdict is "
-            "its score against θ, so a face can read high here and stay unflagged (the "
-            "read-out gives the face's verdict beside the value)"
-        )
-
-    def _render_fn(self) -> Callable[[], Any]:
-        heatmap, colormap, fade, dimmed = self.heatmap, self._colormap, self._fade, self.dimmed
-        return lambda: overlays.dim_and_hatch(
-            overlays.heatmap_raster(heatmap, colormap, fade), dimmed
-        )
-
-    def face_note(self, x: int, y: int) -> str:
-        """Whose crop pixel (x, y) lies in and the model's verdict on that face (``face 3, x 68
-        y 114: not flagged, score 0.9089 ≤ θ 0.9829``); with overlapping crops, each, and that
-        the value is the larger of theirs; "" outside every crop."""
-        inside = [
-            (i, f)
-            for i, (f, c) in enumerate(zip(self.faces, self.crops, strict=True), start=1)
-            if c.x0 <= x < c.x1 and c.y0 <= y < c.y1
-        ]
-        notes = []
-        for i, face in inside:
-            fs = face.face_scores.get(self.face_model)
-            said = "not judged" if fs is None else face_verdict_short(fs)
-            notes.append(f"{face_name(i, face)}: {said}")
-        lead = "the larger value of the overlapping crops of " if len(inside) > 1 else ""
-        return lead + "; ".join(notes)
-
-
-class PartialHeatmapLayer(HeatmapLayer):
-    """A network's heatmap of which only part is computed (``engine.types.PartialMap``: NaN
-    where not computed): while the network runs, filled in as its tiles finish
-    (:func:`show_partial`), or as a Cancel left it. Drawn hatched where not computed
-    (``overlays.partial_heatmap_raster``); its name, its read-out and its exports say
-    "partial"; it has no mask and takes no part in the agreement (no verdict from a part)."""
-
-    def __init__(self, partial: PartialMap, *, visible: bool = True, opacity: float = 0.5) -> None:
-        super().__init__(
-            self.title(partial), partial.heatmap, model=partial.model, visible=visible,
-            opacity=opacity,
-        )  # fmt: skip
-        self.fraction = partial.fraction
-        self.cell = partial.cell  # a preview: one value per cell x cell pixels, drawn per cell
-
-    @staticmethod
-    def title(partial: PartialMap) -> str:
-        return f"{partial.model} heatmap — {partial_words(partial.fraction)}"
-
-    def update(self, partial: PartialMap) -> None:
-        """Show ``partial``, a later map of the same model (re-rendered, renamed)."""
-        self.heatmap, self.fraction, self.cell = partial.heatmap, partial.fraction, partial.cell
-        self.name = self.title(partial)
-        self.invalidate()
-
-    @property
-    def about(self) -> str:
-        if self.fraction >= 1.0:  # nothing hatched: the whole map, before its result
-            return f"{HEATMAP_MEANING}; its mask and verdict come with the model's result"
-        return f"{HEATMAP_MEANING}; hatched: not computed yet (not a low value)"
-
-    def value_at(self, x: int, y: int) -> float:
-        h, w = self.heatmap.shape
-        return float(self.heatmap[min(y // self.cell, h - 1), min(x // self.cell, w - 1)])
-
-    def _render_fn(self) -> Callable[[], Any]:
-        heatmap, colormap, fade = self.heatmap, self._colormap, self._fade
-        return lambda: overlays.partial_heatmap_raster(heatmap, colormap, fade)
-
-
-class MaskLayer(Layer):
-    """heatmap > threshold, with a live threshold that starts at the model's calibrated one.
-
-    After each render, :attr:`stats` holds the forged fraction and the number of regions at
-    the threshold rendered, and the outlines (contours and boxes) of the largest regions.
-    ``fill``, ``contours`` and ``boxes`` choose what is drawn without re-rendering.
-    """
-
-    kind = "mask"
-    EVENTS = (*Layer.EVENTS, "threshold", "fill", "contours", "boxes")
-
-    def __init__(
-        self,
-        name: str,
-        heatmap: NDArray[np.float32],
-        *,
-        model: str,
-        calibrated_threshold: float,
-        color: tuple[int, int, int] = MODEL_COLORS[0],
-        threshold: float | None = None,
-        visible: bool = True,
-        opacity: float = 1.0,
-        fill: bool = True,
-        contours: bool = True,
-        boxes: bool = True,
-    ) -> None:
-        super().__init__(name, model=model, visible=visible, opacity=opacity)
-        self.heatmap = heatmap
-        self.calibrated_threshold = _unit(calibrated_threshold, "calibrated threshold")
-        self._threshold = _unit(
-            calibrated_threshold if threshold is None else threshold, "threshold"
-        )
-        self.color = color
-        self._fill = fill
-        self._contours = contours
-        self._boxes = boxes
-
-    @property
-    def threshold(self) -> float:
-        return self._threshold
-
-    @threshold.setter
-    def threshold(self, value: float) -> None:
-        self._set("threshold", _unit(value, "threshold"), invalidate=True)
-
-    def reset_threshold(self) -> None:
-        """Back to the model's calibrated pixel threshold."""
-        self.threshold = self.calibrated_threshold
-
-    @property
-    def fill(self) -> bool:
-        return self._fill
-
-    @fill.setter
-    def fill(self, value: bool) -> None:
-        self._set("fill", bool(value))
-
-    @property
-    def contours(self) -> bool:
-        return self._contours
-
-    @contours.setter
-    def contours(self, value: bool) -> None:
-        self._set("contours", bool(value))
-
-    @property
-    def boxes(self) -> bool:
-        return self._boxes
-
-    @boxes.setter
-    def boxes(self, value: bool) -> None:
-        self._set("boxes", bool(value))
-
-    @property
-    def stats(self) -> MaskRender | None:
-        return self._rendered
-
-    def _render_fn(self) -> Callable[[], Any]:
-        heatmap, threshold, color = self.heatmap, self._threshold, self.color
-        return lambda: overlays.mask_render(heatmap, threshold, color)
-
-    def raster(self) -> Raster | None:
-        return None if self._rendered is None or not self._fill else self._rendered.fill
-
-
-class GroundTruthLayer(MaskLayer):
-    """The true mask of the evidence (ground-truth mode, :mod:`forensic_viewer.scan.groundtruth`)
-    drawn as a mask of its own: outlined, not filled, so the models' masks stay visible under it.
-    Its own kind, so that agreement, compare panes and readouts never take it for a model's."""
-
-    kind = "groundtruth"
-
-    def __init__(self, mask: NDArray[np.bool_], *, name: str = "ground truth") -> None:
-        super().__init__(
-            name,
-            mask.astype(np.float32),
-            model=None,  # type: ignore[arg-type]
-            calibrated_threshold=0.5,
-            color=GROUND_TRUTH_COLOR,
-            fill=False,
-            boxes=False,
-        )
-        self.truth = mask
-
-
-class AgreementLayer(Layer):
-    """Per pixel, the share of models whose mask is on, following each mask's live threshold."""
-
-    kind = "agreement"
-    EVENTS = (*Layer.EVENTS, "colormap")
-
-    def __init__(
-        self,
-        masks: Sequence[MaskLayer],
-        *,
-        name: str = "model agreement",
-        colormap: str = "viridis",
-        visible: bool = False,
-        opacity: float = 0.7,
-    ) -> None:
-        if not masks:
-            raise ValueError("model agreement needs at least one mask layer")
-        super().__init__(name, visible=visible, opacity=opacity)
-        self.masks = list(masks)
-        self._colormap = _colormap(colormap)
-        for mask in self.masks:
-            mask.events.threshold.connect(self._on_threshold)
-
-    def _on_threshold(self, _event: Event) -> None:
-        self.invalidate()
-
-    @property
-    def about(self) -> str:
-        return AGREEMENT_MEANING
-
-    @property
-    def colormap(self) -> str:
-        return self._colormap
-
-    @colormap.setter
-    def colormap(self, value: str) -> None:
-        self._set("colormap", _colormap(value), invalidate=True)
-
-    def _render_fn(self) -> Callable[[], Any]:
-        heatmaps = [m.heatmap for m in self.masks]
-        thresholds = [m.threshold for m in self.masks]
-        colormap = self._colormap
-        return lambda: overlays.agreement_raster(
-            overlays.agreement_share(heatmaps, thresholds), colormap
-        )
-
-    def raster(self) -> Raster | None:
-        return self._rendered
-
-    def share_at(self, x: int, y: int) -> float:
-        """Share of models whose mask is on at pixel (x, y), at the current thresholds."""
-        on = sum(1 for m in self.masks if m.heatmap[y, x] > m.threshold)
-        return on / len(self.masks)
-
-
-# what a face label's figures are (the faces panel says it under the list)
-FACES_LEGEND = (
-    f"score: mean heatmap inside the box; face {FLAGGED} or {NOT_FLAGGED} (score): the model "
-    "on the face alone, cropped with a margin at its training scale; a whole-image model's "
-    f"face {FLAGGED} is {MEMBER_FACE_WORDS}"
-)
-
-
-# what the faces layer draws (its "shows" line in the layer panel)
-FACES_SHOWS = (
-    "a box per detected face, numbered as in the report; red: a face model flagged the face "
-    "(the face rule counts it), cyan: no face model did; its label (elided at the box's "
-    "width, whole in the box's tooltip) leads with the face model's verdict"
-)
-
-
-class FacesLayer(Layer):
-    """Detected faces: boxes with the detector's confidence and each model's score."""
-
-    kind = "faces"
-
-    def __init__(self, faces: Sequence[FaceRegion], *, name: str = "faces") -> None:
-        super().__init__(name)
-        self.faces = list(faces)
-
-    @property
-    def about(self) -> str:
-        return FACES_SHOWS
-
-    @staticmethod
-    def label(
-        face: FaceRegion, number: int | None = None, image_size: tuple[int, int] | None = None
-    ) -> str:
-        """One line per face, what matters first (the canvas elides its end at the box's
-        width): its ``number`` when given (as the reports number faces) and whether a face
-        model flagged it (:func:`~forensic_viewer.face_marks.flag_words`), then each model's verdict and score on the face analysed alone at its own scale
-        (the face path) with the θ it was decided by: the face models' first (those trained on
-        faces; a whole-image model has a mean heatmap in the box, ``face.scores``, a face model
-        none), flagged before not flagged within each; then the detection confidence and
-        each whole-image model's mean heatmap in the box, e.g. ``f: face flagged as manipulated
-        (score 0.9839 > θ 0.9829) · a: face not flagged 0.20 · face 0.98 · a 0.41`` (the score
-        alone for a row written before θ was recorded)."""
-        judged = sorted(
-            face.face_scores.items(),
-            key=lambda kv: (kv[0] in face.scores, kv[1].verdict != MANIPULATED),
-        )
-        parts = [
-            f"{name}: face {verdict_words(fs.verdict)} "
-            + (
-                f"{fs.score:.2f}"
-                if fs.threshold is None
-                else f"({face_decision_words(fs.to_dict())})"
-            )
-            for name, fs in judged
-        ]
-        parts.append(f"face {face.confidence:.2f}")
-        parts += [f"{name} {score:.2f}" for name, score in face.scores.items()]
-        out = face_out_of_range(face.box, image_size)  # image_size (w, h): border cuts too
-        if out and judged:  # first: a small face's box is narrow and the label's end elided
-            why = [f"{out['short_side']} px < {out['min_side']}"] if "short_side" in out else []
-            why += ["cut by the image border"] if out.get("cut_by_border") else []
-            parts.insert(0, f"{OUT_OF_RANGE} ({'; '.join(why)})")
-        if number is not None:  # the number, then the face models' word on the face
-            parts[:0] = [str(number), *([said] if (said := flag_words(face)) else [])]
-        return " · ".join(parts)
-
-
-class AnalysisLayer(HeatmapLayer):
-    """The main map of a classic analysis, coloured like a heatmap, with what its values mean.
-
-    values: [h, w] float32 in [0, 1], one per ``cell`` x ``cell`` evidence pixels (1: full
-        resolution). A map of regions (``meaning.scale`` region) is drawn transparent outside
-        them (in the colormap's colour for 1: viridis' yellow); raw values and regions get
-        another default colormap than probabilities, so they do not look like a network's
-        heatmap.
-    """
-
-    kind = "analysis"
-
-    def __init__(
-        self,
-        name: str,
-        values: NDArray[np.float32],
-        *,
-        analysis: str,
-        meaning: MapMeaning,
-        readout_name: str | None = None,
-        cell: int = 1,
-        colormap: str | None = None,
-        visible: bool = False,
-        opacity: float = overlays.ANALYSIS_OPACITY,
-    ) -> None:
-        if colormap is None:
-            colormap = overlays.analysis_colormap(meaning.scale)
-        # not faded: a classic analysis's low values are readings to see (smoother, no error)
-        super().__init__(
-            name, values, model=None, colormap=colormap, visible=visible, opacity=opacity,
-            fade=False,
-        )  # fmt: skip
-        self.analysis = analysis
-        self.meaning = meaning
-        self.cell = int(cell)
-        self.readout_name = readout_name or analysis
-
-    @property
-    def about(self) -> str:
-        m = self.meaning
-        if m.scale == MapScale.REGION:  # its unit says what 1 and 0 are: said once, not twice
-            return f"{m.label}. Unit: {m.unit}. High: {m.high}."
-        return f"{m.label} ({scale_words(m.scale)}). Unit: {m.unit}. High: {m.high}."
-
-    def _render_fn(self) -> Callable[[], Any]:
-        values, colormap, fade = self.heatmap, self._colormap, self._fade
-        if fade and self.meaning.scale != MapScale.REGION:  # the analyst asked for it
-            return lambda: overlays.heatmap_raster(values, colormap, fade)
-        scale = str(self.meaning.scale)
-        return lambda: overlays.analysis_raster(values, scale, colormap)
-
-    def value_at(self, x: int, y: int) -> float:
-        h, w = self.heatmap.shape
-        return float(self.heatmap[min(y // self.cell, h - 1), min(x // self.cell, w - 1)])
-
-
-class AnalysisMapLayer(AnalysisLayer):
-    """An extra map of a classic analysis (e.g. the JPEG ghost at one quality), hidden at
-    first; in the read-out only while shown."""
-
-    kind = "analysis-map"
-
-
-class MapChoiceLayer(AnalysisMapLayer):
-    """An analysis's several extra maps of one grid (the JPEG ghost at each quality) as one
-    layer that shows one of them, :attr:`chosen` (its controls' chooser): ten rows, one per
-    quality, drowned the layer list. Its name says which map it shows and of how many
-    (``jpeg-ghost: ghost-q75 (6 of 10 maps)``), its :attr:`about` that map's meaning, the
-    read-out that map's name; a choice emits ``chosen`` and draws the layer again. ``found``
-    (:func:`~forensic_viewer.map_choice.found_map`): the map at what the analysis found (the
-    ghost's quality) and its words; the layer starts on it, its row saying so while shown."""
-
-    EVENTS = (*AnalysisMapLayer.EVENTS, "chosen")
-
-    def __init__(
-        self,
-        analysis: str,
-        maps: Sequence[AnalysisMap],
-        *,
-        chosen: int | None = None,
-        found: tuple[int, str] | None = None,
-    ) -> None:
-        if len({(m.cell, m.values.shape) for m in maps}) != 1:
-            raise ValueError(f"{analysis}: the maps to choose from must share one grid")
-        self.maps = list(maps)
-        self.found = found
-        if chosen is None:
-            chosen = 0 if found is None else found[0]
-        first = self.maps[chosen]
-        super().__init__(
-            self._label(analysis, chosen), first.values, analysis=analysis,
-            meaning=first.meaning, readout_name=first.name, cell=first.cell,
-        )  # fmt: skip
-        self._chosen = chosen
-
-    def _label(self, analysis: str, index: int) -> str:
-        found = "" if self.found is None or self.found[0] != index else f", {self.found[1]}"
-        return f"{analysis}: {self.maps[index].name} ({index + 1} of {len(self.maps)} maps{found})"
-
-    @property
-    def choices(self) -> list[str]:
-        """The maps' names, in the analysis's order (the chooser's entries)."""
-        return [m.name for m in self.maps]
-
-    @property
-    def chosen(self) -> int:
-        return self._chosen
-
-    @chosen.setter
-    def chosen(self, index: int) -> None:
-        index = int(index)
-        if not 0 <= index < len(self.maps):
-            raise ValueError(f"choose a map from 0 to {len(self.maps) - 1}, got {index}")
-        if index == self._chosen:
-            return
-        m = self.maps[index]
-        self.heatmap, self.meaning, self.readout_name = m.values, m.meaning, m.name
-        self.name = self._label(str(self.analysis), index)
-        self._set("chosen", index, invalidate=True)
-
-
-class PictureLayer(Layer):
-    """A classic analysis's picture for the analyst [H, W, 3] RGB (e.g. amplified error
-    levels, the noise residual), opaque: a raw display, never a probability."""
-
-    kind = "analysis-picture"
-
-    def __init__(
-        self, name: str, pixels: NDArray[np.uint8], *, analysis: str, visible: bool = False
-    ) -> None:
-        super().__init__(name, visible=visible)
-        self.pixels = pixels
-        self.analysis = analysis
-
-    @property
-    def about(self) -> str:
-        return (
-            f"the {self.analysis} analysis's picture for the eye (raw values, amplified: "
-            "not a probability of manipulation)"
-        )
-
-    def _render_fn(self) -> Callable[[], Any]:
-        pixels = self.pixels
-        return lambda: overlays.image_raster(pixels)
-
-    def raster(self) -> Raster | None:
-        return self._rendered
-
-
-class ClonePairsLayer(Layer):
-    """Copy pairs found by a classic analysis: both boxes of each, joined by a line."""
-
-    kind = "pairs"
-
-    def __init__(
-        self, name: str, pairs: Sequence[ClonePair], *, analysis: str, visible: bool = True
-    ) -> None:
-        super().__init__(name, visible=visible)
-        self.pairs = list(pairs)
-        self.analysis = analysis
-
-    @property
-    def about(self) -> str:
-        n = len(self.pairs)
-        return (
-            f"{n} pair{'s' if n != 1 else ''} of copies: source box, target box and the line "
-            "joining them (which copy is the original cannot be told from the pixels)"
-        )
-
-    @staticmethod
-    def label(i: int, pair: ClonePair) -> str:
-        """One line per pair: number, transform and support."""
-        return (
-            f"pair {i}: rotation {pair.rotation_deg + 0.0:.1f}°, scale {pair.scale:.3f}, "
-            f"{pair.matches} {pair.detector} matches, correlation {pair.correlation:.2f}"
-        )
+from forensic_viewer.wording import map_layer_name, picture_layer_name, tile_grid_words
+
+# the layer types live in their own modules and are imported from here too, as they were
+# before the split (callers may import them from either)
+__all__ = [
+    "ENSEMBLE_COLOR",
+    "FACES_LEGEND",
+    "GROUND_TRUTH_COLOR",
+    "MODEL_COLORS",
+    "PICTURE_FIRST",
+    "AgreementLayer",
+    "AnalysisLayer",
+    "AnalysisMapLayer",
+    "ClonePairsLayer",
+    "FaceMapLayer",
+    "FacesLayer",
+    "GroundTruthLayer",
+    "HeatmapLayer",
+    "ImageLayer",
+    "Layer",
+    "LayerList",
+    "MapChoiceLayer",
+    "MaskLayer",
+    "PartialHeatmapLayer",
+    "PictureLayer",
+    "PixelReadout",
+    "RenderJob",
+    "add_analysis_layers",
+    "add_classic_layers",
+    "build_layers",
+    "classic_sources",
+    "link_layers",
+    "remove_classic_layers",
+    "remove_partial_layers",
+    "show_partial",
+]
 
 
 # --- the list --------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 The JPEG ghost's layer holds one map per quality (50 to 95); the analysis reports the quality
 of the earlier save it found (``extras["ghost_quality"]``, q*, the quality its finding names).
 That quality's map is the one to look at first, not the first quality's (q50, where a ghost
-at q70 does not show). Apart from ``layers.py`` (a long file) so that it stays one table and
-one function.
+at q70 does not show). Apart from the layers (``classic_layers.py``) so that it stays one
+table and one function.
 """
 
 from __future__ import annotations

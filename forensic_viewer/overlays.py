@@ -115,7 +115,7 @@ def dim_and_hatch(raster: Raster, where: NDArray[np.bool_]) -> Raster:
     """``raster`` (premultiplied BGRA) dimmed to :data:`DIMMED` of its opacity and crossed by
     thin grey stripes where ``where`` is true, so that part reads as set aside, not as a
     finding, while its colours stay readable (a face map over the faces its model did not
-    flag: ``forensic_viewer.layers.FaceMapLayer``)."""
+    flag: ``forensic_viewer.model_layers.FaceMapLayer``)."""
     if where.any():
         h, w = where.shape
         yy, xx = np.ogrid[:h, :w]

@@ -44,9 +44,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QGraphicsRectItem, QWidget
 
+from forensic_viewer.classic_layers import ClonePairsLayer
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.face_marks import flagged_by
-from forensic_viewer.layers import ClonePairsLayer, FacesLayer, Layer, LayerList, MaskLayer
+from forensic_viewer.layer_base import Layer
+from forensic_viewer.layers import LayerList
+from forensic_viewer.model_layers import FacesLayer, MaskLayer
 from forensic_viewer.overlays import (
     PAIR_LINK_RGB,
     PAIR_SOURCE_RGB,

@@ -48,18 +48,15 @@ from PySide6.QtWidgets import (
 )
 
 from engine.types import Analysis, ModelResult
+from forensic_viewer.classic_layers import AnalysisLayer, ClonePairsLayer
 from forensic_viewer.events import Subscriptions
 from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, tint
 from forensic_viewer.gui.verdict_panel import rule_text
 from forensic_viewer.gui.wheel_guard import guard_wheel
-from forensic_viewer.layers import (
-    AnalysisLayer,
-    ClonePairsLayer,
-    Layer,
-    LayerList,
-    PartialHeatmapLayer,
-)
+from forensic_viewer.layer_base import Layer
+from forensic_viewer.layers import LayerList
+from forensic_viewer.model_layers import PartialHeatmapLayer
 from forensic_viewer.wording import (
     confidence_words,
     odds_short,

@@ -5,7 +5,7 @@ open); it is read and matched to the image by :func:`~forensic_viewer.scan.groun
 (read-only, with its SHA-256, by :mod:`engine.masks`' rule; refused, one line naming it, when
 its size differs from the image's),
 kept for that evidence file, drawn as a
-:class:`~forensic_viewer.layers.GroundTruthLayer`, and every map of the file's analysis (networks,
+:class:`~forensic_viewer.model_layers.GroundTruthLayer`, and every map of the file's analysis (networks,
 ensemble, classic analyses) is scored against it in a table whose rows say each figure's
 threshold and convention (:func:`~forensic_viewer.scan.truth_scores.image_figures`). The table is
 refilled whenever the analysis changes (results arriving, classic analyses added).
@@ -43,7 +43,8 @@ from engine.io import IMAGE_SUFFIXES
 from engine.masks import mask_key
 from engine.types import Analysis, Evidence
 from forensic_viewer.gui.report_dialog import ReportJob
-from forensic_viewer.layers import GroundTruthLayer, LayerList
+from forensic_viewer.layers import LayerList
+from forensic_viewer.model_layers import GroundTruthLayer
 from forensic_viewer.report import ReportSource
 from forensic_viewer.scan.groundtruth import MASK_TAILS, inverted_line, read_mask
 from forensic_viewer.scan.truth_scores import (

@@ -37,7 +37,8 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QVBoxLayout, QWidg
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.gui.panels import pixmap_from_rgb
 from forensic_viewer.gui.wheel_guard import guard_wheel
-from forensic_viewer.layers import Layer, LayerList
+from forensic_viewer.layer_base import Layer
+from forensic_viewer.layers import LayerList
 from forensic_viewer.overlays import composite_patch
 
 STRETCH_PERCENTILES = (2.0, 98.0)  # of each channel inside the patch: mapped to 0 and 255

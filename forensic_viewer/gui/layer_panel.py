@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from engine.analyses import MapScale
 from forensic_viewer import overlays
+from forensic_viewer.classic_layers import MapChoiceLayer
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.gui.panels import (
     discard,
@@ -41,15 +42,14 @@ from forensic_viewer.gui.panels import (
     text_label,
 )
 from forensic_viewer.gui.wheel_guard import guard_wheel
-from forensic_viewer.layers import (
+from forensic_viewer.layer_base import Layer
+from forensic_viewer.layers import LayerList
+from forensic_viewer.model_layers import (
     FACES_LEGEND,
     AgreementLayer,
     FacesLayer,
     GroundTruthLayer,
     HeatmapLayer,
-    Layer,
-    LayerList,
-    MapChoiceLayer,
     MaskLayer,
 )
 from forensic_viewer.wording import threshold_figure

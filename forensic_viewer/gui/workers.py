@@ -73,7 +73,8 @@ from forensic_viewer.events import Event
 from forensic_viewer.gui.job_queue import JobQueue
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.unread import UnreadFile, unread_file
-from forensic_viewer.layers import Layer, LayerList, RenderJob
+from forensic_viewer.layer_base import Layer, RenderJob
+from forensic_viewer.layers import LayerList
 
 if TYPE_CHECKING:
     from engine.faces import FaceDetector

@@ -16,13 +16,8 @@ from engine.analyses import (
 )
 from engine.types import Analysis, Evidence
 from forensic_viewer import overlays
-from forensic_viewer.layers import (
-    AnalysisLayer,
-    ClonePairsLayer,
-    add_classic_layers,
-    build_layers,
-    classic_sources,
-)
+from forensic_viewer.classic_layers import AnalysisLayer, ClonePairsLayer
+from forensic_viewer.layers import add_classic_layers, build_layers, classic_sources
 
 H, W = 40, 64
 RAW = MapMeaning(MapScale.RAW, "error level", "|Δ| x 8 / 255", "changes on resave")

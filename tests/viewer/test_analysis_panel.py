@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QSettings, Qt
 
+from forensic_viewer.classic_layers import AnalysisLayer
 from forensic_viewer.gui.canvas import PairsVisual
 from forensic_viewer.gui.main_window import MainWindow
-from forensic_viewer.layers import AnalysisLayer
 from forensic_viewer.overlays import box_centre
 from forensic_viewer.report import item_from_analysis
 from tests.conftest import HANG_MS

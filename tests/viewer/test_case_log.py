@@ -23,7 +23,7 @@ from forensic_viewer.casework import log_started
 from forensic_viewer.cli import main
 from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.main_window import MainWindow
-from forensic_viewer.layers import MaskLayer
+from forensic_viewer.model_layers import MaskLayer
 from tests.conftest import HANG_MS, write_rgb
 from tests.viewer.conftest import open_listed
 from tests.viewer.test_main_window import open_and_wait

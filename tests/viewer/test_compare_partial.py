@@ -10,12 +10,8 @@ import pytest
 from engine.types import Analysis, PartialMap
 from forensic_viewer.gui.compare import CompareView, partial_title
 from forensic_viewer.gui.panels import GREY, text_color
-from forensic_viewer.layers import (
-    GroundTruthLayer,
-    PartialHeatmapLayer,
-    build_layers,
-    show_partial,
-)
+from forensic_viewer.layers import build_layers, show_partial
+from forensic_viewer.model_layers import GroundTruthLayer, PartialHeatmapLayer
 from forensic_viewer.wording import partial_words, verdict_words
 from tests.conftest import memory_evidence
 from tests.viewer.test_layers import _result, _two_blobs

@@ -13,7 +13,8 @@ import numpy as np
 
 from engine.ensemble import FACE_RULE_NOTE, ON_THIS_FILE
 from engine.types import Analysis, FaceRegion, FaceScore, ModelResult
-from forensic_viewer.layers import FacesLayer, build_layers
+from forensic_viewer.layers import build_layers
+from forensic_viewer.model_layers import FacesLayer
 from tests.conftest import memory_evidence
 
 AUTHENTIC = FaceScore(0.9089, "authentic", 0.435, threshold=0.9829, rule="logit")
@@ -127,7 +128,7 @@ def test_the_worker_hands_the_face_models_reliability_as_the_report_words_it() -
 def test_the_face_map_is_dimmed_over_unflagged_faces_and_the_readout_says_the_verdict() -> None:
     """The face model's map read 0.973 over a face it judged authentic and glowed there as
     over the flagged one."""
-    from forensic_viewer.layers import FaceMapLayer
+    from forensic_viewer.model_layers import FaceMapLayer
 
     ev = memory_evidence(np.zeros((120, 200, 3), np.uint8))
     face_map = np.full((120, 200), 0.97, np.float32)

@@ -12,7 +12,9 @@ import numpy as np
 
 from engine.analyses import MapMeaning, MapScale
 from engine.types import Analysis, PartialMap
-from forensic_viewer.layers import AnalysisLayer, PartialHeatmapLayer, build_layers
+from forensic_viewer.classic_layers import AnalysisLayer
+from forensic_viewer.layers import build_layers
+from forensic_viewer.model_layers import PartialHeatmapLayer
 from forensic_viewer.report.text import LEGEND_TEXT
 from forensic_viewer.wording import (
     AGREEMENT_MEANING,

@@ -15,17 +15,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from engine.analyses import MapMeaning, MapScale
+from forensic_viewer.classic_layers import AnalysisLayer, ClonePairsLayer, PictureLayer
 from forensic_viewer.gui.layer_panel import LayerPanel
-from forensic_viewer.layers import (
+from forensic_viewer.layers import LayerList
+from forensic_viewer.model_layers import (
     AgreementLayer,
-    AnalysisLayer,
-    ClonePairsLayer,
     FacesLayer,
     GroundTruthLayer,
     HeatmapLayer,
-    LayerList,
     MaskLayer,
-    PictureLayer,
 )
 
 pytestmark = pytest.mark.gui

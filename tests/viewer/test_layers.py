@@ -13,17 +13,15 @@ from engine.analyses import MapMeaning, MapScale
 from engine.decision import forged_fraction
 from engine.types import Analysis, Evidence, FaceRegion, FaceScore, ModelResult, PartialMap
 from forensic_viewer import overlays
-from forensic_viewer.layers import (
+from forensic_viewer.classic_layers import AnalysisLayer
+from forensic_viewer.layer_base import ImageLayer
+from forensic_viewer.layers import LayerList, build_layers, link_layers
+from forensic_viewer.model_layers import (
     AgreementLayer,
-    AnalysisLayer,
     FacesLayer,
     HeatmapLayer,
-    ImageLayer,
-    LayerList,
     MaskLayer,
     PartialHeatmapLayer,
-    build_layers,
-    link_layers,
 )
 from forensic_viewer.wording import HEATMAP_MEANING
 from tests.conftest import memory_evidence

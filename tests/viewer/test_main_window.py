@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QPushButton, QWidget
 from engine.ensemble import ENSEMBLE_SUFFIX
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.gui.verdict_panel import confidence_text
-from forensic_viewer.layers import HeatmapLayer, MaskLayer
+from forensic_viewer.model_layers import HeatmapLayer, MaskLayer
 from forensic_viewer.wording import OUT_OF_RANGE, verdict_words
 from tests.conftest import HANG_MS
 from tests.viewer.conftest import open_listed, write_image

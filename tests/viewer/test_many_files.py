@@ -18,7 +18,7 @@ from forensic_viewer.gui.job_queue import JobQueue
 from forensic_viewer.gui.main_window import CANCELLED_WORDS, RELEASED_WORDS, MainWindow
 from forensic_viewer.gui.panels import EvidenceList
 from forensic_viewer.gui.retention import Retention, held_bytes
-from forensic_viewer.layers import HeatmapLayer
+from forensic_viewer.model_layers import HeatmapLayer
 from tests.conftest import HANG_MS, HANG_S
 from tests.viewer.conftest import open_listed, write_image
 from tests.viewer.test_progressive import slow_tiles  # noqa: F401 (a fixture)

@@ -8,7 +8,8 @@ import pytest
 
 from engine.analyses import AnalysisMap, AnalysisResult, MapMeaning, MapScale, Output, Provenance
 from engine.types import Evidence
-from forensic_viewer.layers import AnalysisLayer, MapChoiceLayer, add_classic_layers, build_layers
+from forensic_viewer.classic_layers import AnalysisLayer, MapChoiceLayer
+from forensic_viewer.layers import add_classic_layers, build_layers
 
 H, W = 40, 64
 QUALITIES = (50, 60, 70)

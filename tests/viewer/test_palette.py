@@ -14,7 +14,7 @@ import itertools
 import numpy as np
 import pytest
 
-from forensic_viewer.layers import ENSEMBLE_COLOR, GROUND_TRUTH_COLOR, MODEL_COLORS
+from forensic_viewer.model_layers import ENSEMBLE_COLOR, GROUND_TRUTH_COLOR, MODEL_COLORS
 
 VISION = {
     "normal": np.eye(3),

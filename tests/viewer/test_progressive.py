@@ -21,7 +21,7 @@ from forensic_viewer.gui import workers
 from forensic_viewer.gui.main_window import CANCELLED_WORDS, MainWindow
 from forensic_viewer.gui.report_dialog import image_report_job
 from forensic_viewer.gui.window_analysis import kept_words
-from forensic_viewer.layers import MaskLayer, PartialHeatmapLayer
+from forensic_viewer.model_layers import MaskLayer, PartialHeatmapLayer
 from forensic_viewer.wording import verdict_words
 from tests.conftest import HANG_MS, HANG_S, make_tiny_checkpoint
 from tests.viewer.conftest import open_listed, write_image
@@ -316,7 +316,8 @@ def test_files_queued_behind_an_analysis_are_decoded_and_shown_at_once(
 
 def test_not_computed_pixels_are_hatched_and_read_as_not_computed() -> None:
     from forensic_viewer import overlays
-    from forensic_viewer.layers import ImageLayer, LayerList, show_partial
+    from forensic_viewer.layer_base import ImageLayer
+    from forensic_viewer.layers import LayerList, show_partial
 
     heat = np.full((32, 48), np.nan, np.float32)
     heat[:16] = 0.0  # computed, and as low as a value gets
@@ -339,7 +340,8 @@ def test_not_computed_pixels_are_hatched_and_read_as_not_computed() -> None:
 
 
 def test_a_preview_partial_map_reads_out_per_cell() -> None:
-    from forensic_viewer.layers import ImageLayer, LayerList, show_partial
+    from forensic_viewer.layer_base import ImageLayer
+    from forensic_viewer.layers import LayerList, show_partial
 
     preview = np.array([[0.25, np.nan], [0.75, np.nan]], np.float32)  # cell 4 over 8 x 6
     layers = LayerList([ImageLayer(np.zeros((8, 6, 3), np.uint8))])

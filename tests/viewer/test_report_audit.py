@@ -166,7 +166,7 @@ def test_a_member_models_face_flag_says_it_leaves_the_files_verdict_alone() -> N
     """ "crfd flagged as manipulated" on a face beside an authentic file read as a contradiction: a
     whole-image model's verdict on a face never changes the file's verdict (the face rule
     counts face models only). Said where the face is listed, in the viewer's words too."""
-    from forensic_viewer.layers import FACES_LEGEND
+    from forensic_viewer.model_layers import FACES_LEGEND
     from forensic_viewer.report.face_text import face_rows, faces_text
     from forensic_viewer.wording import MEMBER_FACE_WORDS, face_effect_words
 

@@ -228,7 +228,8 @@ def test_the_viewers_ensemble_layer_says_it_shows_the_copy_move_regions() -> Non
     import numpy as np
 
     from engine.types import Analysis
-    from forensic_viewer.layers import HeatmapLayer, build_layers
+    from forensic_viewer.layers import build_layers
+    from forensic_viewer.model_layers import HeatmapLayer
     from tests.conftest import memory_evidence
     from tests.viewer.test_layers import _result
 

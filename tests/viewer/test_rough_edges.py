@@ -297,7 +297,7 @@ def test_face_labels_stay_inside_the_image(qtbot) -> None:
 
     from engine.types import FaceRegion
     from forensic_viewer.gui.canvas import Canvas, FacesVisual
-    from forensic_viewer.layers import FacesLayer
+    from forensic_viewer.model_layers import FacesLayer
     from tests.conftest import memory_evidence
 
     scores = {f"model-{i}": 0.1 * i for i in range(8)}  # a long label
@@ -345,8 +345,8 @@ def test_a_map_of_cells_is_drawn_where_the_readout_reads_it_when_the_image_is_no
     from PySide6.QtCore import QRectF
 
     from engine.analyses.base import MapMeaning, MapScale
+    from forensic_viewer.classic_layers import AnalysisMapLayer
     from forensic_viewer.gui.canvas import Canvas
-    from forensic_viewer.layers import AnalysisMapLayer
     from tests.conftest import memory_evidence
 
     h, w, cell = 100, 70, 32

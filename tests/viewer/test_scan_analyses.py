@@ -296,7 +296,7 @@ def test_the_report_figure_draws_an_analysis_as_the_viewer_draws_its_layer() -> 
     as the bare photograph, faded like a network's 'nothing found' (found in a report of
     Sp_D_NNN_A_sec0037, whose ELA figure showed no map at all)."""
     from engine.analyses import MapMeaning, MapScale
-    from forensic_viewer.layers import AnalysisLayer
+    from forensic_viewer.classic_layers import AnalysisLayer
     from forensic_viewer.overlays import colormap_lut, over_rgb
     from forensic_viewer.report.figures import analysis_figure
 

@@ -70,7 +70,7 @@ def test_the_wheel_over_a_layers_threshold_leaves_it(qtbot) -> None:
     import numpy as np
 
     from forensic_viewer.gui.layer_panel import LayerControls
-    from forensic_viewer.layers import MaskLayer
+    from forensic_viewer.model_layers import MaskLayer
 
     heat = np.random.default_rng(0).random((32, 32)).astype(np.float32)
     layer = MaskLayer("m mask", heat, model="m", calibrated_threshold=0.5)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer
-from forensic_viewer.layers import HeatmapLayer, LayerList, MaskLayer
+from forensic_viewer.layers import LayerList
+from forensic_viewer.model_layers import HeatmapLayer, MaskLayer
 from tests.conftest import HANG_MS, HANG_S
 from tests.viewer.conftest import write_image
 
