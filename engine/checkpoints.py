@@ -372,11 +372,7 @@ def load_checkpoint(
         del data
     else:
         if architecture is None:
-            raise CheckpointError(
-                path,
-                "a plain state dict does not say its architecture, input policy or calibrated "
-                "threshold; analyse with a .safetensors checkpoint written by forensic-train",
-            )
+            raise _not_self_describing(path)
         state = _plain_state_dict(load_torch_file(path, "state dict file"), path)
         meta = CheckpointMeta(
             architecture=architecture,
@@ -403,6 +399,25 @@ def load_checkpoint(
     _load_state(model, state, path)
     model.eval().to(device)
     return LoadedModel(model=model, meta=meta, path=path, sha256=sha256)
+
+
+def _not_self_describing(path: Path) -> CheckpointError:
+    """Why ``path``, no ``.safetensors`` file and given without an architecture, is not loaded,
+    said by what it is: every such file was called "a plain state dict", an ensemble file or a
+    text file too (a researcher's ``forensic-train eval --model X.ensemble.json``; ``eval``
+    says more of an ensemble file, which this module cannot name: engine.ensemble imports it)."""
+    if path.suffix.lower() in (".pt", ".pth"):
+        return CheckpointError(
+            path,
+            "a plain state dict does not say its architecture, input policy or calibrated "
+            "threshold; analyse with a .safetensors checkpoint written by forensic-train",
+        )
+    what = "a folder" if path.is_dir() else f"a '{path.suffix or path.name}' file"
+    return CheckpointError(
+        path,
+        f"{what}, not a checkpoint: one .safetensors checkpoint written by forensic-train "
+        "is needed here",
+    )
 
 
 def _plain_state_dict(obj: Any, path: Path) -> dict[str, torch.Tensor]:

@@ -423,6 +423,22 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return run_eval(args)
 
 
+def eval_model(spec: Path) -> Path:
+    """The checkpoint ``eval --model`` names. One checkpoint: an ensemble file is refused
+    saying how an ensemble is scored (the engine's refusal, that one checkpoint is needed,
+    says nothing of where an ensemble's figures come from)."""
+    from engine.ensemble import ENSEMBLE_SUFFIX
+
+    if spec.name.endswith(ENSEMBLE_SUFFIX):
+        raise UsageError(
+            spec,
+            "an ensemble file: eval takes one checkpoint; score an ensemble on a data set "
+            f"with `forensic-viewer scan DIR --model {spec} --out OUT --gt DIR` "
+            "(docs/GROUND_TRUTH.md)",
+        )
+    return spec
+
+
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     """``calibrate`` or ``face-model`` (θ of a checkpoint, written beside it or to ``--out``)."""
     if args.command == "face-model":
@@ -519,6 +535,7 @@ def _main(argv: list[str] | None, program: bool) -> int:
         if args.command == "eval":  # its --json (beside the checkpoint by default) is written
             from trainer.commands import eval_json
 
+            args.model = eval_model(args.model)
             args.json = eval_json(args)
             with holding_run_folders([args.json], f"forensic-train {args.command}"):
                 return _cmd_eval(args)

@@ -53,3 +53,28 @@ def test_an_unknown_model_name_lists_the_known_models_and_ensembles() -> None:
     assert "known models: " in text and "crfd-net-compact" in text
     assert "known ensembles: " in text and "bundled-ensemble" in text
     assert "\n" not in text
+
+
+def test_a_file_that_is_no_checkpoint_is_refused_saying_what_it_is(tmp_path: Path) -> None:
+    """Every file not ``.safetensors`` was refused as "a plain state dict" (a researcher's
+    ``forensic-train eval --model bundled-ensemble.ensemble.json``); a state dict alone is one."""
+    ensemble = tmp_path / "two.ensemble.json"
+    ensemble.write_text("{}", encoding="utf-8")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not weights", encoding="utf-8")
+    folder = tmp_path / "run"
+    folder.mkdir()
+    expected = {
+        ensemble: "a '.json' file, not a checkpoint",
+        notes: "a '.txt' file, not a checkpoint",
+        folder: "a folder, not a checkpoint",
+    }
+    for path, what in expected.items():
+        with pytest.raises(CheckpointError) as e:
+            load_checkpoint(path)
+        assert str(e.value).startswith(f"{path}: {what}")
+        assert "plain state dict" not in str(e.value)
+        assert ".safetensors checkpoint written by forensic-train" in str(e.value)
+    # the viewer's --model gets the same line
+    with pytest.raises(CheckpointError, match=r"a '\.txt' file, not a checkpoint"):
+        assemble_analyzer([str(notes)], device="cpu", faces=False)
