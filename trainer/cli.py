@@ -2,7 +2,7 @@
 
     forensic-train fit --arch NAME --data DIR[:WEIGHT] ... --out RUN_DIR [options]
     forensic-train pretrain --arch diffforensics-... --data DIR ... --out RUN_DIR [options]
-    forensic-train eval --model CKPT --data DIR [--split val|train|all|choose|test] [--json OUT.json]
+    forensic-train eval --model CKPT|NAME --data DIR [--split val|train|all|choose|test] [--json OUT.json]
     forensic-train calibrate --model CKPT --data DIR [--out CKPT2]
     forensic-train average CKPT CKPT ... --out CKPT   (mean weights: a model soup; then calibrate)
     forensic-train synth SRC_DIR --out DIR [--count N]
@@ -221,7 +221,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     e = sub.add_parser("eval", help="metrics of a checkpoint on a data set")
-    e.add_argument("--model", type=Path, required=True, help="checkpoint (.safetensors)")
+    e.add_argument(
+        "--model",
+        type=Path,
+        required=True,
+        help="checkpoint (.safetensors), or the name of a bundled or installed model "
+        "(forensic-viewer models lists them; resolved as forensic-viewer's --model NAME)",
+    )
     _add_data_args(e, training=False)
     e.add_argument(
         "--split",
@@ -424,19 +430,24 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def eval_model(spec: Path) -> Path:
-    """The checkpoint ``eval --model`` names. One checkpoint: an ensemble file is refused
-    saying how an ensemble is scored (the engine's refusal, that one checkpoint is needed,
-    says nothing of where an ensemble's figures come from)."""
+    """The checkpoint ``eval --model`` names: a file, or a model's name as ``forensic-viewer
+    analyze --model NAME`` resolves it (:func:`engine.catalog.resolve`: a bundled model first,
+    then a file named so, then the one header that names it; a name only headers carry, twice
+    or more, refused naming the files). One checkpoint: an ensemble file, given or named, is
+    refused saying how an ensemble is scored (the engine's refusal, that one checkpoint is
+    needed, says nothing of where an ensemble's figures come from)."""
+    from engine.catalog import resolve
     from engine.ensemble import ENSEMBLE_SUFFIX
 
-    if spec.name.endswith(ENSEMBLE_SUFFIX):
+    path = spec if spec.exists() else resolve(str(spec))  # a folder: the loader says so
+    if path.name.endswith(ENSEMBLE_SUFFIX):
         raise UsageError(
-            spec,
+            path,
             "an ensemble file: eval takes one checkpoint; score an ensemble on a data set "
             f"with `forensic-viewer scan DIR --model {spec} --out OUT --gt DIR` "
             "(docs/GROUND_TRUTH.md)",
         )
-    return spec
+    return path
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
