@@ -76,7 +76,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         provenance = plain(e.meta.decision.provenance)
         print(f"  {name:<24} {arch:<20} {e.origin:<8} {plain(e.path)}")
         print(f"  {'':<24} input: {input_words(e.meta)}")
-        print(f"  {'':<24} θ {e.meta.decision.threshold:.4g} ({provenance})")
+        rule = e.meta.decision
+        print(f"  {'':<24} θ {rule.threshold:.4g} {theta_scale(rule)} ({provenance})")
         if figs:  # the training run's own validation split (report/text.py says why it matters)
             print(f"  {'':<24} training-run validation split: {figs}")
     if listing.ensembles:
@@ -187,3 +188,16 @@ def input_words(meta: Any) -> str:
     if policy.mode == "resize":
         return f"the whole image resized to {policy.window} px"
     return f"sliding windows of {policy.window} px at stride {policy.stride}"
+
+
+def theta_scale(rule: Any) -> str:
+    """What a checkpoint's θ is compared with, in the words of results.csv's columns
+    (:func:`engine.decision.threshold_applies_to`), whatever its provenance sentence says:
+    an older one read "θ = 0.6779 on the mean of the window logits", a logit, though θ is
+    compared with the score σ(image logit) (found by a researcher's walk-through)."""
+    if rule.rule == "forged_fraction":
+        return (
+            "on the forged fraction (the share of pixels above the pixel threshold "
+            f"{rule.pixel_threshold:g}; not on the score)"
+        )
+    return "on the score, σ(image logit) in [0, 1] (not on the logit)"

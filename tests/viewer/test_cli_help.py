@@ -47,3 +47,24 @@ def test_models_lists_each_checkpoints_own_windows(capsys) -> None:
     assert lines[at + 1].split() == "input: sliding windows of 256 px at stride 128".split()
     faces = next(i for i, line in enumerate(lines) if line.split()[:1] == ["diffforensics-faces"])
     assert "input: each detected face cropped and resized to 256 px" in lines[faces + 1]
+
+
+def test_models_says_what_each_theta_is_compared_with(capsys) -> None:
+    """`forensic-viewer models` gave m2f-effl0 "θ 0.6779 (θ = 0.6779 on the mean of the window
+    logits ...)", its header's older sentence, which reads as a logit: θ is compared with the
+    score, σ(image logit). Each checkpoint's θ line now says its scale from its rule."""
+    assert cli.main(["models"]) == 0
+    lines = capsys.readouterr().out.split("\nCheckpoints:")[1].splitlines()
+
+    def theta_line(name: str) -> str:
+        at = next(i for i, line in enumerate(lines) if line.split()[:1] == [name])
+        return next(line for line in lines[at + 1 :] if line.split()[:1] == ["θ"])
+
+    m2f = theta_line("m2f-effl0")
+    assert "on the mean of the window logits" in m2f  # the header's words, still quoted
+    assert (
+        m2f.split("(θ =")[0].split()
+        == "θ 0.6779 on the score, σ(image logit) in [0, 1] (not on the logit)".split()
+    )
+    crfd = theta_line("crfd-net-compact").split("(θ =")[0]
+    assert "on the forged fraction" in crfd and "not on the score" in crfd
