@@ -104,6 +104,8 @@ ANALYSIS_PREFIX = "analysis:"  # a stacking weight on a classic analysis's score
 LOCALIZATION_MODES = ("replace",)
 ON_THIS_FILE = "; on this file: "  # an ensemble result's provenance: the per-file part follows
 FACE_RULE_NOTE = "face rule 'any': "  # in that part when a face model's verdict decided
+# after it when the face rule alone decided (the ensemble's own verdict was "authentic")
+FACES_ALONE_NOTE = "the heatmap is the flagged faces' face map alone"
 # per-file notes of rows written before ON_THIS_FILE: a copy's map in the heatmap, a face flag
 _OLD_PER_FILE = re.compile(
     r"; the heatmap is the \S+ analysis's map|; " + re.escape(FACE_RULE_NOTE)
@@ -430,11 +432,7 @@ class Ensemble:
                 heat = np.maximum(heat, rescale_map(fmap, t, self.pixel_threshold))
         mask = None if heat is None else heat > self.pixel_threshold
         names = ", ".join(dict.fromkeys(n for n, _, _ in flagged))
-        where = (
-            "; the heatmap is the flagged faces' face map alone (the stacked verdict is authentic)"
-            if faces_alone
-            else ""
-        )
+        where = f"; {FACES_ALONE_NOTE} (the stacked verdict is authentic)" if faces_alone else ""
         out_of_range = result.out_of_range
         if faces_alone:
             unique = {id(f): f for _, _, f in flagged}
@@ -586,6 +584,22 @@ def decided_by_face(provenance: str) -> bool:
     """Whether an ensemble result's θ provenance says a face model's verdict decided it (its
     score is then the flagged face's, moved onto the ensemble's scale)."""
     return FACE_RULE_NOTE in provenance
+
+
+def decided_by_face_alone(provenance: str) -> bool:
+    """Whether the face rule alone made an ensemble result "manipulated": a face model flagged
+    a face and the ensemble's own verdict was "authentic" (:data:`FACES_ALONE_NOTE`, in rows
+    written since 2026-12-05; an older row's own verdict is not said)."""
+    return decided_by_face(provenance) and FACES_ALONE_NOTE in provenance
+
+
+def stacked_score(contributions: Sequence[Mapping[str, Any]] | None) -> float | None:
+    """A stacked ensemble's own score, before the face rule: σ of the sum of its terms
+    (``ModelResult.contributions``, the bias among them); None without them (an ensemble
+    that does not stack, a row written before they were recorded)."""
+    if not contributions:
+        return None
+    return float(sigmoid(sum(float(c["contribution"]) for c in contributions)))
 
 
 _REPLACED = re.compile(r"the heatmap is the (\S+) analysis's map")

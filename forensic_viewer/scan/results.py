@@ -18,6 +18,11 @@ from engine.analyses import Level
 from engine.errors import ForensicError
 from engine.files import AtomicFile, not_regular_reason, open_append, open_regular
 from engine.fstimes import TIME_NAMES
+from forensic_viewer.scan.decision_columns import (
+    decision_cells,
+    decision_column_names,
+    ensemble_cells,
+)
 from forensic_viewer.scan.escaping import csv_file
 from forensic_viewer.scan.integrity import ROWS_SET_ASIDE, BadLine, note_run, row_fault, set_aside
 from forensic_viewer.scan.links import error_naming_file, record_read_from
@@ -507,7 +512,8 @@ def write_csv(
     columns (None: look at the records, which then must be a list). ``analyses``: the classic
     analyses of the scan, :data:`ANALYSIS_COLUMNS` each, after the models (and their
     :data:`ANALYSIS_FIGURES` after the faces columns, then the :data:`FS_TIMES_COLUMNS` and
-    :data:`WARNINGS_COLUMN`, last). ``face_models``:
+    :data:`WARNINGS_COLUMN`; then what each verdict compared with θ,
+    :mod:`~forensic_viewer.scan.decision_columns`, last). ``face_models``:
     models run on the face path only: a ``faces.<model>.score_max`` column each, no other.
     ``copies``: the byte-identical copies among the folder's files (:func:`byte_copies`), for
     the ``duplicate_of`` column. ``read_from``: where a file was read when a symbolic link
@@ -528,6 +534,7 @@ def write_csv(
     cols += [f"analysis.{a}.{k}" for a in analyses for k in ANALYSIS_FIGURES.get(a, ())]
     cols += [f"fs_times.{k}" for k in FS_TIMES_COLUMNS]
     cols.append(WARNINGS_COLUMN)
+    cols += decision_column_names(names, ensemble)  # what each verdict compared with θ
     # a file name that is not UTF-8 is written \udcXX; a formula-like cell quoted ('=...)
     with csv_file(out / CSV_NAME) as writerow:
         writerow(cols)
@@ -565,4 +572,9 @@ def write_csv(
                 row += analysis_figure_cells(a, r.analysis(a))
             row += fs_times_cells(r)
             row.append(WARNINGS_JOIN.join(getattr(r, "warnings", ())))  # an error row has none
+            for m in names:
+                is_ensemble = m == "ensemble"
+                row += decision_cells(r.ensemble if is_ensemble else r.model(m), is_ensemble)
+            if ensemble:
+                row += ensemble_cells(r.ensemble)
             writerow(row)

@@ -181,7 +181,14 @@ def test_the_csv_is_made_from_the_records(scanned: Path) -> None:
     assert rows["face.jpg"]["faces.tiny2.score_max"] == f"{best:.6f}"
     assert rows["sub/plain.png"]["faces.tiny.score_max"] == ""  # no face: no face score
     faces = ["faces", "faces.tiny.score_max", "faces.tiny2.score_max"]
-    assert list(rows["face.jpg"])[-8:-5] == faces  # then the file-system times, the warnings
+    header = list(rows["face.jpg"])
+    at = header.index("fs_times.modified")  # then the file-system times, the warnings, ...
+    assert header[at - 3 : at] == faces
+    # ... and what each verdict compared with θ: the tiny models' forged fraction, the
+    # ensemble's score
+    assert rows["face.jpg"]["tiny.rule"] == "forged_fraction"
+    assert rows["face.jpg"]["tiny.decision_value"] == rows["face.jpg"]["tiny.forged_fraction"]
+    assert rows["face.jpg"]["ensemble.decision_value"] == rows["face.jpg"]["ensemble.score"]
 
 
 def test_face_maps_are_written_read_back_and_shown_again(scanned: Path) -> None:

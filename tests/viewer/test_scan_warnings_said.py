@@ -51,9 +51,12 @@ def test_scan_prints_each_warning_and_csv_holds_them(
     assert "  pages.png: 3 frames: only the first is analysed" in printed
     with open(out / "results.csv", encoding="utf-8", newline="") as f:
         header, *rows = csv.reader(f)
-    assert header[-1] == "warnings"  # appended: every earlier column keeps its place
-    assert header.index("warnings") == header.index("fs_times.created") + 1
-    cells = {r[0]: r[-1] for r in rows}
+    # appended after the file-system times (every earlier column keeps its place); only the
+    # columns of what each verdict compared with θ come after it (scan/decision_columns.py)
+    at = header.index("warnings")
+    assert at == header.index("fs_times.created") + 1
+    assert all(c.endswith(("rule", "decision_value", "pixel_threshold")) for c in header[at + 1 :])
+    cells = {r[0]: r[at] for r in rows}
     assert cells == {
         "plain.png": "",
         "really-png.jpg": "named .jpg but holds PNG data: analysed as PNG",

@@ -1,0 +1,107 @@
+"""The columns of results.csv that say what each verdict compared with θ (no Qt).
+
+A model's ``score`` is not always the figure its θ applies to: the forged-fraction rule
+compares the forged fraction with θ, and its score, p / (p + θ), passes 0.5 where p passes θ
+(on a researcher's scan, ``score > threshold`` disagreed with the verdict on 7 of 40 rows of
+crfd-net-compact); the logit rule compares σ(image logit), not the logit; an ensemble its own
+(stacked or weighted) score, which under the face rule becomes the larger of that and the
+flagged face's score moved onto θ's scale, so that ``ensemble.score`` meant two things from
+row to row. So each model of the scan (and the ensemble) gets:
+
+- ``<model>.rule``: its rule as the row's ``details`` records it (``logit``,
+  ``forged_fraction``, ``ensemble``; empty in a row without details);
+- ``<model>.decision_value``: the figure θ was compared with
+  (:func:`engine.decision.threshold_applies_to`): the verdict is "manipulated" exactly when it
+  is above ``<model>.threshold``;
+- ``<model>.pixel_threshold``: the heatmap value above which a pixel is in its mask;
+
+and the ensemble besides:
+
+- ``ensemble.decided_by``: ``ensemble`` (its own score; no face flagged), ``face rule`` (its
+  own verdict was "authentic" and a face the face model flagged made it "manipulated") or
+  ``ensemble and face rule`` (both flagged the image);
+- ``ensemble.score_without_face_rule``: the ensemble's own score, the face rule left out, which
+  its measured reliability was counted on: ``ensemble.score`` when no face flagged the image,
+  else the stacked score from its terms (:func:`engine.ensemble.stacked_score`); empty when it
+  cannot be known (an ensemble that does not stack, whose score the face rule moved).
+
+They come after the ``warnings`` column (added 2026-12-06), so that every column before keeps
+its place; docs/RESULTS.md, "results.csv" and "Which column to use for an image AUC".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.decision import threshold_applies_to
+from engine.ensemble import decided_by_face, decided_by_face_alone, stacked_score
+from forensic_viewer.scan.record_parts import ModelRecord
+
+# per model and the ensemble: <model>.<column>
+DECISION_COLUMNS = ("rule", "decision_value", "pixel_threshold")
+# the ensemble's alone: ensemble.<column>
+ENSEMBLE_COLUMNS = ("decided_by", "score_without_face_rule")
+
+OWN, FACE_RULE, BOTH = "ensemble", "face rule", "ensemble and face rule"
+
+
+def decision_column_names(names: Sequence[str], ensemble: bool) -> list[str]:
+    """The header cells: :data:`DECISION_COLUMNS` for each of ``names`` (the models, then
+    ``ensemble`` when the scan had one), then the ensemble's :data:`ENSEMBLE_COLUMNS`."""
+    cols = [f"{m}.{c}" for m in names for c in DECISION_COLUMNS]
+    return cols + ([f"ensemble.{c}" for c in ENSEMBLE_COLUMNS] if ensemble else [])
+
+
+def rule_of(d: ModelRecord, is_ensemble: bool) -> str | None:
+    """The rule behind ``d``'s verdict (None: not recorded, a row without details)."""
+    if is_ensemble:
+        return "ensemble"
+    return None if d.figures is None else d.figures.rule
+
+
+def decision_value(d: ModelRecord, rule: str) -> float:
+    """The figure of ``d`` that its θ was compared with under ``rule``."""
+    return d.forged_fraction if threshold_applies_to(rule) == "forged_fraction" else d.score
+
+
+def decision_cells(d: ModelRecord | None, is_ensemble: bool = False) -> list[str]:
+    """The :data:`DECISION_COLUMNS` of one model (or the ensemble) on one file; all empty when
+    it did not run, the rule and its value empty when the row does not say the rule."""
+    if d is None:
+        return [""] * len(DECISION_COLUMNS)
+    rule = rule_of(d, is_ensemble)
+    pixel = None if d.figures is None else d.figures.pixel_threshold
+    return [
+        rule or "",
+        "" if rule is None else f"{decision_value(d, rule):.6f}",
+        "" if pixel is None else f"{pixel:.6f}",
+    ]
+
+
+def decided_by(e: ModelRecord) -> str:
+    """What made the ensemble's verdict (:data:`OWN`, :data:`FACE_RULE` or :data:`BOTH`)."""
+    provenance = "" if e.figures is None else e.figures.threshold_provenance
+    if not decided_by_face(provenance):
+        return OWN
+    if decided_by_face_alone(provenance):
+        return FACE_RULE
+    # rows since 2026-12-05 say when the face rule alone decided; an older stacked row's own
+    # score says it from its terms (an older one that does not stack reads as both)
+    own = without_face_rule(e)
+    return FACE_RULE if own is not None and own <= e.threshold else BOTH
+
+
+def without_face_rule(e: ModelRecord) -> float | None:
+    """The ensemble's own score, the face rule left out (None: not to be known)."""
+    provenance = "" if e.figures is None else e.figures.threshold_provenance
+    if not decided_by_face(provenance):
+        return e.score
+    return stacked_score(None if e.figures is None else e.figures.contributions)
+
+
+def ensemble_cells(e: ModelRecord | None) -> list[str]:
+    """The :data:`ENSEMBLE_COLUMNS` of the ensemble on one file (empty: it did not run)."""
+    if e is None:
+        return [""] * len(ENSEMBLE_COLUMNS)
+    own = without_face_rule(e)
+    return [decided_by(e), "" if own is None else f"{own:.6f}"]
