@@ -201,7 +201,8 @@ def caveat_text(ov: Overview) -> str:
     ]
     rates = "; ".join(measured) if measured else "none (no model ran)"
     return (
-        f"{LEAD_WORDS}: '{FLAGGED}' says that a check's score is above its θ, '{NOT_FLAGGED}' "
+        f"{LEAD_WORDS}: '{FLAGGED}' says that a check's score (a forged-fraction model's "
+        f"forged fraction) is above its θ, '{NOT_FLAGGED}' "
         "that it is not (never that the image is authentic), and each check misses some "
         f"manipulations and flags some authentic images. Measured rates: {rates}."
     )
