@@ -16,13 +16,14 @@ The rule (:func:`read_mask`):
   the alpha alone), the opaque pixels are the region, and a warning says the transparency was
   read. An alpha that is the same everywhere says nothing and is ignored.
 - A mask that marks no pixel but is not all black (a mask of 0 and 1, a faint drawing) is read
-  as **empty**, its image as authentic, with a warning naming its brightest value at the file's
+  as **empty** (no pixel tampered), with a warning naming its brightest value at the file's
   own depth: a 16-bit grey mask of 0 and 1 says "the brightest is 1 of 65535" (the 8-bit
   pixels hold 0 there). A 16-bit colour mask, which the decoder reads at its high byte, says
   that instead when it reads as empty. Such a mask's :attr:`MaskFile.faint` gives the reason
   in a phrase ("its brightest value is 100; only values above 127 count as tampered"): the
   trainer refuses it for a tampered image, which would otherwise train its forged region as
-  untouched (``trainer.data.records.load_mask``, ``forensic-train check``).
+  untouched (``trainer.data.records.load_mask``, ``forensic-train check``), and ``scan
+  --gt`` leaves its image unscored (``forensic_viewer.scan.groundtruth.faint_line``).
 - A **32-bit or signed** grey mask (a TIFF; the evidence decoder min-max rescales such data,
   so a pixel's 8-bit value depends on the others: a mask of 0 and 1 marked its 1s, one of
   all 1s nothing) is read from its samples by the same rule at its declared range: tampered

@@ -14,9 +14,10 @@ Where the masks come from (:func:`read_truth`):
 
 What a mask is (:func:`read_mask`): :func:`engine.masks.read_mask`'s rule, the trainer's too:
 decoded read-only by the evidence decoder (with its SHA-256), a pixel is tampered when any
-channel is above 127, a varying alpha channel counts, a mask of 0 and 1 is read as empty and
-says so in its warnings, and a mask of another size than its image is refused (one problem
-line naming it; the image is not scored).
+channel is above 127, a varying alpha channel counts, and a mask of another size than its
+image is refused (one problem line naming it; the image is not scored). So is a mask that is
+not black but marks no pixel (a mask saved as 0 and 1): read as empty it would count its
+image, tampered, as authentic, and ``forensic-train`` refuses it (:func:`faint_line`).
 
 What is scored and how each figure is defined, with its conventions (per-image mean or pooled,
 threshold, how empty masks count): :mod:`forensic_viewer.scan.truth_scores`.
@@ -98,10 +99,24 @@ NEGATIVE = "Negative"  # the BenCo JSON list's mask of an authentic image
 def read_mask(path: str | Path, size: tuple[int, int]) -> TruthMask:
     """The mask file ``path`` for an image of ``size`` (height, width), read by
     :func:`engine.masks.read_mask`, the one rule of training, ``forensic-train eval`` and this
-    mode (a channel above 127, transparency, a warning for a mask of 0 and 1). Raises
-    :class:`ForensicError` naming the file when it cannot be read or is of another size."""
+    mode (a channel above 127, transparency, a warning for a mask of 0 and 1, which ``faint``
+    says). Raises :class:`ForensicError` naming the file when it cannot be read or is of
+    another size."""
     read = engine_read_mask(path, size)
-    return TruthMask(read.mask, str(path), read.sha256, read.warnings)
+    return TruthMask(read.mask, str(path), read.sha256, read.warnings, read.faint)
+
+
+def faint_line(path: str | Path, faint: str) -> str:
+    """Why a scan leaves unscored the image of the mask ``path``, not black but marking no pixel
+    (``faint``: :attr:`engine.masks.MaskFile.faint`). ``scan --gt`` read such a mask, a mask
+    of 0 and 1, as empty and counted its tampered image as authentic: a missed forgery scored
+    as a correct authentic image, said only in a warning, while ``forensic-train`` refuses the
+    same mask (``trainer.data.records.load_mask``); the two now agree."""
+    return (
+        f"{path}: ground-truth mask not scored: {faint} (saved as 0 and 1?); read as empty it "
+        "would count its image as authentic, and forensic-train refuses it too; save the "
+        "tampered region as 255"
+    )
 
 
 def authentic(size: tuple[int, int]) -> TruthMask:
@@ -411,6 +426,7 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
     appledouble = [str(p) for p in truth.appledouble]
     is_mask = truth.mask_rule()
     marked: list[tuple[Path, float]] = []  # each tampered image's mask and its share marked
+    faint: list[Path] = []  # masks not black that mark no pixel: their images not scored
     mask_warnings: list[str] = []
     for rec in index.iter_records(chosen):
         if rec.file is not None and is_mask(rec.file):
@@ -430,6 +446,10 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
         try:
             size = (rec.height, rec.width)
             tm = authentic(size) if mask_file is None else read_mask(mask_file, size)
+            if mask_file is not None and tm.faint:  # never read as authentic (faint_line)
+                marked.append((mask_file, 0.0))
+                faint.append(mask_file)
+                raise ForensicError(None, faint_line(mask_file, tm.faint))
             image = score_image(rec.path, rec.sha256, tm, record_sources(rec, out))
         except ForensicError as e:
             errors[rec.path] = str(e)
@@ -442,9 +462,10 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
         summary.add(image)
         files.append(image)
     problems += truth.unmatched(used)
-    mask_warning = implausible_line(marked, mask_warnings, tampered=not truth.one_mask)
+    mask_warning = implausible_line(marked, mask_warnings, not truth.one_mask, faint)
     if mask_warning is not None:
-        problems = [mask_warning, *_not_said_again(problems, marked, mask_warnings)]
+        said = [*mask_warnings, *errors.values()]
+        problems = [mask_warning, *_not_said_again(problems, marked, said)]
     result = ScanTruth(
         summary.figures(),
         files,
@@ -463,32 +484,52 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
 
 
 def implausible_line(
-    marked: list[tuple[Path, float]], warnings: list[str], tampered: bool = True
+    marked: list[tuple[Path, float]],
+    warnings: list[str],
+    tampered: bool = True,
+    faint: Sequence[Path] = (),
 ) -> str | None:
     """One line when the tampered images' masks, as (mask, share marked), look inverted or
     none marks a pixel (:func:`engine.masks.implausible_masks`, by which ``forensic-train``
-    refuses such a set), saying the figures are computed against them as they are; else None.
-    A warning, not a refusal: the scan's analyses stand without the figures. ``tampered``
-    False: the masks are no set of tampered images' but the one mask given for one image
-    (:attr:`TruthSource.one_mask`), and an all-black mask is an authentic image's truth, no
-    defect: only whether it looks inverted (a mask of 0 and 1 says so in its own warning)."""
+    refuses such a set), saying what the scan did with them; else None. Inverted: the figures
+    are computed against them as they are. None marking a pixel: how many images were not
+    scored, their masks among ``faint`` (not black, marking nothing: :func:`faint_line`), and
+    how many, their masks all black, were scored as authentic (the line said the trainer's
+    "nothing to learn masks from", and that the figures were computed against masks it had
+    not scored). A warning, not a refusal: the scan's analyses stand without the figures.
+    ``tampered`` False: the masks are no set of tampered images' but the one mask given for
+    one image (:attr:`TruthSource.one_mask`), and an all-black mask is an authentic image's
+    truth, no defect: only whether it looks inverted (a mask of 0 and 1 is left unscored in
+    its own line)."""
     found = implausible_masks(marked, warnings) if tampered else inverted_masks(marked)
     if found is None:
         return None
-    return f"{found[0]}: {found[1]}; the ground-truth figures are computed against them as they are"
+    if any(share > 0 for _, share in marked):  # inverted
+        return f"{found[0]}: {found[1]}; the ground-truth figures are computed against them as they are"
+    unscored = sum(m in faint for m, _ in marked)
+    did = [f"{unscored} not scored (not black, no value above 127: saved as 0 and 1?)"]
+    did = did if unscored else []
+    if len(marked) > unscored:
+        did.append(f"{len(marked) - unscored} scored as authentic (all black)")
+    return (
+        f"{found[0]}: no tampered image's mask marks a pixel ({len(marked)} masks): of their "
+        f"images, {' and '.join(did)}; a tampered pixel is one above 127, as in masks of 0 "
+        "and 255"
+    )
 
 
 def _not_said_again(
-    problems: list[str], marked: list[tuple[Path, float]], warnings: list[str]
+    problems: list[str], marked: list[tuple[Path, float]], said: list[str]
 ) -> list[str]:
-    """``problems`` less the own warnings of the mask that :func:`implausible_line` names when
-    no mask marks a pixel: a mask of 0 and 1 is that line's problem, and the mask's warning
-    of it ("read as an empty mask") named the same file again in a second line (one mask,
-    ``analyze --gt``: two lines for one problem). Kept in the file's own warnings."""
+    """``problems`` less the own lines (``said``: the masks' warnings and the files' problems)
+    of the mask that :func:`implausible_line` names when no mask marks a pixel: a mask of 0
+    and 1 is that line's problem, and its own line (that it is not scored) named the same file
+    again in a second line (one mask, ``analyze --gt``: two lines for one problem). Kept in
+    the file's ``gt.error``."""
     if any(share > 0 for _, share in marked):  # inverted: the named mask's warnings differ
         return problems
     named = f"{marked[0][0]}: "
-    return [p for p in problems if not (p in warnings and p.startswith(named))]
+    return [p for p in problems if not (p in said and p.startswith(named))]
 
 
 def inverted_line(truth: TruthMask) -> str | None:
@@ -532,8 +573,8 @@ CSV_FIGURES = (("f1", "own"), ("iou", "own"), ("f1", "0.5"), ("iou", "0.5"))
 def add_csv_columns(out: Path, files: Sequence[ImageTruth], errors: Mapping[str, str]) -> None:
     """Append the ``gt.*`` columns to ``results.csv`` (rewritten atomically): ``gt.mask``,
     ``gt.label``, ``gt.error`` (why the file was not scored), ``gt.warning`` (the mask's warnings,
-    one line each naming it, joined by `` | ``: a mask of 0 and 1 read as empty labels its image
-    authentic, and the row must say so), then per map ``gt.<map>.f1`` / ``.iou`` (own threshold),
+    one line each naming it, joined by `` | ``: a row must say what the mask's reading did,
+    such as transparency read as the region), then per map ``gt.<map>.f1`` / ``.iou`` (own threshold),
     ``.f1@0.5`` / ``.iou@0.5`` and ``.pixel_auc``; empty where undefined. Columns of an earlier
     ground-truth run are replaced."""
     path = out / CSV_NAME

@@ -575,10 +575,14 @@ def test_groundtruth_json_does_not_hang_on_the_order_of_the_rows(tmp_path: Path)
     assert [p.split(": ")[0] for p in gt["problems"]] == [str(ev / "d.png"), str(ev / "e.png")]
 
 
-def test_a_mask_read_as_empty_says_so_in_its_csv_row(tmp_path: Path) -> None:
-    """A mask of 0 and 1 is read as empty with a warning, so its ``Tp/`` image is labelled
-    authentic: the warning reached groundtruth.json and stderr but not results.csv, whose row
-    read authentic with no hint. It is now the row's ``gt.warning``."""
+def test_a_tampered_image_whose_mask_is_0_and_1_is_left_unscored_never_authentic(
+    tmp_path: Path,
+) -> None:
+    """A mask of 0 and 1 was read as empty, so its ``Tp/`` image was labelled authentic: a
+    walk-through's missed forgery counted as a correct authentic image (image AUC, balanced
+    accuracy, the report's "agrees"), said only in a warning, while forensic-train refuses the
+    same mask. The image is now left unscored, as for a mask of another size: one line naming
+    the mask and why, the row's ``gt.error``; the other images are scored."""
     from forensic_viewer.scan.run import run_scan
     from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of
 
@@ -593,10 +597,15 @@ def test_a_mask_read_as_empty_says_so_in_its_csv_row(tmp_path: Path) -> None:
     _mask(truth / "Gt" / "b_gt.png", region.astype(bool))
     run_scan(files_of(ev), StubAnalyzer(), out, source=str(ev))
     result = evaluate_scan(out, read_truth(truth))
-    assert {f.key: f.truth.label for f in result.files} == {"a.png": 0, "b.png": 1}
+    assert {f.key: f.truth.label for f in result.files} == {"b.png": 1}  # a.png not scored
+    assert (result.images, result.tampered) == (1, 1)
+    (line,) = result.problems
+    assert line.startswith(f"{zero_one}: ground-truth mask not scored: its brightest value is 1")
+    assert "forensic-train refuses it" in line and "\n" not in line
     with open(out / "results.csv", newline="", encoding="utf-8") as f:
         rows = {r["path"]: r for r in csv.DictReader(f)}
     a, b = rows["a.png"], rows["b.png"]
-    assert a["gt.label"] == "0" and a["gt.error"] == ""  # scored, as authentic: not an error
-    assert a["gt.warning"].startswith(f"{zero_one}: ") and "brightest is 1" in a["gt.warning"]
-    assert b["gt.label"] == "1" and b["gt.warning"] == ""
+    assert a["gt.label"] == "" and a["gt.error"] == line  # why it is not scored
+    assert b["gt.label"] == "1" and b["gt.error"] == b["gt.warning"] == ""
+    gt = json.loads((out / GT_NAME).read_text(encoding="utf-8"))
+    assert truth_labels(gt) == {"b.png": 1}  # the report's column: "no mask", not authentic

@@ -264,10 +264,10 @@ def test_a_scan_scored_against_inverted_masks_warns_in_one_line(tmp_path: Path) 
 def test_analyze_gt_says_a_mask_of_0_and_1_in_one_line(
     tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str], given: str
 ) -> None:
-    """A mask saved as 0 and 1 (read as empty) was said twice by ``analyze --gt``: the mask's
-    own warning and the line that no tampered image's mask marks a pixel, both naming the same
-    file for one problem. It is one line now, naming the file, whether the mask is given as
-    a file or found in a folder's Gt/."""
+    """A mask saved as 0 and 1 was said twice by ``analyze --gt``: the mask's own line and
+    the line that no tampered image's mask marks a pixel, both naming the same file for one
+    problem. It is one line now, naming the file, whether the mask is given as a file or
+    found in a folder's Gt/; the image is not scored (never read as authentic)."""
     root = tmp_path / "data"
     image = _rgb(root / "Tp" / "a.png", seed=0)
     zero_one = root / "Gt" / "a.png"
@@ -281,11 +281,9 @@ def test_analyze_gt_says_a_mask_of_0_and_1_in_one_line(
     err = capsys.readouterr().err.splitlines()
     (line,) = [ln for ln in err if str(zero_one) in ln]
     assert line.startswith(f"ground truth: {zero_one}: ")
-    assert "0 and 1" in line or "the brightest is 1" in line
+    assert "0 and 1" in line and "not scored" in line
     gt = json.loads((tmp_path / "out" / GT_NAME).read_text(encoding="utf-8"))
-    assert len(gt["problems"]) == 1
-    (scored,) = gt["files"]
-    assert any("the brightest is 1" in w for w in scored["warnings"])  # the file keeps its own
+    assert len(gt["problems"]) == 1 and gt["files"] == []
 
 
 def test_an_all_black_mask_given_for_one_image_is_its_authentic_truth_without_a_warning(
@@ -328,6 +326,32 @@ def test_an_all_black_mask_given_for_one_image_is_its_authentic_truth_without_a_
     result = evaluate_scan(tmp_path / "out4", read_truth(root))
     assert result.mask_warning is not None and result.problems[0] == result.mask_warning
     assert "no tampered image's mask marks a pixel (2 masks" in result.mask_warning
+    assert "of their images, 2 not scored" in result.mask_warning  # what the scan did
+    assert "nothing to learn" not in result.mask_warning  # the trainer's words
+    assert result.images == 0
+
+
+def test_a_set_of_all_black_masks_says_its_images_are_scored_as_authentic(
+    tmp_path: Path,
+) -> None:
+    """Tampered images whose masks are all black: the scan's line said the trainer's "nothing
+    to learn masks from"; it says what the scan did now: scored them as authentic."""
+    from forensic_viewer.scan.groundtruth import evaluate_scan
+    from forensic_viewer.scan.run import run_scan
+    from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of
+
+    root, out = tmp_path / "data", tmp_path / "out"
+    for i, name in enumerate(("a", "b")):
+        _rgb(root / "Tp" / f"{name}.png", seed=i)
+        _mask(root / "Gt" / f"{name}.png", np.zeros((24, 32), bool))
+    run_scan(files_of(root / "Tp"), StubAnalyzer(), out, source=str(root / "Tp"))
+    result = evaluate_scan(out, read_truth(root))
+    assert (result.images, result.tampered) == (2, 0)
+    line = result.mask_warning
+    assert line is not None and result.problems == [line]
+    assert line.startswith(f"{root / 'Gt' / 'a.png'}: no tampered image's mask marks a pixel")
+    assert "of their images, 2 scored as authentic (all black)" in line
+    assert "nothing to learn" not in line
 
 
 def test_masks_no_scanned_image_used_are_each_recorded_and_printed_as_one_line(
