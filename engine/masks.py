@@ -23,7 +23,7 @@ The rule (:func:`read_mask`):
   in a phrase ("its brightest value is 100; only values above 127 count as tampered"): the
   trainer refuses it for a tampered image, which would otherwise train its forged region as
   untouched (``trainer.data.records.load_mask``, ``forensic-train check``), and ``scan
-  --gt`` leaves its image unscored (``forensic_viewer.scan.groundtruth.faint_line``).
+  --gt`` leaves its image unscored (``forensic_viewer.scan.truth_lines.faint_line``).
 - A **32-bit or signed** grey mask (a TIFF; the evidence decoder min-max rescales such data,
   so a pixel's 8-bit value depends on the others: a mask of 0 and 1 marked its 1s, one of
   all 1s nothing) is read from its samples by the same rule at its declared range: tampered

@@ -46,7 +46,8 @@ from forensic_viewer.gui.report_dialog import ReportJob
 from forensic_viewer.layers import LayerList
 from forensic_viewer.model_layers import GroundTruthLayer
 from forensic_viewer.report import ReportSource
-from forensic_viewer.scan.groundtruth import MASK_TAILS, inverted_line, read_mask
+from forensic_viewer.scan.groundtruth import MASK_TAILS, read_mask
+from forensic_viewer.scan.truth_lines import inverted_line
 from forensic_viewer.scan.truth_scores import (
     FIGURE_HEADER,
     Figure,

@@ -17,7 +17,8 @@ decoded read-only by the evidence decoder (with its SHA-256), a pixel is tampere
 channel is above 127, a varying alpha channel counts, and a mask of another size than its
 image is refused (one problem line naming it; the image is not scored). So is a mask that is
 not black but marks no pixel (a mask saved as 0 and 1): read as empty it would count its
-image, tampered, as authentic, and ``forensic-train`` refuses it (:func:`faint_line`).
+image, tampered, as authentic, and ``forensic-train`` refuses it
+(:func:`~forensic_viewer.scan.truth_lines.faint_line`).
 
 What is scored and how each figure is defined, with its conventions (per-image mean or pooled,
 threshold, how empty masks count): :mod:`forensic_viewer.scan.truth_scores`.
@@ -64,8 +65,6 @@ from engine.io import IMAGE_SUFFIXES
 from engine.masks import (
     AUTHENTIC_FOLDERS,
     MASK_FOLDERS,
-    implausible_masks,
-    inverted_masks,
     is_appledouble,
     list_masks,
     subfolder,
@@ -77,6 +76,7 @@ from forensic_viewer.scan.maps import read_heatmap_png
 from forensic_viewer.scan.records import FileRecord
 from forensic_viewer.scan.results import CSV_NAME, ResultIndex
 from forensic_viewer.scan.settings import not_covered, stopped_run
+from forensic_viewer.scan.truth_lines import faint_line, implausible_line, not_said_again
 from forensic_viewer.scan.truth_scores import (
     FIGURE_HEADER,
     Figure,
@@ -104,19 +104,6 @@ def read_mask(path: str | Path, size: tuple[int, int]) -> TruthMask:
     another size."""
     read = engine_read_mask(path, size)
     return TruthMask(read.mask, str(path), read.sha256, read.warnings, read.faint)
-
-
-def faint_line(path: str | Path, faint: str) -> str:
-    """Why a scan leaves unscored the image of the mask ``path``, not black but marking no pixel
-    (``faint``: :attr:`engine.masks.MaskFile.faint`). ``scan --gt`` read such a mask, a mask
-    of 0 and 1, as empty and counted its tampered image as authentic: a missed forgery scored
-    as a correct authentic image, said only in a warning, while ``forensic-train`` refuses the
-    same mask (``trainer.data.records.load_mask``); the two now agree."""
-    return (
-        f"{path}: ground-truth mask not scored: {faint} (saved as 0 and 1?); read as empty it "
-        "would count its image as authentic, and forensic-train refuses it too; save the "
-        "tampered region as 255"
-    )
 
 
 def authentic(size: tuple[int, int]) -> TruthMask:
@@ -465,7 +452,7 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
     mask_warning = implausible_line(marked, mask_warnings, not truth.one_mask, faint)
     if mask_warning is not None:
         said = [*mask_warnings, *errors.values()]
-        problems = [mask_warning, *_not_said_again(problems, marked, said)]
+        problems = [mask_warning, *not_said_again(problems, marked, said)]
     result = ScanTruth(
         summary.figures(),
         files,
@@ -481,67 +468,6 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
     atomic_write(out / GT_NAME, json_text(result.to_json(), indent=1))
     add_csv_columns(out, files, errors)
     return result
-
-
-def implausible_line(
-    marked: list[tuple[Path, float]],
-    warnings: list[str],
-    tampered: bool = True,
-    faint: Sequence[Path] = (),
-) -> str | None:
-    """One line when the tampered images' masks, as (mask, share marked), look inverted or
-    none marks a pixel (:func:`engine.masks.implausible_masks`, by which ``forensic-train``
-    refuses such a set), saying what the scan did with them; else None. Inverted: the figures
-    are computed against them as they are. None marking a pixel: how many images were not
-    scored, their masks among ``faint`` (not black, marking nothing: :func:`faint_line`), and
-    how many, their masks all black, were scored as authentic (the line said the trainer's
-    "nothing to learn masks from", and that the figures were computed against masks it had
-    not scored). A warning, not a refusal: the scan's analyses stand without the figures.
-    ``tampered`` False: the masks are no set of tampered images' but the one mask given for
-    one image (:attr:`TruthSource.one_mask`), and an all-black mask is an authentic image's
-    truth, no defect: only whether it looks inverted (a mask of 0 and 1 is left unscored in
-    its own line)."""
-    found = implausible_masks(marked, warnings) if tampered else inverted_masks(marked)
-    if found is None:
-        return None
-    if any(share > 0 for _, share in marked):  # inverted
-        return f"{found[0]}: {found[1]}; the ground-truth figures are computed against them as they are"
-    unscored = sum(m in faint for m, _ in marked)
-    did = [f"{unscored} not scored (not black, no value above 127: saved as 0 and 1?)"]
-    did = did if unscored else []
-    if len(marked) > unscored:
-        did.append(f"{len(marked) - unscored} scored as authentic (all black)")
-    return (
-        f"{found[0]}: no tampered image's mask marks a pixel ({len(marked)} masks): of their "
-        f"images, {' and '.join(did)}; a tampered pixel is one above 127, as in masks of 0 "
-        "and 255"
-    )
-
-
-def _not_said_again(
-    problems: list[str], marked: list[tuple[Path, float]], said: list[str]
-) -> list[str]:
-    """``problems`` less the own lines (``said``: the masks' warnings and the files' problems)
-    of the mask that :func:`implausible_line` names when no mask marks a pixel: a mask of 0
-    and 1 is that line's problem, and its own line (that it is not scored) named the same file
-    again in a second line (one mask, ``analyze --gt``: two lines for one problem). Kept in
-    the file's ``gt.error``."""
-    if any(share > 0 for _, share in marked):  # inverted: the named mask's warnings differ
-        return problems
-    named = f"{marked[0][0]}: "
-    return [p for p in problems if not (p in said and p.startswith(named))]
-
-
-def inverted_line(truth: TruthMask) -> str | None:
-    """One line when the single mask ``truth`` (the viewer's Ground truth panel) marks more
-    than half of its image, short of all of it: :func:`engine.masks.inverted_masks`, the rule
-    ``forensic-train`` refuses by and a scan warns by, for one mask; else None. A mask of 0
-    and 1 says so in its own warning (``truth.warnings``)."""
-    share = float(truth.mask.mean()) if truth.mask.size else 0.0
-    found = inverted_masks([(Path(truth.file), share)])
-    if found is None:
-        return None
-    return f"{found[0]}: {found[1]}; the figures are computed against it as it is"
 
 
 def truth_labels(gt: Mapping[str, Any] | None) -> dict[str, int] | None:
