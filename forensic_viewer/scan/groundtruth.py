@@ -25,7 +25,9 @@ threshold, how empty masks count): :mod:`forensic_viewer.scan.truth_scores`.
 
 A scan's ground truth (:func:`evaluate_scan`) is computed after the scan from its records and
 8-bit maps, and written to ``groundtruth.json`` next to ``results.jsonl`` (the summary figures,
-per-file figures and the problems met) and as ``gt.*`` columns of ``results.csv``. A mask that
+per-file figures and the problems met) and as ``gt.*`` columns of ``results.csv``. A mask
+that looks inverted on its own is said in its file's warnings and scored as it is
+(:func:`~forensic_viewer.scan.truth_lines.inverted_mask_line`). A mask that
 cannot be read, an image without a mask and a mask without an image are each one line naming the
 file; the others are scored. So is an entry of ``Gt/`` or ``Au/`` named like an image that is no
 regular file (a named pipe: opened by :func:`engine.files.open_regular`, never waited on).
@@ -43,6 +45,7 @@ analysed stay in its ``results.jsonl`` and are never scored.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -76,7 +79,12 @@ from forensic_viewer.scan.maps import read_heatmap_png
 from forensic_viewer.scan.records import FileRecord
 from forensic_viewer.scan.results import CSV_NAME, ResultIndex
 from forensic_viewer.scan.settings import not_covered, stopped_run
-from forensic_viewer.scan.truth_lines import faint_line, implausible_line, not_said_again
+from forensic_viewer.scan.truth_lines import (
+    faint_line,
+    implausible_line,
+    inverted_mask_line,
+    not_said_again,
+)
 from forensic_viewer.scan.truth_scores import (
     FIGURE_HEADER,
     Figure,
@@ -415,6 +423,7 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
     marked: list[tuple[Path, float]] = []  # each tampered image's mask and its share marked
     faint: list[Path] = []  # masks not black that mark no pixel: their images not scored
     mask_warnings: list[str] = []
+    inverted: list[str] = []  # the lines of masks that look inverted (inverted_mask_line)
     for rec in index.iter_records(chosen):
         if rec.file is not None and is_mask(rec.file):
             continue  # a mask's row, from a scan that analysed its masks too: not evidence
@@ -437,6 +446,9 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
                 marked.append((mask_file, 0.0))
                 faint.append(mask_file)
                 raise ForensicError(None, faint_line(mask_file, tm.faint))
+            if (line := inverted_mask_line(tm)) is not None:  # scored as it is, with a word
+                inverted.append(line)
+                tm = dataclasses.replace(tm, warnings=[*tm.warnings, line])
             image = score_image(rec.path, rec.sha256, tm, record_sources(rec, out))
         except ForensicError as e:
             errors[rec.path] = str(e)
@@ -453,6 +465,8 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
     if mask_warning is not None:
         said = [*mask_warnings, *errors.values()]
         problems = [mask_warning, *not_said_again(problems, marked, said)]
+        if any(share > 0 for _, share in marked):  # the set's line counts the inverted masks
+            problems = [p for p in problems if p not in inverted]
     result = ScanTruth(
         summary.figures(),
         files,
@@ -602,4 +616,24 @@ def report_section(gt: Mapping[str, Any]) -> tuple[str, list[str], list[list[str
         intro += f" {len(problems)} problem(s) met, listed in {GT_NAME}."
     if gt.get("mask_warning"):
         intro += f" Warning: {gt['mask_warning']}."
+    if warned := mask_warnings(gt):
+        shown = warned[:WARNINGS_SHOWN]
+        more = (
+            f" | and {len(warned) - len(shown)} more in {GT_NAME}" if warned[len(shown) :] else ""
+        )
+        intro += f" The masks' warnings ({len(warned)}): {' | '.join(shown)}{more}."
     return intro, FIGURE_HEADER, rows
+
+
+WARNINGS_SHOWN = 5  # the masks' warnings a report's ground-truth section quotes
+
+
+def mask_warnings(gt: Mapping[str, Any]) -> list[str]:
+    """The scored files' own mask warnings in a ``groundtruth.json`` (a mask that looks
+    inverted, transparency read as the region), for the report's section: they were only in
+    the file, and a report said nothing of one inverted mask among right ones."""
+    files = gt.get("files")
+    if not isinstance(files, list):
+        return []
+    found = (f.get("warnings") for f in files if isinstance(f, dict))
+    return [w for ws in found if isinstance(ws, list) for w in ws if isinstance(w, str)]

@@ -2,7 +2,8 @@
 a mask that leaves its image unscored (:func:`faint_line`), a set of masks that look inverted
 or none of which marks a pixel (:func:`implausible_line`, the rule ``forensic-train`` refuses
 by, :func:`engine.masks.implausible_masks`) and one mask that looks inverted
-(:func:`inverted_line`, the viewer's Ground truth panel). ``scan --gt`` and ``analyze --gt``
+(:func:`inverted_line`, the viewer's Ground truth panel; :func:`inverted_mask_line`, each of a
+scan's masks). ``scan --gt`` and ``analyze --gt``
 (:func:`forensic_viewer.scan.groundtruth.evaluate_scan`) and the panel word them here.
 """
 
@@ -75,6 +76,24 @@ def not_said_again(
         return problems
     named = f"{marked[0][0]}: "
     return [p for p in problems if not (p in said and p.startswith(named))]
+
+
+def inverted_mask_line(truth: TruthMask) -> str | None:
+    """One line when the mask ``truth`` of one of a scan's images marks more than half of its
+    image, short of all of it (:func:`engine.masks.inverted_masks` of that mask alone, as
+    :func:`inverted_line` for the viewer); else None. Only the set's rule ran in a scan, so one
+    inverted mask among right ones (95 % of its image marked, white = authentic) was scored
+    without a word. The line goes into the file's ``warnings`` (``gt.warning``, the report's
+    section) and the ``problems``, unless the set's line (:func:`implausible_line`) says the
+    masks look inverted; the scoring does not change."""
+    share = float(truth.mask.mean()) if truth.mask.size else 0.0
+    if truth.file is None or inverted_masks([(Path(truth.file), share)]) is None:
+        return None
+    return (
+        f"{truth.file}: this mask marks {share:.0%} of its image: it looks inverted (white = "
+        "authentic?) unless its forgery covers most of the image; a mask's white (above 127) "
+        "is the tampered region, invert it if so; its image is scored against it as it is"
+    )
 
 
 def inverted_line(truth: TruthMask) -> str | None:

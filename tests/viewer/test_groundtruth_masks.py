@@ -258,6 +258,49 @@ def test_a_scan_scored_against_inverted_masks_warns_in_one_line(tmp_path: Path) 
         assert line.startswith(f"{root / 'Gt' / 'a.png'}: the masks look inverted: 3 of 3")
         assert line.endswith("the ground-truth figures are computed against them as they are")
         assert "Warning: " + line in report_section(gt)[0]
+        said = [w for f in gt["files"] for w in f["warnings"]]  # each file's own, not problems
+        assert len(said) == 3 and all("this mask marks 88% of its image" in w for w in said)
+
+
+def test_one_inverted_mask_among_right_ones_is_said_of_its_file_and_scored_as_it_is(
+    tmp_path: Path,
+) -> None:
+    """A walk-through's ``Gt/`` held one mask marking 95 % of its image (white = authentic)
+    among right ones: only the set's rule ran, and groundtruth.json gave it ``warnings: []``.
+    That file now carries one line naming its mask (its warnings, ``gt.warning``, the
+    problems, the report's ground-truth section in HTML and JSON); its scoring is unchanged."""
+    import html
+
+    from forensic_viewer.report import scan_source, write_report
+    from forensic_viewer.scan.groundtruth import evaluate_scan
+    from forensic_viewer.scan.run import run_scan
+    from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of
+
+    region = np.zeros((20, 20), bool)
+    region[:1, :] = True  # 5 % of the image
+    root, out = tmp_path / "data", tmp_path / "out"
+    for i, name in enumerate(("a", "b", "c")):
+        (root / "Tp").mkdir(parents=True, exist_ok=True)
+        write_rgb(root / "Tp" / f"{name}.png", 20, 20, seed=i)
+        _mask(root / "Gt" / f"{name}.png", ~region if name == "c" else region)
+    run_scan(files_of(root / "Tp"), StubAnalyzer(), out, source=str(root / "Tp"))
+    result = evaluate_scan(out, read_truth(root))
+    inverted = root / "Gt" / "c.png"
+    assert result.mask_warning is None  # 1 of 3: not the set's rule
+    (line,) = result.problems
+    assert line.startswith(f"{inverted}: this mask marks 95% of its image: it looks inverted")
+    by_key = {f.key: f for f in result.files}
+    assert by_key["c.png"].truth.warnings == [line] and by_key["a.png"].truth.warnings == []
+    assert by_key["c.png"].truth.label == 1 and by_key["c.png"].truth.mask.mean() == 0.95
+    with open(out / "results.csv", newline="", encoding="utf-8") as f:
+        rows = {r["path"]: r for r in csv.DictReader(f)}
+    assert rows["c.png"]["gt.warning"] == line and rows["a.png"]["gt.warning"] == ""
+    gt = json.loads((out / GT_NAME).read_text(encoding="utf-8"))
+    assert [f["warnings"] for f in gt["files"]] == [[], [], [line]]
+    written = write_report(scan_source(out), tmp_path / "report", ("html", "json"))
+    assert html.escape(line) in written["html"].read_text("utf-8")
+    report = json.loads(written["json"].read_text("utf-8"))
+    assert [f["warnings"] for f in report["ground_truth"]["files"]] == [[], [], [line]]
 
 
 @pytest.mark.parametrize("given", ["mask", "folder"])
