@@ -117,10 +117,11 @@ def open_append_fd(path: str | Path, mode: int = 0o644, *, follow_links: bool = 
     ``scan.log``, a case's audit log, a training run's events). Opened ``O_NONBLOCK``, so a
     named pipe put there is refused at once instead of the open waiting for a reader, then
     refused unless a regular file (``/dev/null`` would swallow every line).
-    ``follow_links=False`` (``O_NOFOLLOW``, the case log): a symbolic link there is refused
-    rather than followed (a dangling one would create its target elsewhere, one into another
-    case's log would append to that log). Raises :class:`NotRegularFile`,
-    :class:`IsADirectoryError` or the OSError of the open."""
+    ``follow_links=False`` (``O_NOFOLLOW``: the case log, a scan's ``results.jsonl`` and
+    ``scan.log``): a symbolic link there is refused rather than followed (a dangling one
+    would create its target elsewhere, one into another case's log or an evidence file would
+    append to it). Raises :class:`NotRegularFile`, :class:`IsADirectoryError` or the OSError
+    of the open."""
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
     flags |= _no_follow(follow_links)
     try:
@@ -139,12 +140,14 @@ def open_append_fd(path: str | Path, mode: int = 0o644, *, follow_links: bool = 
         raise
 
 
-def open_append(path: str | Path, mode: str = "ab", **open_kw: Any) -> IO[Any]:
+def open_append(
+    path: str | Path, mode: str = "ab", *, follow_links: bool = True, **open_kw: Any
+) -> IO[Any]:
     """``path`` opened by :func:`open_append_fd` as a file object (``mode`` ``"ab"`` or ``"a"``
-    with ``open_kw`` such as ``encoding``)."""
+    with ``open_kw`` such as ``encoding``; ``follow_links`` as there)."""
     if mode not in ("ab", "a"):
         raise ValueError(f"open_append appends; mode must be 'ab' or 'a', got {mode}")
-    return os.fdopen(open_append_fd(path), mode, **open_kw)
+    return os.fdopen(open_append_fd(path, follow_links=follow_links), mode, **open_kw)
 
 
 # The largest text file read whole (scan.json, a probe table, a ground-truth list, a lock or

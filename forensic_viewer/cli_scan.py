@@ -306,7 +306,8 @@ def _log_traceback(out: Path, message: str) -> Path | None:
     from forensic_viewer.scan.run import SCAN_LOG
 
     try:
-        with open_append(out / SCAN_LOG, "a", encoding="utf-8", errors="backslashreplace") as f:
+        utf8 = {"encoding": "utf-8", "errors": "backslashreplace"}
+        with open_append(out / SCAN_LOG, "a", follow_links=False, **utf8) as f:
             f.write(f"--- {time_text()} {message}\n")
             f.write(traceback.format_exc())
     except OSError:

@@ -316,8 +316,10 @@ class ResultLog(ResultIndex):
 
     def _append(self) -> BinaryIO:
         """``results.jsonl`` opened for appending by :func:`engine.files.open_append` (a pipe
-        put there: refused, as :meth:`_open` refuses it, not waited on for a reader)."""
-        return opened_or_refused(open_append, self.file)  # type: ignore[return-value]
+        put there: refused, as :meth:`_open` refuses it, not waited on for a reader; a link
+        refused too, never appended through: one to an evidence file grew it by the rows)."""
+        file = opened_or_refused(open_append, self.file, follow_links=False)
+        return file  # type: ignore[return-value]
 
     def append(self, record: ScanRecord) -> dict[str, Any]:
         """Write ``record`` as the last row; returns the row as written. Raises ValueError

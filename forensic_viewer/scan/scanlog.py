@@ -40,9 +40,10 @@ class ScanLog:
 
     def _append(self) -> IO[str]:
         """``scan.log`` opened for appending (:func:`engine.files.open_append`: a pipe or device
-        there is one line naming it, as for ``results.jsonl``); non-UTF-8 names read ``\\udcXX``."""
+        there is one line naming it, as for ``results.jsonl``, and a link is refused, never
+        appended through); non-UTF-8 names read ``\\udcXX``."""
         utf8 = {"encoding": "utf-8", "errors": "backslashreplace"}
-        return opened_or_refused(open_append, self.path, "a", **utf8)
+        return opened_or_refused(open_append, self.path, "a", follow_links=False, **utf8)
 
     def close(self) -> None:
         if self._f is not None:
