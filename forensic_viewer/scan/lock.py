@@ -9,7 +9,8 @@ its last file; a second scan into the same folder is refused at once with
 The lock is :class:`engine.lock.FolderLock` (training runs take it too, on their run
 folders), on ``OUT/.scan.lock``: the operating system releases it when the holder's process
 ends, however it ends, so a lock file left behind never blocks a later scan; a scan never
-deletes the file (its module doc says how and why).
+deletes the file (its module doc says how and why). Taking it also checks that no name the
+program writes in the folder is a symbolic link (:mod:`forensic_viewer.scan.outfolder`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from engine.errors import ForensicError
 from engine.lock import FolderLock, FolderLocked
 from engine.lock import read_holder as read_lock_holder
+from forensic_viewer.scan.outfolder import refuse_links
 
 LOCK_NAME = ".scan.lock"
 
@@ -55,7 +57,15 @@ class OutputLock(FolderLock):
     refused = OutputLocked
 
     def acquire(self) -> OutputLock:
+        """Take the lock, then refuse the folder (:class:`ScanFailed`, the lock released) when
+        a name the program writes there is a link (:func:`~.outfolder.refuse_links`): checked
+        under the lock, before anything else is written."""
         super().acquire()
+        try:
+            refuse_links(self.out)
+        except ForensicError as e:
+            self.release()
+            raise ScanFailed(e.path, e.reason) from e
         return self
 
     def __enter__(self) -> OutputLock:

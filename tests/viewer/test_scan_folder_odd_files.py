@@ -102,6 +102,10 @@ print(json.dumps([code, err.getvalue()]))
     )
     code, err = got
     lines = [ln for ln in err.strip().splitlines() if ln]
+    if odd != "fifo":  # a link: refused with the folder's lock, as one at .scan.lock (exit 3)
+        assert code == 3 and len(lines) == 1, err
+        assert f"{tmp_path / 'out' / 'results.jsonl'}: is a link;" in lines[0], err
+        return
     assert code == 2 and len(lines) == 1, err
     assert str(tmp_path / "out" / "results.jsonl") in lines[0] and NOT_REGULAR in lines[0], err
 
@@ -231,6 +235,10 @@ print(json.dumps([code, err.getvalue()]))
     )
     code, err = got
     lines = [ln for ln in err.strip().splitlines() if ln]
+    if odd != "fifo":  # a link: refused with the folder's lock, before the scan starts
+        assert code == 3 and len(lines) == 1, err
+        assert f"{tmp_path / 'out' / 'scan.log'}: is a link;" in lines[0], err
+        return
     assert code == 2 and len(lines) == 1, err
     _one_line_naming(
         lines[0].removeprefix("forensic-viewer: error: "), tmp_path / "out" / "scan.log"
