@@ -43,7 +43,7 @@ from forensic_viewer.report.integrity import Integrity, verify_integrity
 from forensic_viewer.scan.gone import GoneFile
 from forensic_viewer.scan.groundtruth import read_scan_truth
 from forensic_viewer.scan.links import error_naming_file, record_read_from
-from forensic_viewer.scan.maps import read_map_file
+from forensic_viewer.scan.maps import read_map_file, row_file
 from forensic_viewer.scan.probe import read_scan_probe
 from forensic_viewer.scan.records import (
     SUMMARY_FIELDS,
@@ -204,8 +204,10 @@ def _analysis_entries(
     why: str,
     out: Path | None,
     hashes: Mapping[str, str] | None = None,
+    key: str = "",
 ) -> list[AnalysisEntry]:
-    """One entry per analysis asked for (not run: ``why``) and per one found besides."""
+    """One entry per analysis asked for (not run: ``why``) and per one found besides; a map
+    the row of ``key`` names outside ``out`` is taken as missing (:func:`row_file`)."""
     by_name = {a.name: a for a in found}
     entries = []
     for name in [*asked, *(n for n in by_name if n not in asked)]:
@@ -215,7 +217,7 @@ def _analysis_entries(
             continue
         named = None if out is None or a.map is None else a.map.file
         sha = (hashes or {}).get(named or "")
-        file = None if out is None or not named else out / named
+        file = None if out is None or not named else row_file(out, named, key)
         entries.append(AnalysisEntry(name, RAN, record=a, map_file=file, map_sha256=sha))
     return entries
 
@@ -472,7 +474,7 @@ def item_from_record(
             card = cards.get(
                 m.name, *((fig.checkpoint, fig.checkpoint_sha256) if fig else ("", ""))
             )
-        heat = out / m.heatmap if m.heatmap else None
+        heat = row_file(out, m.heatmap, record.path) if m.heatmap else None
         entry = ModelEntry(m.name, role, RAN, figures=figures, card=card, heatmap_file=heat)
         return dataclasses.replace(entry, heatmap_sha256=hashes.get(m.heatmap or ""))
 
@@ -501,7 +503,7 @@ def item_from_record(
         faces=[f.to_json() for f in record.faces],
         faces_checked=record.faces_checked,
         seconds=record.seconds if isinstance(record, FileRecord) else None,
-        thumbnail_file=out / record.thumbnail if record.thumbnail else None,
+        thumbnail_file=row_file(out, record.thumbnail, record.path) if record.thumbnail else None,
         thumbnail_sha256=hashes.get(record.thumbnail or ""),
         analyses=_analysis_entries(
             record.analyses,
@@ -509,10 +511,17 @@ def item_from_record(
             why if isinstance(record, ErrorRecord) else "no result was recorded for this analysis",
             out,
             hashes,
+            record.path,
         ),
         probe=read_scan_probe(out, record.output_name() or record.path, record.sha256),
         face_maps=[
-            ModelEntry(n, "model", RAN, heatmap_file=out / f, heatmap_sha256=hashes.get(f))
+            ModelEntry(
+                n,
+                "model",
+                RAN,
+                heatmap_file=row_file(out, f, record.path),
+                heatmap_sha256=hashes.get(f),
+            )
             for n, f in record.face_maps.items()
         ],
     )

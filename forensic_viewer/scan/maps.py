@@ -36,6 +36,7 @@ keeps the name it always had.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -237,6 +238,33 @@ def heatmap_png(heatmap: NDArray[np.floating]) -> bytes:
 def save_heatmap_png(heatmap: NDArray[np.floating], path: Path) -> None:
     """``heatmap`` [H, W] in [0, 1] written to ``path`` as :func:`heatmap_png` encodes it."""
     atomic_write(path, heatmap_png(heatmap))
+
+
+def row_file(out: Path, name: str, key: str) -> Path | None:
+    """``out / name``, a file the row of ``key`` names (a map, a thumbnail), when it is inside
+    the output folder ``out`` with every link followed; else None, said once in a line naming
+    the row and the path (:func:`_outside_said`), and its readers take it as missing. Rows
+    name files relative to ``out``; one edited to name ``maps/../../x`` or an absolute path
+    had a report read a file elsewhere (and a resume could remove it)."""
+    path = out / name
+    real = Path(os.path.realpath(path))
+    if real.is_relative_to(os.path.realpath(out)) and real != Path(os.path.realpath(out)):
+        return path
+    _outside_said(str(out), key, name)
+    return None
+
+
+@functools.cache
+def _outside_said(out: str, key: str, name: str) -> None:
+    """The warning of :func:`row_file`, once per folder, row and name (a report reads each
+    item more than once)."""
+    logging.getLogger(__name__).warning(
+        "%s: the row of %s in results.jsonl names %s, outside this folder: not read, taken as "
+        "missing",
+        out,
+        key,
+        name,
+    )
 
 
 class ChangedSinceScan(ForensicError):

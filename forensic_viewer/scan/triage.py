@@ -46,7 +46,7 @@ from engine.errors import EvidenceError, ForensicError
 from engine.files import read_regular_text
 from engine.io import load_evidence
 from forensic_viewer.scan.links import record_read_from
-from forensic_viewer.scan.maps import THUMB_SIDE, read_thumbnail, thumb_name, thumbnail
+from forensic_viewer.scan.maps import THUMB_SIDE, read_thumbnail, row_file, thumb_name, thumbnail
 from forensic_viewer.scan.records import AnalysisRecord, ModelRecord, ScanRecord, as_record
 from forensic_viewer.scan.results import SCAN_INFO, ResultIndex
 from forensic_viewer.wording import FLAGGED, verdict_words
@@ -542,9 +542,8 @@ def load_thumbnail(
     logged). Rows of early versions name no thumbnail: theirs is read under its usual name."""
     if row.status != "ok":
         return None
-    img = read_thumbnail(
-        out / (row.thumbnail or thumb_name(row.key)), max_side, row.thumbnail_sha256
-    )
+    path = row_file(out, row.thumbnail or thumb_name(row.key), row.key)
+    img = None if path is None else read_thumbnail(path, max_side, row.thumbnail_sha256)
     if img is not None:  # None: missing, unreadable (a pipe named like it), not the row's bytes
         return img
     if from_evidence and row.file:

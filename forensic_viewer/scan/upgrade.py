@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forensic_viewer.scan.encoded import EncodedRecord
-from forensic_viewer.scan.maps import analysis_map_name, heatmap_png
+from forensic_viewer.scan.maps import analysis_map_name, heatmap_png, row_file
 from forensic_viewer.scan.records import (
     AnalysisRecord,
     EvidenceFacts,
@@ -273,8 +273,10 @@ def remove_left_behind(out: Path, before: Collection[str], record: ScanRecord) -
     replaced. Only after the append, so that a scan killed at any moment leaves the last row
     naming files that exist and are of its bytes and versions."""
     for name in set(before) - record.files():
+        if (path := row_file(out, name, record.path)) is None:
+            continue  # a row edited to name a file elsewhere: never removed
         with contextlib.suppress(OSError):  # a file left behind is untidy, never wrong
-            (out / name).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
 
 
 def upgrade_lines(upgraded: Mapping[str, Upgraded]) -> list[str]:
