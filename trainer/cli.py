@@ -479,6 +479,28 @@ def _left_behind(args: argparse.Namespace) -> str:
     return "before the first checkpoint: nothing to resume"
 
 
+def _device_problem(args: argparse.Namespace) -> str | None:
+    """Why the command's ``--device`` is one this machine cannot run on (one line), or None;
+    checked before any work with the engine's functions, as ``forensic-viewer analyze`` checks
+    it: ``fit --device cuda`` without a GPU decoded the whole data set first, then ended in a
+    traceback from the training loop. ``auto`` and ``cpu`` always run (torch is not imported
+    for them)."""
+    device = getattr(args, "device", None)
+    if device is None:  # a subcommand without --device
+        return None
+    from engine.device_names import device_name_problem
+
+    if (problem := device_name_problem(device)) is not None or device in ("auto", "cpu"):
+        return problem
+    from engine.devices import resolve_device  # torch
+
+    try:
+        resolve_device(device)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 def _is_oom(e: BaseException) -> bool:
     return isinstance(e, MemoryError) or "out of memory" in str(e).lower()
 
@@ -520,6 +542,9 @@ def _main(argv: list[str] | None, program: bool) -> int:
     except SystemExit as e:  # argparse printed its message already
         return int(e.code or 0)
     if (problem := relative_path_setting()) is not None:  # before any command reads them
+        print(f"forensic-train {args.command}: error: {plain_lines(problem)}", file=sys.stderr)
+        return EXIT_USAGE
+    if (problem := _device_problem(args)) is not None:  # before the data or the ranks
         print(f"forensic-train {args.command}: error: {plain_lines(problem)}", file=sys.stderr)
         return EXIT_USAGE
     # recorded in checkpoints: the arguments given, also when called as main([...])
