@@ -285,6 +285,16 @@ def _batches(n: int, start: int, batch_size: int, rank: int, world: int) -> list
     return chunks[start:]
 
 
+def epoch_loader(
+    train_set: Dataset, batches: list[list[int]], workers: int, device: torch.device
+) -> DataLoader:
+    """The loader of one epoch's ``batches``. On CUDA its batches are in pinned memory, from
+    which the step's ``non_blocking`` copy to the GPU overlaps the host's work; from pageable
+    memory (the loader's default) that copy waited for the GPU, whatever it was asked."""
+    pin = device.type == "cuda"
+    return DataLoader(train_set, batch_sampler=batches, num_workers=workers, pin_memory=pin)
+
+
 def steps_per_epoch(n: int, batch_size: int, world: int = 1) -> int:
     """Optimizer steps in an epoch of ``n`` samples (``batch_size``: the global batch)."""
     return n // batch_size + int(n % batch_size >= world)
@@ -561,7 +571,7 @@ def fit(
                 end = step + len(batches)
                 last_epoch = last_epoch_of(epoch, end, this_epoch, cfg.epochs, cfg.max_steps)
                 log_every = log_interval(cfg.log_every, goal)  # as the total it counts to
-                loader = DataLoader(train_set, batch_sampler=batches, num_workers=cfg.num_workers)
+                loader = epoch_loader(train_set, batches, cfg.num_workers, device)
                 batch_index = start_batch
                 for images, masks, labels in loader:
                     with guard.step():  # a stop signal waits until the step is whole
