@@ -190,7 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="check the installation: versions, bundled model files against their cards, and "
         "an analysis of the bundled samples against the cards' regression floors (exit 0/1)",
     )
-    t.add_argument("--device", default="cpu", help="device of the test analyses (default: cpu)")
+    t.add_argument(
+        "--device",
+        default="auto",
+        help="device of the test analyses: auto | cpu | cuda | cuda:N | mps (default: auto, "
+        "the one analyze takes)",
+    )
     m = sub.add_parser("models", help="list architectures and checkpoints, or print a model card")
     m.add_argument("name", nargs="?")
     m.add_argument("--extra", action="append", default=[], help="another folder of checkpoints")

@@ -136,3 +136,33 @@ def test_version_and_help_do_not_import_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=HANG_S
     ).stdout
     assert out.splitlines()[-1] == "False"
+
+
+def test_selftest_checks_the_device_analyze_uses_and_says_which() -> None:
+    """selftest ran on the CPU by default while analyze takes CUDA when there is one, so it
+    passed on a GPU machine whose CUDA path was broken. Its default is analyze's now."""
+    from forensic_viewer.cli_parser import build_parser
+
+    parser = build_parser()
+    selftest = parser.parse_args(["selftest"]).device
+    assert selftest == parser.parse_args(["analyze", "x.jpg", "--out", "o"]).device == "auto"
+
+
+def test_selftest_names_the_device_it_ran_on(one_model: Path) -> None:
+    """The device line names the device the analyses ran on ("auto" resolved, as analyze
+    resolves it), and which one analyze would take."""
+    import torch
+
+    from engine.devices import device_text, resolve_device
+
+    lines: list[str] = []
+    assert run_selftest(one_model, say=lines.append, device="auto")
+    used = device_text(resolve_device("auto"))
+    (line,) = (ln for ln in lines if ln.lstrip().startswith("device:"))
+    assert line.strip() == f"device: {used} (analyze's default); the self-test runs on {used}"
+    if torch.cuda.is_available():
+        return
+    lines.clear()  # on no GPU: --device cuda is one usage error before any check
+    with pytest.raises(ValueError, match="no CUDA device"):
+        run_selftest(one_model, say=lines.append, device="cuda")
+    assert lines == []
