@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from engine.analyses import AnalysisResult, Level, get_analysis_spec, list_analyses
 from engine.types import Evidence
 from forensic_viewer.gui.panels import rows_height, tint
+from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.gui.workers import AnalysisWorker
 from forensic_viewer.report.text import pair_text
@@ -260,12 +261,12 @@ class AnalysisPanel(QWidget):
         self.tree.clear()
         for name, r in results.items():
             top = QTreeWidgetItem([plain(result_summary(name, r), 300), ""])
-            top.setToolTip(0, plain(f"{r.provenance.method}\n{r.provenance.source}"))
+            top.setToolTip(0, tip_text(plain(f"{r.provenance.method}\n{r.provenance.source}")))
             self.tree.addTopLevelItem(top)
             top.setFirstColumnSpanned(True)  # only takes once the item is in the tree
             for key, value, color in self._rows(r):
                 item = QTreeWidgetItem([plain(key, 100), plain(value)])
-                item.setToolTip(1, plain(value))
+                item.setToolTip(1, tip_text(plain(value)))
                 top.addChild(item)
                 if color is not None:
                     tint(item, color)  # WCAG AA on the tree's background, theme after theme

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from PySide6.QtCore import QObject, QSocketNotifier, QThread, Signal
+from PySide6.QtCore import QObject, QSocketNotifier, Qt, QThread, Signal
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -134,6 +134,7 @@ class ExceptionHook(QObject):
             QMessageBox.StandardButton.Ok,
             parent if isinstance(parent, QWidget) else None,
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)  # an error may name a file: never markup
         box.setModal(False)
         box.finished.connect(
             lambda _r, b=box: self.dialogs.remove(b) if b in self.dialogs else None

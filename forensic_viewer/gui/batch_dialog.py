@@ -67,6 +67,7 @@ from forensic_viewer.gui.result_loader import ResultLoader
 from forensic_viewer.gui.run_on import RunOnChoice
 from forensic_viewer.gui.scan_progress import ScanProgress
 from forensic_viewer.gui.scan_worker import ScanJob, ScanWorker
+from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
 from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.gui.wheel_guard import guard_wheel
@@ -578,7 +579,8 @@ class BatchDialog(QDialog):
         lines = self.run_end.lines(summary)
         if self._truth[0]:
             lines += truth_message(*self._truth).splitlines()
-            self.message.setToolTip("\n".join(plain(x) for x in (*self._truth[0], *self._truth[1])))
+            truth = (*self._truth[0], *self._truth[1])
+            self.message.setToolTip(tip_text("\n".join(plain(x) for x in truth)))
         if lines:
             self.message.setText("\n".join(plain(x) for x in [self.message.text(), *lines]))
         self.start_button.setText("Resume" if summary.cancelled else "Start")
@@ -615,7 +617,7 @@ class BatchDialog(QDialog):
             if len(files) > FILES_SHOWN:
                 shown.append(f"… and {len(files) - FILES_SHOWN:,} more (every file in the tooltip)")
             self.message.setText("\n".join([self.message.text(), *shown]))
-            self.message.setToolTip("\n".join(plain(x) for x in files))
+            self.message.setToolTip(tip_text("\n".join(plain(x) for x in files)))
         if not self._announced and self.worker is not None:  # failed before its listing
             self._announced = True
             self.scanStarted.emit(self.worker.job, None, None)

@@ -47,6 +47,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QGraphicsRectIte
 from forensic_viewer.classic_layers import ClonePairsLayer
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.face_marks import flagged_by
+from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.layer_base import Layer
 from forensic_viewer.layers import LayerList
 from forensic_viewer.model_layers import FacesLayer, MaskLayer
@@ -259,12 +260,12 @@ class FacesVisual(LayerVisual):
             full = FacesLayer.label(face, i, (shape[1], shape[0]))
             rect = QGraphicsRectItem(QRectF(x, y, w, h))
             rect.setPen(_cosmetic(color, 3 if color is FLAGGED_FACE_COLOR else 2))
-            rect.setToolTip(full)
+            rect.setToolTip(tip_text(full))
             self._add(rect)
             self.rects.append(rect)
             # on a dark backing: readable over any heatmap colour and over grey
             label = pg.TextItem(full, color=color, anchor=(0, 0), fill=LABEL_FILL)
-            label.setToolTip(full)
+            label.setToolTip(tip_text(full))
             self._add(label)
             self.labels.append((label, face.box, full))
         view.sigRangeChanged.connect(self.place_labels)

@@ -64,6 +64,7 @@ from forensic_viewer.casework import (
     scan_started_details,
 )
 from forensic_viewer.events import Event, Subscriptions
+from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.layer_base import Layer
 from forensic_viewer.layers import LayerList
 from forensic_viewer.model_layers import MaskLayer, PartialHeatmapLayer
@@ -193,9 +194,10 @@ class CaseRecorder(QObject):
         and the examination then went unrecorded with nothing on the screen saying so."""
         mark = QLabel("Not logged")  # short: the status bar's messages keep their room
         why = "no case audit log: no case folder; start with --case DIR (see docs/AUDIT.md)"
-        mark.setToolTip(plain(self.problem or why))
+        said = plain(self.problem or why)
+        mark.setToolTip(tip_text(said))
         mark.setAccessibleName("Case log")
-        mark.setAccessibleDescription(mark.toolTip())
+        mark.setAccessibleDescription(said)
         self.window.statusBar().addPermanentWidget(mark)
         self.not_logged = mark
 

@@ -52,6 +52,7 @@ from forensic_viewer.classic_layers import AnalysisLayer, ClonePairsLayer
 from forensic_viewer.events import Subscriptions
 from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, tint
+from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.gui.verdict_panel import rule_text
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.layer_base import Layer
@@ -325,9 +326,11 @@ class ComparePane(QWidget):
     def show_source(self, source: Source) -> None:
         """Draw ``source``'s layers in this pane (the views stay linked)."""
         self.source = source
-        self.chooser.setToolTip(f"{plain(source.name)}: show another model or analysis here")
+        self.chooser.setToolTip(
+            tip_text(f"{plain(source.name)}: show another model or analysis here")
+        )
         self.title.setText(plain(source.title))
-        self.title.setToolTip(plain(source.tooltip))
+        self.title.setToolTip(tip_text(plain(source.tooltip)))
         # what the pane shows, its verdict in words, for a screen reader on its view
         self.canvas.setAccessibleDescription(plain(source.tooltip))
         tint(self.title, source.color)  # WCAG AA on the pane, theme after theme
@@ -347,7 +350,7 @@ class ComparePane(QWidget):
             if same is not None and same != self.source:
                 self.source = same
                 self.title.setText(plain(same.title))
-                self.title.setToolTip(plain(same.tooltip))
+                self.title.setToolTip(tip_text(plain(same.tooltip)))
 
     def choose(self, name: str) -> None:
         """Show the source called ``name`` (as the chooser does)."""

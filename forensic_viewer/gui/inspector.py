@@ -36,6 +36,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QVBoxLayout, QWidg
 
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.gui.panels import pixmap_from_rgb
+from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.layer_base import Layer
 from forensic_viewer.layers import LayerList
@@ -253,7 +254,7 @@ class ReadoutField(QLabel):
 
     def setText(self, text: str) -> None:  # Qt override: the tooltip follows
         super().setText(text)
-        self.setToolTip(text)
+        self.setToolTip(tip_text(text))
 
     def shown_text(self) -> str:
         """What fits in the field now (the text, or its start and an ellipsis)."""

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from engine.exif import XMP_PACKET_KEYS
 from engine.types import Evidence
 from engine.xmp import XMP_ROW
+from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.report.metadata import metadata_values
 from forensic_viewer.wording import fs_time_rows, orientation_words, plain
 
@@ -131,7 +132,7 @@ class MetadataPanel(QTreeWidget):
         xmp.setToolTip(0, "fields of the file's XMP packet, in its order: anyone can edit them")
         for key, value in metadata_values(e.metadata):  # as reports print them
             row = self._row(key, value)
-            row.setToolTip(1, f"as recorded: {plain(e.metadata[key])}")
+            row.setToolTip(1, tip_text(f"as recorded: {plain(e.metadata[key])}"))
             in_xmp = key.startswith(XMP_ROW) or key in XMP_PACKET_KEYS
             (xmp if in_xmp else exif).addChild(row)
         if not e.metadata:
@@ -209,8 +210,8 @@ class MetadataPanel(QTreeWidget):
     @staticmethod
     def _row(key: str, value: str) -> QTreeWidgetItem:
         item = QTreeWidgetItem([plain(key, 100), plain(value)])
-        item.setToolTip(0, plain(key, 100))  # a long EXIF name is cut by its column
-        item.setToolTip(1, plain(value))
+        item.setToolTip(0, tip_text(plain(key, 100)))  # a long EXIF name is cut by its column
+        item.setToolTip(1, tip_text(plain(value)))
         return item
 
     def value(self, key: str) -> str | None:

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from forensic_viewer.gui.model_panel import model_label
+from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.wording import plain
 
 
@@ -45,7 +46,7 @@ class ModelList(QListWidget):
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             item.setData(Qt.ItemDataRole.UserRole, len(self._paths))
             self._paths.append(path)
-            item.setToolTip(plain(path))
+            item.setToolTip(tip_text(plain(path)))
             self.addItem(item)
 
     def refresh(self) -> None:

@@ -27,6 +27,7 @@ from engine.catalog import BUNDLED_MODELS, user_models_dir
 from engine.devices import available_devices
 from engine.errors import ForensicError
 from forensic_viewer.gui.panels import READ_ONLY, text_label
+from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.wording import plain
 from trainer.progress import figure_words
@@ -133,8 +134,10 @@ class ModelPanel(QWidget):
         item.setData(Qt.ItemDataRole.UserRole, len(self._rows))
         self._rows.append((path, picked))
         item.setToolTip(
-            f"{plain(origin_words(entry))}\n{plain(path)}\nθ: {plain(provenance)}"
-            + (f"\ntraining-run validation split: {plain(figures)}" if figures else "")
+            tip_text(
+                f"{plain(origin_words(entry))}\n{plain(path)}\nθ: {plain(provenance)}"
+                + (f"\ntraining-run validation split: {plain(figures)}" if figures else "")
+            )
         )
         self.list.addItem(item)
 

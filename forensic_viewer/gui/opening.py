@@ -34,6 +34,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar
 from forensic_viewer.gui.file_menu import left_out_words, unopened_subfolders
 from forensic_viewer.gui.groundtruth_panel import masks_of
 from forensic_viewer.gui.mailbox import Mailbox
+from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.scan.walk import Unread, iter_images, real_path
 from forensic_viewer.wording import plain
 
@@ -248,6 +249,6 @@ class LeftOutMark(QLabel):
         replacing what an earlier folder left out."""
         line = left_out_tip(left_out)
         self.setText(f"{_subfolders(sum(left_out.values()))} not opened" if line else "")
-        self.setToolTip(line or "")
+        self.setToolTip(tip_text(line or ""))
         self.setAccessibleDescription(line or "")
         self.setVisible(line is not None)

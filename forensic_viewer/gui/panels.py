@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.types import Analysis
+from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.scan.results import EMPTY_SHA256
 from forensic_viewer.wording import FLAGGED, NOT_FLAGGED, OUT_OF_RANGE, plain, verdict_words
 
@@ -468,7 +469,7 @@ class EvidenceList(QListWidget):
         item = QListWidgetItem(plain(Path(path).name))
         self._order[path] = len(self._paths)
         item.setData(Qt.ItemDataRole.UserRole, self._order[path])
-        item.setToolTip(plain(path))
+        item.setToolTip(tip_text(plain(path)))
         self.addItem(item)
         self._paths.append(path)
         self._rows[path] = item
@@ -530,8 +531,8 @@ class EvidenceList(QListWidget):
         tip = [plain(path), *([plain(detail)] if detail else [])]
         if note:
             tip.append(f"same bytes (SHA-256) as {plain(self.copy_of[path])}")
-        item.setToolTip("\n".join(tip))
-        item.setData(Qt.ItemDataRole.AccessibleDescriptionRole, item.toolTip())
+        item.setToolTip(tip_text("\n".join(tip)))
+        item.setData(Qt.ItemDataRole.AccessibleDescriptionRole, "\n".join(tip))
 
     def path_of(self, item: QListWidgetItem | None) -> str | None:
         """The path of ``item``, a row of this list, as it was given (None: no row)."""

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QWi
 
 from forensic_viewer.gui.inspector import ReadoutField
 from forensic_viewer.gui.message_history import Kind, Message, MessageHistory, MessagesDialog
+from forensic_viewer.gui.tips import tip_text
 
 FRESH_S = 10.0  # s a message of the analyst's action is not replaced by progress or news:
 # long enough to read a long line twice, short enough that progress is soon shown again
@@ -87,8 +88,8 @@ class NewMessagesMark(QLabel):
         if n > len(lines):
             lines.append(f"… and {n - len(lines):,} earlier")
         lines.append("Click: the message history (View ▸ Message history…)")
-        self.setToolTip("\n".join(lines))
-        self.setAccessibleDescription(self.toolTip())
+        self.setToolTip(tip_text("\n".join(lines)))
+        self.setAccessibleDescription("\n".join(lines))
         self.setVisible(True)
 
     def clear(self) -> None:

@@ -45,6 +45,7 @@ from engine.errors import CheckpointError
 from engine.files import open_append
 from forensic_viewer.gui.panels import tint
 from forensic_viewer.gui.screen_fit import fit_to_screen
+from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.gui.trainer_process import EXIT_CRASHED, EXIT_NOT_STARTED, TrainerProcess
 from forensic_viewer.gui.training_form import TrainingForm, calibration_missing
 from forensic_viewer.gui.training_live import REOPEN, WARNING_COLOR, TrainingLive
@@ -612,7 +613,7 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
         self.earlier.setEnabled(bool(self._earlier) and not busy)
         self.start_button.setEnabled(ready.can_start and not busy)
         self.resume_button.setEnabled(ready.can_resume and not busy)
-        self.resume_button.setToolTip(ready.resume_note if config.name else "")
+        self.resume_button.setToolTip(tip_text(ready.resume_note) if config.name else "")
         self.stop_button.setEnabled(self.runner.running and not self._stop_requested)
         if busy:
             self.readiness_label.setText(

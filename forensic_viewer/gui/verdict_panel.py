@@ -28,6 +28,7 @@ from engine.facepath import face_out_of_range
 from engine.types import Analysis, ModelResult
 from forensic_viewer.face_marks import face_name, flagged_by
 from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_label, tint
+from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.scan.face_rates import face_checkpoints, face_rates_for
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.scan.run_id import shown_start
@@ -390,7 +391,7 @@ class VerdictPanel(QScrollArea):
             f"checkpoint {Path(r.checkpoint).name} · sha256 {r.checkpoint_sha256[:16]}…",
         )
         details = self._label("\n".join(plain(line) for line in how if line))
-        details.setToolTip(plain(r.checkpoint))
+        details.setToolTip(tip_text(plain(r.checkpoint)))
         toggle = QToolButton()
         toggle.setAccessibleName(FOLD_WORDS)
         toggle.setAutoRaise(True)

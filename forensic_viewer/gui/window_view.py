@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.screen_fit import fit_to_screen
+from forensic_viewer.gui.tips import tip_text
 
 
 class WindowView:
@@ -79,6 +80,6 @@ class WindowView:
         readout = None if self.layers is None else self.layers.readout(x, y)
         lines = [] if readout is None else readout.lines()
         self.readout.setText("   ".join(lines))  # the short form, elided in the status bar
-        self.readout.setToolTip("\n".join(lines))
+        self.readout.setToolTip(tip_text("\n".join(lines)))
         self.loupe.show_values(lines)  # whole, a value a line
         self.loupe.show_at(self.layers if readout is not None else None, x, y)
