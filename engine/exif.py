@@ -2,7 +2,10 @@
 
 Every EXIF value (the Exif and GPS IFDs included) and Pillow's ``info`` entries become text a
 person can read and no renderer can be fooled by: each value capped at ``METADATA_VALUE_CAP``
-characters and the whole at ``METADATA_TOTAL_CAP``; ASCII text as UTF-8, or flagged as of an
+characters and the whole at ``METADATA_TOTAL_CAP``, and both say so (a cut value ends with
+:func:`cut_mark`, fields left out are counted in one last row, ``METADATA_LEFT_OUT``: a 1 MB
+PNG text showed as exactly 1,000 characters, and 16 of 82 text chunks were gone, with nothing
+saying the record held less than the file); ASCII text as UTF-8, or flagged as of an
 unknown encoding (:func:`exif_text`); UserComment decoded by its character-code
 prefix; printable bytes as text, other short ones as hex; a binary value over
 ``METADATA_BINARY_SHOWN`` bytes (a MakerNote) as the size and SHA-256 of the whole value and,
@@ -29,6 +32,8 @@ from engine.xmp import XMP_INFO_KEYS, XMP_TIFF_TAG, packet_text, xmp_rows
 METADATA_VALUE_CAP = 1000
 METADATA_TOTAL_CAP = 64 * 1024
 METADATA_BINARY_SHOWN = 64  # bytes: a longer binary value is its size and SHA-256, not hex
+# the last row when fields were left out at METADATA_TOTAL_CAP (:func:`left_out_text`)
+METADATA_LEFT_OUT = "metadata:left out"
 
 # EXIF tags that point to other IFDs: file structure (an offset), not a value of the photograph
 _POINTER_TAGS = frozenset({0x8769, 0x8825, 0xA005, 0x014A})  # Exif, GPS, Interop IFDs; SubIFDs
@@ -48,6 +53,21 @@ def binary_value_text(size: int, sha256: str, maker: str = "") -> str:
     the Make the file names, for its MakerNote (untrusted text, like every value)."""
     kind = f"{maker} binary data" if maker else "binary data"
     return f"{size:,} bytes of {kind} (not decoded), SHA-256 {sha256}"
+
+
+def cut_mark(whole: str) -> str:
+    """What ends a value cut at ``METADATA_VALUE_CAP``: how long it was (``whole``: "1,048,576
+    characters", or "5,000 values" of a long EXIF array)."""
+    return f" … [cut: {whole}]"
+
+
+def left_out_text(fields: int, characters: int) -> str:
+    """The ``METADATA_LEFT_OUT`` row: how many fields the ``METADATA_TOTAL_CAP`` left out (each
+    counted as recorded, its name and its possibly cut value), and why."""
+    return (
+        f"{fields:,} field{'s' if fields != 1 else ''} ({characters:,} characters) left out: "
+        f"the metadata recorded is limited to {METADATA_TOTAL_CAP:,} characters"
+    )
 
 
 def xmp_packet_text(size: int, sha256: str, fields: bool) -> str:
@@ -157,21 +177,30 @@ def read_metadata(img: Image.Image, png_time: bytes | None = None) -> dict[str, 
     tIME chunk (``png_time``, its 7 bytes, which Pillow drops) as ``PNG:tIME``."""
     out: dict[str, str] = {}
     total = 0
+    left_out = [0, 0]  # fields, characters: beyond METADATA_TOTAL_CAP
     maker = ""
     xmp_shown: bool | None = None  # whether the packet's fields were shown; None: none read
 
     def put(key: str, value: object, tag: int | None = None) -> None:
         nonlocal total
+        whole = ""  # how long a value too long to keep was: the cut mark's words
         if isinstance(value, bytes):
             text = exif_bytes_text(value, tag, maker if tag == _MAKER_NOTE else "")
         elif isinstance(value, str) and tag is not None:  # EXIF ASCII
             text = str(exif_text(value))
         elif isinstance(value, tuple | list) and len(value) > METADATA_VALUE_CAP:
             text = str(value[:METADATA_VALUE_CAP])  # never format a huge tag whole
+            whole = f"{len(value):,} values"
         else:
             text = exif_number_text(value)
-        text = text.replace("\x00", "")[:METADATA_VALUE_CAP]
+        text = text.replace("\x00", "")
+        if len(text) > METADATA_VALUE_CAP:
+            whole = whole or f"{len(text):,} characters"
+        if whole:
+            text = text[:METADATA_VALUE_CAP] + cut_mark(whole)
         if total + len(key) + len(text) > METADATA_TOTAL_CAP:
+            left_out[0] += 1
+            left_out[1] += len(key) + len(text)
             return
         out[key] = text
         total += len(key) + len(text)
@@ -217,6 +246,8 @@ def read_metadata(img: Image.Image, png_time: bytes | None = None) -> dict[str, 
         out["info:icc_profile"] = f"{len(img.info['icc_profile'])} bytes"
     if png_time is not None:
         out[PNG_TIME] = png_time_text(png_time)
+    if left_out[0]:
+        out[METADATA_LEFT_OUT] = left_out_text(*left_out)
     return out
 
 

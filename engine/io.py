@@ -79,8 +79,10 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   the damage (at least 1) and a warning says why counting stopped. A TIFF whose first page is
   marked a reduced-resolution copy (NewSubfileType: a raw file's preview) gets a warning.
 - **Metadata** (EXIF and text chunks) is kept as untrusted text, each value capped at
-  ``METADATA_VALUE_CAP`` characters and the whole at ``METADATA_TOTAL_CAP``. A binary value
-  over ``METADATA_BINARY_SHOWN`` bytes (a MakerNote) is kept as the size and SHA-256 of the
+  ``METADATA_VALUE_CAP`` characters (a cut value ends with how long it was,
+  ``engine.exif.cut_mark``) and the whole at ``METADATA_TOTAL_CAP`` (the fields left out
+  counted in one last row, ``engine.exif.METADATA_LEFT_OUT``). A binary value over
+  ``METADATA_BINARY_SHOWN`` bytes (a MakerNote) is kept as the size and SHA-256 of the
   whole value and, for a MakerNote, the file's Make (:func:`binary_value_text`), not as hex.
   A rational is kept as the fraction the file holds (``1/60``; ``0/0`` too, never ``nan``)
   (:func:`exif_number_text`).

@@ -646,7 +646,10 @@ def _heif_items(
     # text's trailing NUL padding dropped as it is decoded (findings showed \u0000 escapes)
     # 16: a GPS block without latitude or longitude says so and lists its tags (it was
     # "present — a position claim"); a JPEG comment's trailing NULs dropped too
-    version="16",
+    # 17: no finding changes; the loader's metadata table (which this version follows:
+    # scan/upgrade.py reads it again for rows of an earlier one) marks a value cut at
+    # METADATA_VALUE_CAP with its length and counts the fields METADATA_TOTAL_CAP left out
+    version="17",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,
