@@ -15,6 +15,8 @@ import struct
 import zlib
 from dataclasses import dataclass
 
+from PIL import PngImagePlugin
+
 from engine.heif import is_avif
 
 
@@ -390,3 +392,19 @@ def _icon_words(head: bytes) -> str | None:
         f"a Windows {kind} of {count} picture{'s' * (count > 1)}{size}: a program's or web "
         "site's small pictures, not a photograph; a format not decoded here"
     )
+
+
+def png_text_bomb(message: str) -> str | None:
+    """The refusal, in the product's words, of a PNG whose metadata Pillow stopped
+    decompressing (``message``, Pillow's): a zTXt, compressed iTXt or iCCP chunk inflating
+    beyond ``PngImagePlugin.MAX_TEXT_CHUNK`` bytes, or text chunks beyond ``MAX_TEXT_MEMORY``
+    in all. Pillow's words ("Decompressed data too large for PngImagePlugin.MAX_TEXT_CHUNK")
+    named its internals and read as damage. None for any other message."""
+    if "MAX_TEXT_CHUNK" in message:
+        chunk = PngImagePlugin.MAX_TEXT_CHUNK
+        limit = f"a PNG text or colour-profile chunk decompresses beyond {chunk:,}"
+    elif "MAX_TEXT_MEMORY" in message:
+        limit = f"the PNG's text chunks come to more than {PngImagePlugin.MAX_TEXT_MEMORY:,}"
+    else:
+        return None
+    return f"{limit} bytes: refused (a decompression bomb in metadata)"

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta, timezone
 
 from PIL import ExifTags, Image, TiffImagePlugin
 
+from engine.containers import png_text_bomb
 from engine.xmp import XMP_INFO_KEYS, XMP_TIFF_TAG, packet_text, xmp_rows
 
 METADATA_VALUE_CAP = 1000
@@ -233,7 +234,9 @@ def read_metadata(img: Image.Image, png_time: bytes | None = None) -> dict[str, 
                     continue
                 names = ExifTags.GPSTAGS if ifd_id == ExifTags.IFD.GPSInfo else ExifTags.TAGS
                 put(f"EXIF:{names.get(tag, hex(tag))}", value, tag)
-    except Exception:
+    except Exception as e:
+        if png_text_bomb(str(e)) is not None:  # a PNG's eXIf is read past its image data,
+            raise  # where such a chunk stopped Pillow: the loader refuses the file (io.py)
         out["EXIF:error"] = "EXIF block could not be parsed"
     for key, value in img.info.items():
         if key in ("exif", "icc_profile", "transparency", "dpi", "duration", "loop"):

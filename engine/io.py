@@ -52,7 +52,9 @@ Policy, applied to every file the same way (the limits and how to raise them: do
     is refused before its raster is allocated. Arithmetic-coded JPEG, TIFF, WebP, BMP and GIF
     have no such ceiling (arithmetic and fax coding, run lengths and frame offsets can describe
     any area in a few bytes): for them the byte limit alone applies;
-  - *scans*: a JPEG of more than ``containers.MAX_JPEG_SCANS`` (each a pass over the image).
+  - *scans*: a JPEG of more than ``containers.MAX_JPEG_SCANS`` (each a pass over the image);
+  - *metadata*: a PNG text or colour-profile chunk beyond Pillow's limits, refused in words
+    naming it (``containers.png_text_bomb``), not Pillow's.
 - **Orientation.** The EXIF orientation tag is applied to the pixels (as cameras and viewers
   show the photograph), once (Pillow itself turns a TIFF as it loads it), so heatmaps, masks and
   layers computed on those pixels line up with what the analyst sees. The tag found and the fact
@@ -315,6 +317,8 @@ def load_evidence(
             )
         elif isinstance(e, Image.DecompressionBombError):
             failure = beyond_pillow_guard(path, fmt, e)
+        elif (bomb := containers.png_text_bomb(str(e))) is not None:  # after the image data
+            failure = ImageTooLargeError(path, bomb)
         elif isinstance(e, containers.StructureError):
             failure = CorruptImageError(path, f"damaged {fmt} data ({_short(e)})")
         elif _ends_early(e):  # Pillow's words alone read as a little missing, however much is
@@ -516,6 +520,8 @@ def _open(
     except (MemoryError, Image.DecompressionBombError):
         raise  # the guard in load_evidence words these
     except Exception as e:  # the plugin refused the header: say so, not which parser step
+        if (bomb := containers.png_text_bomb(str(e))) is not None:
+            raise ImageTooLargeError(path, bomb) from e
         if fmt == "TIFF" and "pixel mode" in str(e) and (kind := containers.tiff_layout(data)):
             unsupported = f"{kind}: a layout the decoder does not support"
             raise InvalidImageError(path, unsupported) from e
