@@ -115,6 +115,7 @@ class GroundTruthPanel(QWidget):
         self._timer.setInterval(25)
         self._timer.timeout.connect(self._poll)
         self.message = QLabel("no ground-truth mask: File ▸ Load ground-truth mask…, or drop one")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # it names the mask's file
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.table = QTableWidget(0, len(FIGURE_HEADER))

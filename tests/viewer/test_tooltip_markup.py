@@ -10,6 +10,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QColor, Qt, QTextDocument
 
+from engine.errors import ForensicError
+from forensic_viewer.gui.app import ExceptionHook
+from forensic_viewer.gui.groundtruth_panel import GroundTruthPanel
 from forensic_viewer.gui.inspector import ReadoutField
 from forensic_viewer.gui.metadata_panel import MetadataPanel
 from forensic_viewer.gui.panels import Badge, EvidenceList
@@ -75,3 +78,17 @@ def test_the_evidence_list_and_the_metadata_rows_show_a_marked_up_name_literally
     assert row.data(Qt.ItemDataRole.AccessibleDescriptionRole) == f"{path}\n{detail}"
     item = MetadataPanel._row("PNG:Author", "<h1>big</h1>")
     assert shown(item.toolTip(1)) == "<h1>big</h1>"
+
+
+def test_labels_and_dialogs_that_name_a_file_show_it_as_plain_text(qtbot, tmp_path) -> None:
+    """The ground-truth panel names the mask's file ("<path>: scoring the maps…") and the
+    unexpected-error dialog an error's file: both guessed rich text (Qt's AutoText)."""
+    panel = GroundTruthPanel()
+    qtbot.addWidget(panel)
+    assert panel.message.textFormat() == Qt.TextFormat.PlainText, "the panel"
+    hook = ExceptionHook(None)
+    hook(ForensicError, ForensicError("/evidence/<h1>big</h1>.jpg", "cannot be read"), None)
+    qtbot.waitUntil(lambda: bool(hook.dialogs))
+    box = hook.dialogs[0]
+    assert box.textFormat() == Qt.TextFormat.PlainText and "<h1>big</h1>" in box.text()
+    box.close()
