@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import datetime
 import re
-import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.formatting import time_text
 from trainer.plan import PROGRESS_LOG, RUN_STATE, Folder, RunState, run_folder
 
 _NAME_MAX = 64  # the longest output name trainer.plan.NAME_PATTERN allows
@@ -37,9 +37,11 @@ class EarlierRun:
         return self.state.config.name
 
     def label(self) -> str:
-        """``NAME — stopped, 2027-01-03 14:02``: the run, its state and when it last changed."""
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.modified))
-        return f"{self.name} — {self.folder.value}, {when}"
+        """``NAME — stopped, 2027-01-03T14:02+01:00``: the run, its state and when it last
+        changed, in local time with its UTC offset as every time the product shows or writes
+        (:func:`engine.formatting.time_text`); it showed local time with no zone, which read
+        differently to an analyst in another zone or after a change of summer time."""
+        return f"{self.name} — {self.folder.value}, {time_text(self.modified, 'minutes')}"
 
 
 def _modified(state: RunState) -> float:

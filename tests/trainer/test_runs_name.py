@@ -36,3 +36,28 @@ def test_a_base_of_other_characters_or_length_is_made_a_valid_name(tmp_path: Pat
         f"{'x' * 50}-20261205-{n}" for n in range(2, 1000)
     })  # fmt: skip
     assert NAME_PATTERN.match(long) and long.endswith("-1000"), long
+
+
+def test_an_earlier_runs_label_says_its_time_with_its_zone() -> None:
+    """The training dialog's list of earlier runs showed ``2026-12-05 14:02``, local time with
+    no zone, where every other time the product shows or writes carries its UTC offset."""
+    import time
+    from types import SimpleNamespace
+
+    from trainer.plan import Folder
+    from trainer.runs import EarlierRun
+
+    state = SimpleNamespace(config=SimpleNamespace(name="run1"))
+    when = datetime.datetime(2026, 12, 5, 8, 32, tzinfo=datetime.UTC).timestamp()
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Kolkata"
+    time.tzset()
+    try:
+        label = EarlierRun(state, Folder.STOPPED, when).label()  # type: ignore[arg-type]
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+    assert label == "run1 — stopped, 2026-12-05T14:02+05:30"
