@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QHideEvent
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -67,6 +67,7 @@ from forensic_viewer.gui.result_loader import ResultLoader
 from forensic_viewer.gui.run_on import RunOnChoice
 from forensic_viewer.gui.scan_progress import ScanProgress
 from forensic_viewer.gui.scan_worker import ScanJob, ScanWorker
+from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
 from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
@@ -133,7 +134,7 @@ class BatchDialog(QDialog):
         self.case_end: Callable[[Path], tuple[str, str] | None] | None = None
         self._build(models, device, exact)
         no_enter_button(self)  # Enter on a row opens it (activated), never a Browse…
-        self.resize(1100, 760)
+        self.resize(1100, 760)  # within a smaller screen once shown (showEvent)
 
     def _build(self, models: Sequence[str], device: str, exact: bool) -> None:
         from engine.devices import available_devices
@@ -458,6 +459,11 @@ class BatchDialog(QDialog):
         self.table_model.thumbnails.stop()
         if self._report is not None:
             self._report.shutdown()  # type: ignore[attr-defined]
+
+    def showEvent(self, event: QShowEvent) -> None:  # Qt override
+        """Within the screen, frame included: 1100 x 760 ran off a 1280 x 720 screen."""
+        super().showEvent(event)
+        fit_to_screen(self)
 
     def hideEvent(self, event: QHideEvent) -> None:  # Qt override
         """A scan goes on while hidden; reading thumbnails for the table does not."""

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 from engine.probe import DERIVATIONS, ORIGINAL, ProbeResult
 from engine.types import Analysis, Evidence
 from forensic_viewer.gui.panels import discard
+from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.gui.workers import AnalysisWorker
 from forensic_viewer.overlays import colorize
@@ -157,7 +158,7 @@ class ProbeDialog(QDialog):
         layout.addWidget(self.notes)
         layout.addLayout(chooser)
         layout.addWidget(scroll, 3)
-        self.resize(1000, 800)
+        self.resize(1000, 800)  # within a smaller screen once shown (showEvent)
         guard_wheel(self)  # the maps' model: changed only when chosen, not in passing
 
         mail = worker.mail
@@ -165,6 +166,11 @@ class ProbeDialog(QDialog):
         mail.on("probe-done", self._on_done)
         mail.on("probe-failed", self._on_failed)
         mail.on("probe-cancelled", self._on_cancelled)
+
+    def showEvent(self, event: QShowEvent) -> None:  # Qt override
+        """Within the screen, frame included: 1000 x 800 ran 80 px off a 1280 x 720 screen."""
+        super().showEvent(event)
+        fit_to_screen(self)
 
     @property
     def running(self) -> bool:
