@@ -57,6 +57,7 @@ from forensic_viewer.gui.analysis_panel import AnalysisChoices
 from forensic_viewer.gui.batch_end import RunEnd, failed_words, listed_line, scanning_line
 from forensic_viewer.gui.model_choice import ModelList
 from forensic_viewer.gui.panels import (
+    MessageLabel,
     name_form_fields,
     no_enter_button,
     pick_input_folder,
@@ -218,9 +219,7 @@ class BatchDialog(QDialog):
         self.progress.setValue(0)
         self.progress_text = QLabel()
         self.progress_text.setTextFormat(Qt.TextFormat.PlainText)
-        self.message = QLabel()
-        self.message.setTextFormat(Qt.TextFormat.PlainText)
-        self.message.setWordWrap(True)
+        self.message = MessageLabel()  # a long path wraps: it widened the dialog off the screen
 
         self.filter_text = QLineEdit()
         self.filter_text.setAccessibleName("filter the results")

@@ -7,7 +7,8 @@ names) goes into plain-text items, never into a label that would interpret it as
 
 Each panel has its module: ``layer_panel`` (the layer list and a layer's controls),
 ``verdict_panel`` (the verdict cards and their words), ``metadata_panel``, ``model_panel``;
-the magnifier is in ``inspector``. This one holds what they share: plain-text labels,
+the magnifier is in ``inspector``. This one holds what they share: plain-text labels
+(:class:`MessageLabel`, a dialog's message, wrapped inside a long path too),
 :func:`discard`, the dialogs' folder pickers (:func:`pick_input_folder`, read-only, for
 evidence and other input; :func:`pick_output_folder`, where a new folder can be made),
 :func:`name_form_fields`,
@@ -59,6 +60,54 @@ from forensic_viewer.wording import FLAGGED, NOT_FLAGGED, OUT_OF_RANGE, plain, v
 def text_label(text: str) -> QLabel:
     """A wrapped label that shows ``text`` as it is (never as rich text)."""
     return QLabel(text, textFormat=Qt.TextFormat.PlainText, wordWrap=True)
+
+
+BREAK = "\u200b"  # zero-width space: where a line may break, shown as nothing
+RUN_CHARS = 20  # the most characters a message label shows with no place to break the line
+
+
+def breakable(text: str) -> str:
+    """``text`` with a :data:`BREAK` after each path separator and after every
+    :data:`RUN_CHARS` characters of a run with no space: a word-wrapped label breaks a long
+    path there, where it broke only at spaces."""
+    out: list[str] = []
+    run = 0
+    for ch in text:
+        out.append(ch)
+        run = 0 if ch.isspace() else run + 1
+        if run and (ch in "/\\" or run >= RUN_CHARS):
+            out.append(BREAK)
+            run = 0
+    return "".join(out)
+
+
+class MessageLabel(QLabel):
+    """A dialog's message line: plain text, word-wrapped, and wrapped inside a long path too.
+
+    A word-wrapped QLabel is at least as wide as its longest word, and a path has no space:
+    "…-scan: cannot be used as the output folder (File name too long)" with a 255-byte folder
+    name widened the batch dialog from 1100 to 2044 px, its Browse… buttons and table off a
+    1280 x 720 screen. Shown :func:`breakable`; :meth:`text` gives the text as set (what the
+    status bar's history and the dialogs' next lines are made of), and so does the accessible
+    name, without the zero-width spaces."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(True)
+        self._text = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # Qt override (Python callers)
+        self._text = text
+        self.setAccessibleName(text)
+        super().setText(breakable(text))
+
+    def text(self) -> str:  # Qt override (Python callers)
+        return self._text
+
+    def clear(self) -> None:  # Qt override (Python callers)
+        self.setText("")
 
 
 def discard(widget: QWidget) -> None:

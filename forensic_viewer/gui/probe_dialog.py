@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 
 from engine.probe import DERIVATIONS, ORIGINAL, ProbeResult
 from engine.types import Analysis, Evidence
-from forensic_viewer.gui.panels import discard
+from forensic_viewer.gui.panels import MessageLabel, discard
 from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.gui.workers import AnalysisWorker
@@ -106,7 +106,7 @@ class ProbeDialog(QDialog):
         self.job: int | None = None
         self.on_result: Callable[[ProbeResult], None] | None = None  # each finished probe
 
-        self.target = QLabel("no image", textFormat=Qt.TextFormat.PlainText, wordWrap=True)
+        self.target = MessageLabel("no image")  # the evidence's path: wrapped, however long
         self.run_button = QPushButton("Run")
         self.run_button.setEnabled(False)  # until there is an image (set_target)
         self.run_button.clicked.connect(self.run)
@@ -115,12 +115,10 @@ class ProbeDialog(QDialog):
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
-        self.status = QLabel(
+        self.status = MessageLabel(
             "Analyses copies of the image (JPEG re-saves, 50 %, blur, a social-media chain) "
             "with the models in use and compares each with the original. The evidence file "
-            "is not touched.",
-            textFormat=Qt.TextFormat.PlainText,
-            wordWrap=True,
+            "is not touched."
         )
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
         self.table.setAccessibleName("robustness probe: each copy's verdict against the original's")

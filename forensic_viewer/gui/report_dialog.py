@@ -50,7 +50,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
@@ -66,7 +65,12 @@ from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.audit import AuditError, AuditLog
 from forensic_viewer.casework import log_report_moved
 from forensic_viewer.gui.mailbox import Mailbox
-from forensic_viewer.gui.panels import name_form_fields, pick_output_folder, rows_height
+from forensic_viewer.gui.panels import (
+    MessageLabel,
+    name_form_fields,
+    pick_output_folder,
+    rows_height,
+)
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.report import (
     FORMATS,
@@ -476,10 +480,7 @@ class ReportDialog(QDialog):
         name_form_fields(form)
         self.progress = QProgressBar()
         self.progress.setRange(0, PROGRESS_STEPS)
-        self.message = QLabel()
-        self.message.setTextFormat(Qt.TextFormat.PlainText)
-        self.message.setWordWrap(True)
-        self.message.setText(problem or "")
+        self.message = MessageLabel(problem or "")  # a long path wraps, not widens the dialog
         self.write_button = QPushButton("Write")
         self.write_button.clicked.connect(self.write)
         self.write_button.setDefault(True)  # Enter in a field writes, as OK does; not Browse…

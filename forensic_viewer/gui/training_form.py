@@ -51,6 +51,7 @@ from engine.models.registry import list_models
 from forensic_viewer.gui.panels import (
     INPUT_FOLDER,
     READ_ONLY,
+    MessageLabel,
     PanelScroll,
     name_form_fields,
     pick_output_folder,
@@ -345,9 +346,7 @@ class TrainingForm:
         self._run_row = QHBoxLayout()
         for b in (self.start_button, self.stop_button, self.resume_button):
             self._run_row.addWidget(b)
-        self.readiness_label = QLabel()
-        self.readiness_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.readiness_label.setWordWrap(True)
+        self.readiness_label = MessageLabel()  # names the run folder: wrapped, however long
 
         inner = _FormPane()
         box = QVBoxLayout(inner)

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.formatting import format_duration
-from forensic_viewer.gui.panels import tint
+from forensic_viewer.gui.panels import MessageLabel, tint
 from trainer.progress import epoch_text, figure_name, figure_words, is_warning
 
 MARKED_POINTS = 50  # curves with at most this many points get a marker at each point
@@ -158,9 +158,7 @@ class TrainingLive:
         self.val_plot.getPlotItem().getViewBox().setMouseEnabled(y=False)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.lr_curve = self.lr_plot.plot(pen=pg.mkPen("y", width=2))
-        self.status = QLabel()
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setWordWrap(True)
+        self.status = MessageLabel()  # a checkpoint's path in a failure: wrapped, however long
         # the running process's warnings (a --warmup longer than the run keeps the learning
         # rate small throughout): the run's length is known only once it has started, so the
         # trainer's own words are shown here, not lost in the log

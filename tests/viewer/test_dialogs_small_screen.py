@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QScreen
+from PySide6.QtWidgets import QApplication
 
 SMALL = QRect(0, 0, 1280, 720)  # a laptop's or a projector's screen
 
@@ -38,3 +39,48 @@ def test_the_batch_and_probe_dialogs_open_within_a_small_screen(qtbot, small_scr
         dialog.resize(1500, 900)  # made larger by the analyst, or by a larger screen before
         dialog.show()
         assert _within(dialog, small_screen), (type(dialog).__name__, dialog.frameGeometry())
+
+
+LONG = "/media/evidence/" + "x" * 255  # a folder whose last part is 255 bytes, no space in it
+
+
+def test_a_long_path_in_a_dialogs_message_wraps_instead_of_widening_it(
+    qtbot, tmp_path, small_screen
+) -> None:
+    """A message such as "…-scan: cannot be used as the output folder (File name too long)"
+    widened the batch dialog from 1100 to 2044 px: its label wrapped at spaces only, and was
+    as wide as the path. The dialogs' messages now wrap inside a path, and still read as they were set."""
+    from forensic_viewer.gui.batch_dialog import BatchDialog
+    from forensic_viewer.gui.probe_dialog import ProbeDialog
+    from forensic_viewer.gui.report_dialog import ReportDialog, ReportJob
+    from tests.viewer.test_probe_dialog import _Worker
+
+    batch = BatchDialog()
+    report = ReportDialog(ReportJob(list, "a test"), default_dir=tmp_path)
+    probe = ProbeDialog(_Worker(["a"]))  # type: ignore[arg-type]
+    said = f"{LONG}-scan: cannot be used as the output folder (File name too long)"
+    for dialog, label in ((batch, batch.message), (report, report.message), (probe, probe.target)):
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitUntil(dialog.isVisible)
+        label.setText(said)
+        QApplication.sendPostedEvents()  # the label's layout request, up to the dialog
+        dialog.layout().activate()
+        name = type(dialog).__name__
+        assert dialog.minimumSizeHint().width() <= small_screen.width(), name
+        assert dialog.minimumWidth() <= small_screen.width(), name
+        assert label.text() == said and label.accessibleName() == said, name
+    batch.show_message(said)
+    batch._on_failed(said, files=[LONG + "/a.jpg"])  # lines joined under the first
+    assert batch.message.text() == f"{said}\n{LONG}/a.jpg"
+
+
+def test_breakable_adds_only_zero_width_spaces_and_leaves_no_long_run() -> None:
+    from forensic_viewer.gui.panels import BREAK, RUN_CHARS, breakable
+
+    for text in (LONG, "C:\\Users\\x\\" + "é" * 60, "a short line, words only", ""):
+        shown = breakable(text)
+        assert shown.replace(BREAK, "") == text
+        runs = shown.replace(BREAK, " ").split()
+        assert all(len(run) <= RUN_CHARS for run in runs), text
+    assert breakable("a/b c") == f"a/{BREAK}b c"
