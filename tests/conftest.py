@@ -106,7 +106,7 @@ def _pillows_guard_restored() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _per_user_folder_of_the_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The per-user folder (``engine.environ.user_data_dir``: the default case, the user's
-    models, training runs, reports that cannot go beside the evidence) of each test is in its
+    models, training runs, the output and report folders proposed for evidence) of each test is in its
     own tmp_path: a test never writes into, or reads from, the analyst's own. The OpenVINO
     cache (``$XDG_CACHE_HOME``) stays shared: conversions are keyed by content."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))

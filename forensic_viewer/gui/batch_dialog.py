@@ -75,6 +75,7 @@ from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.scan.failure import named
 from forensic_viewer.scan.integrity import RESULTS_EDITED, Edited, edited_results, note_run
+from forensic_viewer.scan.out_folder import proposed_scan_output, scan_rule_words
 from forensic_viewer.scan.pool import AUTO_JOBS, cpu_cores
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.scan.results import RESULTS, SCAN_INFO
@@ -142,7 +143,8 @@ class BatchDialog(QDialog):
 
         self.folder = QLineEdit()
         self.out = QLineEdit()
-        self.out.setPlaceholderText("default: next to the folder, <folder>-scan")
+        self.out.setPlaceholderText("default: off the evidence medium, in your user folder")
+        self.out.setToolTip(scan_rule_words())
         browse_in = self.browse_in = QPushButton("Browse…")
         browse_in.setAccessibleName("Browse for the folder to scan")
         browse_in.clicked.connect(self._pick_folder)
@@ -288,17 +290,15 @@ class BatchDialog(QDialog):
         pick_output_folder(self, "Output folder", self.out)
 
     def output_folder(self) -> Path | None:
-        """The output folder typed, else ``<folder>-scan`` next to the scanned folder; absolute
-        (:func:`~forensic_viewer.scan.failure.named`, as the scanned folder is), so a folder typed
-        relative is shown, written and named in every message by the path it was at start,
-        not by words relative to a directory nothing records."""
+        """The output folder typed, else the scanned folder's in the per-user folder, off the
+        evidence medium (:func:`~forensic_viewer.scan.out_folder.proposed_scan_output`, or an
+        earlier ``<folder>-scan`` of it); absolute (:func:`~forensic_viewer.scan.failure.named`,
+        as the scanned folder is), so a folder typed relative is shown, written and named in
+        every message by the path it was at start, not relative to a directory nothing records."""
         if self.out.text().strip():
             return named(Path(self.out.text().strip()).expanduser())
         folder = self.folder.text().strip()
-        if not folder:
-            return None
-        f = named(Path(folder).expanduser())
-        return f.parent / f"{f.name}-scan"
+        return proposed_scan_output(folder) if folder else None
 
     @property
     def running(self) -> bool:

@@ -21,13 +21,14 @@ whole into ``earlier-reports/<UTC time it was written>/`` in the folder, as the 
 log is open, and says where it went beside the outcome, a cancelled or failed write's too.
 
 The folder offered at first (:attr:`ReportJob.folder`): the scan's output folder for a scan or
-an image opened from one; for any other image, ``<evidence folder>-reports`` beside the
-evidence's folder (as a scan's output is ``<folder>-scan``), never the evidence folder itself.
-Evidence is often opened from a write-protected disk or a read-only mount, where that folder
-cannot be made, and a file may already stand at its name: the dialog checks the folder it
-offers when it opens (:func:`folder_problem`) and, when it cannot be written or made, offers
-``reports/<its name>`` in the viewer's per-user folder (:func:`fallback_folder`) instead,
-saying so in one line. Write checks the folder again and refuses an unwritable one in one line
+an image opened from one; for any other image, ``reports/<evidence folder's name>-<hash>`` in
+the viewer's per-user folder (:func:`reports_folder`, by the rule of
+:mod:`forensic_viewer.scan.out_folder`), never on the evidence medium: it had offered
+``<evidence folder>-reports`` beside the evidence's folder, on the evidence medium. A folder
+offered may still not be writable (a scan's output folder copied onto a write-protected disk,
+a file standing at its name): the dialog checks the folder it offers when it opens
+(:func:`folder_problem`) and, when it cannot be written or made, offers ``reports/<its name>``
+in the per-user folder (:func:`fallback_folder`) instead, saying so in one line. Write checks the folder again and refuses an unwritable one in one line
 naming it, before anything starts; the fields stay.
 A failure is one line naming the file and the problem (:func:`os_problem`), not errno text.
 """
@@ -91,6 +92,7 @@ from forensic_viewer.report.earlier import (
 )
 from forensic_viewer.report.model import with_viewer_thresholds
 from forensic_viewer.scan.gone import GoneFile
+from forensic_viewer.scan.out_folder import REPORTS, proposed_output
 from forensic_viewer.scan.walk import unread_words
 from forensic_viewer.wording import plain
 
@@ -123,13 +125,15 @@ def scan_report_job(
     return ReportJob(source, f"scan in {out}", "report", out)
 
 
-def reports_beside(evidence: str | Path) -> Path | None:
-    """``<folder>-reports`` beside the folder of the file ``evidence`` (None for a file with no
-    folder of its own: an image in memory, or one at the root)."""
+def reports_folder(evidence: str | Path) -> Path | None:
+    """The report folder offered for the file ``evidence``: its folder's in the per-user
+    folder, off the evidence medium (:func:`~forensic_viewer.scan.out_folder.proposed_output`:
+    ``reports/<name>-<hash>``, the same for every file of that folder); None for a file with
+    no folder of its own (an image in memory, or one at the root)."""
     folder = Path(evidence).expanduser().parent
     if not folder.is_absolute() or not folder.name:
         return None
-    return folder.with_name(f"{folder.name}-reports")
+    return proposed_output(folder, REPORTS)
 
 
 def nearest_existing(folder: Path) -> Path:
@@ -179,7 +183,7 @@ def read_only_mount(folder: Path) -> bool:
 def fallback_folder(folder: Path) -> Path:
     """Where the report of ``folder`` goes when ``folder`` cannot be written: ``reports/<its
     name>`` in the viewer's per-user folder (:func:`engine.environ.user_data_dir`)."""
-    return user_data_dir() / "reports" / (folder.name or "report")
+    return user_data_dir() / REPORTS / (folder.name or "report")
 
 
 def safe_basename(text: str) -> str:
@@ -256,7 +260,7 @@ def image_report_job(
         return ReportSource.from_items([item], settings=settings)
 
     name = Path(analysis.evidence.path).name
-    return ReportJob(source, name, stem, reports_beside(analysis.evidence.path))
+    return ReportJob(source, name, stem, reports_folder(analysis.evidence.path))
 
 
 def _equivalent_command(

@@ -37,7 +37,7 @@ class WindowDialogs:
     def _next_report_dialog(self, job: ReportJob, old: ReportDialog) -> ReportDialog:
         """The report dialog of ``job`` after ``old``'s: the folder and notes typed there kept
         for evidence of the same folder; for other evidence the folder README's rule gives
-        (``<evidence folder>-reports``) and no notes. Every dialog took the last one's folder,
+        (``reports/<evidence folder's name>-<hash>`` in the per-user folder) and no notes. Every dialog took the last one's folder,
         so an image's report was offered a scan's folder (walk-through 55.png)."""
         same = old.job.folder is not None and old.job.folder == job.folder
         if not same:

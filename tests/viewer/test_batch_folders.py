@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from forensic_viewer.gui.batch_dialog import BatchDialog
+from forensic_viewer.scan.out_folder import proposed_output
 from tests.conftest import HANG_MS
 from tests.viewer.conftest import write_image
 
@@ -44,7 +45,7 @@ def test_an_output_folder_typed_relative_is_made_absolute_at_start(
     os.chdir(elsewhere)  # monkeypatch.chdir puts the first directory back at the end
     assert dialog.output_folder() == out  # double-click and reports read the same folder
     dialog.out.setText("")
-    assert dialog.output_folder() == elsewhere / "evidence-scan"  # the default, absolute too
+    assert dialog.output_folder() == proposed_output(elsewhere / "evidence")  # absolute too
 
 
 @pytest.mark.parametrize("recursive", [False, True])

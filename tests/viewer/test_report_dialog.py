@@ -16,7 +16,7 @@ from forensic_viewer.gui.report_dialog import (
     ReportDialog,
     ReportJob,
     image_report_job,
-    reports_beside,
+    reports_folder,
     scan_report_job,
 )
 from forensic_viewer.report import SUFFIX
@@ -181,7 +181,7 @@ def test_a_failure_is_one_line_naming_the_file_and_the_problem(
     assert "Errno" not in text
 
 
-def test_the_folder_offered_first_is_beside_the_evidence_or_the_scans(
+def test_the_folder_offered_first_is_off_the_evidence_medium_or_the_scans(
     qtbot, tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
     from engine.pipeline import Analyzer
@@ -197,11 +197,13 @@ def test_the_folder_offered_first_is_beside_the_evidence_or_the_scans(
     analysis = analyzer.analyze(load_evidence(write_image(folder / "a.png")))
     dialog = ReportDialog(image_report_job(analysis))
     qtbot.addWidget(dialog)
-    assert Path(dialog.dest.text()) == tmp_path / "evidence-reports"  # not in the evidence
+    offered = Path(dialog.dest.text())  # off the evidence medium: the per-user folder's
+    assert offered == reports_folder(folder / "a.png") and offered.name.startswith("evidence-")
+    assert offered.parent == tmp_path / "user-data" / "forensic-viewer" / "reports"
     chosen = ReportDialog(image_report_job(analysis), default_dir=scan)  # the last one used
     qtbot.addWidget(chosen)
     assert Path(chosen.dest.text()) == scan
-    assert reports_beside("mem.png") is None  # an image no file backs: the home folder
+    assert reports_folder("mem.png") is None  # an image no file backs: the home folder
 
 
 def _read_only(monkeypatch, folder: Path) -> None:
@@ -227,19 +229,20 @@ def _read_only(monkeypatch, folder: Path) -> None:
 def test_a_folder_on_read_only_evidence_is_not_offered_and_not_written(
     qtbot, tmp_path: Path, monkeypatch
 ) -> None:
-    """Evidence opened from a read-only medium: ``<evidence folder>-reports`` beside it cannot
-    be made. The dialog offers the viewer's per-user reports folder instead and says why in
+    """A scan's output folder on a read-only medium (an image's report is no longer offered
+    beside the evidence: test_the_folder_offered_first_is_off...): its report cannot be written
+    there. The dialog offers the viewer's per-user reports folder instead and says why in
     one line; Write into the read-only folder is refused in one line naming it, before any
     thread starts, the fields as typed. (It had offered that folder and failed on Write.)"""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     medium = tmp_path / "medium"
     (medium / "evidence").mkdir(parents=True)
-    offered = medium / "evidence-reports"  # reports_beside(medium / "evidence" / "a.png")
+    offered = medium / "evidence-scan"  # a scan's output folder on the read-only medium
     _read_only(monkeypatch, medium)
     try:
         dialog = ReportDialog(ReportJob(list, "a.png", "a.png.report", offered))
         qtbot.addWidget(dialog)
-        instead = tmp_path / "data" / "forensic-viewer" / "reports" / "evidence-reports"
+        instead = tmp_path / "data" / "forensic-viewer" / "reports" / "evidence-scan"
         assert Path(dialog.dest.text()) == instead
         text = dialog.message.text()
         assert text.startswith(f"{offered}: not writable (on a read-only file system in {medium}")
@@ -268,18 +271,17 @@ def test_a_folder_on_read_only_evidence_is_not_offered_and_not_written(
 def test_a_file_where_the_report_folder_would_go_is_not_offered(
     qtbot, tmp_path: Path, monkeypatch
 ) -> None:
-    """A file already stands at ``<evidence folder>-reports``, so that folder cannot be made.
+    """A file already stands at the folder offered (a scan's), so that folder cannot be made.
     The dialog offers the viewer's per-user reports folder instead, as for read-only evidence,
     and says why in one line naming the file; the file stays as it was. (It had named the file
     and offered it all the same.)"""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     (tmp_path / "evidence").mkdir()
-    offered = reports_beside(tmp_path / "evidence" / "a.png")
-    assert offered == tmp_path / "evidence-reports"
+    offered = tmp_path / "evidence-scan"
     offered.write_text("the analyst's notes", encoding="utf-8")
     dialog = ReportDialog(ReportJob(list, "a.png", "a.png.report", offered))
     qtbot.addWidget(dialog)
-    instead = tmp_path / "data" / "forensic-viewer" / "reports" / "evidence-reports"
+    instead = tmp_path / "data" / "forensic-viewer" / "reports" / "evidence-scan"
     assert Path(dialog.dest.text()) == instead
     text = dialog.message.text()
     assert text == f"{offered}: a file, not a folder; the report goes to {instead} instead", text

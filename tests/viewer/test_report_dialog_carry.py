@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from forensic_viewer.gui.report_dialog import ReportDialog, ReportJob
+from forensic_viewer.gui.report_dialog import ReportDialog, ReportJob, reports_folder
 from tests.viewer.conftest import write_image
 from tests.viewer.test_main_window import open_and_wait, shown_window
 
@@ -24,7 +24,7 @@ def test_report_dialogs_carry_the_analysts_fields_not_the_last_evidences_folder(
     a = write_image(first / "a.png")
     window = shown_window(qtbot, tmp_path, tiny_checkpoint, a)
     dialog = window.export_report()
-    assert dialog is not None and Path(dialog.dest.text()) == tmp_path / "scene-reports"
+    assert dialog is not None and Path(dialog.dest.text()) == reports_folder(a)
     dialog.examiner.setText("A. Examiner")
     dialog.case_id.setText("C-7")
     dialog.notes.setPlainText("seized disk")
@@ -35,7 +35,7 @@ def test_report_dialogs_carry_the_analysts_fields_not_the_last_evidences_folder(
     b = write_image(other / "Nikon_D90.png", seed=4)
     open_and_wait(qtbot, window, b)
     dialog = window.export_report()
-    assert Path(dialog.dest.text()) == tmp_path / "camera-reports"  # its own rule, not chosen
+    assert Path(dialog.dest.text()) == reports_folder(b)  # its own rule, not chosen
     assert dialog.examiner.text() == "A. Examiner" and dialog.case_id.text() == "C-7"
     assert dialog.notes.toPlainText() == ""  # the notes were of the other evidence
     dialog.case_id.setText("C-8")
