@@ -229,7 +229,16 @@ def test_a_resume_that_analyses_nothing_shows_no_speed_and_no_eta(
     assert text == "5 / 5 files · none analysed in this run", text
 
 
-def test_the_results_table_shows_eight_rows_or_more_at_the_dialogs_size(qtbot) -> None:
+@pytest.mark.parametrize("screen", [(1920, 1080), (1280, 720)])
+def test_the_results_table_shows_eight_rows_or_more_at_the_dialogs_size(
+    qtbot, monkeypatch: pytest.MonkeyPatch, screen: tuple[int, int]
+) -> None:
+    """At its own size, and on a 1280 x 720 screen, which it now fits (offscreen's own screen,
+    800 x 800, is narrower than the dialog: test_dialogs_small_screen.py)."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QScreen
+
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _screen: QRect(0, 0, *screen))
     dialog = BatchDialog(device="cpu")
     qtbot.addWidget(dialog)
     dialog.show()
