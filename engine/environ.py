@@ -4,7 +4,7 @@ cache), and the one syntax of the limits set by environment variables.
 :func:`user_data_dir` is the one definition of the per-user folder, so the user's own models
 (:func:`engine.catalog.user_models_dir`), training runs (``trainer.plan``), the viewer's default
 case (``forensic_viewer.audit``) and the output and report folders the viewer proposes for
-evidence, off the evidence medium (``forensic_viewer.scan.out_folder``) are found in the same place on every system; each of
+evidence, off the evidence medium (``forensic_viewer.scan.proposed_out``) are found in the same place on every system; each of
 them imports it from here. :func:`user_cache_dir` is its cache counterpart (the OpenVINO
 conversions, :func:`engine.runtime.cache_dir`), beside it so the two rules are read together.
 They are here, in the engine, because the engine may import neither of the packages that use

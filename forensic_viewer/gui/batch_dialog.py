@@ -75,8 +75,8 @@ from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.scan.failure import named
 from forensic_viewer.scan.integrity import RESULTS_EDITED, Edited, edited_results, note_run
-from forensic_viewer.scan.out_folder import proposed_scan_output, scan_rule_words
 from forensic_viewer.scan.pool import AUTO_JOBS, cpu_cores
+from forensic_viewer.scan.proposed_out import proposed_scan_output, scan_rule_words
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.scan.results import RESULTS, SCAN_INFO
 from forensic_viewer.scan.run import ScanSummary
@@ -291,7 +291,7 @@ class BatchDialog(QDialog):
 
     def output_folder(self) -> Path | None:
         """The output folder typed, else the scanned folder's in the per-user folder, off the
-        evidence medium (:func:`~forensic_viewer.scan.out_folder.proposed_scan_output`, or an
+        evidence medium (:func:`~forensic_viewer.scan.proposed_out.proposed_scan_output`, or an
         earlier ``<folder>-scan`` of it); absolute (:func:`~forensic_viewer.scan.failure.named`,
         as the scanned folder is), so a folder typed relative is shown, written and named in
         every message by the path it was at start, not relative to a directory nothing records."""

@@ -23,7 +23,7 @@ log is open, and says where it went beside the outcome, a cancelled or failed wr
 The folder offered at first (:attr:`ReportJob.folder`): the scan's output folder for a scan or
 an image opened from one; for any other image, ``reports/<evidence folder's name>-<hash>`` in
 the viewer's per-user folder (:func:`reports_folder`, by the rule of
-:mod:`forensic_viewer.scan.out_folder`), never on the evidence medium: it had offered
+:mod:`forensic_viewer.scan.proposed_out`), never on the evidence medium: it had offered
 ``<evidence folder>-reports`` beside the evidence's folder, on the evidence medium. A folder
 offered may still not be writable (a scan's output folder copied onto a write-protected disk,
 a file standing at its name): the dialog checks the folder it offers when it opens
@@ -92,7 +92,7 @@ from forensic_viewer.report.earlier import (
 )
 from forensic_viewer.report.model import with_viewer_thresholds
 from forensic_viewer.scan.gone import GoneFile
-from forensic_viewer.scan.out_folder import REPORTS, proposed_output
+from forensic_viewer.scan.proposed_out import REPORTS, proposed_output
 from forensic_viewer.scan.walk import unread_words
 from forensic_viewer.wording import plain
 
@@ -127,7 +127,7 @@ def scan_report_job(
 
 def reports_folder(evidence: str | Path) -> Path | None:
     """The report folder offered for the file ``evidence``: its folder's in the per-user
-    folder, off the evidence medium (:func:`~forensic_viewer.scan.out_folder.proposed_output`:
+    folder, off the evidence medium (:func:`~forensic_viewer.scan.proposed_out.proposed_output`:
     ``reports/<name>-<hash>``, the same for every file of that folder); None for a file with
     no folder of its own (an image in memory, or one at the root)."""
     folder = Path(evidence).expanduser().parent

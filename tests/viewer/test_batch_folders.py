@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from forensic_viewer.gui.batch_dialog import BatchDialog
-from forensic_viewer.scan.out_folder import proposed_output
+from forensic_viewer.scan.proposed_out import proposed_output
 from tests.conftest import HANG_MS
 from tests.viewer.conftest import write_image
 

@@ -1,4 +1,4 @@
-"""The output folder proposed for a folder of evidence (forensic_viewer.scan.out_folder): in
+"""The output folder proposed for a folder of evidence (forensic_viewer.scan.proposed_out): in
 the per-user folder, off the evidence medium. The batch dialog proposed ``<folder>-scan`` and
 the report dialog ``<folder>-reports`` beside the evidence: on a read-only evidence mount Start
 failed, and on writable media the product wrote onto the evidence medium by default.
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from engine.environ import user_data_dir
-from forensic_viewer.scan.out_folder import (
+from forensic_viewer.scan.proposed_out import (
     REPORTS,
     SCANS,
     earlier_scan_output,
