@@ -35,15 +35,15 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   ``KeyboardInterrupt`` and ``SystemExit`` pass through. A TIFF whose intact header declares a
   sample layout Pillow has no mode for (32-bit float or integer RGB, 64-bit float) is no damage:
   an :class:`~engine.errors.InvalidImageError` names the layout (``containers.tiff_layout``).
-- **Limits before any pixel is decoded** (decompression-bomb guards; beyond them a clear error,
-  never a warning):
+- **Limits before any pixel is decoded** (decompression-bomb guards, in ``engine.bomb_guards``;
+  beyond them a clear error, never a warning):
 
   - *pixels*: the declared width x height against ``max_pixels`` (else
     ``$FORENSIC_VIEWER_MAX_PIXELS``, else ``DEFAULT_MAX_PIXELS``);
   - *bytes*: the memory the decode will take, estimated from the header (decoded raster +
-    decoder working buffers + the RGB result, see :func:`decode_bytes_estimate`), against
-    ``max_bytes`` (else ``$FORENSIC_VIEWER_MAX_DECODE_BYTES``, else
-    ``DEFAULT_MAX_DECODE_BYTES``);
+    decoder working buffers + the RGB result, see
+    :func:`engine.bomb_guards.decode_bytes_estimate`), against ``max_bytes`` (else
+    ``$FORENSIC_VIEWER_MAX_DECODE_BYTES``, else ``DEFAULT_MAX_DECODE_BYTES``);
   - *impossible compression*: a format whose coding has a ceiling on its compression ratio
     cannot hold more pixels than its bytes allow. A PNG's image data inflates at most 1032:1
     (deflate's limit), and a baseline/extended JPEG spends at least 2 bits on every 8x8 block
@@ -95,7 +95,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
-import os
 import re
 import traceback
 from collections.abc import Callable
@@ -113,11 +112,20 @@ from PIL import (
 )
 
 from engine import containers
-from engine.environ import parse_limit
+from engine.bomb_guards import (
+    MAX_DECODE_BYTES_ENV,
+    MAX_PIXELS_ENV,
+    as_int,
+    check_compression,
+    decode_byte_limit,
+    decode_bytes_estimate,
+    pixel_limit,
+    tag_int,
+    too_many_pixels,
+)
 from engine.errors import (
     CorruptImageError,
     EvidenceError,
-    ForensicError,
     ImageHeader,
     ImageTooLargeError,
     InvalidImageError,
@@ -149,15 +157,6 @@ from engine.rgb import WIDE_MODES
 from engine.rgb import to_rgb as _to_rgb
 from engine.types import Evidence
 
-# 105 MP: above the 102 MP medium-format cameras (Fujifilm GFX100: 11648 x 8736; Hasselblad
-# X2D: 11656 x 8742), far below a bomb; a 150 MP back or a stitched panorama needs the variable.
-DEFAULT_MAX_PIXELS = 105_000_000
-MAX_PIXELS_ENV = "FORENSIC_VIEWER_MAX_PIXELS"
-# 1.5 GiB: every layout the default pixel limit admits fits, the costliest being a 105 MP
-# progressive CMYK JPEG (raster 4 + coefficients 8 + RGB 3 bytes per pixel = 1.58 GB); a
-# 105 MP baseline RGB JPEG or 8-bit PNG needs 0.74 GB.
-DEFAULT_MAX_DECODE_BYTES = 3 << 29
-MAX_DECODE_BYTES_ENV = "FORENSIC_VIEWER_MAX_DECODE_BYTES"
 MAX_FRAMES = 100_000  # frames counted; beyond, the count stops (with a warning)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif")
 IMAGE_SUFFIXES += (".heic", ".heif", ".hif")
@@ -178,8 +177,6 @@ _OPENERS: dict[str, Callable[[io.BytesIO], Image.Image]] = {
 }
 ALLOWED_FORMATS = tuple(_OPENERS)
 
-_PNG_MAX_INFLATION = 1032  # deflate: at most 258 bytes per 2 bits (RFC 1951)
-
 
 def sniff_format(head: bytes) -> str | None:
     """The allowed format whose magic bytes start ``head``, or None."""
@@ -198,59 +195,6 @@ def sniff_format(head: bytes) -> str | None:
     if is_heif(head):
         return "HEIF"
     return None
-
-
-def decode_byte_limit(max_bytes: int | None = None) -> int:
-    """The decode-memory limit in bytes: ``max_bytes`` when given, else the environment
-    variable ``FORENSIC_VIEWER_MAX_DECODE_BYTES`` (bytes, or a number with a K/M/G/T suffix in
-    powers of 1024, optionally followed by B or iB, e.g. ``4G``, ``4GiB``), else
-    ``DEFAULT_MAX_DECODE_BYTES``.
-
-    Raises ``ValueError`` for a bad ``max_bytes`` (a programming error) and
-    :class:`~engine.errors.ForensicError` for a bad environment value (the user's to fix).
-    """
-    if max_bytes is not None:
-        if max_bytes <= 0:
-            raise ValueError(f"max_bytes must be a positive number of bytes, got {max_bytes}")
-        return int(max_bytes)
-    return _env_limit(
-        MAX_DECODE_BYTES_ENV, DEFAULT_MAX_DECODE_BYTES, 1024, "size in bytes", "4000000000, 4G"
-    )
-
-
-def pixel_limit(max_pixels: int | None = None) -> int:
-    """The pixel limit (declared width x height): ``max_pixels`` when given, else the
-    environment variable ``FORENSIC_VIEWER_MAX_PIXELS`` (a count, or a number with a k/M/G
-    suffix in powers of 1000, e.g. ``200M``; a byte unit, ``200MB``, is refused), else
-    ``DEFAULT_MAX_PIXELS``.
-
-    Raises ``ValueError`` for a bad ``max_pixels`` and :class:`~engine.errors.ForensicError`
-    for a bad environment value, as :func:`decode_byte_limit` does.
-    """
-    if max_pixels is not None:
-        if max_pixels <= 0:
-            raise ValueError(f"max_pixels must be a positive number of pixels, got {max_pixels}")
-        return int(max_pixels)
-    return _env_limit(
-        MAX_PIXELS_ENV, DEFAULT_MAX_PIXELS, 1000, "number of pixels", "200000000, 200M"
-    )
-
-
-def _env_limit(name: str, default: int, base: int, what: str, examples: str) -> int:
-    """The positive integer in environment variable ``name`` (:func:`engine.environ.parse_limit`:
-    optionally with a K/M/G/T suffix in powers of ``base``, and B or iB only for bytes, base
-    1024), ``default`` when it is unset or blank."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    value = parse_limit(raw, base)
-    if value is None:
-        raise ForensicError(
-            None,
-            f"{name}={containers.printable(raw[:40].encode())} is not a positive {what} "
-            f"(examples: {examples})",
-        )
-    return value
 
 
 def load_evidence(
@@ -358,7 +302,7 @@ def _decode(
     png = containers.png_layout(data) if fmt == "PNG" else None
     img = _open(path, data, fmt, max_pixels, declared)
     try:
-        _check_compression(path, data, fmt, img, png)
+        check_compression(path, data, fmt, img, png)
         need = decode_bytes_estimate(img, fmt, len(data))
         if need > byte_limit:
             w, h = img.size
@@ -449,7 +393,7 @@ def _reduced_depth(fmt: str, img: Image.Image, png: containers.PngLayout | None)
     if fmt == "TIFF":
         bps = getattr(img, "tag_v2", {}).get(258, ())
         return high if 16 in (bps if isinstance(bps, tuple) else (bps,)) else None
-    if fmt == "HEIF" and (bits := _as_int(img.info.get("bit_depth"), 8)) > 8:
+    if fmt == "HEIF" and (bits := as_int(img.info.get("bit_depth"), 8)) > 8:
         return f"{bits} bits per channel reduced to 8 by the decoder"
     return None
 
@@ -477,7 +421,7 @@ def _after_end(data: bytes, fmt: str, png: containers.PngLayout | None, frames: 
 def _is_preview(tags: object) -> bool:
     """Whether TIFF ``tags`` mark their image a reduced-resolution copy: NewSubfileType bit 0,
     or OldSubfileType 2 (as raw files mark the preview in their first page)."""
-    return bool(_tag_int(tags, 254, 0) & 1) or _tag_int(tags, 255, 1) == 2
+    return bool(tag_int(tags, 254, 0) & 1) or tag_int(tags, 255, 1) == 2
 
 
 # Pillow's messages when the file's bytes run out before the decoder has its image data:
@@ -538,16 +482,6 @@ def _open(
     return img
 
 
-def too_many_pixels(path: Path, w: int, h: int, max_pixels: int) -> ImageTooLargeError:
-    """The refusal of a header declaring ``w`` x ``h`` beyond ``max_pixels`` (also
-    :func:`engine.precheck.refuse_beyond_limit`'s, in the same words)."""
-    return ImageTooLargeError(
-        path,
-        f"declared size {w}x{h} ({w * h:,} pixels) is beyond the {max_pixels:,}-pixel limit "
-        f"(raise it with {MAX_PIXELS_ENV})",
-    )
-
-
 def beyond_pillow_guard(
     path: Path, fmt: str, e: Image.DecompressionBombError
 ) -> ImageTooLargeError:
@@ -556,110 +490,6 @@ def beyond_pillow_guard(
     return ImageTooLargeError(
         path, f"{fmt} frame beyond the pixel limit ({_short(e)}; raise it with {MAX_PIXELS_ENV})"
     )
-
-
-def _check_compression(
-    path: Path, data: bytes, fmt: str, img: Image.Image, png: containers.PngLayout | None
-) -> None:
-    """Refuse a file that declares more pixels than its format could code in its bytes."""
-    w, h = img.size
-    if fmt == "PNG" and png is not None and png.channels and (png.width, png.height) == (w, h):
-        need = containers.ceil_div(png.raw_bytes, _PNG_MAX_INFLATION)
-        have, what = png.idat_bytes, "image data"
-        rule = "deflate inflates at most 1032:1"
-    elif fmt == "JPEG":
-        frame = containers.jpeg_frame(data)
-        bits = 0 if frame is None else containers.HUFFMAN_BITS_PER_BLOCK.get(frame.marker, 0)
-        if (
-            frame is None
-            or not bits
-            or (frame.width, frame.height) != (w, h)
-            or not all(1 <= f <= 4 for pair in frame.sampling for f in pair)
-        ):
-            return
-        need = containers.jpeg_blocks(w, h, frame.sampling) * bits // 8
-        have, what = len(data), "data"
-        style = "baseline" if bits == 2 else "progressive"
-        rule = f"a {style} JPEG spends at least {bits} bit{'s' * (bits > 1)} on every 8x8 block"
-    else:
-        return
-    if have < need:
-        raise CorruptImageError(
-            path,
-            f"declares {w}x{h} pixels but has {have:,} bytes of {what}, fewer than the "
-            f"{need:,} any complete {fmt} of that size needs ({rule}): truncated, or a "
-            "decompression bomb",
-        )
-
-
-def _as_int(value: object, default: int) -> int:
-    """A TIFF tag value as a positive int (the first of a tuple), else ``default``."""
-    if isinstance(value, tuple):
-        value = value[0] if value else default
-    try:
-        n = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
-        return default
-    return n if n > 0 else default
-
-
-def _tag_int(tags: object, key: int, default: int) -> int:
-    return _as_int(tags.get(key, default), default)  # type: ignore[attr-defined]
-
-
-def _storage_bytes(mode: str) -> int:
-    """Bytes per pixel of Pillow's raster for ``mode``."""
-    if mode in ("1", "L", "P"):
-        return 1
-    return 2 if mode.startswith("I;16") else 4
-
-
-def decode_bytes_estimate(img: Image.Image, fmt: str, file_size: int) -> int:
-    """Bytes :func:`load_evidence` will hold at its peak, from the header of ``img`` alone.
-
-    raster (Pillow's: 1, 2 or 4 bytes per pixel by mode) + the decoder's working buffers +
-    the RGB result (3 bytes per pixel); or twice the RGB result when that is more (the
-    orientation copy, made after the raster is freed). Working buffers, per format:
-
-    - JPEG, progressive: libjpeg keeps every DCT coefficient (2 bytes per sample of each
-      component at its sampling);
-    - TIFF: libtiff's strip or tile buffer (at least 4 bytes per pixel of one strip/tile), a
-      copy of the file (Pillow hands libtiff the whole file) and, with an Orientation tag,
-      the raster turned by Pillow as it loads;
-    - WebP: libwebp's decoded frame (4 bytes per pixel);
-    - BMP with run-length coding: Pillow's Python decoder builds the pixels twice (2 bytes per
-      pixel);
-    - HEIF: libheif's decoded planes (up to 3 bytes per pixel; 6 above 8 bits) and pi-heif's
-      interleaved copy that Pillow copies again (3 bytes per pixel; 6 above 8 bits);
-    - PNG, GIF, baseline JPEG, plain BMP: rows only (none counted).
-    """
-    w, h = img.size
-    n = w * h
-    work = 0
-    if fmt == "JPEG" and img.info.get("progressive"):
-        layers = getattr(img, "layer", None) or [(0, 1, 1, 0)] * len(img.getbands())
-        sampling = tuple((max(int(lay[1]), 1), max(int(lay[2]), 1)) for lay in layers)
-        work = containers.jpeg_blocks(w, h, sampling) * 64 * 2  # one 16-bit coefficient per sample
-    elif fmt == "TIFF":
-        tags = getattr(img, "tag_v2", {})
-        bps = tags.get(258, (1,))
-        bps = bps if isinstance(bps, tuple) else (bps,)
-        spp = _tag_int(tags, 277, 1)
-        bits = sum(_as_int(b, 1) for b in bps) if len(bps) > 1 else _as_int(bps[0], 1) * spp
-        if 322 in tags and 323 in tags:  # tiled: TileWidth x TileLength
-            unit = _tag_int(tags, 322, w) * _tag_int(tags, 323, h)
-        else:  # stripped: RowsPerStrip rows
-            unit = w * min(_tag_int(tags, 278, h), h)
-        work = unit * max(containers.ceil_div(bits, 8), 4) + file_size
-        if _tag_int(tags, 274, 1) != 1:  # Pillow turns the raster as it loads it: a copy
-            work += n * _storage_bytes(img.mode)
-    elif fmt == "WEBP":
-        work = 4 * n
-    elif fmt == "BMP" and img.info.get("compression") in (1, 2):
-        work = 2 * n
-    elif fmt == "HEIF":
-        work = (12 if _as_int(img.info.get("bit_depth"), 8) > 8 else 6) * n
-    return max(n * _storage_bytes(img.mode) + work + 3 * n, 6 * n)
 
 
 def _count_frames(data: bytes, fmt: str, img: Image.Image, warns: list[str]) -> int:

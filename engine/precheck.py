@@ -19,16 +19,15 @@ from typing import BinaryIO
 
 from PIL import Image
 
+from engine.bomb_guards import pixel_limit, too_many_pixels
 from engine.files import open_evidence
 from engine.heif import heif_decoder_available
 from engine.io import (
     _OPENERS,
     MAX_FILE_BYTES,
     beyond_pillow_guard,
-    pixel_limit,
     sniff_format,
     too_many_bytes,
-    too_many_pixels,
 )
 
 
@@ -37,7 +36,7 @@ def refuse_beyond_limit(path: str | Path, *, max_pixels: int | None = None) -> N
     :func:`~engine.io.load_evidence` would raise for ``path`` (same message) when the file is
     larger than :data:`~engine.io.MAX_FILE_BYTES` (checked first, as load_evidence does:
     whatever the file holds) or its header declares more pixels than ``max_pixels`` (None:
-    :func:`~engine.io.pixel_limit`'s, the environment variable's or the default).
+    :func:`~engine.bomb_guards.pixel_limit`'s, the environment variable's or the default).
     Returns None for every other file, readable or not: those are load_evidence's to judge.
     """
     path = Path(path)

@@ -186,7 +186,12 @@ def test_the_checkpoint_limits_read_sizes_as_the_evidence_limits_do(
     """A size written for the decode limit (``16GiB``, ``16 gb``) means the same for the
     activation limit, a count for the pixel limit the same for the parameter limit; each
     variable keeps its own rule on 0 and its own error."""
-    from engine.io import MAX_DECODE_BYTES_ENV, MAX_PIXELS_ENV, decode_byte_limit, pixel_limit
+    from engine.bomb_guards import (
+        MAX_DECODE_BYTES_ENV,
+        MAX_PIXELS_ENV,
+        decode_byte_limit,
+        pixel_limit,
+    )
 
     for text, want in [
         ("16GiB", 16 << 30),
@@ -217,7 +222,12 @@ def test_a_byte_unit_on_a_count_is_an_error_naming_its_variable(
     """``200MB`` for the pixel or the parameter limit is a size in bytes where a count belongs:
     a one-line error naming the variable (it was read as 200 million), and a checkpoint load
     says it naming the file. The byte limits still take the unit."""
-    from engine.io import MAX_DECODE_BYTES_ENV, MAX_PIXELS_ENV, decode_byte_limit, pixel_limit
+    from engine.bomb_guards import (
+        MAX_DECODE_BYTES_ENV,
+        MAX_PIXELS_ENV,
+        decode_byte_limit,
+        pixel_limit,
+    )
 
     for text in ("200MB", "200 MiB", "200b"):
         monkeypatch.setenv(MAX_PIXELS_ENV, text)

@@ -16,6 +16,7 @@ from PIL import Image, ImageOps
 
 import engine.io as engine_io
 import engine.rgb as engine_rgb
+from engine.bomb_guards import DEFAULT_MAX_DECODE_BYTES, MAX_DECODE_BYTES_ENV, decode_byte_limit
 from engine.errors import (
     CorruptImageError,
     EmptyFileError,
@@ -26,12 +27,7 @@ from engine.errors import (
     NotEnoughMemoryError,
     UnsupportedFormatError,
 )
-from engine.io import (
-    DEFAULT_MAX_DECODE_BYTES,
-    MAX_DECODE_BYTES_ENV,
-    decode_byte_limit,
-    load_evidence,
-)
+from engine.io import load_evidence
 from engine.types import Evidence
 from tests.conftest import write_rgb
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
+from engine.bomb_guards import MAX_DECODE_BYTES_ENV
 from engine.errors import EvidenceError
-from engine.io import MAX_DECODE_BYTES_ENV
 from tests.conftest import HANG_S
 from tests.engine import fuzz_images
 

@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 from PIL import Image, TiffImagePlugin
 
+from engine.bomb_guards import MAX_PIXELS_ENV, pixel_limit
 from engine.errors import (
     CorruptImageError,
     ForensicError,
     ImageTooLargeError,
 )
-from engine.io import MAX_PIXELS_ENV, load_evidence, pixel_limit
+from engine.io import load_evidence
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from engine.io import MAX_PIXELS_ENV
+from engine.bomb_guards import MAX_PIXELS_ENV
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.gui.panels import BADGE_ERROR, BADGE_REFUSED
 from tests.conftest import HANG_MS

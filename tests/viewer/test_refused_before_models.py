@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.bomb_guards import MAX_PIXELS_ENV
 from engine.errors import ImageTooLargeError
-from engine.io import MAX_FILE_BYTES, MAX_PIXELS_ENV, load_evidence
+from engine.io import MAX_FILE_BYTES, load_evidence
 from engine.precheck import refuse_beyond_limit
 from forensic_viewer.cli import EXIT_FILES_FAILED, main
 from tests.conftest import write_rgb

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 import forensic_viewer.scan.refused as refused
+from engine.bomb_guards import MAX_PIXELS_ENV
 from engine.errors import ImageTooLargeError
-from engine.io import MAX_FILE_BYTES, MAX_PIXELS_ENV, load_evidence
+from engine.io import MAX_FILE_BYTES, load_evidence
 from forensic_viewer.cli import EXIT_FILES_FAILED, EXIT_USAGE, main
 from forensic_viewer.scan.refused import refused_by_headers, refused_line
 from forensic_viewer.scan.results import ResultIndex

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from engine.analyses import base
+from engine.bomb_guards import MAX_PIXELS_ENV
 from engine.ensemble import Ensemble, Member
-from engine.io import MAX_PIXELS_ENV
 from engine.pipeline import Analyzer
 from forensic_viewer.audit import LOG_NAME, verify_log
 from forensic_viewer.cli import main
