@@ -36,7 +36,7 @@ The validation images are the validation half of the held-out part
 chooses nothing, so ``eval --split test`` measures images that neither trained nor chose.
 
 ``--pixel-threshold keep`` keeps the header's pixel threshold. After ``fit --init`` that is the
-starting checkpoint's (``trainer.commands._carry_over``), the threshold fit validated and chose
+starting checkpoint's (``trainer.fit_settings.carry_over``), the threshold fit validated and chose
 the fine-tuned weights' best epoch with; it is kept rather than measured anew because a user's
 split holds few tampered images, and the best of 19 thresholds on a handful of masks is noise
 (``auto`` measures it on the validation split all the same).

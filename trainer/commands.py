@@ -9,7 +9,6 @@ weight is trained, and fails with a :class:`~trainer.errors.UsageError` or
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -18,7 +17,6 @@ from typing import Any
 import torch
 
 from engine.checkpoints import (
-    INIT_WEIGHT_SUFFIX,
     MAX_WINDOW,
     MIN_STRIDE_DIVISOR,
     MIN_WINDOW,
@@ -26,13 +24,10 @@ from engine.checkpoints import (
     LoadedModel,
     file_sha256,
     load_checkpoint,
-    read_meta,
 )
 from engine.ending import exit_status, sigterm_as_interrupt
 from engine.ensemble import ENSEMBLE_SUFFIX
-from engine.errors import CheckpointError
 from engine.formatting import plain
-from engine.models.registry import config_from_dict
 from trainer.data.augment import preset, video_fields
 from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
 from trainer.data.records import SkipLog, decoded_masks_findings, empty_mask_warning
@@ -40,10 +35,20 @@ from trainer.data.splits import CHOOSE_HALF, CHOSE_ON, ungrouped_warning
 from trainer.distributed import rank
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import eval_note, evaluate, model_device
+from trainer.fit_settings import (
+    carry_over,
+    check_resume_settings,
+    init_config,
+    library_versions,
+    read_init_meta,
+    run_settings,
+    stage_options,
+    window_and_stride,
+)
 from trainer.jsonio import write_json
 from trainer.loops import FitConfig, fit
 from trainer.objectives import objective_for
-from trainer.plan import DEFAULT_WINDOW, LAST_CHECKPOINT, RESUME_NAME
+from trainer.plan import LAST_CHECKPOINT, RESUME_NAME
 from trainer.progress import WARNING, Reporter
 from trainer.run_folder import RUN_RECORD, check_resume_file, holding_run_folder
 from trainer.setup import (
@@ -65,90 +70,6 @@ def _check(cond: bool, message: str) -> None:
         raise UsageError(None, message)
 
 
-def _stage_options(args: argparse.Namespace, stage: str) -> dict[str, Any]:
-    """Objective options from the command line.
-
-    DiffForensics stage 1 freezes the encoder as the paper does only when it starts from
-    pretrained weights (``--model-config encoder_weights=FILE``); a randomly initialised encoder
-    is trained too (the paper's DDPM/DDPM row), since frozen random features teach nothing.
-    ``--encoder frozen|trained`` overrides that choice.
-    """
-    if stage != "pretrain":
-        return {}
-    choice = getattr(args, "encoder", "auto")
-    if choice == "auto":
-        has_weights = any(
-            kv.split("=", 1)[0].strip() == "encoder_weights" for kv in args.model_config
-        )
-        return {"freeze_encoder": has_weights}
-    return {"freeze_encoder": choice == "frozen"}
-
-
-def _init_meta(path: Path, arch: str) -> CheckpointMeta:
-    """The header of ``--init``: one of ours, of the architecture being trained (``init_from``
-    copies every tensor whose name and shape fit, so another architecture's file would leave
-    most of the network untrained without a word)."""
-    if not path.exists():  # a pipe or folder: the header reader says which
-        raise UsageError(path, "no such checkpoint file for --init")
-    if path.suffix != ".safetensors":
-        raise UsageError(path, "--init needs a .safetensors checkpoint")
-    meta = read_meta(path)  # one-line CheckpointError when it is not one of ours
-    if meta.architecture != arch:
-        raise UsageError(
-            path,
-            f"--init is a {meta.architecture} checkpoint; train it with --arch "
-            f"{meta.architecture} (not {arch})",
-        )
-    return meta
-
-
-def _init_config(meta: CheckpointMeta) -> dict[str, Any]:
-    """The configuration ``meta``'s network was built with, as ``--model-config`` overrides:
-    without it ``fit`` built the architecture's defaults and ``--init`` filled only the tensors
-    that fit them. Fields naming weight files that initialise a part (``*_weights``) are left
-    out: the checkpoint's own tensors replace them, and the file may not exist here."""
-    try:
-        config = config_from_dict(meta.architecture, meta.config)
-    except (ValueError, TypeError) as e:
-        raise CheckpointError(None, f"--init: its configuration does not fit ({e})") from None
-    return {
-        f.name: getattr(config, f.name)
-        for f in dataclasses.fields(config)
-        if not f.name.endswith(INIT_WEIGHT_SUFFIX)
-    }
-
-
-def _carry_over(init: CheckpointMeta, template: CheckpointMeta, init_path: Path) -> None:
-    """What a fine-tune keeps of its starting checkpoint: its rule's window aggregate and
-    reduced detection view (diffforensics-effl0: the mean over a 512-pixel view, docs/VERDICTS.md;
-    the default ``max`` over full-size windows makes false alarms grow with image size), its
-    scope (a face model stays one) and its pixel threshold (effl0's 0.35, not the default 0.5:
-    fit validates the new weights and picks the best epoch at it, ``calibrate`` keeps it;
-    ``details`` names its file). θ and the calibration belong to the old weights: not kept."""
-    if init.decision.rule == template.decision.rule:
-        template.decision.aggregate = init.decision.aggregate
-        template.decision.detect_side = init.decision.detect_side
-    template.decision.pixel_threshold = init.decision.pixel_threshold
-    template.decision.details = {"pixel_threshold_from": str(init_path)}
-    template.scope = init.scope
-
-
-def window_and_stride(
-    window: int | None, stride: int | None, init: CheckpointMeta | None
-) -> tuple[int, int]:
-    """``--window`` and ``--stride`` as given, else the ``--init`` checkpoint's (a fine-tuned
-    model keeps the scale it was trained and calibrated at, as the dialog proposes; the
-    bundled diffforensics-effl0 works on 256-pixel windows, and fine-tuned on the command line
-    at the default 128 it was silently made a 128-pixel model), else :data:`DEFAULT_WINDOW`
-    and half the window. The checkpoint's stride is kept only at its own window."""
-    policy = init.input_policy if init is not None and init.input_policy.mode == "window" else None
-    if window is None:
-        window = policy.window if policy is not None else DEFAULT_WINDOW
-    if stride is None:
-        stride = policy.stride if policy is not None and window == policy.window else window // 2
-    return window, stride
-
-
 def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     """``fit`` and ``pretrain``: validate, load the data, build the model, run the loop. A
     failure before the first checkpoint, a SIGTERM included, leaves ``--out`` as it was, and a
@@ -167,7 +88,7 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
 
 
 def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
-    init_meta = _init_meta(args.init, args.arch) if args.init is not None else None
+    init_meta = read_init_meta(args.init, args.arch) if args.init is not None else None
     args.window, stride = window_and_stride(args.window, args.stride, init_meta)
     # The bounds every checkpoint's input policy is held to when it is loaded (so a run never
     # ends with a checkpoint the viewer refuses).
@@ -197,7 +118,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         f"--checkpoint-minutes must be >= 0 (0: no timed checkpoints), got {args.checkpoint_minutes}",
     )
     try:
-        objective = objective_for(args.arch, stage, **_stage_options(args, stage))
+        objective = objective_for(args.arch, stage, **stage_options(args, stage))
     except ValueError as e:
         raise UsageError(None, str(e)) from None
     out: Path = args.out
@@ -216,7 +137,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         )
     overrides = parse_overrides(args.model_config)
     if init_meta is not None:  # built as the checkpoint was, --model-config on top
-        overrides = {**_init_config(init_meta), **overrides}
+        overrides = {**init_config(init_meta), **overrides}
     model, config = build_model(args.arch, overrides, args.seed)
     record = json.loads(
         json.dumps({"stage": stage, "arch": args.arch, "config": config, "window": args.window})
@@ -276,7 +197,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     if not whole:
         record["settings"][CHOSE_ON] = CHOOSE_HALF
     if before:
-        _check_resume_settings(out, before.get("settings"), record["settings"])
+        check_resume_settings(out, before.get("settings"), record["settings"])
 
     reporter = Reporter(enabled=not args.quiet and main_rank)
     skipped = SkipLog()
@@ -356,7 +277,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
             "init": str(args.init) if args.init else None,
             "init_sha256": file_sha256(args.init) if args.init else None,
             "init_tensors": init_info,
-            "versions": _versions(),
+            "versions": library_versions(),
             "command": command,
             "skipped_images": len(skipped),
             "masks_as_given": record["masks_as_given"],  # the inverted-mask rule overridden
@@ -365,7 +286,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     name = args.name or out.name
     template = base_meta(args.arch, config, args.window, stride, name)
     if init_meta is not None:
-        _carry_over(init_meta, template, args.init)
+        carry_over(init_meta, template, args.init)
 
     def meta_fn(summary: dict[str, Any]) -> CheckpointMeta:
         meta = CheckpointMeta.from_json(template.to_json())
@@ -420,79 +341,6 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         f"done: {result.steps} steps in {result.wall_seconds / 60:.1f} min; checkpoints in {out}"
     )
     return 0
-
-
-def _versions() -> dict[str, str]:
-    """The program's and the numerical libraries' versions: a run is reproduced with them."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"torch": torch.__version__}
-    for dist in ("forensic-viewer", "timm", "numpy"):
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
-
-
-# What a resumed run must share with the run it continues: each decides which samples it
-# sees, in which order, or how far each step moves the weights. --epochs is not among them:
-# a resume may extend a run.
-RESUME_SETTINGS = (
-    "data", "val_data", "seed", "split_by", "val_fraction", "val_max_images", "optimizer", "video",
-    "lr", "weight_decay", "schedule", "batch_size", "warmup", "aug", "authentic_share", "init",
-    "every_image",  # --no-val: no split, every image trains (recorded by _run_fit)
-)  # fmt: skip
-
-
-def run_settings(
-    args: argparse.Namespace, specs: list, val_specs: list | None, optim: dict, sampling: str
-) -> dict[str, Any]:
-    """The :data:`RESUME_SETTINGS` of this command, data paths absolute (a resume may run
-    from another working folder), the augmentation preset by name as the run will use it."""
-    default_aug = "light" if sampling == "windows" else "full"
-    return {
-        "data": [{"path": str(Path(sp.path).resolve()), "weight": sp.weight} for sp in specs],
-        "val_data": [str(Path(sp.path).resolve()) for sp in val_specs or []],
-        "seed": args.seed,
-        "split_by": args.split_by,
-        "val_fraction": args.val_fraction,
-        "val_max_images": args.val_max_images,
-        **{k: optim[k] for k in ("optimizer", "lr", "weight_decay", "schedule", "batch_size")},
-        "warmup": args.warmup,
-        "aug": args.aug or default_aug,
-        "video": video_fields(args),  # the --video-* options given ({}: no video coding)
-        "authentic_share": args.authentic_share if sampling == "windows" else None,
-        "init": None if args.init is None else str(Path(args.init).resolve()),
-    }
-
-
-def _check_resume_settings(out: Path, before: object, now: dict[str, Any]) -> None:
-    """Refuse a --resume whose settings differ from the run's (a run started before they were
-    recorded is not compared): another seed makes another split, so images the run trained on
-    would be validated on; another batch size miscounts the saved position in the epoch."""
-    if not isinstance(before, dict):
-        return
-    differ = [k for k in RESUME_SETTINGS if k in before and before[k] != now.get(k)]
-    _check(
-        not differ,
-        f"{out}: --resume with other {', '.join(differ)} than the run was started with "
-        f"({', '.join(f'{k} {_setting_words(before[k])}' for k in differ)}); use the original "
-        "command",
-    )
-
-
-def _setting_words(value: object) -> str:
-    """A recorded setting in words: data sets as their paths (and weights other than 1), not
-    as the Python repr of the record (``[{'path': ..., 'weight': 1.0}]``)."""
-    if not (isinstance(value, list) and all(isinstance(v, dict | str) for v in value)):
-        return repr(value)
-    words = []
-    for v in value:
-        weight = 1.0 if isinstance(v, str) else v.get("weight", 1.0)
-        words.append(str(v if isinstance(v, str) else v.get("path")))
-        words[-1] += "" if weight == 1.0 else f" (weight {weight})"
-    return " + ".join(words) or "none"
 
 
 def _eval_samples(args: argparse.Namespace, which: str) -> tuple[list, list[str] | None]:

@@ -153,20 +153,20 @@ def test_fit_offers_every_augmentation_preset_and_no_other() -> None:
 
 def test_pretrain_freezes_the_encoder_only_when_it_starts_from_weights() -> None:
     from trainer.cli import build_parser
-    from trainer.commands import _stage_options
+    from trainer.fit_settings import stage_options
     from trainer.objectives import objective_for
 
     base = ["pretrain", "--arch", "diffforensics-compact", "--data", "d", "--out", "o"]
     p = build_parser()
-    auto = _stage_options(p.parse_args(base), "pretrain")
+    auto = stage_options(p.parse_args(base), "pretrain")
     assert auto == {"freeze_encoder": False}
     weights = p.parse_args([*base, "--model-config", "encoder_weights=/x/mit_b0.pth"])
-    assert _stage_options(weights, "pretrain") == {"freeze_encoder": True}
+    assert stage_options(weights, "pretrain") == {"freeze_encoder": True}
     forced = p.parse_args([*base, "--encoder", "frozen"])
     assert objective_for(
-        "diffforensics-compact", "pretrain", **_stage_options(forced, "pretrain")
+        "diffforensics-compact", "pretrain", **stage_options(forced, "pretrain")
     ).freeze_encoder
-    assert _stage_options(p.parse_args(["fit", *base[1:]]), "fit") == {}
+    assert stage_options(p.parse_args(["fit", *base[1:]]), "fit") == {}
 
 
 def test_a_resume_with_other_settings_is_refused_and_the_first_command_is_kept(
@@ -282,7 +282,7 @@ def test_init_without_window_keeps_the_checkpoints_window_and_stride(
     windows) fine-tuned on the command line became a 128-pixel model without a word, and its
     stride became window/2 (the dialog proposes the checkpoint's window)."""
     from engine.checkpoints import read_meta
-    from trainer.commands import window_and_stride
+    from trainer.fit_settings import window_and_stride
 
     data = make_folder(tmp_path / "d", 3, 1, seed=0, size=48)
     init = tiny_checkpoint(tmp_path / "tiny.safetensors")
