@@ -50,9 +50,9 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from engine.bomb_guards import pixel_limit
 from engine.errors import ForensicError
 from engine.files import TEMP_ROOM, atomic_write, not_regular_reason, open_regular
-from engine.io import pixel_limit
 from engine.metrics import levels
 
 MAPS = "maps"
