@@ -8,8 +8,16 @@ Two detectors (backends), both offline: nothing is downloaded at run time.
   probability (O-Net's softmax) as its confidence. facenet-pytorch pins torch<2.3, so the
   Makefile installs it with ``--no-deps`` (see docs/FACES.md).
 - ``haar``: OpenCV's Viola-Jones cascade ``haarcascade_frontalface_default.xml`` shipped inside
-  ``opencv-python-headless`` 4.x. No landmarks. The fallback when facenet-pytorch is missing;
-  :attr:`FaceDetector.note` then says so.
+  ``opencv-python-headless`` 4.x. No landmarks. The fallback when facenet-pytorch is missing
+  (a wheel install: pip cannot install it with the wheel, see below); :attr:`FaceDetector.note`
+  then says so, with the pip command (:data:`PIP_FACENET`) that adds it.
+
+The face models' θ and measured rates come from MTCNN's faces (docs/FACES.md), and the Haar
+cascade finds other faces (0.28 false faces per camera photograph against MTCNN's none). So
+with the Haar fallback the face rule still applies, as it does (the verdicts are not changed:
+a face it flags may be a real face, and hiding it would hide evidence), but wherever a face
+model's rates are worded they carry :data:`UNMEASURED_DETECTOR` ("calibration not measured
+with this detector"): the rates describe a detector that did not run.
 
 docs/FACES.md has the measurements behind the choice (recall on 150 real faces, false faces per
 image on camera photographs and CASIA authentic images, seconds per image).
@@ -51,6 +59,11 @@ WEIGHT_CENTER = 6.0  # Haar level weight at confidence 0.5 (fitted, see module d
 WEIGHT_SCALE = 1.6  # level-weight units per e-fold of the odds (fitted, see module docstring)
 CASCADE = "haarcascade_frontalface_default.xml"
 FACENET_PYTORCH = "facenet-pytorch==2.6.0"  # the release whose MTCNN code and weights we use
+# its pins (torch<2.3, numpy<2) would replace our torch: installed without its dependencies
+PIP_FACENET = f"pip install --no-deps {FACENET_PYTORCH}"
+MEASURED_DETECTOR = "mtcnn"  # the detector whose faces the face models were measured on
+# beside a face model's rates when another detector found the faces (module docstring)
+UNMEASURED_DETECTOR = "calibration not measured with this detector"
 HAAR_MIN_CONFIDENCE = 0.25  # see HaarCascade
 MTCNN_MIN_CONFIDENCE = 0.9  # see Mtcnn and docs/FACES.md
 MTCNN_MIN_SIZE = 20  # see Mtcnn and docs/FACES.md
@@ -58,13 +71,18 @@ MTCNN_MIN_SIZE = 20  # see Mtcnn and docs/FACES.md
 Backend = Literal["auto", "mtcnn", "haar"]
 
 __all__ = [
+    "MEASURED_DETECTOR",
+    "PIP_FACENET",
+    "UNMEASURED_DETECTOR",
     "FaceDetector",
     "HaarCascade",
     "Mtcnn",
     "RawFace",
     "face_score",
+    "fallback_note",
     "level_weight_to_confidence",
     "make_backend",
+    "mtcnn_missing",
 ]
 
 
@@ -269,11 +287,31 @@ def make_backend(
     try:
         return Mtcnn(**settings), None  # type: ignore[arg-type]
     except ImportError as e:
-        note = (
-            f"face detection uses the weaker Haar cascade: the MTCNN detector needs "
-            f"{FACENET_PYTORCH} ({e}); `make setup` installs it"
-        )
-        return HaarCascade(**settings), note  # type: ignore[arg-type]
+        return HaarCascade(**settings), fallback_note(e)  # type: ignore[arg-type]
+
+
+def fallback_note(error: ImportError) -> str:
+    """Why ``auto`` uses the Haar cascade (``error``: why facenet-pytorch did not import),
+    what that means for the face models' rates, and the command that adds MTCNN: one line, the
+    viewer's note and the command line's warning alike."""
+    return (
+        f"face detection uses the weaker Haar cascade, whose faces the face models' rates "
+        f"were not measured on ({UNMEASURED_DETECTOR}): the MTCNN detector needs "
+        f"{FACENET_PYTORCH} ({error}); install it with `{PIP_FACENET}` (a checkout's "
+        "`make setup` does)"
+    )
+
+
+def mtcnn_missing() -> str | None:
+    """:func:`fallback_note` when facenet-pytorch's MTCNN cannot be imported (``auto`` would
+    use the Haar cascade), else None; imports only, no network built: for a process that
+    builds no detector itself (a scan whose workers do)."""
+    try:
+        from facenet_pytorch.models.mtcnn import ONet, PNet, RNet  # noqa: F401
+        from facenet_pytorch.models.utils.detect_face import detect_face  # noqa: F401
+    except ImportError as e:
+        return fallback_note(e)
+    return None
 
 
 class FaceDetector:

@@ -154,16 +154,31 @@ def build_analyzer(args: argparse.Namespace, weights: bool | None = None):  # ->
         from forensic_viewer.scan.pool import AnalyzerRecipe
 
         models = None if args.model is None else tuple(args.model)
+        if settings["faces"]:  # each worker falls back as this process would
+            from engine.faces import mtcnn_missing
+
+            _say_face_fallback(args, mtcnn_missing())
         return AnalyzerRecipe(models=models, **settings, analysis_params=params)
     try:
         analyzer = assemble_analyzer(args.model, **settings, weights=weights is not False)
     except NoModelError as e:
         raise UsageError(str(e)) from e
+    _say_face_fallback(args, getattr(analyzer.faces, "note", None) if analyzer.faces else None)
     try:
         choose_analysis_params(analyzer, params)
     except ValueError as e:  # an analysis the ensemble runs for its verdict
         raise UsageError(f"--param: {e}") from e
     return analyzer
+
+
+def _say_face_fallback(args: argparse.Namespace, note: str | None) -> None:
+    """Warn, once per command, that face detection fell back to the Haar cascade (``note``:
+    :func:`engine.faces.fallback_note`, what, why and the pip command). Only the viewer said
+    it: a wheel install's ``analyze`` reported a Haar "face" on the authentic Hubble sample
+    with no word of the fallback (an installer's walk-through, 2026-12-06)."""
+    if note and not getattr(args, "face_fallback_said", False):
+        print(f"forensic-viewer: warning: {plain(note)}", file=sys.stderr)
+        args.face_fallback_said = True
 
 
 def _refused_early(args: argparse.Namespace, images: list[Path]) -> bool:

@@ -580,6 +580,8 @@ def environment_rows(ov: Overview) -> Rows:
             )
         )
         rows.append(("Ensemble", str(s.get("ensemble") or "none")))
+        if isinstance(s.get("faces"), Mapping):
+            rows.append(("Face detector", detector_text(s["faces"].get("detector"))))
         scan_env = s.get("environment") or {}
         if scan_env:
             rows.append(
@@ -598,6 +600,22 @@ def environment_rows(ov: Overview) -> Rows:
                 )
             )
     return rows
+
+
+def detector_text(name: Any) -> str:
+    """A scan's face detector (scan.json's ``faces.detector``) as its report says it: the
+    Haar fallback with why its faces' rates are not the face models' measured ones and the
+    command that adds MTCNN (:func:`engine.faces.fallback_note`; a wheel install's scan had
+    used it unsaid)."""
+    from engine.faces import MEASURED_DETECTOR, PIP_FACENET, UNMEASURED_DETECTOR
+
+    if name in (None, MEASURED_DETECTOR):
+        return str(name or "not recorded")
+    return (
+        f"{name}: the fallback when the MTCNN detector is not installed; the face models' θ "
+        f"and rates were measured on MTCNN's faces ({UNMEASURED_DETECTOR}); `{PIP_FACENET}` "
+        "adds MTCNN"
+    )
 
 
 def runs_text(said: Mapping[str, Any]) -> str:

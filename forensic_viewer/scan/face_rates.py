@@ -28,6 +28,26 @@ NOT_AT_HAND = "the measured rates of the checkpoint that scored these faces are 
 SHA_SHOWN = 12  # hex digits of a SHA-256 named in a sentence (the About dialog's start too)
 
 
+def detector_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
+    """:func:`~forensic_viewer.scan.results.face_model_figures` of ``analyzer``, each face
+    model's reliability sentence followed by ``; calibration not measured with this detector``
+    (:data:`engine.faces.UNMEASURED_DETECTOR`) when its faces are found by another detector
+    than the one the face models were measured on (the Haar fallback of a wheel install: its
+    "face" on the authentic Hubble sample was worded with MTCNN's rates). The figures go to
+    scan.json, the reports and the viewer's faces section alike."""
+    from engine.faces import MEASURED_DETECTOR, UNMEASURED_DETECTOR
+    from forensic_viewer.scan.results import face_model_figures
+
+    figures = face_model_figures(analyzer)
+    detector = getattr(getattr(analyzer, "faces", None), "name", MEASURED_DETECTOR)
+    if detector == MEASURED_DETECTOR:
+        return figures
+    for f in figures.values():
+        said = str(f.get("reliability") or "")
+        f["reliability"] = f"{said}; {UNMEASURED_DETECTOR}" if said else UNMEASURED_DETECTOR
+    return figures
+
+
 def recorded_face_models(out: Path) -> dict[str, Any]:
     """scan.json's ``face_model_figures`` (the face models' checkpoint, θ and measured
     reliability: ``forensic_viewer.scan.results.face_model_figures``); {} when it cannot be

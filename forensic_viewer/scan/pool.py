@@ -69,6 +69,7 @@ from engine.errors import ForensicError
 from engine.threads import available_cores, core_slots, free_slot, pin_process
 from forensic_viewer.environment import environment
 from forensic_viewer.scan.encoded import EncodedRecord
+from forensic_viewer.scan.face_rates import detector_figures
 from forensic_viewer.scan.failure import named, unexpected
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.scan.records import (
@@ -77,7 +78,7 @@ from forensic_viewer.scan.records import (
     as_record,
     error_record,
 )
-from forensic_viewer.scan.results import ResultIndex, ResultLog, face_model_figures, write_csv
+from forensic_viewer.scan.results import ResultIndex, ResultLog, write_csv
 from forensic_viewer.scan.run import (
     Prefetched,
     ScanLog,
@@ -371,7 +372,7 @@ def build_worker(
         settings=scan_settings(analyzer, source, analyses),
         ensemble_analyses=tuple(getattr(analyzer.ensemble, "analyses", ()) or ()),
         face_models=tuple(m.name for m in getattr(analyzer, "face_models", ())),
-        face_model_figures=face_model_figures(analyzer),
+        face_model_figures=detector_figures(analyzer),
     )
     return analyzer, ready
 
