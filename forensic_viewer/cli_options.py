@@ -51,13 +51,16 @@ def _check_window_args(args: argparse.Namespace) -> None:
 
 
 def _check_workers(args: argparse.Namespace) -> None:
-    """Refuse a --jobs below 1 and --ray without Ray (usage errors)."""
+    """Refuse a --jobs below 1, --ray without Ray and --ray with a --device cuda:N its actors
+    cannot see (usage errors)."""
     jobs = getattr(args, "jobs", None)
     if isinstance(jobs, int) and jobs < 1:
         raise UsageError(f"--jobs must be >= 1, got {jobs}")
     if _on_ray(args):
-        from forensic_viewer.scan.ray_pool import INSTALL_HINT, ray_available
+        from forensic_viewer.scan.ray_pool import INSTALL_HINT, ray_available, ray_device_problem
 
+        if (problem := ray_device_problem(getattr(args, "device", "auto"))) is not None:
+            raise UsageError(problem)
         if not ray_available():
             raise UsageError(f"--ray needs Ray, which is not installed: {INSTALL_HINT}")
 

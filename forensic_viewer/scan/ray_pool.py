@@ -390,14 +390,30 @@ def _brief(e: BaseException) -> str:
     return (lines[0] if lines else type(e).__name__)[:200]
 
 
+def ray_device_problem(device: str) -> str | None:
+    """Why ``device`` cannot be a Ray scan's, in one line, or None. Ray gives each actor its
+    GPU through ``CUDA_VISIBLE_DEVICES``, so in every actor that GPU is ``cuda:0``: a
+    ``cuda:1`` there names a GPU the actor cannot see (a code review, 2026-12-06), and which
+    GPU an actor gets is Ray's choice, not the command line's."""
+    if device.startswith("cuda:") and device != "cuda:0":
+        return (
+            f"device {device!r} cannot be used with Ray: each Ray actor sees the one GPU Ray "
+            "gives it as cuda:0; give --device cuda (Ray chooses the GPU)"
+        )
+    return None
+
+
 def _resources(recipe: AnalyzerRecipe, threads: int, actors: int) -> dict[str, float]:
     """What each actor asks of the cluster: ``threads`` CPUs, and a share of the cluster's
-    GPUs when the recipe may use CUDA and the cluster has any (Ray then sets
-    ``CUDA_VISIBLE_DEVICES`` in the actor; ``auto`` finds the GPU there, the CPU elsewhere)."""
+    GPUs when the recipe may use CUDA (``auto``, ``cuda``, ``cuda:0``: :func:`ray_device_problem`)
+    and the cluster has any (Ray then sets ``CUDA_VISIBLE_DEVICES`` in the actor; ``auto``
+    finds the GPU there, the CPU elsewhere). ``cuda:0`` asked for CPUs only, and Ray hides
+    the GPUs from an actor that asks for none: it could never run."""
     import ray
 
     gpus = float(ray.cluster_resources().get("GPU", 0.0))
-    if recipe.device in ("auto", "cuda") and gpus > 0:
+    cuda = recipe.device == "auto" or recipe.device.split(":")[0] == "cuda"
+    if cuda and gpus > 0:
         return {"num_cpus": threads, "num_gpus": min(1.0, gpus / actors)}
     return {"num_cpus": threads}
 
@@ -441,6 +457,8 @@ def run_ray_scan(
         raise ValueError(f"threads must be >= 1, got {threads}")
     if depth < 1:
         raise ValueError(f"depth must be >= 1, got {depth}")
+    if (problem := ray_device_problem(recipe.device)) is not None:
+        raise ValueError(problem)
     cpus = None if address else (jobs or os.cpu_count() or 1) * threads
     with ray_session(address, cpus):
         import ray
