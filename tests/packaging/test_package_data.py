@@ -165,3 +165,36 @@ def test_install_refuses_a_folder_without_the_program(unpacked: Path, tmp_path: 
     assert done.returncode == 1
     assert "forensic-viewer is missing" in done.stderr
     assert not (tmp_path / "p" / "lib").exists()
+
+
+def test_install_makes_a_relative_or_tilde_prefix_absolute(unpacked: Path, tmp_path: Path) -> None:
+    """``--prefix relpre`` reported success with links pointing nowhere (exit 127) and a
+    relative Exec in the desktop entry; ``--prefix=~/x`` made a folder named "~" (an
+    installer's walk-through, 2026-12-06)."""
+    work, home = tmp_path / "work", tmp_path / "home"
+    work.mkdir()
+    env = {**os.environ, "HOME": str(home)}
+    script = str(unpacked / "install.sh")
+    subprocess.run(["sh", script, "--prefix", "relpre"], cwd=work, check=True, env=env)
+    prefix = work / "relpre"
+    ran = subprocess.run([prefix / "bin" / "forensic-viewer"], capture_output=True, text=True)
+    assert ran.stdout.strip() == "ran forensic-viewer"
+    entry = (prefix / "share" / "applications" / "forensic-viewer.desktop").read_text()
+    assert f'Exec="{prefix}/lib/forensic-viewer/forensic-viewer" %F' in entry.splitlines()
+
+    subprocess.run(["sh", script, "--prefix=~/x"], cwd=work, check=True, env=env)
+    assert (home / "x" / "bin" / "forensic-viewer").resolve().is_file()
+    assert not (work / "~").exists()
+
+
+@pytest.mark.parametrize("argv", [["--prefix"], ["--prefix="]])
+def test_install_without_a_prefix_value_says_so_in_one_line(
+    unpacked: Path, tmp_path: Path, argv: list[str]
+) -> None:
+    done = subprocess.run(
+        ["sh", str(unpacked / "install.sh"), *argv], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("install.sh: --prefix needs a folder")
+    assert len(done.stderr.splitlines()) == 1 and "parameter not set" not in done.stderr
+    assert not (tmp_path / "lib").exists() and not (tmp_path / "bin").exists()
