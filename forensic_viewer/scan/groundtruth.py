@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.errors import ForensicError
 from engine.files import (
@@ -75,7 +76,7 @@ from engine.masks import (
 from engine.masks import MASK_TAILS as MASK_TAILS
 from engine.masks import read_mask as engine_read_mask
 from forensic_viewer.scan.escaping import csv_file, csv_text, csv_value, json_text
-from forensic_viewer.scan.maps import read_heatmap_png
+from forensic_viewer.scan.maps import read_heatmap_png, row_file_inside
 from forensic_viewer.scan.records import FileRecord
 from forensic_viewer.scan.results import CSV_NAME, ResultIndex
 from forensic_viewer.scan.settings import not_covered, stopped_run
@@ -341,8 +342,14 @@ def without_masks(
 def record_sources(rec: FileRecord, out: Path) -> Iterator[MapSource]:
     """The maps a scan recorded for ``rec`` (its 8-bit files under ``out``), read one at a time.
     Raises :class:`ForensicError` naming a map file that cannot be read or is not the bytes
-    its row recorded."""
+    its row recorded, or a name that leaves ``out`` (:func:`row_file_inside`)."""
     size = (rec.height, rec.width)
+
+    def read(name: str) -> NDArray[np.float32]:
+        return read_heatmap_png(
+            row_file_inside(out, name, rec.path), size, rec.files_sha256.get(name)
+        )
+
     entries = [(m.name, "model", m) for m in rec.models]
     if rec.ensemble is not None:
         entries.append(("ensemble", "ensemble", rec.ensemble))
@@ -350,11 +357,11 @@ def record_sources(rec: FileRecord, out: Path) -> Iterator[MapSource]:
         if not m.heatmap:
             continue
         own = m.figures.pixel_threshold if m.figures is not None else None
-        heat = read_heatmap_png(out / m.heatmap, size, rec.files_sha256.get(m.heatmap))
+        heat = read(m.heatmap)
         yield MapSource(name, kind, heat, own, m.score, m.verdict == "manipulated")  # type: ignore[arg-type]
     for a in rec.analyses:
         if a.map is not None and a.map.file:
-            heat = read_heatmap_png(out / a.map.file, size, rec.files_sha256.get(a.map.file))
+            heat = read(a.map.file)
             yield MapSource(f"analysis.{a.name}", "analysis", heat, None, a.score, None)
 
 

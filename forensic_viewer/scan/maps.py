@@ -254,6 +254,16 @@ def row_file(out: Path, name: str, key: str) -> Path | None:
     return None
 
 
+def row_file_inside(out: Path, name: str, key: str) -> Path:
+    """:func:`row_file` for a reader that refuses a missing map (the viewer's replay, ground
+    truth scoring): ``out / name``, or :class:`ForensicError` in one line naming the path when
+    the name leaves ``out`` (said once more by :func:`row_file`'s warning)."""
+    path = row_file(out, name, key)
+    if path is None:
+        raise ForensicError(out / name, "is outside the scan's output folder: not read")
+    return path
+
+
 @functools.cache
 def _outside_said(out: str, key: str, name: str) -> None:
     """The warning of :func:`row_file`, once per folder, row and name (a report reads each

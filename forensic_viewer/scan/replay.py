@@ -21,7 +21,7 @@ from engine.analyses import AnalysisResult
 from engine.errors import ForensicError
 from engine.types import Analysis, Evidence, ModelResult
 from forensic_viewer.scan.face_rates import recorded_face_models
-from forensic_viewer.scan.maps import read_heatmap_png, row_file
+from forensic_viewer.scan.maps import read_heatmap_png, row_file_inside
 from forensic_viewer.scan.records import (
     AnalysisRecord,
     FileRecord,
@@ -79,10 +79,9 @@ def analysis_from_record(
     size = (evidence.height, evidence.width)
 
     def read(file: str) -> NDArray[np.float32]:  # checked against the hash its row recorded
-        path = row_file(out, file, rec.path)
-        if path is None:
-            raise ForensicError(out / file, "is outside the scan's output folder: not read")
-        return read_heatmap_png(path, size, rec.files_sha256.get(file))
+        return read_heatmap_png(
+            row_file_inside(out, file, rec.path), size, rec.files_sha256.get(file)
+        )
 
     def rebuilt(m: ModelRecord, what: str) -> ModelResult:
         if m.figures is None or not m.heatmap:

@@ -107,3 +107,30 @@ def test_row_file_follows_links_and_keeps_names_inside(tmp_path: Path) -> None:
     assert row_file(out, "maps/sub/x.png", "x") is None
     assert row_file(out, "thumbs/../maps/x.png", "x") == out / "thumbs/../maps/x.png"
     assert row_file(out, ".", "x") is None
+
+
+def test_ground_truth_scoring_takes_a_map_named_outside_the_folder_as_missing(
+    edited: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """scan --gt (and the ground-truth panel) read a row's maps through ``out / name``: the
+    edited row's heatmap outside the folder, made a valid map of the evidence's size, was
+    scored as the model's map. It is now the file's problem line, its image unscored."""
+    import numpy as np
+    from PIL import Image
+
+    from forensic_viewer.scan.groundtruth import evaluate_scan, read_truth
+
+    out, victim, evidence = edited
+    Image.fromarray(np.full((40, 48), 200, np.uint8)).save(victim / "heat.png")
+    row = json.loads((out / "results.jsonl").read_text())
+    row["files_sha256"]["maps/../../victim/heat.png"] = _sha(victim / "heat.png")
+    (out / "results.jsonl").write_text(json.dumps(row) + "\n")
+    mask = tmp_path / "mask.png"
+    Image.fromarray(np.eye(40, 48, dtype=np.uint8) * 255).save(mask)
+    (tmp_path / "list.json").write_text(json.dumps([[str(evidence), str(mask)]]))
+    result = evaluate_scan(out, read_truth(tmp_path / "list.json"))
+    assert result.files == []
+    (line,) = [p for p in result.problems if "victim" in p]
+    assert line == (
+        f"{out / 'maps/../../victim/heat.png'}: is outside the scan's output folder: not read"
+    )
