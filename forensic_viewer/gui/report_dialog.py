@@ -29,7 +29,10 @@ offered may still not be writable (a scan's output folder copied onto a write-pr
 a file standing at its name): the dialog checks the folder it offers when it opens
 (:func:`folder_problem`) and, when it cannot be written or made, offers ``reports/<its name>``
 in the per-user folder (:func:`fallback_folder`) instead, saying so in one line. Write checks the folder again and refuses an unwritable one in one line
-naming it, before anything starts; the fields stay.
+naming it, before anything starts; the fields stay. So is a folder where a name the program
+writes is a symbolic link (``earlier-reports/`` pointing elsewhere had the earlier report moved
+there), as the command line's report refuses it under the folder's lock
+(:func:`~forensic_viewer.scan.outfolder.refuse_links`).
 A failure is one line naming the file and the problem (:func:`os_problem`), not errno text.
 """
 
@@ -92,6 +95,7 @@ from forensic_viewer.report.earlier import (
 )
 from forensic_viewer.report.model import with_viewer_thresholds
 from forensic_viewer.scan.gone import GoneFile
+from forensic_viewer.scan.outfolder import refuse_links
 from forensic_viewer.scan.proposed_out import REPORTS, proposed_output
 from forensic_viewer.scan.walk import unread_words
 from forensic_viewer.wording import plain
@@ -534,6 +538,11 @@ class ReportDialog(QDialog):
         problem = folder_problem(dest)
         if problem is not None:  # nothing started, the fields as typed
             self._say_failed(f"cannot write the report: {problem}")
+            return
+        try:  # a link at earlier-reports/ had the earlier report moved out of the folder
+            refuse_links(dest)
+        except ForensicError as e:
+            self._say_failed(f"cannot write the report: {e}")
             return
         basename = safe_basename(self.basename.text())
         earlier = report_names(dest, basename)
