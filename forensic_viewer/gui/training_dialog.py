@@ -313,8 +313,9 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
             stage.out.mkdir(parents=True, exist_ok=True)
             if not resume:  # a new stage's events start a new file
                 events.unlink(missing_ok=True)
-            # never waiting for a reader of a pipe put in the run folder under its name
-            self._events_file = open_append(events, "a", encoding="utf-8")
+            # never waiting for a reader of a pipe put in the run folder under its name, nor
+            # appending through a link there (a copied or planted run folder's)
+            self._events_file = open_append(events, "a", follow_links=False, encoding="utf-8")
         except OSError as e:
             self._fail(f"{events}: cannot write the run folder: {e.strerror or e}")
             return

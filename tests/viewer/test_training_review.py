@@ -272,6 +272,28 @@ def test_a_pipe_as_a_stages_event_log_is_worded_without_nested_brackets(
     )
 
 
+def test_a_link_as_a_stages_event_log_is_refused_never_appended_through(
+    dialog: TrainingDialog, tmp_path: Path
+) -> None:
+    """A resumed stage appended its events through a symbolic link at ``progress.jsonl`` (a
+    run folder copied from elsewhere, or planted): the file it names, an evidence file here,
+    grew by the dialog's event lines. The link is refused in one line, the file untouched."""
+    config = dialog.config()
+    (stage,) = config.stages()
+    stage.out.mkdir(parents=True)
+    (stage.out / RESUME_NAME).write_bytes(b"")  # the stage resumes: its events are kept
+    evidence = tmp_path / "evidence.txt"
+    evidence.write_bytes(b"evidence\n")
+    (events := stage.out / PROGRESS_LOG).symlink_to(evidence)
+    dialog.state = RunState(config, [], False)
+    dialog._launch_next()
+    assert not dialog.busy and not dialog.runner.running
+    assert dialog.status.text() == (
+        f"{events}: cannot write the run folder: a symbolic link, not a regular file"
+    )
+    assert evidence.read_bytes() == b"evidence\n"
+
+
 def _trained(path: Path, training: dict, name: str = "short-run") -> Path:
     from engine.checkpoints import load_checkpoint, save_checkpoint
 
