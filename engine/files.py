@@ -372,6 +372,58 @@ class AtomicFile:
             self.abort()
 
 
+# the folder-relative operations atomic_write_below needs (POSIX; not Windows)
+_DIR_FD = {os.open, os.mkdir, os.rename, os.unlink, os.stat} <= os.supports_dir_fd
+
+FOLDER_LINK = "a symbolic link, not a folder: not written through"
+
+
+def atomic_write_below(root: str | Path, name: str, data: bytes) -> Path:
+    """``data`` written atomically to ``root / name`` (``name`` relative, ``/`` between its
+    folders), its folders below ``root`` made when missing and never a symbolic link: each is
+    opened ``O_NOFOLLOW | O_DIRECTORY`` from the one above it, and the temporary file
+    (:func:`temp_path`) is made ``O_EXCL | O_NOFOLLOW`` and renamed over the target through
+    that folder's descriptor. A link put at one of those folders after the output folder was
+    checked (``maps/sub`` -> the evidence folder, during a scan) is refused, where
+    :func:`atomic_write` wrote through it; a link at the target itself is replaced, as there.
+    ``root`` may be a link (made when missing). Without these operations (Windows) it is :func:`atomic_write`.
+    Raises OSError naming the link (``ELOOP``, :data:`FOLDER_LINK`) or the write's error."""
+    parts = Path(name).parts
+    if not parts or Path(name).is_absolute() or ".." in parts:
+        raise ValueError(f"a name relative to the folder, without '..', got {name!r}")
+    if not _DIR_FD:
+        return atomic_write(Path(root, name), data)
+    Path(root).mkdir(parents=True, exist_ok=True)  # as atomic_write makes it
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for i, part in enumerate(parts[:-1]):
+            try:
+                os.mkdir(part, dir_fd=fd)
+            except FileExistsError:
+                pass
+            try:
+                sub = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError as e:
+                if stat.S_ISLNK(os.stat(part, dir_fd=fd, follow_symlinks=False).st_mode):
+                    raise OSError(errno.ELOOP, FOLDER_LINK, str(Path(root, *parts[: i + 1]))) from e
+                raise
+            os.close(fd)
+            fd = sub
+        tmp = temp_path(Path(parts[-1])).name
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        with os.fdopen(os.open(tmp, flags, 0o666, dir_fd=fd), "wb") as f:
+            try:
+                f.write(data)
+                f.flush()
+                os.replace(tmp, parts[-1], src_dir_fd=fd, dst_dir_fd=fd)
+            except BaseException:
+                os.unlink(tmp, dir_fd=fd)
+                raise
+    finally:
+        os.close(fd)
+    return Path(root, name)
+
+
 def atomic_write(path: str | Path, data: bytes | str, *, encoding: str = "utf-8") -> Path:
     """Write ``data`` to ``path`` atomically (see :class:`AtomicFile`); returns ``path``."""
     raw = data.encode(encoding) if isinstance(data, str) else data

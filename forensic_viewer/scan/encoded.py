@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.files import atomic_write
+from engine.files import atomic_write_below
 from engine.types import Analysis
 from forensic_viewer.scan.maps import heatmap_png, map_name, thumb_name, unnamed
 from forensic_viewer.scan.records import FileRecord, check_finite
@@ -50,7 +50,7 @@ class EncodedRecord:
         whichever process encoded them: a one-process scan and a pooled one give the same row."""
         names = {name: unnamed(name, taken) for name, _ in self.files}
         for name, data in self.files:
-            atomic_write(out / names[name], data)
+            atomic_write_below(out, names[name], data)  # a folder made a link since: refused
         moved = {old: new for old, new in names.items() if old != new}
         record = self.record.renamed(moved) if moved else self.record
         return record.hashed(

@@ -173,3 +173,31 @@ def test_every_writer_gets_the_permissions_open_gives_under_the_umask(
         "by_name.bin",
         "run.json",
     ]
+
+
+@pytest.mark.skipif(not engine.files._DIR_FD, reason="folder-relative operations are POSIX")
+def test_atomic_write_below_never_writes_through_a_linked_folder(tmp_path: Path) -> None:
+    """A link at a folder below the root is refused, naming it, and nothing is made where it
+    points; a link at the target is replaced (as atomic_write replaces it), never followed;
+    missing folders are made; no temporary file stays."""
+    from engine.files import FOLDER_LINK, atomic_write_below, os_problem
+
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    (out / "maps").mkdir(parents=True)
+    elsewhere.mkdir()
+    (elsewhere / "x.png").write_bytes(b"evidence")
+    (out / "maps" / "sub").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(OSError) as refused:
+        atomic_write_below(out, "maps/sub/deeper/x.png", b"map")
+    assert os_problem(refused.value, out) == f"{out / 'maps' / 'sub'}: {FOLDER_LINK}"
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["x.png"]
+    (out / "maps" / "x.png").symlink_to(elsewhere / "x.png")
+    assert atomic_write_below(out, "maps/x.png", b"map") == out / "maps" / "x.png"
+    assert not (out / "maps" / "x.png").is_symlink()
+    assert (elsewhere / "x.png").read_bytes() == b"evidence"
+    atomic_write_below(out, "maps/a/b/y.png", b"new")
+    assert (out / "maps" / "a" / "b" / "y.png").read_bytes() == b"new"
+    assert sorted(p.name for p in (out / "maps").iterdir()) == ["a", "sub", "x.png"]
+    for bad in ("../x.png", str(tmp_path / "x.png"), ""):
+        with pytest.raises(ValueError):
+            atomic_write_below(out, bad, b"map")

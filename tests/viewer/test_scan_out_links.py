@@ -121,6 +121,33 @@ def test_a_link_deep_in_maps_is_refused_on_resume_and_nothing_written_is_lost(
     assert (out / "results.jsonl").read_bytes() == rows
 
 
+def test_a_link_put_in_maps_after_the_lock_is_refused_as_the_maps_are_written(
+    case: tuple[Path, Path, Path], tiny_checkpoint: Path, capsys: Any, monkeypatch: Any
+) -> None:
+    """The link check runs once, when the lock is taken; a link made at ``maps/sub`` after it
+    (here, as the lock is taken) had the scan make its maps in the evidence folder: the
+    writing followed it (AtomicFile's mkdir and replace). Each map's folders below the output
+    folder are now opened without following links (engine.files.atomic_write_below)."""
+    ev, evidence, out = case
+    (ev / "sub").mkdir()
+    write_rgb(ev / "sub" / "b.png", 40, 48, seed=5)
+    maps_sub = out / "maps" / "sub"
+    taken = OutputLock.acquire
+
+    def acquire_then_plant(lock: OutputLock) -> OutputLock:
+        taken(lock)
+        maps_sub.parent.mkdir()
+        maps_sub.symlink_to(evidence.parent, target_is_directory=True)
+        return lock
+
+    monkeypatch.setattr(OutputLock, "acquire", acquire_then_plant)
+    before = _folder_hashes(evidence.parent)
+    assert scan_cli(ev, out, tiny_checkpoint, "--recursive") == EXIT_SCAN_FAILED
+    err = capsys.readouterr().err
+    assert f"{maps_sub}: a symbolic link, not a folder: not written through" in err
+    assert _folder_hashes(evidence.parent) == before
+
+
 def test_a_report_into_a_folder_with_a_link_is_refused(
     case: tuple[Path, Path, Path], tiny_checkpoint: Path, capsys: Any
 ) -> None:
