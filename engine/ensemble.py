@@ -379,6 +379,7 @@ class Ensemble:
         face_models: Mapping[str, LoadedModel],
         face_maps: Mapping[str, NDArray[np.float32]],
         image_size: tuple[int, int] | None = None,
+        detector: str | None = None,
     ) -> ModelResult:
         """``result`` (this ensemble's) with the face rule applied (module docstring).
 
@@ -397,7 +398,9 @@ class Ensemble:
         measured range (smaller than measured, or its crop cut by the border of the image of
         ``image_size``, width x height: :func:`engine.facepath.face_out_of_range`), the
         result's ``out_of_range`` says so (:func:`faces_out_of_range`), as a member's small
-        image does: the verdict stands on no measured face.
+        image does: the verdict stands on no measured face. So it does, with ``"detector"``,
+        when ``detector`` (the one that found ``faces``) is not the one the face models were
+        measured on (the Haar fallback: :data:`engine.faces.MEASURED_DETECTOR`).
         """
         if self.face_rule != "any":
             return result
@@ -440,6 +443,7 @@ class Ensemble:
                 result.out_of_range,
                 [(numbers[k], f.box) for k, f in unique.items()],
                 image_size,
+                detector,
             )
         return dataclasses.replace(
             result,
@@ -564,20 +568,26 @@ def faces_out_of_range(
     out_of_range: Mapping[str, Any] | None,
     flagged: Sequence[tuple[int, Sequence[int]]],
     image_size: tuple[int, int] | None,
+    detector: str | None = None,
 ) -> dict[str, Any] | None:
     """An ensemble's ``out_of_range`` when the face rule alone decided its verdict on the
     ``flagged`` faces ((number, box) each): its own (``out_of_range``, its members' small
     image) with ``"faces"``, one entry per flagged face (``{"face": number, **why}``,
     :func:`engine.facepath.face_out_of_range`), when every flagged face is outside the face
-    verdicts' measured range; else its own unchanged. One face in range carries the verdict
-    on a measured face."""
-    # imported here: engine.facepath brings torch (as _inside_faces says)
+    verdicts' measured range (one face in range carries the verdict on a measured face); with
+    ``"detector"`` when ``detector`` found the faces and is not the one the face models were
+    measured on (every face then is unmeasured: the Haar fallback); else its own unchanged."""
+    # imported here: engine.facepath brings torch (as _inside_faces says), engine.faces cv2
     from engine.facepath import face_out_of_range
+    from engine.faces import MEASURED_DETECTOR
 
+    out = dict(out_of_range or {})
+    if flagged and detector not in (None, MEASURED_DETECTOR):
+        out["detector"] = detector
     why = [(n, face_out_of_range(list(box), image_size)) for n, box in flagged]
-    if not why or any(w is None for _, w in why):
-        return None if out_of_range is None else dict(out_of_range)
-    return {**(out_of_range or {}), "faces": [{"face": n, **(w or {})} for n, w in why]}
+    if why and all(w is not None for _, w in why):
+        out["faces"] = [{"face": n, **(w or {})} for n, w in why]
+    return out or None
 
 
 def decided_by_face(provenance: str) -> bool:

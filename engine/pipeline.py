@@ -235,6 +235,7 @@ class Analyzer:
                     {m.name: m for m in self.face_models},
                     analysis.face_maps,
                     image_size=(evidence.pixels.shape[1], evidence.pixels.shape[0]),
+                    detector=getattr(self.faces, "name", None),  # the Haar fallback: unmeasured
                 )
         analysis.seconds = time.perf_counter() - t0
         return analysis

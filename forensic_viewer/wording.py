@@ -239,7 +239,8 @@ def verdict_words(
 
 # In place of "calibrated" beside the probability of a verdict outside the measured range: an
 # image below the measured size (engine.decision.min_verdict_side), or a verdict the face rule
-# decided on faces outside the face verdicts' range (engine.ensemble.faces_out_of_range). The
+# decided on faces outside the face verdicts' range or found by a detector they were not
+# measured with (the Haar fallback; engine.ensemble.faces_out_of_range). The
 # curves were fitted on images of 256 px and more (and on measured faces); below 192 px the
 # default verdict ranks at chance (docs/VERDICTS.md section 7), so "calibrated" would be untrue.
 UNCALIBRATED_HERE = "calibration not measured here"
@@ -249,7 +250,7 @@ def calibration_word(out_of_range: Mapping[str, Any] | None) -> str:
     """What the command line, the Verdict panel's cards, the compare panes and the reports
     say beside a verdict's probability: "calibrated", or :data:`UNCALIBRATED_HERE` for a
     verdict outside the measured range (any ``out_of_range``: a small image's short side, or
-    the face rule's faces)."""
+    the face rule's faces, or their detector)."""
     return UNCALIBRATED_HERE if out_of_range else "calibrated"
 
 
@@ -497,6 +498,11 @@ def range_words(out_of_range: Mapping[str, Any] | None) -> str | None:
             "the face rule decided it on "
             + ", ".join(_face_limit(f) for f in faces)
             + ", outside the range the face verdicts were measured on"
+        )
+    if out_of_range.get("detector"):  # engine.ensemble.faces_out_of_range: the Haar fallback
+        why.append(
+            f"the face rule decided it on faces the {out_of_range['detector']} detector found, "
+            "not the MTCNN detector whose faces the face verdicts were measured on"
         )
     return (
         f"{OUT_OF_RANGE}: "

@@ -5,10 +5,11 @@ words the HTML and PDF reports and the viewer's Verdict panel share; moved out o
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from engine.facepath import FACE_MARGIN, face_out_of_range
+from engine.faces import MEASURED_DETECTOR, UNMEASURED_DETECTOR
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.report.text import num
 from forensic_viewer.wording import (
@@ -20,16 +21,38 @@ from forensic_viewer.wording import (
 )
 
 
-def faces_text(item: ReportItem) -> str:
+def detector_of(settings: Mapping[str, Any] | None) -> str | None:
+    """The face detector a report's settings record (scan.json's ``faces.detector``), else
+    None (a viewer report's settings do not hold it)."""
+    faces = (settings or {}).get("faces")
+    return str(faces["detector"]) if isinstance(faces, Mapping) and faces.get("detector") else None
+
+
+def detector_words(detector: str | None) -> str:
+    """After "Face detection ran": nothing for MTCNN (or not recorded); for another
+    detector (the Haar fallback) its name and that the face models were not measured on its
+    faces: a Haar "face" had read as one MTCNN found (installer's walk-through, 2026-12-06)."""
+    if detector in (None, MEASURED_DETECTOR):
+        return ""
+    return (
+        f" with the {detector} detector, not MTCNN, whose faces the face models were measured "
+        f"on ({UNMEASURED_DETECTOR})"
+    )
+
+
+def faces_text(item: ReportItem, detector: str | None = None) -> str:
+    """The faces section's paragraph; ``detector``: the one that found the faces
+    (:func:`detector_of`), named when it is not MTCNN."""
     if item.status != "ok":
         return "Face detection: NOT RUN (the file was not analysed)."
     if item.faces_checked is None:
         return "Face detection: not recorded for this file."
     if not item.faces_checked:
         return "Face detection: NOT RUN on this file."
+    ran = f"Face detection ran{detector_words(detector)}"
     if not item.faces:
-        return "Face detection ran and found no face."
-    found = f"Face detection ran and found {len(item.faces)} face(s)."
+        return f"{ran} and found no face."
+    found = f"{ran} and found {len(item.faces)} face(s)."
     judged = [(i, f) for i, f in enumerate(item.faces, start=1) if f.get("face_scores")]
     if not judged:
         return found

@@ -402,7 +402,8 @@ class HtmlWriter(TextReportFile):
             self._analyses(n, item, figs)
         if item.probe is not None:
             self._probe(item.probe)
-        self._w(f"<h3>Faces</h3><p>{esc(F.faces_text(item))}</p>")
+        detector = F.detector_of(self._ov.source.settings if self._ov is not None else None)
+        self._w(f"<h3>Faces</h3><p>{esc(F.faces_text(item, detector))}</p>")
         faces = F.face_rows(item)
         if faces:
             head = "".join(f"<th>{h}</th>" for h in F.FACE_COLUMNS)

@@ -481,7 +481,8 @@ class PdfWriter:
             self._analyses(item, figs)
         if item.probe is not None:
             self._probe(item.probe)
-        add(KeepTogether([self.p("Faces", s.h3), self.p(F.faces_text(item), s.body)]))
+        detector = F.detector_of(self.ov.source.settings if self.ov else None)
+        add(KeepTogether([self.p("Faces", s.h3), self.p(F.faces_text(item, detector), s.body)]))
         faces = F.face_rows(item)
         if faces:
             data = [[self.p(h, s.label) for h in F.FACE_COLUMNS]]
