@@ -56,6 +56,7 @@ from PySide6.QtWidgets import (
 from forensic_viewer.gui.analysis_panel import AnalysisChoices
 from forensic_viewer.gui.batch_end import RunEnd, failed_words, listed_line, scanning_line
 from forensic_viewer.gui.model_choice import ModelList
+from forensic_viewer.gui.out_field import ProposedOut
 from forensic_viewer.gui.panels import (
     MessageLabel,
     name_form_fields,
@@ -145,6 +146,7 @@ class BatchDialog(QDialog):
         self.out = QLineEdit()
         self.out.setPlaceholderText("default: off the evidence medium, in your user folder")
         self.out.setToolTip(scan_rule_words())
+        self.proposed_out = ProposedOut(self.folder, self.out)  # follows Folder till chosen
         browse_in = self.browse_in = QPushButton("Browse…")
         browse_in.setAccessibleName("Browse for the folder to scan")
         browse_in.clicked.connect(self._pick_folder)
@@ -287,7 +289,8 @@ class BatchDialog(QDialog):
         pick_input_folder(self, "Folder to scan", self.folder)
 
     def _pick_out(self) -> None:
-        pick_output_folder(self, "Output folder", self.out)
+        if pick_output_folder(self, "Output folder", self.out):
+            self.proposed_out.chosen()
 
     def output_folder(self) -> Path | None:
         """The output folder typed, else the scanned folder's in the per-user folder, off the
@@ -331,7 +334,7 @@ class BatchDialog(QDialog):
             return
         out = self.output_folder()
         assert out is not None
-        self.out.setText(str(out))
+        self.proposed_out.show(out)
         if not self._results_unchanged(out):
             return
         job = ScanJob(
