@@ -150,6 +150,31 @@ def open_append(
     return os.fdopen(open_append_fd(path, follow_links=follow_links), mode, **open_kw)
 
 
+def append_whole(fd: int, data: bytes, path: str | Path) -> None:
+    """``data`` appended to ``fd`` (opened by :func:`open_append_fd`, one writer at a time)
+    whole or not at all: a log's line (``results.jsonl``, the case log). A write that fails
+    part way (the disk full after the first bytes) is cut back with ``ftruncate`` to the
+    length the file had before it, so no torn line is left to read as a crash's (the audit
+    log's ``verify`` said BROKEN until the next program repaired it). Raises the OSError with
+    ``path`` as its file name: a write to an open descriptor names none, and the one line of
+    the failure named the folder; when the cut fails too, its message says the line is torn."""
+    start = os.fstat(fd).st_size
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError as e:
+        problem = e.strerror or str(e)
+        try:
+            os.ftruncate(fd, start)
+        except OSError as cut:
+            problem += (
+                f"; the part written could not be cut off ({cut.strerror or cut}): "
+                "the file ends in a torn line"
+            )
+        raise OSError(e.errno, problem, str(path)) from e
+
+
 # The largest text file read whole (scan.json, a probe table, a ground-truth list, a lock or
 # run-state file): 64 MiB. The largest the program writes is a scan.json with its 50 earlier
 # runs each listing 100 unreadable paths, a few MB; a file beyond it is not one of these (a

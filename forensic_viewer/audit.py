@@ -12,19 +12,19 @@ from the end leaves a shorter chain that holds: reports therefore print the head
 entry's hash and the count) at the time they were written, and ``verify --head HASH`` checks
 that a report's head is still in the log.
 
-Writing (:class:`AuditLog`): each entry is one ``os.write`` of its complete line to a file
-opened ``O_APPEND``, followed by ``fsync``, under an exclusive ``flock`` of the log (POSIX;
-two programs logging into one case, the viewer and a command-line scan, take turns and keep
-one chain). An entry that :meth:`AuditLog.append` returned is therefore on the disk: a crash
-afterwards cannot lose it. A crash during the write can leave a torn last line (a prefix of an
-entry, without its newline): :func:`verify_log` reports it, never accepts it; the entries before
-it still verify. The next program that opens the log moves the torn bytes to
-``audit.jsonl.torn-<time>`` beside it and writes, in their place, a ``torn-line-recovered``
-entry with the torn bytes' size and SHA-256, so the repair is itself on the record (a crash
-during the repair leaves the log still torn, never a sound chain without that entry). A log
-whose chain is broken in any other way is refused for writing (:class:`AuditError`): it is
-evidence of tampering (or damage) that an examiner must look at, and appending to it would
-bury it.
+Writing (:class:`AuditLog`): each entry is one ``os.write`` of its complete line to a file opened
+``O_APPEND``, followed by ``fsync``, under an exclusive ``flock`` of the log (POSIX; two programs
+logging into one case, the viewer and a command-line scan, take turns and keep one chain). An entry
+that :meth:`AuditLog.append` returned is therefore on the disk: a crash afterwards cannot lose it.
+A write that fails (the disk full) is cut back to where its entry began
+(:func:`engine.files.append_whole`), never left torn. A crash during the write can leave a torn
+last line (a prefix of an entry, without its newline): :func:`verify_log` reports it, never accepts
+it; the entries before it still verify. The next program that opens the log moves the torn bytes to
+``audit.jsonl.torn-<time>`` beside it and writes, in their place, a ``torn-line-recovered`` entry
+with the torn bytes' size and SHA-256, so the repair is itself on the record (a crash during the
+repair leaves the log still torn, never a sound chain without that entry). A log whose chain is
+broken in any other way is refused for writing (:class:`AuditError`): it is evidence of tampering
+(or damage) that an examiner must look at, and appending to it would bury it.
 
 Examiner and host: ``examiner`` is what the examiner gave (``--examiner``; the environment
 variable ``FORENSIC_VIEWER_EXAMINER``), else the operating-system account name; ``host`` is the
@@ -64,6 +64,7 @@ from engine.environ import user_data_dir  # default_case_dir's; others import it
 from engine.errors import ForensicError
 from engine.files import (
     AtomicFile,
+    append_whole,
     file_above,
     not_regular_reason,
     open_append_fd,
@@ -615,7 +616,7 @@ class AuditLog:
 
     def _write(self, action: str, details: Mapping[str, Any]) -> AuditEntry:
         entry = self._entry(action, details)
-        _write_all(self._fd, entry.line())  # type: ignore[arg-type]
+        append_whole(self._fd, entry.line(), self.path)  # type: ignore[arg-type]
         os.fsync(self._fd)  # type: ignore[arg-type]
         self._seq, self._head = entry.seq, entry.hash
         self._size += len(entry.line())
@@ -663,8 +664,8 @@ class AuditLog:
 
 
 def _write_all(fd: int, data: bytes) -> None:
-    """``data`` written to ``fd``: one write() in practice; a short write is finished, never
-    left torn."""
+    """``data`` written to ``fd`` (the repair's, at an offset): a short write is finished; one
+    that fails leaves the log torn, which the next program recovers again."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]

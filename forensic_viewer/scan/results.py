@@ -16,7 +16,13 @@ from typing import IO, Any, BinaryIO
 
 from engine.analyses import Level
 from engine.errors import ForensicError
-from engine.files import AtomicFile, not_regular_reason, open_append, open_regular
+from engine.files import (
+    AtomicFile,
+    append_whole,
+    not_regular_reason,
+    open_append,
+    open_regular,
+)
 from engine.fstimes import TIME_NAMES
 from forensic_viewer.scan.decision_columns import (
     decision_cells,
@@ -324,13 +330,15 @@ class ResultLog(ResultIndex):
     def append(self, record: ScanRecord) -> dict[str, Any]:
         """Write ``record`` as the last row; returns the row as written. Raises ValueError
         (nothing written) for a record holding NaN or an infinity. A record that names no
-        run gets this log's (:attr:`run`): each row says which run made it."""
+        run gets this log's (:attr:`run`): each row says which run made it. A row that cannot be
+        written (the disk full) raises OSError naming results.jsonl, the file cut back to end
+        before it (:func:`engine.files.append_whole`, past the file object's buffer, which
+        would write the row's rest after the cut): never a torn last row."""
         if record.run is None and self.run is not None:
             record = dataclasses.replace(record, run=self.run)
         row = record_to_json(record)
         line = record_line(record)
-        self._log.write(line)
-        self._log.flush()
+        append_whole(self._log.fileno(), line, self.file)
         self._add(record, self._end)
         self._end += len(line)
         return row

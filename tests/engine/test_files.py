@@ -201,3 +201,42 @@ def test_atomic_write_below_never_writes_through_a_linked_folder(tmp_path: Path)
     for bad in ("../x.png", str(tmp_path / "x.png"), ""):
         with pytest.raises(ValueError):
             atomic_write_below(out, bad, b"map")
+
+
+def test_append_whole_says_when_a_failed_line_cannot_be_cut_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line the disk filled part way through is cut back; when the cut fails too, the error
+    says the file ends torn, naming it (a write to an open descriptor names no file)."""
+    log = tmp_path / "results.jsonl"
+    log.write_bytes(b"whole\n")
+    fd = engine.files.open_append_fd(log)
+    real = engine.files.os.write
+    calls: list[int] = []
+
+    def full(fd: int, data: Any) -> int:
+        calls.append(len(data))
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, bytes(data)[:3])
+
+    def no_cut(fd: int, length: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    try:
+        monkeypatch.setattr(engine.files.os, "write", full)
+        with pytest.raises(OSError) as caught:
+            engine.files.append_whole(fd, b"a line\n", log)
+        assert log.read_bytes() == b"whole\n"  # cut back
+        calls.clear()
+        monkeypatch.setattr(engine.files.os, "ftruncate", no_cut)
+        with pytest.raises(OSError) as torn:
+            engine.files.append_whole(fd, b"a line\n", log)
+    finally:
+        monkeypatch.undo()
+        engine.files.os.close(fd)
+    assert caught.value.filename == str(log) and caught.value.errno == errno.ENOSPC
+    assert caught.value.strerror == "No space left on device"
+    assert torn.value.filename == str(log)
+    assert "could not be cut off (Input/output error)" in torn.value.strerror
+    assert log.read_bytes() == b"whole\na l"
