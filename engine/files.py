@@ -288,12 +288,25 @@ def temp_target(path: Path) -> Path:
     return path.with_name(name)
 
 
+# What a write that found no room raises: the disk full, a quota, a file size limit. Only a
+# write does; an error of another kind that names no file may be a read of another (evidence).
+NO_ROOM = frozenset({errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)})
+
+
+def name_the_file(e: BaseException, path: str | Path) -> None:
+    """Give ``e`` ``path`` as its file name when it is an OSError of a write that found no
+    room (:data:`NO_ROOM`) and names no file: a write to an open file names none, and
+    :func:`os_problem` said only the folder ("OUT: no space left on device", which of the
+    report's or the scan's files unsaid). Called by the writers that know the path."""
+    if isinstance(e, OSError) and e.filename is None and e.errno in NO_ROOM:
+        e.filename = str(path)
+
+
 def os_problem(e: OSError, where: Path) -> str:
-    """``e`` as "<file>: <problem>" (``[Errno 13] Permission denied: '...'`` becomes
-    "<file>: permission denied"); the file is the one written, not its temporary twin, and
-    ``where`` when the error names none (a write to an open file: the disk full). The one line
-    of a report or a scan's results that cannot be written, the command line's and the
-    dialogs'."""
+    """``e`` as "<file>: <problem>" (``[Errno 13] Permission denied: '...'`` becomes "<file>:
+    permission denied"); the file is the one written, not its temporary twin, and ``where`` when
+    the error names none (a writer that did not name its file: :func:`name_the_file`). The one line
+    of a report or a scan's results that cannot be written, the command line's and the dialogs'."""
     file = Path(str(e.filename)) if e.filename else where
     file = temp_target(file)  # AtomicFile writes a temporary file first
     if isinstance(e, FileExistsError):  # the folder to make is a file
@@ -353,7 +366,9 @@ class AtomicFile:
 
     def commit(self) -> Path:
         """Flush, close and replace the target; on any failure (the disk full as the last
-        buffered bytes are flushed) the temporary file is removed and the error raised."""
+        buffered bytes are flushed) the temporary file is removed and the error raised, naming
+        the target when it named no file (:func:`name_the_file`), as an exception inside the
+        ``with`` does."""
         try:
             if self.file is not None:
                 self.file.flush()
@@ -364,7 +379,8 @@ class AtomicFile:
             if self._mode is not None:
                 os.chmod(self.tmp, self._mode)
             self.tmp.replace(self.path)
-        except BaseException:
+        except BaseException as e:
+            name_the_file(e, self.path)
             self.abort()
             raise
         return self.path
@@ -394,6 +410,8 @@ class AtomicFile:
         if exc_type is None:
             self.commit()
         else:
+            if exc is not None:  # the writer's write into the file, the disk full: name it
+                name_the_file(exc, self.path)
             self.abort()
 
 

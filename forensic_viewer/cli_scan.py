@@ -476,6 +476,12 @@ def _scan_and_report(
             _error(unrecorded)  # scan.json says "running": its readers find it is not
         for line in [*warning_lines(records), *gone_lines(gone)]:  # as the dialog says them
             print(plain(line))
+        done = failed.summary  # type: ignore[attr-defined]
+        print(  # how much the rows kept hold, as a stopped run says it (stdout said nothing)
+            f"failed after {done.through} of {done.total} files: {done.done} analysed, "
+            f"{done.skipped} already done, {len(done.failed)} failed of {done.total} in "
+            f"{done.seconds:.1f} s; results in {plain(args.out)}"
+        )
         if formats and records:
             keys = [r["path"] for r in records]
             _report_failed_run(args, formats, keys, case_log, failed, gone)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from engine.files import os_problem
+from engine.files import name_the_file, os_problem
 from engine.types import Progress
 from forensic_viewer.report.build import (
     CancelFn,
@@ -146,10 +146,13 @@ def write_report(
     ov: Overview = overview(source, case or CaseInfo(), options, progress, cancel)
     writers = {f: _writer(f, out / f"{basename}{SUFFIX[f]}") for f in fmts}
     thresholds = {m.name: m.pixel_threshold for m in ov.models if m.pixel_threshold is not None}
+    at: Path | None = None  # the file being written, for an error naming none (the disk full)
     try:
         for f, w in writers.items():
+            at = w.path
             w.begin(ov, _thumbnails(source, cancel) if f == "html" else ())
         for i, item in enumerate(source.items()):
+            at = None
             if cancel is not None and cancel():
                 raise ReportCancelled("report cancelled")
             item.integrity = ov.integrity[i]
@@ -157,11 +160,18 @@ def write_report(
             if item.integrity is not None:
                 ov.integrity[i] = item.integrity  # a change seen while drawing is kept
             for w in writers.values():
+                at = w.path
                 w.item(i, item, ov, figs)
             if progress is not None:
                 progress(Progress("writing report", i + 1, source.count))
-        return {f: w.finish() for f, w in writers.items()}
-    except BaseException:
+        written = {}
+        for f, w in writers.items():
+            at = w.path
+            written[f] = w.finish()
+        return written
+    except BaseException as e:
+        if at is not None:
+            name_the_file(e, at)
         for w in writers.values():
             w.abort()
         raise

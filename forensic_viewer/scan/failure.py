@@ -62,10 +62,10 @@ def scan_failed(e: BaseException, folder: Path | str | None = None) -> str:
 
 
 def output_failed(e: OSError, out: Path | str) -> str:
-    """The one line of a scan whose output folder could not be written once it ran (the disk
-    full, the folder gone): the file or, when the error names none (a write to an open file),
-    the output folder, absolute, and the problem in words (:func:`engine.files.os_problem`,
-    never errno text), then that the rows written are kept."""
+    """The one line of a scan whose output folder could not be written once it ran (the disk full,
+    the folder gone): the file (the writers name theirs: :func:`engine.files.name_the_file`) or,
+    when the error names none, the output folder, absolute, and the problem in words
+    (:func:`engine.files.os_problem`, never errno text), then that the rows written are kept."""
     where = os_problem(e, named(out))
     return f"the scan failed: {where}; finished results are kept, run again to resume"
 

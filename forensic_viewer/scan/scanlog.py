@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import IO
 
-from engine.files import open_append
+from engine.files import name_the_file, open_append
 from engine.formatting import time_text
 from forensic_viewer.scan.results import opened_or_refused
 
@@ -35,8 +35,12 @@ class ScanLog:
         if self._f is None:
             self._f = self._append()  # closed by close()
         stamp = time_text()
-        self._f.write(f"--- {stamp} {message}\n{trace.rstrip()}\n")
-        self._f.flush()
+        try:
+            self._f.write(f"--- {stamp} {message}\n{trace.rstrip()}\n")
+            self._f.flush()
+        except OSError as e:  # the disk full: the scan's one line names scan.log
+            name_the_file(e, self.path)
+            raise
 
     def _append(self) -> IO[str]:
         """``scan.log`` opened for appending (:func:`engine.files.open_append`: a pipe or device

@@ -240,3 +240,40 @@ def test_append_whole_says_when_a_failed_line_cannot_be_cut_back(
     assert torn.value.filename == str(log)
     assert "could not be cut off (Input/output error)" in torn.value.strerror
     assert log.read_bytes() == b"whole\na l"
+
+
+def test_atomic_file_names_itself_in_a_full_disk_error_that_names_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write to an open file names none, and the one line of a full disk named the folder;
+    the writer knows its file. An error of another kind is left as it is (it may be a read of
+    the evidence inside the ``with``)."""
+    target = tmp_path / "maps" / "a.png"
+    with pytest.raises(OSError) as full, AtomicFile(target) as out:
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert full.value.filename == str(target)
+    with pytest.raises(OSError) as read, AtomicFile(target) as out:
+        raise OSError(errno.EIO, "Input/output error")
+    assert read.value.filename is None
+
+    out = AtomicFile(target, "wb")
+    assert out.file is not None
+    monkeypatch.setattr(out, "file", _FailingFlush(out.file))
+    with pytest.raises(OSError) as flushed:
+        out.commit()
+    assert flushed.value.filename == str(target)
+    assert engine.files.os_problem(flushed.value, tmp_path) == f"{target}: file too large"
+    assert not target.exists() and list(target.parent.iterdir()) == []
+
+
+class _FailingFlush:
+    """A file whose last buffered bytes do not fit (the flush of ``commit``)."""
+
+    def __init__(self, f: Any) -> None:
+        self.f = f
+
+    def flush(self) -> None:
+        raise OSError(errno.EFBIG, "File too large")
+
+    def close(self) -> None:
+        self.f.close()

@@ -129,7 +129,7 @@ def test_a_failed_run_says_scan_json_could_not_record_it_and_its_report_says_it_
     _run(qtbot, dialog, folder, out)
     info = out / "scan.json"
     assert dialog.message.text().splitlines() == [
-        f"the scan failed: {out}: no space left on device; {LINE_END}",
+        f"the scan failed: {out / 'results.jsonl'}: no space left on device; {LINE_END}",
         f"{info}: no space left on device; it could not record that the run failed: it says "
         "running, though it is not",
     ]
@@ -138,7 +138,7 @@ def test_a_failed_run_says_scan_json_could_not_record_it_and_its_report_says_it_
     data = _report_json(out, report)
     assert sorted(i["path"] for i in data["items"]) == ["f0.png", "f1.png"]
     assert data["partial_scan"].startswith(
-        f"This scan failed after 2 of 4 files in its last run ({out}: no space left on device) "
+        f"This scan failed after 2 of 4 files in its last run ({out / 'results.jsonl'}: no space left on device) "
         f"(scan.json could not record it: {info}: no space left on device); "
         "this report holds 2 evidence files"
     )
@@ -163,11 +163,14 @@ def test_a_failed_runs_report_holds_the_files_it_went_through_marked_failed(
     fill_disk_after(monkeypatch, ROWS_BEFORE_FULL)
     _run(qtbot, dialog, folder, out)
     assert dialog.failed_summary is not None
-    assert dialog.message.text() == f"the scan failed: {out}: no space left on device; {LINE_END}"
+    assert (
+        dialog.message.text()
+        == f"the scan failed: {out / 'results.jsonl'}: no space left on device; {LINE_END}"
+    )
     data = _report_json(out, _write_report(qtbot, dialog))
     assert sorted(i["path"] for i in data["items"]) == ["f0.png", "f1.png"]
     assert data["partial_scan"].startswith(
-        f"This scan failed after 2 of 4 files in its last run ({out}: no space left on device)"
+        f"This scan failed after 2 of 4 files in its last run ({out / 'results.jsonl'}: no space left on device)"
     )
 
 

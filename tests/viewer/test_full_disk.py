@@ -17,6 +17,7 @@ from forensic_viewer.audit import AuditError, AuditLog
 from forensic_viewer.cli import main
 from forensic_viewer.scan.records import error_record
 from forensic_viewer.scan.results import RESULTS, ResultIndex, ResultLog
+from tests.viewer.conftest import scan_cli, write_image
 
 
 @contextmanager
@@ -90,3 +91,22 @@ def test_a_row_that_fills_the_disk_is_cut_back_and_names_results_jsonl(tmp_path:
     index = ResultIndex(out)
     assert not index.bad_lines and not index.ends_torn
     assert ResultLog(out).rows_set_aside is None
+
+
+def test_a_report_the_disk_cannot_take_is_named_not_its_folder(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``report`` on a full disk said "cannot write the report: OUT: no space left on
+    device": which of its files, unsaid. The file being written is named now."""
+    folder, out = tmp_path / "ev", tmp_path / "out"
+    folder.mkdir()
+    write_image(folder / "a.png", 40, 48, seed=1)
+    assert scan_cli(folder, out, tiny_checkpoint, "--jobs", "1") == 0
+    capsys.readouterr()
+    with files_limited_to(2000):  # scan.json and results.jsonl are read, not written
+        assert main(["report", str(out), "--format", "json"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == (
+        f"forensic-viewer: error: cannot write the report: {out / 'report.json'}: file too large"
+    )
+    assert not (out / "report.json").exists()

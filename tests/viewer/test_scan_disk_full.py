@@ -1,11 +1,12 @@
 """A scan whose output folder fills up in the middle of a run: the rows written are kept, one
-line names the folder and the problem, and running the scan again resumes.
+line names the file and the problem, and running the scan again resumes.
 
 The line said ``the scan failed: [Errno 28] No space left on device`` (the batch dialog: the
 errno text alone), naming no folder: an analyst with several scans running did not know which
-disk was full. A write to an open file carries no file name, so the output folder is named.
-A full disk is simulated by the results log's write failing with ENOSPC after a torn half
-row, as the kernel leaves one; a real one (a 120 kB tmpfs) behaved the same.
+disk was full. A write to an open file carries no file name; the output folder was named
+until 2026-12-06, when the results log began naming itself (a walk-through on a 3 MB tmpfs).
+A full disk is simulated by the results log's descriptor taking half a row and then failing
+with ENOSPC, as the kernel does; the half row is cut back off, never left torn.
 
 The checkpoint has random weights: these tests check plumbing, never that a finding is right.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,43 +39,58 @@ def evidence(tmp_path: Path) -> Path:
 
 
 def fill_disk_after(monkeypatch: pytest.MonkeyPatch, rows: int) -> Callable[[], None]:
-    """The results log's writes fail with ENOSPC once ``rows`` rows are written, the failing
-    row half written (a torn last line, as a full disk leaves it); returns what frees space."""
+    """The results log's writes fail with ENOSPC once ``rows`` rows are written: the failing
+    row's first half reaches the file, then the write fails, as on a full disk (other
+    descriptors write as before); returns what frees space."""
     append = ResultLog.append
     written = 0
 
     def append_until_full(self: ResultLog, record: Any) -> dict[str, Any]:
         nonlocal written
-        if written >= rows:
-            self._log.write(b'{"path": "f')  # a half row reaches the disk
-            self._log.flush()
-            raise OSError(errno.ENOSPC, "No space left on device")
-        written += 1
-        return append(self, record)
+        if written < rows:
+            written += 1
+            return append(self, record)
+        real, log = os.write, self._log.fileno()
+        halves: list[int] = []
+
+        def full(fd: int, data: Any) -> int:
+            if fd != log:
+                return real(fd, data)
+            if halves:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            halves.append(real(fd, bytes(data)[: len(data) // 2]))
+            return halves[0]
+
+        with monkeypatch.context() as m:
+            m.setattr(os, "write", full)
+            return append(self, record)
 
     monkeypatch.setattr(ResultLog, "append", append_until_full)
     return lambda: monkeypatch.setattr(ResultLog, "append", append)
 
 
 def rows_of(out: Path) -> list[dict[str, Any]]:
-    rows = []
-    for line in (out / "results.jsonl").read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            pass  # the torn row
-    return rows
+    text = (out / "results.jsonl").read_text()
+    assert text.endswith("\n")  # the row the disk took half of was cut back, never left torn
+    return [json.loads(line) for line in text.splitlines()]
 
 
-def test_a_full_disk_ends_the_scan_in_one_line_naming_the_output_folder_and_resume_works(
+def test_a_full_disk_ends_the_scan_in_one_line_naming_the_results_file_and_resume_works(
     tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
+    """stdout said nothing of a failed scan: how many files its kept rows hold is said now,
+    as a stopped scan says it."""
     folder, out = evidence(tmp_path), tmp_path / "out"
     free_space = fill_disk_after(monkeypatch, ROWS_BEFORE_FULL)
     assert scan_cli(folder, out, tiny_checkpoint, "--jobs", "1") == 3
-    err = capsys.readouterr().err.strip().splitlines()
+    said = capsys.readouterr()
+    assert said.out.splitlines()[-1].startswith(
+        "failed after 2 of 4 files: 2 analysed, 0 already done, 0 failed of 4 in "
+    )
+    assert said.out.splitlines()[-1].endswith(f" s; results in {out}")
+    err = said.err.strip().splitlines()
     assert err == [
-        f"forensic-viewer: error: the scan failed: {out}: no space left on device; {LINE_END}"
+        f"forensic-viewer: error: the scan failed: {out / 'results.jsonl'}: no space left on device; {LINE_END}"
     ]
     assert [r["path"] for r in rows_of(out)] == ["f0.png", "f1.png"]
 
@@ -106,7 +123,7 @@ def test_scan_json_says_the_run_failed_and_why_when_it_can_be_written(
     fill_disk_after(monkeypatch, ROWS_BEFORE_FULL)
     assert scan_cli(folder, out, tiny_checkpoint, "--jobs", jobs) == 3
     run = run_of(out)
-    reason = f"{out}: no space left on device"
+    reason = f"{out / 'results.jsonl'}: no space left on device"
     assert {k: run[k] for k in ("state", "reason", "files", "analysed")} == {
         "state": "failed",
         "reason": reason,
@@ -147,7 +164,7 @@ def test_a_full_disk_that_refuses_scan_json_too_ends_the_scan_in_the_same_line(
     assert err == [
         f"forensic-viewer: error: {out / 'scan.json'}: no space left on device; it could not "
         "record that the run failed: it says running, though it is not",
-        f"forensic-viewer: error: the scan failed: {out}: no space left on device; {LINE_END}",
+        f"forensic-viewer: error: the scan failed: {out / 'results.jsonl'}: no space left on device; {LINE_END}",
     ]
     assert run_of(out)["state"] == "running"
 
@@ -167,7 +184,9 @@ def test_the_batch_dialog_says_a_full_disk_in_the_command_lines_words(
     dialog.jobs.setValue(1)  # in this process, where the full disk is simulated
     dialog.start()
     qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
-    assert dialog.message.text() == (f"the scan failed: {out}: no space left on device; {LINE_END}")
+    assert dialog.message.text() == (
+        f"the scan failed: {out / 'results.jsonl'}: no space left on device; {LINE_END}"
+    )
     assert [r["path"] for r in rows_of(out)] == ["f0.png", "f1.png"]
     # what the case log's scan-finished counts (casework.scan_failed_details)
     assert dialog.failed_summary is not None and dialog.failed_summary.done == ROWS_BEFORE_FULL
@@ -203,7 +222,7 @@ def test_a_failed_scan_leaves_the_csv_of_its_rows_and_its_end_in_the_case_log(
     entries = verify_log(case / LOG_NAME).entries
     assert [e.action for e in entries][-2:] == ["scan-started", "scan-finished"]
     finished = entries[-1].details
-    line = f"the scan failed: {out}: no space left on device; {LINE_END}"
+    line = f"the scan failed: {out / 'results.jsonl'}: no space left on device; {LINE_END}"
     assert finished["error"] == line and finished["analysed"] == ROWS_BEFORE_FULL
     assert finished["total"] == 4 and finished["through"] == run["through"]
     assert finished["results_sha256"] == {

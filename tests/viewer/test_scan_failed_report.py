@@ -51,7 +51,7 @@ def test_a_failed_scan_writes_the_report_of_its_finished_files_saying_it_failed(
         "them, leaving no half-written file"
     )
     assert err[-1] == (
-        f"forensic-viewer: error: the scan failed: {out}: no space left on device; {LINE_END}"
+        f"forensic-viewer: error: the scan failed: {out / 'results.jsonl'}: no space left on device; {LINE_END}"
     )
     assert f"report (html): {out / 'report.html'}" in said.out
     data = report_json(out)
@@ -63,7 +63,7 @@ def test_a_failed_scan_writes_the_report_of_its_finished_files_saying_it_failed(
     run = run_of(out)
     assert data["partial_scan"].startswith(
         f"This scan failed after {run['through']} of 4 files in its last run "
-        f"({out}: no space left on device); this report holds 2 evidence files"
+        f"({out / 'results.jsonl'}: no space left on device); this report holds 2 evidence files"
     )
     assert "covers part of a scan" in (out / "report.html").read_text(encoding="utf-8")
 
@@ -122,11 +122,13 @@ def test_a_run_end_scan_json_cannot_take_is_said_and_its_report_says_the_run_fai
         f"forensic-viewer: error: {info}: no space left on device; it could not record that "
         "the run failed: it says running, though it is not"
     )
-    assert err[-1].endswith(f"the scan failed: {out}: no space left on device; {LINE_END}")
+    assert err[-1].endswith(
+        f"the scan failed: {out / 'results.jsonl'}: no space left on device; {LINE_END}"
+    )
     assert run_of(out)["state"] == "running"  # as the full disk left it
     partial = report_json(out)["partial_scan"]
     assert partial.startswith(
-        f"This scan failed after 2 of 4 files in its last run ({out}: no space left on device) "
+        f"This scan failed after 2 of 4 files in its last run ({out / 'results.jsonl'}: no space left on device) "
         f"(scan.json could not record it: {info}: no space left on device); "
         "this report holds 2 evidence files"
     )
