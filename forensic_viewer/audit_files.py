@@ -6,7 +6,8 @@ An entry names a file with its SHA-256 in a few shapes (docs/AUDIT.md): ``{"path
 (evidence opened, a layer or a report exported, a probe's JSON), ``X`` beside ``X_sha256`` (a
 model's ``checkpoint``), and a scan's ``out`` with ``results_sha256`` by file name; a moved
 report's ``to`` with ``files`` by name. A file recorded several times is checked against its
-last record: a scan resumed rewrites results.jsonl, a report written again replaces the file.
+last record: a scan resumed rewrites results.jsonl, a report written again replaces the file;
+a report moved (aside, or back when the new one was not written) is checked where it went only.
 
 Each file is read where the log recorded it, or under ``--moved OLD=NEW`` (:class:`Moved`) where
 the examiner says that folder is now (a case handed over as a copy: a walk-through of
@@ -29,6 +30,7 @@ from forensic_viewer.audit import log_lines, parse_entry
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 SCAN_FINISHED = "scan-finished"  # audit.Action's: a scan's entry naming its results' SHA-256
+REPORT_MOVED = "report-moved"  # audit.Action's: a report's files moved from one folder to another
 RESULTS = "results.jsonl"  # scan.results'; its rows hold each evidence file's SHA-256
 
 
@@ -78,6 +80,11 @@ def named_files(
             entry = parse_entry(raw)[0] if complete else None
             if entry is None:
                 continue
+            if entry.action == REPORT_MOVED:  # its files left "from": not checked there
+                origin, files = entry.details.get("from"), entry.details.get("files")
+                if isinstance(origin, str) and isinstance(files, Mapping):
+                    for name in files:
+                        found.pop(os.path.join(origin, name), None)
             for file, sha in _pairs(entry.details):
                 found[file] = (sha, entry.seq)
             out, results = entry.details.get("out"), entry.details.get("results_sha256")

@@ -445,6 +445,30 @@ def log_report_moved(log: AuditLog | None, moved: Any) -> None:
         log.append(Action.REPORT_MOVED, moved.to_json(file_sha256))
 
 
+def put_back_earlier_report(log: AuditLog | None, moved: Any) -> str:
+    """The earlier report ``moved`` aside put back into its output folder when the new one
+    was not written (:func:`~forensic_viewer.report.earlier.move_back`; the disk full left the
+    folder with no report), a ``report-moved`` entry recording the move back
+    (``moved_back``), and the one line to say: where the earlier report is now."""
+    from engine.files import os_problem
+    from forensic_viewer.report.earlier import move_back
+
+    try:
+        back = move_back(moved, file_sha256)
+    except OSError as e:
+        return (
+            f"the earlier report stays in {moved.folder}: it could not be moved back "
+            f"({os_problem(e, moved.out)})"
+        )
+    line = f"the earlier report ({', '.join(moved.names)}) moved back to {moved.out}"
+    try:
+        if log is not None:
+            log.append(Action.REPORT_MOVED, back)
+    except AuditError as e:  # the disk full for the case log too: said, never raised over
+        return f"{line}; the case log could not record it: {e}"
+    return line
+
+
 def case_recorded_end(log: AuditLog | None, out: Path) -> CaseEnd | None:
     """The run's end of ``out`` as the case log recorded it
     (:class:`~forensic_viewer.scan.integrity.CaseEnd`: when, the SHA-256 of its results.jsonl,

@@ -51,9 +51,10 @@ def _logged_report(
     log's head (``case``: a :class:`~forensic_viewer.report.CaseInfo`); each file printed and,
     with a case log, logged. An earlier report ``basename`` in --out, which may have been
     handed over, is first moved aside whole into ``earlier-reports/`` (one line says where;
-    the case log records it: :mod:`forensic_viewer.report.earlier`), never written over.
-    False, after one error line, when it cannot be written."""
-    from forensic_viewer.casework import log_report, log_report_moved
+    the case log records it: :mod:`forensic_viewer.report.earlier`), never written over, and
+    put back (logged too) when the new one is not written. False, after one error line, when
+    it cannot be written."""
+    from forensic_viewer.casework import log_report, log_report_moved, put_back_earlier_report
     from forensic_viewer.report import CaseInfo, os_problem
     from forensic_viewer.report.earlier import move_earlier_report
 
@@ -70,12 +71,16 @@ def _logged_report(
     case = CaseInfo(examiner=args.examiner, case_id=args.case_id, notes=args.notes, audit=stamp)
     try:
         paths = write(case)
-    except OSError as e:  # "<file>: <problem>", the file written, never errno text
-        _error(f"cannot write the report: {os_problem(e, Path(args.out))}")
-        return False
-    except ForensicError as e:
-        _error(f"cannot write the report ({e})")
-        return False
+    except BaseException as e:  # the folder left as it was: the earlier report back in it
+        if moved is not None:
+            print(plain(put_back_earlier_report(case_log, moved)))
+        if isinstance(e, OSError):  # "<file>: <problem>", the file written, never errno text
+            _error(f"cannot write the report: {os_problem(e, Path(args.out))}")
+            return False
+        if isinstance(e, ForensicError):
+            _error(f"cannot write the report ({e})")
+            return False
+        raise
     log_report(case_log, paths, stamp)
     for fmt, path in paths.items():
         print(f"report ({fmt}): {plain(path)}")

@@ -18,7 +18,8 @@ runs on the worker thread. Cancelling leaves no report file behind. An earlier r
 same name (which may have been handed over) is never replaced: Write asks, and on Yes moves it
 whole into ``earlier-reports/<UTC time it was written>/`` in the folder, as the command line's
 ``--report`` does (:mod:`forensic_viewer.report.earlier`), logs ``report-moved`` when a case
-log is open, and says where it went beside the outcome, a cancelled or failed write's too.
+log is open, and says where it went beside the outcome; a cancelled or failed write puts it
+back (logged too) and says so.
 
 The folder offered at first (:attr:`ReportJob.folder`): the scan's output folder for a scan or
 an image opened from one; for any other image, ``reports/<evidence folder's name>-<hash>`` in
@@ -67,7 +68,7 @@ from engine.environ import user_data_dir
 from engine.errors import ForensicError
 from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.audit import AuditError, AuditLog
-from forensic_viewer.casework import log_report_moved
+from forensic_viewer.casework import log_report_moved, put_back_earlier_report
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import (
     MessageLabel,
@@ -560,7 +561,7 @@ class ReportDialog(QDialog):
             try:
                 case = dataclasses.replace(case, audit=self.audit_log.stamp())
             except AuditError as e:
-                self._say_failed(self._with_moved(f"no report written: {e}"))
+                self._not_written(f"no report written: {e}", failed=True)
                 return
         self.written_case = case
         self.paths = {}
@@ -580,11 +581,8 @@ class ReportDialog(QDialog):
         mail = self.worker.mailbox
         mail.on("progress", self._on_progress)
         mail.on("succeeded", self._on_succeeded)
-        mail.on(
-            "cancelled",
-            lambda: self.message.setText(self._with_moved("cancelled: no report written")),
-        )
-        mail.on("failed", lambda text: self._say_failed(self._with_moved(text)))
+        mail.on("cancelled", lambda: self._not_written("cancelled: no report written"))
+        mail.on("failed", lambda text: self._not_written(text, failed=True))
         self.worker.finished.connect(self._on_finished)
         mail.start()
         self.write_button.setEnabled(False)
@@ -632,6 +630,18 @@ class ReportDialog(QDialog):
         full or permission denied, was said here once and then lost)."""
         self.message.setText(text)
         self.failed.emit(text)
+
+    def _not_written(self, text: str, failed: bool = False) -> None:
+        """No report was written (``text`` says why): an earlier report this write moved aside
+        is put back and the case log says so (:func:`put_back_earlier_report`), the folder
+        left as it was, not without a report (before 2026-12-06 it stayed aside)."""
+        if self.moved is not None:
+            text = f"{text}\n{plain(put_back_earlier_report(self.audit_log, self.moved))}"
+            self.moved = None
+        if failed:
+            self._say_failed(text)
+        else:
+            self.message.setText(text)
 
     def _with_moved(self, text: str) -> str:
         """``text``, and where the earlier report went when this write moved it."""

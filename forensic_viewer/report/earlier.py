@@ -9,11 +9,14 @@ folder, ``report.pdf``, ``report.json``) are evidence of what was said, and a se
 HTML's links to its folder keep working, into ``OUT/earlier-reports/<UTC time>/``, the time
 the earlier report was written (its ``report.json``'s ``generated``, else the files'
 modification time); a name already taken there gets ``.2``, ``.3``, ... Nothing in it is
-ever written over or removed.
+ever written over or removed. When the new report then cannot be written (the disk full,
+cancelled), :func:`move_back` puts the earlier one back where it was: the folder is left as it
+was, not without a report (before 2026-12-06 it stayed in ``earlier-reports/``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -57,6 +60,29 @@ class MovedReport:
             else:
                 moved[name] = None
         return {"from": str(self.folder.parent.parent), "to": str(self.folder), "files": moved}
+
+    @property
+    def out(self) -> Path:
+        """The output folder the report was moved out of."""
+        return self.folder.parent.parent
+
+
+def move_back(moved: MovedReport, sha256: Any = None) -> dict[str, Any]:
+    """Put the earlier report ``moved`` aside back into its output folder, the new report not
+    written (its writers removed their files); its folder in ``earlier-reports/`` removed once
+    empty. Returns the case log's record of the move back: :meth:`MovedReport.to_json`'s
+    fields, ``from`` the folder it was in and ``to`` the output folder, each file hashed there.
+    Raises OSError naming the file when one cannot go back (its name taken meanwhile), before
+    any is moved: the report stays whole in its folder."""
+    for name in moved.names:
+        if os.path.lexists(moved.out / name):  # never over another's file
+            raise FileExistsError(errno.EEXIST, "its name is taken", str(moved.out / name))
+    for name in moved.names:
+        os.rename(moved.folder / name, moved.out / name)
+    with contextlib.suppress(OSError):
+        moved.folder.rmdir()
+    back = MovedReport(moved.out, moved.names).to_json(sha256)
+    return {**back, "from": str(moved.folder), "to": str(moved.out), "moved_back": True}
 
 
 def report_names(out: Path, basename: str) -> list[str]:

@@ -110,3 +110,39 @@ def test_a_report_the_disk_cannot_take_is_named_not_its_folder(
         f"forensic-viewer: error: cannot write the report: {out / 'report.json'}: file too large"
     )
     assert not (out / "report.json").exists()
+
+
+def test_an_earlier_report_goes_back_when_the_disk_refuses_the_new_one(
+    tmp_path: Path,
+    tiny_checkpoint: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``report`` moved the earlier report into earlier-reports/ and then found the disk
+    full: OUT was left with no report. It goes back; the case log says both moves, and
+    ``audit verify --files`` checks the files where they are."""
+    folder, out, case = tmp_path / "ev", tmp_path / "out", tmp_path / "case"
+    folder.mkdir()
+    write_image(folder / "a.png", 40, 48, seed=1)
+    assert scan_cli(folder, out, tiny_checkpoint, "--jobs", "1", "--case", str(case)) == 0
+    assert main(["report", str(out), "--format", "json", "--case", str(case)]) == 0
+    before = (out / "report.json").read_bytes()
+    capsys.readouterr()
+    from forensic_viewer.report.jsonout import JsonWriter
+
+    def full(*_: object) -> None:  # the report's file, not the case log, finds the disk full
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(JsonWriter, "item", full)
+    assert main(["report", str(out), "--format", "json", "--case", str(case)]) == 3
+    said = capsys.readouterr()
+    assert (out / "report.json").read_bytes() == before
+    assert list((out / "earlier-reports").iterdir()) == []
+    assert said.out.splitlines()[-1] == f"the earlier report (report.json) moved back to {out}"
+    assert (
+        said.err.strip()
+        .splitlines()[-1]
+        .endswith(f"cannot write the report: {out / 'report.json'}: no space left on device")
+    )
+    assert main(["audit", "verify", str(case), "--files"]) == 0
+    assert "MISSING" not in capsys.readouterr().out

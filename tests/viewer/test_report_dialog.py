@@ -399,3 +399,39 @@ def test_the_writability_check_writes_nothing(tmp_path: Path) -> None:
     assert folder_problem(tmp_path) is None
     assert [p.name for p in tmp_path.iterdir()] == ["kept.txt"]
     assert tmp_path.stat().st_mtime_ns == 1_000_000_000
+
+
+def test_an_earlier_report_moved_aside_goes_back_when_the_new_one_is_not_written(
+    qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    """A write that failed (the disk full) left the folder with no report: the earlier one
+    stayed in earlier-reports/ (environments walk-through 2026-12-06). It goes back now, and
+    the case log records both moves."""
+    from forensic_viewer.audit import LOG_NAME, AuditLog, verify_log
+
+    dest = tmp_path / "scan"
+    earlier = _earlier(dest)
+
+    def full(source: Any, out: Path, *_: Any, **__: Any) -> dict:
+        raise OSError(28, "No space left on device", str(Path(out) / "report.pdf"))
+
+    monkeypatch.setattr(report_dialog, "write_report", full)
+    log = AuditLog(tmp_path / "case", program="test")
+    try:
+        dialog = _dialog(qtbot, dest)
+        dialog.audit_log = log
+        _answer(monkeypatch, QMessageBox.StandardButton.Yes)
+        dialog.write()
+        qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
+    finally:
+        log.close()
+    assert all((dest / n).read_text(encoding="utf-8") == t for n, t in earlier.items())
+    assert list((dest / EARLIER_REPORTS).iterdir()) == []
+    assert dialog.message.text().splitlines() == [
+        f"cannot write the report: {dest / 'report.pdf'}: no space left on device",
+        f"the earlier report (report.html, report.json, report_files) moved back to {dest}",
+    ]
+    aside, back = verify_log(tmp_path / "case" / LOG_NAME).entries[-2:]
+    assert (aside.action, back.action) == ("report-moved", "report-moved")
+    assert back.details["from"] == aside.details["to"] and back.details["to"] == str(dest)
+    assert back.details["files"] == aside.details["files"] and back.details["moved_back"]
