@@ -69,18 +69,19 @@ class MovedReport:
 
 def move_back(moved: MovedReport, sha256: Any = None) -> dict[str, Any]:
     """Put the earlier report ``moved`` aside back into its output folder, the new report not
-    written (its writers removed their files); its folder in ``earlier-reports/`` removed once
-    empty. Returns the case log's record of the move back: :meth:`MovedReport.to_json`'s
-    fields, ``from`` the folder it was in and ``to`` the output folder, each file hashed there.
-    Raises OSError naming the file when one cannot go back (its name taken meanwhile), before
-    any is moved: the report stays whole in its folder."""
+    written (its writers removed their files); its folder in ``earlier-reports/`` removed, and
+    ``earlier-reports/`` itself once empty. Returns the case log's record of the move back:
+    :meth:`MovedReport.to_json`'s fields, ``from`` the folder it was in and ``to`` the output
+    folder, each file hashed there. Raises OSError naming the file when one cannot go back (its
+    name taken meanwhile), before any is moved: the report stays whole in its folder."""
     for name in moved.names:
         if os.path.lexists(moved.out / name):  # never over another's file
             raise FileExistsError(errno.EEXIST, "its name is taken", str(moved.out / name))
     for name in moved.names:
         os.rename(moved.folder / name, moved.out / name)
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError):  # earlier-reports/ too, when the move made it for this
         moved.folder.rmdir()
+        moved.folder.parent.rmdir()
     back = MovedReport(moved.out, moved.names).to_json(sha256)
     return {**back, "from": str(moved.folder), "to": str(moved.out), "moved_back": True}
 

@@ -137,7 +137,7 @@ def test_an_earlier_report_goes_back_when_the_disk_refuses_the_new_one(
     assert main(["report", str(out), "--format", "json", "--case", str(case)]) == 3
     said = capsys.readouterr()
     assert (out / "report.json").read_bytes() == before
-    assert list((out / "earlier-reports").iterdir()) == []
+    assert not (out / "earlier-reports").exists()  # nor the folder the move made
     assert said.out.splitlines()[-1] == f"the earlier report (report.json) moved back to {out}"
     assert (
         said.err.strip()
