@@ -16,13 +16,7 @@ from typing import IO, Any, BinaryIO
 
 from engine.analyses import Level
 from engine.errors import ForensicError
-from engine.files import (
-    AtomicFile,
-    append_whole,
-    not_regular_reason,
-    open_append,
-    open_regular,
-)
+from engine.files import AtomicFile, append_whole, not_regular_reason, open_append, open_regular
 from engine.fstimes import TIME_NAMES
 from forensic_viewer.scan.decision_columns import (
     decision_cells,
