@@ -1,6 +1,7 @@
 """What ``forensic-viewer audit verify`` checks beyond the chain (no Qt): whether the file given
 is a case log at all (:func:`not_an_audit_log`), and with ``--files`` whether the files its
-entries name still hash to what they recorded (:func:`named_files`, :func:`check_files`).
+entries name still hash to what they recorded (:func:`named_files`, :func:`check_file`; the
+whole check, a scan's own files with it, is :func:`forensic_viewer.audit_scan.check_files`).
 
 An entry names a file with its SHA-256 in a few shapes (docs/AUDIT.md): ``{"path", "sha256"}``
 (evidence opened, a layer or a report exported, a probe's JSON), ``X`` beside ``X_sha256`` (a
@@ -147,6 +148,9 @@ class FilesCheck:
     moved: int = 0
     missing_as_recorded: int = 0
     evidence: int = 0  # of ``checked``: evidence files against their scan's rows
+    outputs: int = 0  # of ``checked``: maps and thumbnails against their scan's rows
+    models: int = 0  # of ``checked``: model files the scans' rows name with path and SHA-256
+    models_not_at_hand: int = 0  # model files not at the path recorded (nor under --moved)
     scans: int = 0  # scans whose evidence was checked against their rows
     scans_not_checked: int = 0  # scans whose results.jsonl is not as recorded
 
@@ -160,15 +164,23 @@ class FilesCheck:
         )
         if self.scans:
             scans = "1 scan" if self.scans == 1 else f"{self.scans} scans"
-            where += f"; {self.evidence} of them the evidence of {scans}, against its rows"
+            where += (
+                f"; {self.evidence} of them the evidence of {scans}, {self.outputs} its maps "
+                f"and thumbnails, {self.models} its model files, against its rows"
+            )
         lines = [
             f"files named by the log: {self.checked} checked ({where}), {self.problems} changed "
             "or missing"
         ]
         if self.scans_not_checked:
             lines.append(
-                f"the evidence of {self.scans_not_checked} scan(s) was not checked: their "
+                f"the evidence, maps and thumbnails of {self.scans_not_checked} scan(s) were not checked: their "
                 "results.jsonl is not the one the log recorded (see NOT CHECKED above)"
+            )
+        if self.models_not_at_hand:
+            lines.append(
+                f"{self.models_not_at_hand} model file(s) the scans' rows name not at hand (not "
+                "a failure: a checkpoint stays with the program that ran, not with the case)"
             )
         if self.missing_as_recorded:
             lines.append(
@@ -204,63 +216,3 @@ def check_file(
         )
     else:
         result.lines.append(f"OK {file}{note}: as {by} recorded")
-
-
-def check_scan_evidence(
-    result: FilesCheck, out: str, sha: str, seq: int, moved: Sequence[Moved]
-) -> None:
-    """Re-hash the evidence of the scan into ``out`` against the SHA-256 its rows recorded, read
-    from its results.jsonl (where :func:`relocated` puts it) only when that file is the one
-    entry ``seq`` recorded (``sha``): rows edited since vouch for nothing, and that is said in
-    one line instead. A row of an early version without the evidence's absolute path, or whose
-    bytes were never read, is counted as not checked."""
-    from engine.errors import ForensicError
-    from forensic_viewer.scan.results import ResultIndex
-
-    where, _note = relocated(os.path.join(out, RESULTS), moved)
-    try:
-        index = ResultIndex(Path(where).parent)
-    except (ForensicError, OSError) as e:
-        index, why = None, f"it cannot be read ({e})"
-    else:
-        if index.read_sha256 is None:
-            why = "it is missing"
-        elif index.read_sha256 != sha:
-            why = f"it is not the file entry {seq} recorded"
-        else:
-            why = ""
-    if index is None or why:
-        result.scans_not_checked += 1
-        result.lines.append(
-            f"NOT CHECKED the evidence of the scan into {out}: its rows in {where} hold each "
-            f"file's SHA-256, but {why}"
-        )
-        return
-    result.scans += 1
-    unchecked = 0
-    for key in index.keys():
-        file, recorded = index.evidence_file(key), index.sha256(key)
-        if file is None or recorded is None:
-            unchecked += 1
-            continue
-        result.evidence += 1
-        check_file(result, file, recorded, f"its row in {where} (entry {seq})", moved)
-    if unchecked:
-        result.lines.append(
-            f"NOT CHECKED {unchecked} of the rows in {where}: they name no evidence path, or "
-            "their bytes were never read"
-        )
-
-
-def check_files(path: Path, moved: Sequence[Moved] = ()) -> FilesCheck:
-    """Re-hash every file the log at ``path`` names (:func:`named_files`), each where
-    :func:`relocated` puts it: one line per file naming the path read (OK, CHANGED, MISSING,
-    UNREADABLE). A path recorded relative (report-exported entries before 2026-12-06) is read
-    against the current folder, and its line says so."""
-    result = FilesCheck()
-    scans: dict[str, tuple[str, int]] = {}
-    for file, (recorded, seq) in named_files(path, scans).items():
-        check_file(result, file, recorded, f"entry {seq}", moved)
-    for out, (sha, seq) in scans.items():
-        check_scan_evidence(result, out, sha, seq, moved)
-    return result

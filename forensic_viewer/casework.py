@@ -118,11 +118,12 @@ def verify_command(
     line; 0 when the chain holds (and holds ``HASH``), 1 when it is broken. ``files``: then one
     line per file the entries name, naming the path read (``moved``: the folders recorded as
     OLD read under NEW) and whether its bytes still hash to their last record, and a count
-    (:func:`~forensic_viewer.audit_files.check_files`): 1 on any changed or missing. Raises
+    (:func:`~forensic_viewer.audit_scan.check_files`): 1 on any changed or missing. Raises
     :class:`AuditError` when unreadable or not an audit log at all (a report given by mistake
     is no broken log), ValueError when ``HASH`` is not a whole hash (:func:`head_argument`) or
     a ``moved`` is not OLD=NEW."""
-    from forensic_viewer.audit_files import Moved, check_files, not_an_audit_log
+    from forensic_viewer.audit_files import Moved, not_an_audit_log
+    from forensic_viewer.audit_scan import check_files
 
     if expect_head is not None:
         expect_head = head_argument(expect_head)

@@ -132,7 +132,7 @@ def test_verify_files_checks_a_scans_evidence_against_its_rows(
     text = capsys.readouterr().out
     row = f"its row in {out.resolve() / 'results.jsonl'}"
     assert f"OK {folder.resolve() / 'a.png'}: as {row}" in text
-    assert "3 of them the evidence of 1 scan, against its rows" in text
+    assert "3 of them the evidence of 1 scan" in text
     write_rgb(folder / "b.png", 40, 48, seed=9)  # replaced
     (folder / "c.png").unlink()  # gone
     assert main(["audit", "verify", str(case), "--files"]) == 1
@@ -149,5 +149,50 @@ def test_verify_files_checks_a_scans_evidence_against_its_rows(
     (out / "results.jsonl").write_text(rows.replace('"status": "ok"', '"status":  "ok"', 1))
     assert main(["audit", "verify", str(case), "--files"]) == 1
     text = capsys.readouterr().out
-    assert f"NOT CHECKED the evidence of the scan into {out.resolve()}" in text
+    assert f"NOT CHECKED the evidence, maps and thumbnails of the scan into {out.resolve()}" in text
     assert "b.png" not in text  # rows edited since vouch for nothing
+
+
+def test_verify_files_checks_a_scans_maps_thumbnails_and_model_files(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A walk-through of 2026-12-06 zeroed a scan's mask in a copy: ``--files`` said "0 changed
+    or missing", though the recorded rows hold each map's SHA-256 (``files_sha256``); the
+    model files the rows name with path and SHA-256 were never checked either."""
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    write_rgb(folder / "a.png", 40, 48, seed=1)
+    out, case = tmp_path / "out", tmp_path / "case"
+    assert main([*scan_args(folder, out, tiny_checkpoint), "--case", str(case)]) == 0
+    capsys.readouterr()
+    assert main(["audit", "verify", str(case), "--files"]) == 0
+    text = capsys.readouterr().out
+    heat, thumb = out.resolve() / "maps" / "a.png.tiny.png", out.resolve() / "thumbs" / "a.png.jpg"
+    row = f"its row in {out.resolve() / 'results.jsonl'}"
+    assert f"OK {heat}: as {row}" in text and f"OK {thumb}: as {row}" in text
+    assert f"OK model {tiny_checkpoint.resolve()}: as {row}" in text
+    assert "2 its maps and thumbnails, 1 its model files" in text
+    heat.write_bytes(b"\0" * heat.stat().st_size)  # the mask zeroed
+    thumb.unlink()
+    assert main(["audit", "verify", str(case), "--files"]) == 1
+    text = capsys.readouterr().out
+    assert f"CHANGED {heat}: SHA-256 now" in text and f"MISSING {thumb} ({row}" in text
+    assert "2 changed or missing" in text
+    thumb.symlink_to(folder / "a.png")  # a link out of the folder: never read
+    assert main(["audit", "verify", str(case), "--files"]) == 1
+    assert f"OUTSIDE {thumb}" in capsys.readouterr().out
+    thumb.unlink()
+    shutil.copytree(out, tmp_path / "copy")  # the scan handed over: its maps read in the copy
+    moved = f"{out.resolve()}={tmp_path / 'copy'}"
+    assert main(["audit", "verify", str(case), "--moved", moved]) == 1
+    text = capsys.readouterr().out
+    assert f"CHANGED {tmp_path / 'copy' / 'maps' / 'a.png.tiny.png'} (recorded as {heat}" in text
+    tiny_checkpoint.write_bytes(tiny_checkpoint.read_bytes() + b"x")
+    assert main(["audit", "verify", str(case), "--files"]) == 1
+    assert f"CHANGED model {tiny_checkpoint.resolve()}" in capsys.readouterr().out
+    tiny_checkpoint.unlink()  # the checkpoint not with the case: said, not a failure
+    assert main(["audit", "verify", str(case), "--files"]) == 1
+    text = capsys.readouterr().out
+    assert f"NOT AT HAND model {tiny_checkpoint.resolve()}" in text
+    assert "1 model file(s) the scans' rows name not at hand" in text
+    assert "3 changed or missing" not in text and "2 changed or missing" in text
