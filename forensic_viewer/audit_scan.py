@@ -88,12 +88,22 @@ def check_files(path: Path, moved: Sequence[Moved] = ()) -> FilesCheck:
     """Re-hash every file the log at ``path`` names (:func:`named_files`), each where
     :func:`relocated` puts it: one line per file naming the path read (OK, CHANGED, MISSING,
     UNREADABLE). A path recorded relative (report-exported entries before 2026-12-06) is read
-    against the current folder, and its line says so."""
+    against the current folder, and its line says so. A scan's scan.json is checked against
+    its last record (``scan-finished``, a report's ``report-exported``: since 2026-12-06), and a
+    scan whose log recorded none is said to be unchecked there."""
+    from forensic_viewer.scan.results import SCAN_INFO
+
     result = FilesCheck()
     scans: dict[str, tuple[str, int]] = {}
-    for file, (recorded, seq) in named_files(path, scans).items():
+    found = named_files(path, scans)
+    for file, (recorded, seq) in found.items():
         check_file(result, file, recorded, f"entry {seq}", moved)
     for out, (sha, seq) in scans.items():
+        if os.path.join(out, SCAN_INFO) not in found:
+            result.lines.append(
+                f"NOT CHECKED {os.path.join(out, SCAN_INFO)}: scan.json: not recorded by this "
+                "log (its scan entries before 2026-12-06 recorded no SHA-256 of it)"
+            )
         check_scan_evidence(result, out, sha, seq, moved)
     return result
 

@@ -318,10 +318,24 @@ def scan_finished_details(out: Path, summary: Any, gone: Sequence[Any] = ()) -> 
         "seconds": round(summary.seconds, 3),
         "settings": recorded_settings(out),
         "results_sha256": {n: file_sha256(out / n) for n in (RESULTS, CSV_NAME)},
+        **scan_json_record(out),
         # rows that held an older classic analysis version and had it run again (upgrade.py)
         **({"upgraded": {n: u.to_json() for n, u in up.items()}} if up else {}),
         **run_changes(out, summary.done + len(summary.failed), gone),
     }
+
+
+def scan_json_record(out: Path) -> dict[str, Any]:
+    """``{"scan_json": {"path", "sha256"}}``: ``out``'s scan.json (absolute) with its SHA-256
+    as it is now, for ``scan-finished`` and a scan's ``report-exported`` ({} when it cannot be
+    read). Before 2026-12-06 no entry recorded it: a walk-through edited a copy's scan.json
+    (``exact`` set true, a checkpoint's SHA-256 zeroed) and ``audit verify --files`` saw nothing.
+    A resume rewrites scan.json; ``--files`` checks it against its last record."""
+    from forensic_viewer.scan.results import SCAN_INFO
+
+    path = os.path.join(str(out.resolve()), SCAN_INFO)
+    sha = file_sha256(path)
+    return {"scan_json": {"path": path, "sha256": sha}} if sha else {}
 
 
 def recorded_settings(out: Path) -> dict[str, Any]:
@@ -363,6 +377,7 @@ def scan_failed_details(out: Path, error: str, summary: Any = None) -> dict[str,
             "seconds": round(summary.seconds, 3),
             "settings": recorded_settings(out),
             "results_sha256": {n: file_sha256(out / n) for n in (RESULTS, CSV_NAME)},
+            **scan_json_record(out),
         }
     return details
 
@@ -387,10 +402,15 @@ def log_failed(
         pass
 
 
-def report_details(paths: Mapping[str, Path | str], stamp: AuditStamp | None) -> dict[str, Any]:
+def report_details(
+    paths: Mapping[str, Path | str], stamp: AuditStamp | None, scan: Path | None = None
+) -> dict[str, Any]:
     """What ``report-exported`` records: each file with its SHA-256, and the head (hash and
-    entry number) the report printed."""
+    entry number) the report printed; ``scan``: the output folder of the scan reported on, whose
+    scan.json (the settings the report states) is recorded with its SHA-256
+    (:func:`scan_json_record`)."""
     return {
+        **({} if scan is None else scan_json_record(scan)),
         # absolute, as scan-started's ``out``: the log keeps no working folder to read them by
         "files": {
             fmt: {"path": os.path.abspath(p), "sha256": file_sha256(p)} for fmt, p in paths.items()
@@ -431,10 +451,13 @@ def probe_details(table: Mapping[str, Any], probe_json: Path | None = None) -> d
 
 
 def log_report(
-    log: AuditLog | None, paths: Mapping[str, Path | str], stamp: AuditStamp | None
+    log: AuditLog | None,
+    paths: Mapping[str, Path | str],
+    stamp: AuditStamp | None,
+    scan: Path | None = None,
 ) -> None:
     if log is not None:
-        log.append(Action.REPORT_EXPORTED, report_details(paths, stamp))
+        log.append(Action.REPORT_EXPORTED, report_details(paths, stamp, scan))
 
 
 def log_report_moved(log: AuditLog | None, moved: Any) -> None:

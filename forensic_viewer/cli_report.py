@@ -38,7 +38,7 @@ def _write_reports(
         source = run_source(args.out, keys, ended=ended, gone=gone)  # the batch dialog's too
         return write_report(source, args.out, formats, case=case)
 
-    return _logged_report(args, case_log, write)
+    return _logged_report(args, case_log, write, scan=Path(args.out))
 
 
 def _logged_report(
@@ -46,14 +46,16 @@ def _logged_report(
     case_log: Any,
     write: Callable[[Any], dict[str, Path]],
     basename: str = "report",
+    scan: Path | None = None,
 ) -> bool:
     """``write(case)``: a report for the --examiner, --case-id and --notes given and the case
     log's head (``case``: a :class:`~forensic_viewer.report.CaseInfo`); each file printed and,
     with a case log, logged. An earlier report ``basename`` in --out, which may have been
     handed over, is first moved aside whole into ``earlier-reports/`` (one line says where;
     the case log records it: :mod:`forensic_viewer.report.earlier`), never written over, and
-    put back (logged too) when the new one is not written. False, after one error line, when
-    it cannot be written."""
+    put back (logged too) when the new one is not written. ``scan``: the scan folder reported
+    on, whose scan.json the entry records. False, after one error line, when it cannot be
+    written."""
     from forensic_viewer.casework import log_report, log_report_moved, put_back_earlier_report
     from forensic_viewer.report import CaseInfo, os_problem
     from forensic_viewer.report.earlier import move_earlier_report
@@ -81,7 +83,7 @@ def _logged_report(
             _error(f"cannot write the report ({e})")
             return False
         raise
-    log_report(case_log, paths, stamp)
+    log_report(case_log, paths, stamp, scan)
     for fmt, path in paths.items():
         print(f"report ({fmt}): {plain(path)}")
     return True
@@ -172,4 +174,4 @@ def cmd_report(args: argparse.Namespace) -> int:
         def write(case: Any) -> dict[str, Path]:
             return write_report(source, out, formats, case=case)
 
-        return EXIT_OK if _logged_report(args, case_log, write) else EXIT_SCAN_FAILED
+        return EXIT_OK if _logged_report(args, case_log, write, scan=out) else EXIT_SCAN_FAILED

@@ -196,3 +196,41 @@ def test_verify_files_checks_a_scans_maps_thumbnails_and_model_files(
     assert f"NOT AT HAND model {tiny_checkpoint.resolve()}" in text
     assert "1 model file(s) the scans' rows name not at hand" in text
     assert "3 changed or missing" not in text and "2 changed or missing" in text
+
+
+def test_verify_files_checks_scan_json_against_its_last_record(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A walk-through of 2026-12-06 edited a copy's scan.json (``exact`` true, a checkpoint's
+    SHA-256 zeroed) and nothing noticed: no entry recorded its SHA-256. ``scan-finished`` and a
+    scan's ``report-exported`` record it now; a resume rewrites it, and its last record holds."""
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    write_rgb(folder / "a.png", 40, 48, seed=1)
+    out, case = tmp_path / "out", tmp_path / "case"
+    assert main([*scan_args(folder, out, tiny_checkpoint), "--case", str(case)]) == 0
+    write_rgb(folder / "b.png", 40, 48, seed=2)
+    assert main([*scan_args(folder, out, tiny_checkpoint), "--case", str(case)]) == 0  # resume
+    assert main(["report", str(out), "--case", str(case), "--format", "json"]) == 0
+    capsys.readouterr()
+    entries = [parse_entry(raw)[0] for _n, raw, _c in log_lines(case / "audit.jsonl")]
+    recorded = [e.details["scan_json"] for e in entries if e and "scan_json" in e.details]
+    assert [e.action for e in entries if e and "scan_json" in e.details] == [
+        "scan-finished",
+        "scan-finished",
+        "report-exported",
+    ]
+    assert recorded[-1]["path"] == str(out.resolve() / "scan.json")
+    assert main(["audit", "verify", str(case), "--files"]) == 0
+    assert f"OK {out.resolve() / 'scan.json'}: as entry" in capsys.readouterr().out
+    info = json.loads((out / "scan.json").read_text())
+    (out / "scan.json").write_text(json.dumps({**info, "exact": True}))
+    assert main(["audit", "verify", str(case), "--files"]) == 1
+    assert f"CHANGED {out.resolve() / 'scan.json'}: SHA-256 now" in capsys.readouterr().out
+    finished = next(e for e in entries if e and e.action == "scan-finished")
+    old = AuditLog(tmp_path / "old")  # a log of before 2026-12-06: no record of scan.json
+    old.append("scan-finished", {k: v for k, v in finished.details.items() if k != "scan_json"})
+    old.close()
+    main(["audit", "verify", str(tmp_path / "old"), "--files"])
+    text = capsys.readouterr().out
+    assert f"NOT CHECKED {out.resolve() / 'scan.json'}: scan.json: not recorded by this log" in text
