@@ -180,7 +180,7 @@ class Overview:
         """What is not as recorded other than at export: files a resumed scan found gone from
         its folder (:func:`gone_alert`), evidence changed between runs, the scan's own files
         not as recorded (:mod:`~forensic_viewer.report.integrity_alerts`: results.jsonl edited
-        or torn, map files changed, recorded figures that disagree)."""
+        or torn, map and thumbnail files changed, recorded figures that disagree)."""
         gone = gone_alert(self.source.gone, self.source.settings.get("run"))
         more = [gone, *self.own.alerts(self.source.settings, self.source.bad_lines)]
         return [a for a in more if a is not None]
@@ -270,7 +270,8 @@ EXPORT_MEANING = (
 SCAN_HEADING = "WARNING: the scan's files are not all as its runs recorded them"
 SCAN_MEANING = (
     "Evidence files gone from the folder or changed between runs of the scan, or the scan's "
-    "own files (results, maps) not as it wrote them; the check at export is a separate one."
+    "own files (results, maps, thumbnails) not as it wrote them; the check at export is a "
+    "separate one."
 )
 
 

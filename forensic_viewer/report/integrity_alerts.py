@@ -1,7 +1,9 @@
 """The first page's alerts on a scan's own files (no Qt): rows of ``results.jsonl`` edited after
 their run or set aside as not whole rows, a stacked verdict whose recorded figures disagree,
-evidence whose bytes changed between runs, and map files that no longer hash to what their row
-recorded. Pass 1 of a report (:func:`forensic_viewer.report.build.overview`) collects them, so
+evidence whose bytes changed between runs, and map and thumbnail files that no longer hash to
+what their row recorded (a replaced thumbnail was left out of the summary table with one line on
+stderr, until a walk-through of 2026-12-06 found 7 thumbnails of 8 and no word in the report).
+Pass 1 of a report (:func:`forensic_viewer.report.build.overview`) collects them, so
 they are counted on page 1 and not only in a file's own section.
 """
 
@@ -103,6 +105,21 @@ def changed_maps(item: ReportItem) -> list[str]:
     return out
 
 
+def changed_thumbnail(item: ReportItem) -> list[str]:
+    """``item``'s thumbnail file as :func:`changed_maps` names a map, when it no longer hashes
+    to what its row recorded or is gone (the summary table leaves it out); [] otherwise."""
+    path, recorded = item.thumbnail_file, item.thumbnail_sha256
+    if path is None or not recorded:
+        return []
+    try:
+        digest = sha256_of(path)
+    except OSError:
+        return []  # unreadable: the file's section says why
+    if digest is None:
+        return [f"{path.resolve()} (gone)"]
+    return [f"{path.resolve()} (changed since the scan)"] if digest != recorded else []
+
+
 def changed_between_runs(item: ReportItem) -> bool:
     """Whether ``item``'s row says its evidence bytes changed since an earlier run analysed it
     (its ``replaces``)."""
@@ -125,12 +142,14 @@ class OwnFiles:
 
     changed_since: list[str] = field(default_factory=list)  # keys: bytes changed between runs
     maps_changed: list[str] = field(default_factory=list)  # map files not as their row recorded
+    thumbs_changed: list[str] = field(default_factory=list)  # thumbnails, likewise
     disagree: list[str] = field(default_factory=list)  # figures_disagree's alerts
 
     def add(self, item: ReportItem) -> None:
         if changed_between_runs(item):
             self.changed_since.append(item.key)
         self.maps_changed += changed_maps(item)
+        self.thumbs_changed += changed_thumbnail(item)
         if (odd := figures_disagree(item)) is not None:
             self.disagree.append(odd)
 
@@ -138,6 +157,7 @@ class OwnFiles:
         return {
             "evidence_changed_between_runs": len(self.changed_since),
             "map_files_changed": len(self.maps_changed),
+            "thumbnail_files_changed": len(self.thumbs_changed),
         }
 
     def alerts(self, settings: Mapping[str, Any], bad_lines: Sequence[int]) -> list[str]:
@@ -154,5 +174,11 @@ class OwnFiles:
             "map files are not as the scan wrote them",
             self.maps_changed,
         )
-        found = [a for a in (between, maps) if a is not None]
+        thumbs = count_alert(
+            len(self.thumbs_changed),
+            "thumbnail file is not as the scan wrote it (left out of the summary table)",
+            "thumbnail files are not as the scan wrote them (left out of the summary table)",
+            self.thumbs_changed,
+        )
+        found = [a for a in (between, maps, thumbs) if a is not None]
         return [*found, *self.disagree, *results_alerts(settings, bad_lines)]

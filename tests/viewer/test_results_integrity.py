@@ -198,6 +198,30 @@ def test_page_one_counts_bytes_changed_between_runs_and_replaced_maps(
     assert "1 changed between runs; 1 map files not as the scan wrote them" in html
 
 
+def test_page_one_counts_a_replaced_thumbnail(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    """A walk-through of 2026-12-06 replaced a thumbnail: the summary table showed 7 of 8, with
+    one line on stderr and no word in the report. Page 1 now says so, as of a changed map."""
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    write_rgb(folder / "a.png", 40, 48, seed=1)
+    write_rgb(folder / "b.png", 40, 48, seed=2)
+    out = tmp_path / "out"
+    assert main(scan_args(folder, out, tiny_checkpoint)) == 0
+    thumb = out / next(r for r in _rows(out) if r["path"] == "b.png")["thumbnail"]
+    thumb.write_bytes(
+        (out / next(r for r in _rows(out) if r["path"] == "a.png")["thumbnail"]).read_bytes()
+    )  # another file's picture in its place: a valid JPEG
+    paths = write_report(scan_source(out), tmp_path / "report", ["json", "html"])
+    report = json.loads(paths["json"].read_text())
+    assert report["counts"]["thumbnail_files_changed"] == 1
+    assert report["counts"]["map_files_changed"] == 0
+    (alert,) = [a for a in report["alerts"] if str(thumb.resolve()) in a]
+    assert alert.startswith("1 thumbnail file is not as the scan wrote it")
+    assert "1 thumbnail file is not as the scan wrote it" in paths["html"].read_text(
+        encoding="utf-8"
+    )
+
+
 def _answer(monkeypatch: pytest.MonkeyPatch, answer: QMessageBox.StandardButton) -> list[str]:
     """Every question box answers ``answer``; returns the texts it asked."""
     asked: list[str] = []
