@@ -77,10 +77,11 @@ def add_audit_parser(sub: Any) -> None:
         "--files",
         action="store_true",
         help="also re-hash the files the entries name with a SHA-256 (evidence opened, reports "
-        "and layers exported, results files, checkpoints) and each scan's evidence against "
-        "the rows of its results.jsonl when that file is as recorded (else one line says it "
-        "was not checked): one line per file naming the path read, exit 1 on any changed or "
-        "missing",
+        "and layers exported, results files and scan.json, the viewer's checkpoints) and each "
+        "scan's evidence, maps, thumbnails and model files against the rows of its "
+        "results.jsonl when that file is as recorded (else one line says they were not "
+        "checked; a model file not at hand is said, no failure): one line per file naming the "
+        "path read, exit 1 on any changed or missing; docs/AUDIT.md lists what is not checked",
     )
     v.add_argument(
         "--moved",

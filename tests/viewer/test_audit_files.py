@@ -234,3 +234,20 @@ def test_verify_files_checks_scan_json_against_its_last_record(
     main(["audit", "verify", str(tmp_path / "old"), "--files"])
     text = capsys.readouterr().out
     assert f"NOT CHECKED {out.resolve() / 'scan.json'}: scan.json: not recorded by this log" in text
+
+
+def test_audit_md_says_what_files_checks_and_what_it_does_not(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Neither docs/AUDIT.md nor the help said which of a scan's files ``--files`` leaves out
+    (walk-through 2026-12-06): every kind of line it prints is explained there, and the list of
+    what it does not check is there."""
+    text = (Path(__file__).parents[2] / "docs" / "AUDIT.md").read_text(encoding="utf-8")
+    for word in ("OK", "CHANGED", "MISSING", "UNREADABLE", "OUTSIDE", "NOT AT HAND model"):
+        assert f"`{word}" in text, word
+    assert "`NOT CHECKED the evidence, maps\nand thumbnails of the scan" in text
+    assert "scan.json: not recorded by this log" in text
+    assert "Not checked: the face models of a scan" in text
+    assert main(["audit", "verify", "--help"]) == 0
+    helped = " ".join(capsys.readouterr().out.split())
+    assert "maps, thumbnails and model files" in helped and "docs/AUDIT.md" in helped
