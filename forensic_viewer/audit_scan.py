@@ -102,7 +102,7 @@ def check_files(path: Path, moved: Sequence[Moved] = ()) -> FilesCheck:
         if os.path.join(out, SCAN_INFO) not in found:
             result.lines.append(
                 f"NOT CHECKED {os.path.join(out, SCAN_INFO)}: scan.json: not recorded by this "
-                "log (its scan entries before 2026-12-06 recorded no SHA-256 of it)"
+                "log (its scan entries were written by a version that recorded no SHA-256 of it)"
             )
         check_scan_evidence(result, out, sha, seq, moved)
     return result
