@@ -118,9 +118,9 @@ def open_append_fd(path: str | Path, mode: int = 0o644, *, follow_links: bool = 
     named pipe put there is refused at once instead of the open waiting for a reader, then
     refused unless a regular file (``/dev/null`` would swallow every line).
     ``follow_links=False`` (``O_NOFOLLOW``: the case log, a scan's ``results.jsonl`` and
-    ``scan.log``, the training dialog's events): a symbolic link there is refused rather than followed (a dangling one
-    would create its target elsewhere, one into another case's log or an evidence file would
-    append to it). Raises :class:`NotRegularFile`, :class:`IsADirectoryError` or the OSError
+    ``scan.log``, the training dialog's events, a training run's ``history.jsonl``): a
+    symbolic link there is refused rather than followed (a dangling one would create its
+    target elsewhere, one into another case's log or an evidence file would append to it). Raises :class:`NotRegularFile`, :class:`IsADirectoryError` or the OSError
     of the open."""
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
     flags |= _no_follow(follow_links)

@@ -50,7 +50,12 @@ from trainer.loops import FitConfig, fit
 from trainer.objectives import objective_for
 from trainer.plan import LAST_CHECKPOINT, RESUME_NAME
 from trainer.progress import WARNING, Reporter
-from trainer.run_folder import RUN_RECORD, check_resume_file, holding_run_folder
+from trainer.run_folder import (
+    RUN_RECORD,
+    check_history,
+    check_resume_file,
+    holding_run_folder,
+)
 from trainer.setup import (
     base_meta,
     build_model,
@@ -152,6 +157,8 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
                 f"({before.get(key)!r}); use the original command",
             )
     main_rank = rank() == 0  # the other ranks of a torchrun run write nothing
+    if main_rank:  # a link at history.jsonl: refused now, not at the first validation
+        check_history(out)
     uses_masks = bool(getattr(objective, "uses_masks", True))
     specs = [parse_data_spec(d) for d in args.data]
     val_specs = [parse_data_spec(d) for d in args.val_data] if args.val_data else None

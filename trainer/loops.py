@@ -73,7 +73,7 @@ from engine.torchload import load_torch_file
 from trainer.objectives import trainable_parameters
 from trainer.plan import BEST_CHECKPOINT, LAST_CHECKPOINT, RESUME_NAME
 from trainer.progress import STEP_FIELDS, Reporter
-from trainer.run_folder import resume_advice
+from trainer.run_folder import append_history, resume_advice
 
 ValidateFn = Callable[[nn.Module], dict[str, Any]]
 MetaFn = Callable[[dict[str, Any]], CheckpointMeta]
@@ -545,8 +545,7 @@ def fit(
                 "val", epoch=at, step=step, seconds=time.monotonic() - t_val, **last_metrics
             )
             out_dir.mkdir(parents=True, exist_ok=True)  # a first validation before any checkpoint
-            with open(out_dir / "history.jsonl", "a", encoding="utf-8") as f:
-                f.write(json.dumps({"epoch": at, "step": step, **last_metrics}) + "\n")
+            append_history(out_dir, {"epoch": at, "step": step, **last_metrics})
             val_pending = False
             t_rate, samples_seen = time.monotonic(), 0
         save(batch_in_epoch, names)

@@ -22,19 +22,21 @@ there while a trainer might be writing the same folder).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from engine.files import atomic_write
+from engine.files import atomic_write, open_append, open_append_fd
 from engine.lock import FolderLock, FolderLocked, LockFailed
 from trainer.plan import LAST_CHECKPOINT, RESUME_NAME
 
 RUN_RECORD = "run.json"
 RUN_LOCK = ".train.lock"
+HISTORY = "history.jsonl"  # the validation events, a line appended by each (append_history)
 # What fit writes in --out before its first checkpoint: run.json as it starts, and
 # history.jsonl when a validation comes first. The checkpoint's own files say that it came.
-EARLY_FILES = (RUN_RECORD, "history.jsonl")
+EARLY_FILES = (RUN_RECORD, HISTORY)
 CHECKPOINT_FILES = (LAST_CHECKPOINT, RESUME_NAME)
 
 
@@ -177,6 +179,39 @@ def probe_run_folders(folders: Iterable[Path]) -> None:
     trainer it then started would be refused in."""
     for folder in dict.fromkeys(folders):
         RunLock(folder).probe()
+
+
+@contextlib.contextmanager
+def _writing_run_folder() -> Iterator[None]:
+    """An OSError inside said as a write to the run folder failing, naming the file
+    (``trainer.cli`` prints ``FILE: cannot write the run folder: WHY``, as the dialog does)."""
+    try:
+        yield
+    except OSError as e:
+        why = e.strerror or str(e)
+        raise OSError(e.errno, f"cannot write the run folder: {why}", e.filename) from e
+
+
+def check_history(out: Path) -> None:
+    """Refuse now, before any training, an ``out/history.jsonl`` that :func:`append_history`
+    would refuse at the first validation (a symbolic link, a pipe, a folder), which lost the
+    epoch trained before it. A missing file is fine: the first validation makes it."""
+    path = out / HISTORY
+    if os.path.lexists(path):
+        with _writing_run_folder():
+            os.close(open_append_fd(path, follow_links=False))
+
+
+def append_history(out: Path, row: dict[str, object]) -> None:
+    """Append ``row`` as a JSON line to ``out/history.jsonl``. Never through a symbolic link
+    (``O_NOFOLLOW``): a link in a copied or planted run folder had the run append its
+    validation rows to the file it names. Raises OSError naming the file (see
+    :func:`_writing_run_folder`)."""
+    with (
+        _writing_run_folder(),
+        open_append(out / HISTORY, "a", follow_links=False, encoding="utf-8") as f,
+    ):
+        f.write(json.dumps(row) + "\n")
 
 
 def resume_advice(out: Path) -> str:
