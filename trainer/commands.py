@@ -50,6 +50,7 @@ from trainer.loops import FitConfig, fit
 from trainer.objectives import objective_for
 from trainer.plan import LAST_CHECKPOINT, RESUME_NAME
 from trainer.progress import WARNING, Reporter
+from trainer.resume import read_resume
 from trainer.run_folder import (
     RUN_RECORD,
     check_history,
@@ -156,6 +157,9 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
                 f"{out}: --resume with another {key} than the run was started with "
                 f"({before.get(key)!r}); use the original command",
             )
+    # read whole and tried on the model before the data are decoded: a file of no run, a
+    # damaged one or another architecture's is refused now, in fit's words
+    resume_state = read_resume(out, model) if args.resume else None
     main_rank = rank() == 0  # the other ranks of a torchrun run write nothing
     if main_rank:  # a link at history.jsonl: refused now, not at the first validation
         check_history(out)
@@ -337,6 +341,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         meta_fn,
         validate=validate,
         resume=args.resume,
+        resume_state=resume_state,
         reporter=reporter,
         on_trained=lambda: setattr(args, "finished", out / LAST_CHECKPOINT),
     )

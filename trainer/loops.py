@@ -66,14 +66,13 @@ from torch.utils.data import DataLoader, Dataset
 from engine.checkpoints import CheckpointMeta, save_checkpoint
 from engine.devices import resolve_device
 from engine.ending import main_thread, stop_signal, terminated, termination_signals
-from engine.errors import CheckpointError
 from engine.files import atomic_write, temp_path
 from engine.formatting import format_duration
-from engine.torchload import load_torch_file
 from trainer.objectives import trainable_parameters
 from trainer.plan import BEST_CHECKPOINT, LAST_CHECKPOINT, RESUME_NAME
 from trainer.progress import STEP_FIELDS, Reporter
-from trainer.run_folder import append_history, resume_advice
+from trainer.resume import of_this_run, position, read_resume
+from trainer.run_folder import append_history
 
 ValidateFn = Callable[[nn.Module], dict[str, Any]]
 MetaFn = Callable[[dict[str, Any]], CheckpointMeta]
@@ -346,6 +345,7 @@ def fit(
     *,
     validate: ValidateFn | None = None,
     resume: bool = False,
+    resume_state: dict[str, Any] | None = None,
     reporter: Reporter | None = None,
     on_trained: Callable[[], None] | None = None,
 ) -> FitResult:
@@ -355,6 +355,7 @@ def fit(
     meta_fn(summary) -> the CheckpointMeta to write (summary: step, epoch, wall time, metrics).
     validate(model) -> metrics dict, called on rank 0 after every epoch (and where
     ``cfg.max_steps`` ends the run inside one) with the unwrapped model.
+    resume_state: the resume file as :func:`read_resume` read it (None: read here).
     on_trained() is called once the loop has run to its end (not when a signal stopped it), its
     last checkpoint written: from then on the loop's signal handlers are gone, and a SIGTERM
     meets the caller's while the run is finished (``trainer.cli`` says so).
@@ -402,30 +403,13 @@ def fit(
     val_pending = False  # an epoch ended and its validation has not finished yet
     resume_path = out_dir / RESUME_NAME
     if resume:
-        if not resume_path.is_file():
-            raise FileNotFoundError(f"{resume_path}: no resume file to continue from")
-        try:
-            state = load_torch_file(resume_path, "resume file")
-        except CheckpointError as e:  # what to do, as fit's check before the data says it
-            raise CheckpointError(resume_path, f"{e.reason}; {resume_advice(out_dir)}") from e
-        try:
-            model.load_state_dict(state["model"])
+        state = resume_state if resume_state is not None else read_resume(out_dir, model)
+        with of_this_run(out_dir):
+            model.load_state_dict(state["model"])  # again: --init came after fit's check
             optimizer.load_state_dict(state["optimizer"])
             if use_amp and state.get("scaler"):
                 scaler.load_state_dict(state["scaler"])
-            step, epoch = int(state["step"]), int(state["epoch"])
-            start_batch = int(state["batch"])
-            wall0 = float(state["wall_seconds"])
-            best = state.get("best")
-            last_metrics = json.loads(state.get("last_metrics", "{}"))
-            val_pending = bool(state.get("val_pending", False))
-        except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as e:
-            brief = " ".join(str(e).split())[:200]
-            raise CheckpointError(
-                resume_path,
-                f"not a resume file of this run ({type(e).__name__}: {brief}); "
-                + resume_advice(out_dir),
-            ) from e
+            step, epoch, start_batch, wall0, best, last_metrics, val_pending = position(state)
         reporter.event("resume", step=step, epoch=epoch, batch=start_batch)
 
     # Epoch plans vary a little in length (jitter, weights), so the total is estimated from the
