@@ -47,6 +47,7 @@ from engine import catalog
 from engine.checkpoints import CheckpointMeta, read_meta
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import CheckpointError, ForensicError
+from engine.files import suffix_is
 
 if TYPE_CHECKING:
     from engine.checkpoints import LoadedModel
@@ -409,7 +410,7 @@ def _load_all(
 
     loaded = []
     for path in paths:
-        described = not weights and path.suffix == ".safetensors"
+        described = not weights and suffix_is(path, ".safetensors")
         try:
             loaded.append(describe_checkpoint(path) if described else load_checkpoint(path))
         except ForensicError as e:

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Protocol
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.environ import path_setting, user_data_dir
 from engine.errors import CheckpointError, ModelNotTrainedError
+from engine.files import suffix_is
 from engine.resources import resources_dir
 
 if TYPE_CHECKING:
@@ -125,9 +126,10 @@ class NamedEntry(Protocol):
 
 
 def _checkpoint_names(folder: Path) -> list[str]:
-    """The checkpoint files' names in ``folder``, sorted: as glob's "*.safetensors", no hidden
-    files (macOS's ._ copies). OSError when it cannot be listed."""
-    return sorted(n for n in os.listdir(folder) if n.endswith(".safetensors") and n[0] != ".")
+    """The checkpoint files' names in ``folder``, sorted: as glob's "*.safetensors" with the
+    suffix in any case (``X.SAFETENSORS`` copied from Windows), no hidden files (macOS's ._
+    copies). OSError when it cannot be listed."""
+    return sorted(n for n in os.listdir(folder) if suffix_is(n, ".safetensors") and n[0] != ".")
 
 
 def bundled_checkpoint_files() -> list[Path]:
@@ -153,9 +155,11 @@ def found_by_file_name(spec: str, extra: Iterable[str | Path] = ()) -> bool:
         except OSError:
             continue
         for name in names:
+            # a checkpoint's suffix in any case (X.SAFETENSORS), as discover lists them
+            ours = name.lower() if suffix_is(name, ".safetensors") else name
             for suffix in (".safetensors", ENSEMBLE_SUFFIX):
                 if (
-                    name.endswith(suffix)
+                    ours.endswith(suffix)
                     and name[0] != "."
                     and spec in (name, name[: -len(suffix)])
                 ):

@@ -92,7 +92,7 @@ from engine.checkpoint_network import (
     input_size,
 )
 from engine.errors import CheckpointError
-from engine.files import AtomicFile, not_regular_reason, open_regular
+from engine.files import AtomicFile, not_regular_reason, open_regular, suffix_is
 from engine.formatting import time_text
 from engine.models.layers import state_mismatch
 from engine.models.registry import config_to_dict, get_spec
@@ -192,7 +192,7 @@ def save_checkpoint(
     half: store floating tensors as fp16 (loading restores fp32).
     """
     path = Path(path)
-    if path.suffix != ".safetensors":
+    if not suffix_is(path, ".safetensors"):
         raise ValueError(f"checkpoint files end in .safetensors, got {path.name}")
     check_meta(meta, path)  # what loading would refuse is not written
     if not meta.created:
@@ -348,7 +348,7 @@ def load_checkpoint(
     path = Path(path)
     if not path.exists():
         raise CheckpointError(path, "no such checkpoint file")
-    if path.suffix == ".safetensors":
+    if suffix_is(path, ".safetensors"):
         # One descriptor (open_regular: a pipe ends here) for the header, the checks, the
         # weights and the hash, so the file checked is the file loaded and the one hashed.
         try:

@@ -253,6 +253,13 @@ def is_listed(path: Path) -> bool:
         return False
 
 
+def suffix_is(path: str | Path, suffix: str) -> bool:
+    """Whether ``path``'s suffix is ``suffix`` (such as ``".safetensors"``) in any case: a file
+    copied from Windows or a FAT medium keeps an upper-case name (``X.SAFETENSORS``), which the
+    case-sensitive test called "a '.SAFETENSORS' file, not a checkpoint"."""
+    return Path(path).suffix.lower() == suffix.lower()
+
+
 def file_above(folder: Path) -> Path | None:
     """The first of ``folder``'s parents that exists and is not a folder (an ``$XDG_DATA_HOME``
     naming a file), or None: what ``mkdir`` means by "Not a directory" without naming it."""

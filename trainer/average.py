@@ -27,6 +27,7 @@ from engine.checkpoints import (
     load_checkpoint,
     save_checkpoint,
 )
+from engine.files import suffix_is
 from trainer.errors import UsageError
 
 
@@ -87,7 +88,7 @@ def average_checkpoints(paths: list[Path]) -> LoadedModel:
 
 def run_average(paths: list[Path], out: Path, command: str) -> Path:
     """Average ``paths`` into ``out``; the command line is recorded in the metadata."""
-    if out.suffix != ".safetensors":
+    if not suffix_is(out, ".safetensors"):
         raise UsageError(out, "the averaged checkpoint must end in .safetensors")
     averaged = average_checkpoints(paths)
     averaged.meta.training["command"] = command

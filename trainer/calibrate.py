@@ -75,7 +75,7 @@ from engine.checkpoints import (
     written_error,
 )
 from engine.decision import PIXEL_GRID, midpoint_threshold
-from engine.files import AtomicFile
+from engine.files import AtomicFile, suffix_is
 from engine.formatting import plain
 from trainer.data.records import SkipLog, refuse_implausible_masks
 from trainer.errors import DataError, UsageError
@@ -333,11 +333,11 @@ def run(args: argparse.Namespace) -> int:
     src: Path = args.model
     if not src.exists():  # a pipe or folder: the header reader says which
         raise UsageError(src, "no such checkpoint file")
-    if src.suffix != ".safetensors":
+    if not suffix_is(src, ".safetensors"):
         raise UsageError(src, "calibration writes into .safetensors checkpoints only")
     refuse_in_place(src, args.out)
     dst: Path = args.out or src
-    if dst.suffix != ".safetensors":
+    if not suffix_is(dst, ".safetensors"):
         raise UsageError(dst, "--out must end in .safetensors")
     if args.pixel_threshold not in ("keep", "auto"):
         try:

@@ -25,6 +25,7 @@ import torch
 
 from engine.checkpoints import INIT_WEIGHT_SUFFIX, CheckpointMeta, read_meta
 from engine.errors import CheckpointError
+from engine.files import suffix_is
 from engine.models.registry import config_from_dict
 from trainer.data.augment import video_fields
 from trainer.errors import UsageError
@@ -56,7 +57,7 @@ def read_init_meta(path: Path, arch: str) -> CheckpointMeta:
     most of the network untrained without a word)."""
     if not path.exists():  # a pipe or folder: the header reader says which
         raise UsageError(path, "no such checkpoint file for --init")
-    if path.suffix != ".safetensors":
+    if not suffix_is(path, ".safetensors"):
         raise UsageError(path, "--init needs a .safetensors checkpoint")
     meta = read_meta(path)  # one-line CheckpointError when it is not one of ours
     if meta.architecture != arch:

@@ -24,6 +24,7 @@ from engine.checkpoints import (
     read_safetensors,
 )
 from engine.errors import CheckpointError
+from engine.files import suffix_is
 from engine.models.registry import config_to_dict, create_model, get_spec
 from trainer.data.records import Sample, read_dataset, validate
 from trainer.data.splits import (
@@ -224,7 +225,7 @@ def init_from(model: nn.Module, path: Path) -> dict[str, int]:
     For DiffForensics stage 2 (the stage-1 file holds part of the network) and for
     fine-tuning. Refuses a file that fits nothing. Returns counts for the log.
     """
-    if path.suffix != ".safetensors":
+    if not suffix_is(path, ".safetensors"):
         raise UsageError(path, "--init needs a .safetensors checkpoint")
     read_meta(path)  # one-line CheckpointError when it is not one of ours
     state = read_safetensors(path)

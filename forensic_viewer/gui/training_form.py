@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 
 from engine.devices import available_devices
 from engine.errors import CheckpointError
+from engine.files import suffix_is
 from engine.models.registry import list_models
 from forensic_viewer.gui.panels import (
     INPUT_FOLDER,
@@ -602,7 +603,8 @@ class TrainingForm:
                 base = f"{read_starting_point(path).name}-ft"
             except CheckpointError:
                 base = f"{Path(path).stem}-ft"
-        taken = set(bundled_names()) | {m.stem for m in user_models_dir().glob("*.safetensors")}
+        installed = user_models_dir().glob("*")  # X.SAFETENSORS too: the catalog lists it
+        taken = set(bundled_names()) | {m.stem for m in installed if suffix_is(m, ".safetensors")}
         self._proposed = proposed_name(self.runs_dir.text().strip() or ".", base, taken)
         self.name.setText(self._proposed)
 
