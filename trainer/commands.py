@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from engine.checkpoints import (
 )
 from engine.ending import exit_status, sigterm_as_interrupt
 from engine.ensemble import ENSEMBLE_SUFFIX
+from engine.files import atomic_write
 from engine.formatting import plain
 from trainer.data.augment import preset, video_fields
 from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
@@ -325,12 +328,14 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         # a resume keeps the command the run was started with and lists its own after it
         started = {"command": before.get("command", command)} if before else {"command": command}
         resumed = [*before.get("resumed_with", []), command] if before else []
-        (out / RUN_RECORD).write_text(
+        # replaced, never written through: a link at run.json (a copied or planted run
+        # folder) had the file it names truncated and overwritten with the record
+        atomic_write(
+            out / RUN_RECORD,
             json.dumps(
                 {**record, **started, **({"resumed_with": resumed} if resumed else {})},
                 indent=2,
             ),
-            encoding="utf-8",
         )
     result = fit(
         model,
@@ -396,12 +401,14 @@ def _load_model(path: Path, device: str) -> LoadedModel:
 
 
 def _writable_dir(folder: Path) -> None:
-    """Fail now, in one line, when results could not be written at the end."""
+    """Fail now, in one line, when results could not be written at the end. The probe is a
+    new file of its own name (``O_EXCL``): a fixed name written with ``write_bytes`` truncated
+    the file a symbolic link put there named."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".forensic-train-write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
+        fd, probe = tempfile.mkstemp(prefix=".forensic-train-write-test.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
     except OSError as e:
         raise UsageError(folder, f"cannot write here ({e.strerror or e})") from None
 
