@@ -90,15 +90,15 @@ def _kill_at(m: pytest.MonkeyPatch, point: str) -> None:
     """Raise :class:`Killed` at ``point`` of writing b.jpg's new result: after its first new
     file, before its row is appended, or after the append before the old files are removed."""
     if point == "mid-files":
-        real_write = encoded.atomic_write
+        real_write = encoded.atomic_write_below
 
-        def write(path: Path, data: bytes) -> Path:
-            real_write(path, data)
-            if "b.jpg" in path.name:
+        def write(root: Path, name: str, data: bytes) -> Path:
+            path = real_write(root, name, data)
+            if "b.jpg" in Path(name).name:
                 raise Killed
             return path
 
-        m.setattr(encoded, "atomic_write", write)
+        m.setattr(encoded, "atomic_write_below", write)
     elif point == "before-append":
         real_append = ResultLog.append
 
