@@ -145,7 +145,7 @@ def one_process(folder: Path, files: list, out: Path, warmup: Path) -> dict:
 
     from engine.assembly import assemble_analyzer
     from engine.io import load_evidence
-    from forensic_viewer.scan.pool import cpu_cores
+    from forensic_viewer.scan.jobs import cpu_cores
     from forensic_viewer.scan.run import run_scan
 
     torch.set_num_threads(cpu_cores())
@@ -182,7 +182,9 @@ def one_process(folder: Path, files: list, out: Path, warmup: Path) -> dict:
 def pooled(
     folder: Path, files: list, out: Path, jobs: int, threads: int | None = None, pin: bool = True
 ) -> dict:
-    from forensic_viewer.scan.pool import AnalyzerRecipe, cpu_cores, run_pool_scan
+    from forensic_viewer.scan.jobs import cpu_cores
+    from forensic_viewer.scan.pool import run_pool_scan
+    from forensic_viewer.scan.pool_worker import AnalyzerRecipe
 
     before = load_average()
     children0 = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -74,7 +74,7 @@ def _one_process(files: list, out: Path, source: str, models: list[str] | None, 
 def _on_ray(files: list, out: Path, source: str, models: list[str] | None, jobs: int, threads: int):
     import ray
 
-    from forensic_viewer.scan.pool import AnalyzerRecipe
+    from forensic_viewer.scan.pool_worker import AnalyzerRecipe
     from forensic_viewer.scan.ray_pool import run_ray_scan
 
     recipe = AnalyzerRecipe(
@@ -107,7 +107,7 @@ def _on_ray(files: list, out: Path, source: str, models: list[str] | None, jobs:
 
 
 def _throughput(tmp: Path) -> dict[str, Any]:
-    from forensic_viewer.scan.pool import cpu_cores
+    from forensic_viewer.scan.jobs import cpu_cores
     from forensic_viewer.scan.walk import scan_files
 
     folder = tmp / "photos"
@@ -166,7 +166,7 @@ def _answer_bytes(tmp: Path) -> dict[str, Any]:
 
     from bench.bench_scan_jobs import make_photo as photo
     from forensic_viewer.scan.encoded import EncodedRecord
-    from forensic_viewer.scan.pool import AnalyzerRecipe, _Answer, _Collected, build_worker
+    from forensic_viewer.scan.pool_worker import AnalyzerRecipe, Answer, Collected, build_worker
     from forensic_viewer.scan.run import analyse_item, encode_outcome, load_for_scan, write_outcome
     from tests.conftest import make_tiny_checkpoint
 
@@ -191,14 +191,14 @@ def _answer_bytes(tmp: Path) -> dict[str, Any]:
             tmp / f"answer-{label}.jpg", seed=3, **({} if size is None else {"size": size})
         )
         analyzer, _ = build_worker(recipe, str(tmp), ())
-        problems = _Collected()
+        problems = Collected()
         item = load_for_scan(0, path, path.name)
         analysis = analyse_item(item, analyzer, None, None, problems)
         faces = analyzer.faces is not None
         encoded, encode_s = fastest(encode_outcome, item, analysis, faces, problems)
         assert isinstance(encoded, EncodedRecord), encoded
         _, write_s = fastest(write_outcome, encoded, tmp / f"answer-out-{label}")
-        answer = _Answer(encoded, tuple(problems.lines))
+        answer = Answer(encoded, tuple(problems.lines))
         record = encoded.record
         maps = (
             len(record.models)

@@ -26,9 +26,9 @@ def _jobs(args: argparse.Namespace) -> int:
 
 def _resolve_jobs(args: argparse.Namespace, files: int) -> None:
     """A scan's ``--jobs auto`` (or none given) made a number for ``files`` files to analyse
-    (:func:`forensic_viewer.scan.pool.auto_jobs`); with --ray, None (Ray's own default)."""
+    (:func:`forensic_viewer.scan.jobs.auto_jobs`); with --ray, None (Ray's own default)."""
     if getattr(args, "jobs", 1) in (None, "auto"):
-        from forensic_viewer.scan.pool import auto_jobs
+        from forensic_viewer.scan.jobs import auto_jobs
 
         args.jobs = None if _on_ray(args) else auto_jobs(files, args.device)
         if args.jobs and args.jobs > 1:  # said, since the analyst did not ask for it
@@ -154,7 +154,7 @@ def build_analyzer(args: argparse.Namespace, weights: bool | None = None):  # ->
     }
     params = _analysis_params(args, _analyses(args)) if hasattr(args, "analyses") else {}
     if weights is None and (jobs > 1 or _on_ray(args)):  # each worker assembles the same
-        from forensic_viewer.scan.pool import AnalyzerRecipe
+        from forensic_viewer.scan.pool_worker import AnalyzerRecipe
 
         models = None if args.model is None else tuple(args.model)
         if settings["faces"]:  # each worker falls back as this process would

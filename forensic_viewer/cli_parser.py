@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_args(a)
     _add_resume_args(a)
     add_case_arg(a)
-    from forensic_viewer.scan.pool import jobs_arg
+    from forensic_viewer.scan.jobs import jobs_arg
 
     s = sub.add_parser("scan", help="analyse every image in a folder (resumable)")
     s.add_argument("folder", type=Path)

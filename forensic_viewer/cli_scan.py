@@ -190,7 +190,7 @@ def _run_files(
     before --out is made or locked; then the lock, so a second scan into the same folder is
     refused before any model is loaded, held until the last report is written."""
     from forensic_viewer.casework import case_session, log_started
-    from forensic_viewer.scan.pool import files_to_analyse
+    from forensic_viewer.scan.jobs import files_to_analyse
     from forensic_viewer.scan.results import ResultIndex
     from forensic_viewer.scan.upgrade import up_to_date_keys
 

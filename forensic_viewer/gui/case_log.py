@@ -69,7 +69,7 @@ from forensic_viewer.layer_base import Layer
 from forensic_viewer.layers import LayerList
 from forensic_viewer.model_layers import MaskLayer, PartialHeatmapLayer
 from forensic_viewer.overlays import evidence_raster
-from forensic_viewer.scan.pool import AUTO_JOBS
+from forensic_viewer.scan.jobs import AUTO_JOBS
 from forensic_viewer.wording import plain
 
 if TYPE_CHECKING:

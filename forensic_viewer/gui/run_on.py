@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QWidget
 
-from forensic_viewer.scan.pool import AnalyzerRecipe
+from forensic_viewer.scan.pool_worker import AnalyzerRecipe
 from forensic_viewer.scan.run import ScanSummary
 
 

@@ -42,8 +42,8 @@ from forensic_viewer.gui.workers import throttled
 from forensic_viewer.scan.command import command_record, types_differ, viewer_scan_argv
 from forensic_viewer.scan.failure import failure_line, is_unexpected
 from forensic_viewer.scan.gone import gone_files
+from forensic_viewer.scan.jobs import AUTO_JOBS, auto_jobs, files_to_analyse
 from forensic_viewer.scan.lock import OutputLock
-from forensic_viewer.scan.pool import AUTO_JOBS, auto_jobs, files_to_analyse
 from forensic_viewer.scan.refused import refused_by_headers, refused_line
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.run import ScanSummary
@@ -75,7 +75,7 @@ class ScanJob:
     analyses: tuple[str, ...] = ()  # classic analyses run on every file as well
     exact: bool = False  # the paper's sliding-window path (the slow reference)
     # worker processes (forensic_viewer.scan.pool); 1: this process; AUTO_JOBS: as many as
-    # scan.pool.auto_jobs gives for the files found (one per core on the CPU for 30 or more)
+    # scan.jobs.auto_jobs gives for the files found (one per core on the CPU for 30 or more)
     jobs: int = 1
     ray: str | None = None  # Ray actors (gui/run_on.py): "" a local instance, else its address
     gt: Path | None = None  # true masks to score the scan against (scan --gt; gui/truth_choice.py)
@@ -269,7 +269,7 @@ class ScanWorker(QThread):
 
     def _scan(self, files: list[tuple[Path, str]], lock: OutputLock) -> ScanSummary:
         """In this process, or with worker processes each assembling the same models."""
-        from forensic_viewer.scan.pool import AnalyzerRecipe
+        from forensic_viewer.scan.pool_worker import AnalyzerRecipe
         from forensic_viewer.scan.run import run_scan
 
         job = self.job

@@ -1,8 +1,9 @@
 """Folder scans with N worker processes: ``forensic-viewer scan --jobs N``, the batch dialog's
 "worker processes".
 
-Long file: the parent and its workers are the two ends of one pipe protocol (tasks, answers,
-failures, ``ready``); they live in one file so that both ends change together.
+This module is the parent's side; the worker's side and the messages both ends exchange are in
+:mod:`forensic_viewer.scan.pool_worker`, how many workers ``--jobs auto`` gives in
+:mod:`forensic_viewer.scan.jobs`.
 
 Why: one process leaves cores idle for much of a file (decoding, hashing, faces, the
 resize-policy networks, the ensemble and the maps run on one thread; a multi-threaded layer
@@ -50,434 +51,61 @@ What goes wrong, and what then:
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import dataclasses
 import multiprocessing as mp
-import os
 import signal
-import sys
 import time
-import traceback
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Sized
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import ForensicError
-from engine.threads import available_cores, core_slots, free_slot, pin_process
+from engine.threads import available_cores, core_slots, free_slot
 from forensic_viewer.environment import environment
-from forensic_viewer.scan.encoded import EncodedRecord
-from forensic_viewer.scan.face_rates import detector_figures
-from forensic_viewer.scan.failure import named, unexpected
-from forensic_viewer.scan.lock import OutputLock, ScanFailed
-from forensic_viewer.scan.records import (
-    ErrorRecord,
-    FileRecord,
-    as_record,
-    error_record,
+from forensic_viewer.scan.failure import named
+from forensic_viewer.scan.jobs import AUTO_JOBS, cpu_cores
+from forensic_viewer.scan.lock import OutputLock
+from forensic_viewer.scan.pool_worker import (
+    AnalyzerRecipe,
+    Answer,
+    Failure,
+    RemoteTraceback,
+    Task,
+    WorkerFailed,
+    WorkerReady,
+    send_quietly,
+    worker_main,
 )
+from forensic_viewer.scan.records import FileRecord, as_record, error_record
 from forensic_viewer.scan.results import ResultIndex, ResultLog, write_csv
 from forensic_viewer.scan.run import (
     Prefetched,
     ScanLog,
     ScanSummary,
-    analyse_item,
     append_record,
     close_results,
     csv_analyses,
-    encode_outcome,
-    load_for_scan,
     sha256_if_read,
     write_outcome,
 )
 from forensic_viewer.scan.run_id import new_run_id
-from forensic_viewer.scan.settings import (
-    check_settings,
-    end_run,
-    failure_recorded,
-    scan_settings,
-)
-from forensic_viewer.scan.upgrade import Recorded, Stale, named_files, recorded_rows, unchanged
+from forensic_viewer.scan.settings import check_settings, end_run, failure_recorded
+from forensic_viewer.scan.upgrade import Recorded, named_files, recorded_rows, unchanged
 
-if TYPE_CHECKING:  # torch loads in the workers, never in the parent of a pool
+if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
-    from multiprocessing.synchronize import Event
-
-    from engine.pipeline import Analyzer
 
 __all__ = [
-    "AUTO_JOBS",
-    "AnalyzerRecipe",
-    "WorkerFailed",
-    "WorkerReady",
-    "auto_jobs",
-    "cpu_cores",
-    "files_to_analyse",
+    "AUTO_JOBS",  # gui/batch_dialog.py still imports it from here (scan/jobs.py holds it)
+    "POLL_SECONDS",
+    "STOP_SECONDS",
+    "cpu_cores",  # as AUTO_JOBS; the pool's own default of threads too
+    "run_locked",
     "run_pool_scan",
 ]
 
 POLL_SECONDS = 0.1  # the longest the parent waits without polling cancel()
 STOP_SECONDS = 5.0  # how long ending workers may take before they are terminated
-
-
-class WorkerFailed(ScanFailed):
-    """A worker process ended while it loaded its models, or loaded other ones than the
-    first (a checkpoint changed during the scan): the scan itself fails (exit code 3)."""
-
-
-def cpu_cores() -> int:
-    """The cores this process may run on (its affinity where the system says, else all)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-# ``scan --jobs auto`` (the default): below this many files one process scans them, since the
-# workers' start-up (each imports torch and loads its models: 4-5 s on this 2-core machine,
-# against 1.3 s for one process) is not won back: on 10 files two workers finished later (x0.87
-# with loading) though they run x1.44 faster in steady state (docs/BENCHMARKS.md, 2026-12-02).
-AUTO_MIN_FILES = 30
-AUTO_JOBS = 0  # a job count that means "auto" where a number is needed (the batch dialog)
-# Memory one worker may need: peak RSS 1.4 GB for 1 MP files, 2.0 GB for a 12 MP photograph
-# with the default set (bench_scan_jobs, bench_evidence), with room for the decoded image.
-WORKER_MEMORY_BYTES = 2_500 * 2**20
-
-
-def jobs_arg(text: str) -> int | str:
-    """A ``--jobs`` value: a whole number or ``auto`` (argparse's ``type``)."""
-    if text == "auto":
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number or auto, got {text!r}") from None
-
-
-def files_to_analyse(files: Sequence[tuple[Path, str]], done: Collection[str]) -> int:
-    """How many of a scan's ``files`` (path, key) it will analyse: a resume skips the keys in
-    ``done`` (``upgrade.up_to_date_keys``: rows holding an older analysis version are work
-    left), so they cost no worker (:func:`auto_jobs`)."""
-    return sum(key not in done for _, key in files)
-
-
-def available_memory() -> int | None:
-    """Bytes of memory the system can give without swapping (Linux ``MemAvailable``), or
-    None when unknown."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def accelerator_present() -> bool:
-    """Whether a GPU the analysis could use is likely present, without importing torch (the
-    parent of a pool never does): an NVIDIA or ROCm device node on Linux; on macOS always
-    (Apple silicon's MPS)."""
-    if sys.platform == "darwin":
-        return True
-    gpus = Path("/proc/driver/nvidia/gpus")
-    try:
-        if gpus.is_dir() and any(gpus.iterdir()):
-            return True
-    except OSError:
-        pass
-    return Path("/dev/kfd").exists()
-
-
-def auto_jobs(files: int, device: str = "auto") -> int:
-    """Worker processes for ``scan --jobs auto``: one per core, as many as memory allows
-    (:data:`WORKER_MEMORY_BYTES` each), when the scan is on the CPU and has at least
-    :data:`AUTO_MIN_FILES` files; else 1 (this process). On a GPU one process keeps the
-    device busy and a second would hold a second copy of the models in its memory.
-
-    Why: one process uses about 1.8 of two cores (OpenVINO's two streams, then the serial
-    stages: decoding, the copy-move analysis, faces, writing); two pinned single-thread
-    workers keep both busy, x1.44 the files per second in steady state on this machine
-    (docs/BENCHMARKS.md). Measured at two cores only."""
-    if files < AUTO_MIN_FILES:
-        return 1
-    if device != "cpu" and (device != "auto" or accelerator_present()):
-        return 1
-    jobs = cpu_cores()
-    memory = available_memory()
-    if memory is not None:
-        jobs = min(jobs, memory // WORKER_MEMORY_BYTES)
-    return max(1, jobs)
-
-
-@dataclass(frozen=True)
-class AnalyzerRecipe:
-    """How each worker builds its Analyzer: the arguments of
-    :func:`engine.assembly.assemble_analyzer` (picklable, so it crosses to the workers).
-
-    models: checkpoint names or files and ensemble files; None or empty: the default set.
-    """
-
-    models: tuple[str, ...] | None = None
-    device: str = "auto"
-    window: int | None = None
-    stride: int | None = None
-    batch_size: int = 8
-    faces: bool = True
-    exact: bool = False
-    analysis_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # --param
-
-    def build(self) -> Analyzer:
-        from engine.assembly import assemble_analyzer, choose_analysis_params
-
-        analyzer = assemble_analyzer(
-            None if self.models is None else list(self.models),
-            device=self.device,
-            window=self.window,
-            stride=self.stride,
-            batch_size=self.batch_size,
-            faces=self.faces,
-            exact=self.exact,
-        )
-        choose_analysis_params(analyzer, self.analysis_params)
-        return analyzer
-
-
-@dataclass(frozen=True)
-class WorkerReady:
-    """What a worker says once its models are loaded. settings: :func:`scan_settings` of its
-    Analyzer (every worker must say the same)."""
-
-    names: tuple[str, ...]
-    ensemble: str | None
-    device: str
-    faces_checked: bool
-    settings: dict[str, Any]
-    ensemble_analyses: tuple[str, ...] = ()  # the classic analyses the ensemble runs itself
-    face_models: tuple[str, ...] = ()  # models run on the face path only (engine.pipeline)
-    face_model_figures: dict[str, Any] = field(default_factory=dict)  # run.face_model_figures
-
-
-@dataclass(frozen=True)
-class _Task:
-    """One file handed to a worker. previous: the SHA-256 its last row recorded. stale,
-    whole, row: its row's analyses of an older version (``run.mark_stale``). mirror: what its
-    output files mirror, given by the parent as it hands files out in the list's order
-    (``ResultLog.output_name``), so the workers name them as one process does."""
-
-    index: int
-    path: Path
-    key: str
-    previous: str | None
-    stale: Stale = ()
-    whole: bool = False
-    row: FileRecord | None = None
-    mirror: str | None = None
-
-
-@dataclass(frozen=True)
-class _Answer:
-    """A worker's result for one file: its record with the bytes of its 8-bit maps and
-    thumbnail (:func:`~forensic_viewer.scan.run.encode_outcome`) or its error row, and
-    (message, traceback) pairs for ``scan.log``."""
-
-    outcome: EncodedRecord | ErrorRecord
-    problems: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """A worker's exception in a form that crosses processes: a pickled ForensicError comes
-    back without its path and reason (its ``__init__`` takes two arguments)."""
-
-    kind: type[BaseException]
-    path: str | None
-    reason: str
-    trace: str
-
-    @classmethod
-    def of(cls, e: BaseException) -> _Failure:
-        path = e.path if isinstance(e, ForensicError) else None
-        reason = e.reason if isinstance(e, ForensicError) else str(e)
-        return cls(type(e), path, reason, traceback.format_exc())
-
-    def exception(self) -> BaseException:
-        if issubclass(self.kind, ForensicError):
-            try:
-                return self.kind(self.path, self.reason)
-            except Exception:  # a subclass with other arguments
-                return ForensicError(self.path, self.reason)
-        if issubclass(self.kind, ValueError):  # a bad device and similar arguments
-            return ValueError(self.reason)
-        return WorkerFailed(
-            None,
-            f"a worker process failed while loading the models: {self.kind.__name__}: "
-            f"{self.reason}",
-        )
-
-
-class _RemoteTraceback(Exception):
-    """The worker's traceback, chained to the exception the parent raises (as
-    ``concurrent.futures`` does), so ``scan.log`` shows where it happened."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
-
-
-class _Collected(ScanLog):
-    """The worker's side of ``scan.log``: problems are kept and sent to the parent."""
-
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, str]] = []
-
-    @property
-    def written(self) -> bool:
-        return bool(self.lines)
-
-    def problem(self, message: str, trace: str) -> None:
-        self.lines.append((message, trace))
-
-    def close(self) -> None:
-        pass
-
-
-# --- the worker process ----------------------------------------------------------------------
-
-
-def _send(conn: Connection, message: object) -> bool:
-    """Send to the parent; False when it is gone."""
-    try:
-        conn.send(message)
-    except (OSError, EOFError):
-        return False
-    return True
-
-
-def build_worker(
-    recipe: AnalyzerRecipe, source: str, analyses: tuple[str, ...]
-) -> tuple[Analyzer, WorkerReady]:
-    """A worker's Analyzer, built once from ``recipe`` (its fast-path runtimes prepared now,
-    not in the first file), and what the worker tells the parent about it. Shared by the
-    worker processes here and the Ray actors of :mod:`forensic_viewer.scan.ray_pool`."""
-    analyzer = recipe.build()
-    prepare = getattr(analyzer, "prepare", None)
-    if prepare is not None:
-        prepare()
-    ready = WorkerReady(
-        names=tuple(analyzer.names),
-        ensemble=getattr(analyzer.ensemble, "name", None),
-        device=str(getattr(analyzer, "device", "")),
-        faces_checked=analyzer.faces is not None,
-        settings=scan_settings(analyzer, source, analyses),
-        ensemble_analyses=tuple(getattr(analyzer.ensemble, "analyses", ()) or ()),
-        face_models=tuple(m.name for m in getattr(analyzer, "face_models", ())),
-        face_model_figures=detector_figures(analyzer),
-    )
-    return analyzer, ready
-
-
-def analyse_task(
-    analyzer: Analyzer,
-    task: _Task,
-    cancel: Callable[[], bool],
-    thumbnails: bool,
-    analyses: tuple[str, ...],
-) -> _Answer | None:
-    """One file in a worker: ``load_for_scan``, ``analyse_item``, ``encode_outcome``: the
-    answer the parent writes (the record and its files' bytes; no pixels, no float maps);
-    None when ``cancel()`` stopped the analysis."""
-    from engine.tiling import Cancelled
-
-    problems = _Collected()
-    item = load_for_scan(
-        task.index, task.path, task.key, thumbnails=thumbnails, previous=task.previous,
-        stale=task.stale, whole=task.whole, row=task.row,
-    )  # fmt: skip
-    item.mirror = task.mirror
-    try:
-        outcome = analyse_item(item, analyzer, None, cancel, problems, analyses)
-    except Cancelled:
-        return None
-    encoded = encode_outcome(item, outcome, analyzer.faces is not None, problems)
-    return _Answer(encoded, tuple(problems.lines))
-
-
-def _work(*args: Any) -> None:
-    """A worker process: :func:`_serve` (``args`` are its arguments), then end at once. The
-    interpreter's own teardown of torch and its libraries took 3-5 s per process on the loaded
-    2-core machine, and there is nothing to clean up: the parent writes every file."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    code = 0
-    try:
-        _serve(*args)
-    except BaseException:  # a bug here: its traceback on stderr, the parent sees the exit code
-        traceback.print_exc()
-        code = 1
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        os._exit(code)
-
-
-def _serve(
-    conn: Connection,
-    recipe: AnalyzerRecipe,
-    source: str,
-    threads: int,
-    stop: Event,
-    thumbnails: bool,
-    analyses: tuple[str, ...],
-    cores: tuple[int, ...] | None = None,
-    cache_said: Any = None,
-) -> None:
-    """Pin to ``cores`` (when given), build the Analyzer, say ``ready``, then one file per
-    message until ``None`` or the parent is gone. ``cache_said``: the scan's flag by which one
-    worker only says that the OpenVINO cache keeps nothing (:func:`engine.ovcache.share_warning`)."""
-    if cores:
-        pin_process(cores)  # before any runtime starts a thread: they all inherit it
-    if cache_said is not None:
-        from engine.ovcache import share_warning
-
-        share_warning(cache_said)
-    import torch
-
-    torch.set_num_threads(threads)
-    try:
-        analyzer, ready = build_worker(recipe, source, analyses)
-    except BaseException as e:
-        failure = _Failure.of(e)
-        try:
-            conn.send(("failed", failure))
-        except (OSError, EOFError):
-            pass
-        except Exception:  # the exception's class cannot be pickled
-            _send(conn, ("failed", dataclasses.replace(failure, kind=RuntimeError)))
-        return
-    if not _send(conn, ("ready", ready)):
-        return
-    while True:
-        try:
-            task = conn.recv()
-        except (OSError, EOFError):
-            return  # the parent is gone
-        if task is None:
-            return
-        answer = analyse_task(analyzer, task, stop.is_set, thumbnails, analyses)
-        if answer is None:
-            if not _send(conn, ("cancelled", task.index)):
-                return
-            continue
-        try:
-            conn.send(("done", answer))
-        except (OSError, EOFError):
-            return
-        except Exception as e:  # the result cannot be pickled: the file's error, not the scan's
-            message = unexpected(task.path, e, "passing its result back")
-            if not _send(conn, ("unanswered", message, traceback.format_exc())):
-                return
-
 
 # --- the parent ------------------------------------------------------------------------------
 
@@ -487,7 +115,7 @@ class _Worker:
     process: BaseProcess
     conn: Connection
     ready: bool = False
-    task: _Task | None = None  # the file it is analysing
+    task: Task | None = None  # the file it is analysing
     cores: tuple[int, ...] | None = None  # the cores it is pinned to (engine.threads)
 
 
@@ -625,7 +253,7 @@ class _Pool:
         self.keys: list[str] = []  # listed so far, in the file list's order (the CSV's)
         self.through: set[str] = set()  # keys recorded or skipped by this run (reported)
         self.todo: Iterator[tuple[int, tuple[Path, str]]] = iter(())
-        self.retry: list[_Task] = []  # handed to a worker that was gone before it got them
+        self.retry: list[Task] = []  # handed to a worker that was gone before it got them
         self.deaths: dict[str, int] = {}  # key -> workers that died analysing it
         self.recorded: dict[str, Recorded] = {}
         self.exhausted = False
@@ -763,7 +391,7 @@ class _Pool:
         cores = free_slot(self.slots, (w.cores for w in self.workers)) if self.slots else None
         args = (theirs, self.recipe, self.source, self.threads, self.stop)
         process = self.ctx.Process(
-            target=_work,
+            target=worker_main,
             args=(*args, self.thumbnails, self.analyses, cores, self.cache_said),  # _serve's
             name="scan-worker",
             daemon=True,
@@ -781,7 +409,7 @@ class _Pool:
             self.stop.set()
         for w in self.workers:
             if w.ready:
-                _send(w.conn, None)
+                send_quietly(w.conn, None)
             else:  # still loading its models, holding no file: no reason to wait for it
                 w.process.terminate()
         deadline = time.monotonic() + STOP_SECONDS
@@ -821,8 +449,8 @@ class _Pool:
         if kind == "ready":
             self._ready(w, message[1])
         elif kind == "failed":
-            failure: _Failure = message[1]
-            raise failure.exception() from _RemoteTraceback(failure.trace)
+            failure: Failure = message[1]
+            raise failure.exception() from RemoteTraceback(failure.trace)
         elif kind == "done":
             task, w.task = w.task, None
             assert task is not None
@@ -880,7 +508,7 @@ class _Pool:
         """Whether files may be left to hand out."""
         return bool(self.retry) or not self.exhausted
 
-    def _next_task(self) -> _Task | None:
+    def _next_task(self) -> Task | None:
         """The next file to analyse; files finished earlier and unchanged are reported as
         skipped on the way. None when none is left."""
         if self.retry:
@@ -898,12 +526,12 @@ class _Pool:
                 continue
             mirror = self.results.output_name(key)
             if rec is None:
-                return _Task(index, path, key, None, mirror=mirror)
+                return Task(index, path, key, None, mirror=mirror)
             row = None  # the row whose analyses of an older version alone are run again
             if rec.stale and not rec.whole:
                 kept = as_record(self.results.get(key))
                 row = kept if isinstance(kept, FileRecord) else None
-            return _Task(index, path, key, rec.sha256, rec.stale, rec.whole, row, mirror)
+            return Task(index, path, key, rec.sha256, rec.stale, rec.whole, row, mirror)
         self.exhausted = True
         return None
 
@@ -920,7 +548,7 @@ class _Pool:
             return
         w.task = task
 
-    def _record(self, task: _Task, answer: _Answer) -> None:
+    def _record(self, task: Task, answer: Answer) -> None:
         assert self.results is not None and self.problems is not None
         for message, trace in answer.problems:
             self.problems.problem(message, trace)
@@ -930,7 +558,7 @@ class _Pool:
         record = write_outcome(answer.outcome, self.out, taken)
         self._report(append_record(self.results, item, record, self.problems, self.summary))
 
-    def _lost(self, task: _Task, how: str, pid: int | str | None) -> None:
+    def _lost(self, task: Task, how: str, pid: int | str | None) -> None:
         """The worker analysing ``task`` died: the file is handed out again while it has
         killed at most :attr:`retries` workers, else it gets its error row."""
         deaths = self.deaths[task.key] = self.deaths.get(task.key, 0) + 1
@@ -941,11 +569,11 @@ class _Pool:
             how = f"{deaths} times; the last: {how}"
         self._record_death(task, how, pid)
 
-    def _record_death(self, task: _Task, how: str, pid: int | str | None) -> None:
+    def _record_death(self, task: Task, how: str, pid: int | str | None) -> None:
         message = f"{task.path}: the worker process analysing it ended unexpectedly ({how})"
         self._unanswered(task, message, f"worker process {pid} ended ({how}) while analysing it")
 
-    def _unanswered(self, task: _Task, message: str, detail: str) -> None:
+    def _unanswered(self, task: Task, message: str, detail: str) -> None:
         """The error row of a file whose answer never came (its worker died, or the answer
         could not be passed back), recorded as a failure in a worker is (:meth:`_record`):
         ``message`` (one line naming the file) and ``detail`` in ``scan.log``; the row with the

@@ -8,9 +8,9 @@ Ray actor instead of a spawned process with a pipe. So a Ray scan writes the row
 scan, and the two resume each other. Choices and why:
 
 - **Actors, not tasks.** Building the model set costs seconds (torch, checkpoints, the fast
-  path's runtimes); an actor builds it once (:func:`~forensic_viewer.scan.pool.build_worker`,
+  path's runtimes); an actor builds it once (:func:`~forensic_viewer.scan.pool_worker.build_worker`,
   the same assembly as a local scan) and then analyses file after file
-  (:func:`~forensic_viewer.scan.pool.analyse_task`).
+  (:func:`~forensic_viewer.scan.pool_worker.analyse_task`).
 - **Models travel as bytes.** A ``--model`` that is a checkpoint file on the driver is read
   once (as a regular file only: a pipe is refused naming it, :func:`checkpoint_files`), put in
   Ray's object store, and written by each actor into a temporary folder of its
@@ -35,7 +35,7 @@ scan, and the two resume each other. Choices and why:
   lost node is often not the file's fault), those queued behind it are handed out again
   without counting; a file that kills two workers gets an error row naming it. Rows already
   written stay. An actor that dies while loading the models fails the scan
-  (:class:`~forensic_viewer.scan.pool.WorkerFailed`), as a model that cannot load does.
+  (:class:`~forensic_viewer.scan.pool_worker.WorkerFailed`), as a model that cannot load does.
 - **Cancel** sets an event in every actor through a separate concurrency group (``stop``
   runs while ``analyse`` is busy), which the Analyzer's cancel hook polls.
 
@@ -63,19 +63,17 @@ from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.files import read_regular
 from forensic_viewer.scan.failure import brief, unexpected
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
-from forensic_viewer.scan.pool import (
-    POLL_SECONDS,
+from forensic_viewer.scan.pool import POLL_SECONDS, _Pool, run_locked
+from forensic_viewer.scan.pool_worker import (
     AnalyzerRecipe,
+    Answer,
+    Failure,
+    RemoteTraceback,
+    Task,
     WorkerFailed,
     WorkerReady,
-    _Answer,
-    _Failure,
-    _Pool,
-    _RemoteTraceback,
-    _Task,
     analyse_task,
     build_worker,
-    run_locked,
 )
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.run import ScanSummary
@@ -154,7 +152,7 @@ class _ScanActor:
         self.stopped = threading.Event()
         self.analyzer: Any = None
 
-    def ready(self) -> WorkerReady | _Failure:
+    def ready(self) -> WorkerReady | Failure:
         """Build the Analyzer; what it runs, or the failure in a form that crosses over."""
         import ray
         import torch
@@ -179,7 +177,7 @@ class _ScanActor:
                     model.path = Path(renamed[str(model.path)])
             return ready
         except BaseException as e:
-            failure = _Failure.of(e)
+            failure = Failure.of(e)
             for path, spec in renamed.items():  # name the driver's file, not the copy
                 failure = dataclasses.replace(
                     failure,
@@ -190,7 +188,7 @@ class _ScanActor:
         finally:
             shutil.rmtree(folder, ignore_errors=True)  # loaded: the copies are not needed
 
-    def analyse(self, task: _Task) -> _Answer | None:
+    def analyse(self, task: Task) -> Answer | None:
         """The answer for one file; None when the scan was cancelled during it."""
         return analyse_task(
             self.analyzer, task, self.stopped.is_set, self.thumbnails, self.analyses
@@ -245,7 +243,7 @@ class _Actor:
     handle: Any
     ready_ref: Any
     ready: bool = False
-    inflight: list[tuple[_Task, Any]] = field(default_factory=list)
+    inflight: list[tuple[Task, Any]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -310,7 +308,7 @@ class _RayPool(_Pool):
         """Wait up to :data:`POLL_SECONDS` for finished calls; handle each."""
         import ray
 
-        owner: dict[Any, tuple[_Actor, _Task | None]] = {}
+        owner: dict[Any, tuple[_Actor, Task | None]] = {}
         for a in self.workers:
             if not a.ready:
                 owner[a.ready_ref] = (a, None)
@@ -344,11 +342,11 @@ class _RayPool(_Pool):
             raise WorkerFailed(
                 self.out, f"a Ray actor ended while loading the models ({_brief(e)})"
             ) from e
-        if isinstance(ready, _Failure):
-            raise ready.exception() from _RemoteTraceback(ready.trace)
+        if isinstance(ready, Failure):
+            raise ready.exception() from RemoteTraceback(ready.trace)
         self._ready(a, ready)  # type: ignore[arg-type]
 
-    def _on_answer(self, a: _Actor, task: _Task, ref: Any) -> None:
+    def _on_answer(self, a: _Actor, task: Task, ref: Any) -> None:
         import ray
         from ray.exceptions import RayActorError
 

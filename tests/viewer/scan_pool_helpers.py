@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.tiling import Cancelled
-from forensic_viewer.scan.pool import AnalyzerRecipe
+from forensic_viewer.scan.pool_worker import AnalyzerRecipe
 from forensic_viewer.scan.settings import now_text
 
 DIED = 3  # the exit code of a worker that "crashed" on die_on

@@ -27,8 +27,8 @@ from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.gui.scan_progress import RateMeter
 from forensic_viewer.model_layers import HeatmapLayer
+from forensic_viewer.scan.jobs import AUTO_JOBS, cpu_cores
 from forensic_viewer.scan.lock import OutputLock, read_holder
-from forensic_viewer.scan.pool import AUTO_JOBS, cpu_cores
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.scan.walk import parse_types, scan_files
 from tests.conftest import HANG_MS

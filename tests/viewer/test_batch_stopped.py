@@ -171,7 +171,7 @@ def test_closing_the_viewer_while_the_scan_loads_models_waits_for_it_instead_of_
     process ("QThread: Destroyed while thread is still running", exit status 134). The window
     now stays, says why, and closes by itself once the scan has stopped."""
     from forensic_viewer.gui import main_window
-    from forensic_viewer.scan.pool import AnalyzerRecipe
+    from forensic_viewer.scan.pool_worker import AnalyzerRecipe
 
     release = threading.Event()
     build = AnalyzerRecipe.build

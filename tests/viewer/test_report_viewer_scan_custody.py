@@ -12,7 +12,7 @@ import pytest
 from engine.errors import ForensicError
 from engine.io import load_evidence
 from forensic_viewer.gui.report_dialog import image_report_job
-from forensic_viewer.scan.pool import AnalyzerRecipe
+from forensic_viewer.scan.pool_worker import AnalyzerRecipe
 from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.run import run_scan

@@ -20,7 +20,7 @@ from engine.io import load_evidence
 from forensic_viewer.scan import encoded, maps
 from forensic_viewer.scan.encoded import EncodedRecord
 from forensic_viewer.scan.maps import analysis_map_name, heatmap_png, map_name, thumb_name
-from forensic_viewer.scan.pool import _Task, analyse_task, build_worker
+from forensic_viewer.scan.pool_worker import Task, analyse_task, build_worker
 from forensic_viewer.scan.records import ErrorRecord, record_to_json
 from forensic_viewer.scan.run import run_scan, write_outcome
 from tests.viewer.test_scan_pool import _files, _folder, _recipe, _rows, _untimed
@@ -63,7 +63,7 @@ def test_a_workers_answer_holds_the_row_and_8_bit_files_and_the_writer_only_writ
     assert one.done == 2
     analyzer, _ = build_worker(recipe, "t", CLASSIC)
     answers = [
-        analyse_task(analyzer, _Task(i, folder / k, k, None), lambda: False, True, CLASSIC)
+        analyse_task(analyzer, Task(i, folder / k, k, None), lambda: False, True, CLASSIC)
         for i, k in enumerate(["a.png", "b.jpg"])
     ]
     for answer in answers:
@@ -103,7 +103,7 @@ def test_a_result_that_cannot_be_encoded_is_the_files_error_row_made_in_the_work
 
     monkeypatch.setattr(encoded, "heatmap_png", broken)
     answer = analyse_task(
-        analyzer, _Task(0, folder / "a.png", "a.png", None), lambda: False, True, ()
+        analyzer, Task(0, folder / "a.png", "a.png", None), lambda: False, True, ()
     )
     assert answer is not None and isinstance(answer.outcome, ErrorRecord)
     assert answer.outcome.error == (

@@ -21,7 +21,7 @@ from PIL import Image
 from engine.errors import ForensicError
 from engine.io import load_evidence
 from forensic_viewer.report import scan_source, write_report
-from forensic_viewer.scan.pool import AnalyzerRecipe
+from forensic_viewer.scan.pool_worker import AnalyzerRecipe
 from forensic_viewer.scan.records import FileRecord, record_from_json
 from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import RESULTS, ResultIndex

@@ -175,7 +175,7 @@ def test_an_upgrade_writes_a_told_apart_rows_new_map_beside_its_other_files(
     row's name: by the key alone, ``case.png``'s new noise map was ``Case.png``'s on a folding
     drive."""
     from engine.pipeline import Analyzer
-    from forensic_viewer.scan.pool import AnalyzerRecipe
+    from forensic_viewer.scan.pool_worker import AnalyzerRecipe
     from forensic_viewer.scan.run import run_scan
     from tests.viewer.test_scan_prefetch import files_of
     from tests.viewer.test_scan_upgrade import _older

@@ -283,7 +283,8 @@ def test_a_pooled_scan_interrupted_writes_the_same_files(
 ) -> None:
     """With worker processes (what ``scan`` uses by default for 30+ files on the CPU) the
     parent ends an interrupted run the same way: CSV of the finished files, scan.json marked."""
-    from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
+    from forensic_viewer.scan.pool import run_pool_scan
+    from forensic_viewer.scan.pool_worker import AnalyzerRecipe
 
     folder = make_folder(tmp_path / "ev", 6)
     out = tmp_path / "out"
@@ -461,7 +462,8 @@ def test_ctrl_c_while_a_pooled_scan_opens_its_results_ends_the_run_as_a_stop(
     """With worker processes, Ctrl+C after scan.json said "running" but before results.jsonl
     was open was taken for one before the settings were checked and raised on, scan.json
     left "running". The run ends as a stop does now."""
-    from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
+    from forensic_viewer.scan.pool import run_pool_scan
+    from forensic_viewer.scan.pool_worker import AnalyzerRecipe
     from forensic_viewer.scan.results import ResultLog
 
     folder, out = make_folder(tmp_path / "ev", 3), tmp_path / "out"

@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 
 from forensic_viewer.cli import EXIT_OK, EXIT_USAGE, main
-from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
+from forensic_viewer.scan.pool import run_pool_scan
+from forensic_viewer.scan.pool_worker import AnalyzerRecipe
 from forensic_viewer.scan.results import SCAN_INFO
 from forensic_viewer.scan.run import SCAN_LOG, run_scan
 from tests.conftest import HANG_S, write_rgb

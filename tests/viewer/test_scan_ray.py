@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from forensic_viewer.cli import EXIT_FILES_FAILED, EXIT_OK, main
-from forensic_viewer.scan.pool import WorkerReady, _Pool, _Task, analyse_task, build_worker
+from forensic_viewer.scan.pool import _Pool
+from forensic_viewer.scan.pool_worker import Task, WorkerReady, analyse_task, build_worker
 from forensic_viewer.scan.run import SCAN_LOG, run_scan
 from tests.conftest import write_rgb
 from tests.viewer.conftest import scan_args
@@ -52,7 +53,7 @@ class _InProcessWorker:
     analyzer: Any
     info: WorkerReady
     ready: bool = False
-    task: _Task | None = None
+    task: Task | None = None
 
 
 class _InProcessPool(_Pool):
@@ -197,7 +198,7 @@ def test_a_model_file_sent_to_the_actors_is_read_as_a_regular_file_only(
     local scan's loading gives, naming it, where reading it by name waited for a writer."""
     from engine.checkpoints import read_meta
     from engine.errors import CheckpointError
-    from forensic_viewer.scan.pool import AnalyzerRecipe
+    from forensic_viewer.scan.pool_worker import AnalyzerRecipe
     from forensic_viewer.scan.ray_pool import checkpoint_files
 
     recipe = AnalyzerRecipe(models=(str(tiny_checkpoint), "tiny", "x.ensemble.json"))

@@ -35,7 +35,7 @@ def test_a_scan_on_two_nodes_uses_both_ships_the_model_and_writes_a_local_scans_
     import ray
     from ray.cluster_utils import Cluster
 
-    from forensic_viewer.scan import pool, ray_pool
+    from forensic_viewer.scan import pool_worker, ray_pool
 
     assert not ray.is_initialized()  # the scan must connect to the cluster itself
     folder = _folder(tmp_path / "ev", NAMES, ("broken.png",))
@@ -55,7 +55,7 @@ def test_a_scan_on_two_nodes_uses_both_ships_the_model_and_writes_a_local_scans_
     nodes_log = tmp_path / "nodes.tsv"
     nodes_log.touch()
     recipe = functools.partial(FaultyRecipe, node_log=str(nodes_log), min_nodes=2)
-    monkeypatch.setattr(pool, "AnalyzerRecipe", recipe)  # the one the command line builds
+    monkeypatch.setattr(pool_worker, "AnalyzerRecipe", recipe)  # the one the command line builds
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
     try:
         added = cluster.add_node(num_cpus=1)

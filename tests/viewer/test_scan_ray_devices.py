@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from forensic_viewer.cli import main
-from forensic_viewer.scan.pool import AnalyzerRecipe
+from forensic_viewer.scan.pool_worker import AnalyzerRecipe
 from tests.conftest import write_rgb
 from tests.viewer.conftest import scan_args
 

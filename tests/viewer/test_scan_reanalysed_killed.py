@@ -21,7 +21,8 @@ from jsonschema import Draft202012Validator
 from engine.pipeline import Analyzer
 from forensic_viewer.scan import encoded, upgrade
 from forensic_viewer.scan.maps import unnamed
-from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
+from forensic_viewer.scan.pool import run_pool_scan
+from forensic_viewer.scan.pool_worker import AnalyzerRecipe
 from forensic_viewer.scan.records import as_record
 from forensic_viewer.scan.results import ResultLog
 from forensic_viewer.scan.run import run_scan

@@ -23,7 +23,8 @@ from forensic_viewer.audit import LOG_NAME, verify_log
 from forensic_viewer.cli import main
 from forensic_viewer.report import scan_source, write_report
 from forensic_viewer.scan import maps
-from forensic_viewer.scan.pool import AnalyzerRecipe, _Task, analyse_task, run_pool_scan
+from forensic_viewer.scan.pool import run_pool_scan
+from forensic_viewer.scan.pool_worker import AnalyzerRecipe, Task, analyse_task
 from forensic_viewer.scan.records import as_record
 from forensic_viewer.scan.results import ResultIndex, ResultLog
 from forensic_viewer.scan.run import run_scan
@@ -314,11 +315,11 @@ def test_an_older_analysis_run_again_alone_makes_no_thumbnail(
     results = ResultIndex(pooled)
     rec = recorded_rows(results, ())["a.png"]
     row = as_record(results.get("a.png"))
-    task = _Task(0, folder / "a.png", "a.png", rec.sha256, rec.stale, rec.whole, row)
+    task = Task(0, folder / "a.png", "a.png", rec.sha256, rec.stale, rec.whole, row)
     answer = analyse_task(analyzer, task, lambda: False, True, CLASSIC)
     assert answer is not None and made == []  # the row's older analysis, no thumbnail
 
-    whole = _Task(0, folder / "a.png", "a.png", rec.sha256, rec.stale, True, None)
+    whole = Task(0, folder / "a.png", "a.png", rec.sha256, rec.stale, True, None)
     assert analyse_task(analyzer, whole, lambda: False, True, CLASSIC) is not None
     assert len(made) == 1  # analysed whole: a new row, with its thumbnail
 

@@ -17,7 +17,7 @@ from PIL import Image
 
 from engine.io import load_evidence
 from engine.pipeline import Analyzer
-from forensic_viewer.scan.pool import AnalyzerRecipe
+from forensic_viewer.scan.pool_worker import AnalyzerRecipe
 from forensic_viewer.scan.records import as_record
 from forensic_viewer.scan.run import run_scan
 from forensic_viewer.scan.upgrade import Rerun, refreshed_evidence

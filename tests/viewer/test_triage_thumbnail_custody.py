@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from forensic_viewer.scan.pool import AnalyzerRecipe
+from forensic_viewer.scan.pool_worker import AnalyzerRecipe
 from forensic_viewer.scan.run import run_scan
 from forensic_viewer.scan.triage import load_thumbnail, triage_rows
 from tests.conftest import write_rgb
