@@ -197,27 +197,38 @@ def code_identity() -> dict[str, Any]:
     return out
 
 
-def code_text(code: Any) -> str:
-    """A recorded :func:`code_identity` in words: ``commit 1a2b3c4d, modified files``,
-    ``commit 1a2b3c4d`` (as committed), ``commit 1a2b3c4d, modified: not known``, else
-    ``sources SHA-256 0123456789abcdef`` or ``build SHA-256 ...`` (16 hex digits), or
-    ``code not identified``."""
+def code_text(code: Any, full_in: str | None = None, whole: bool = False) -> str:
+    """A recorded :func:`code_identity` in words: ``commit 1a2b3c4d`` (as committed), else what
+    identifies the code: ``commit 1a2b3c4d, modified files, sources SHA-256 0123456789abcdef``
+    (``modified: not known`` likewise: the commit alone does not give the code that ran, only
+    the sources' SHA-256 does), ``sources SHA-256 ...`` or ``build SHA-256 ...`` without a
+    commit, or ``code not identified``. The SHA-256 is cut to 16 hex digits, followed by where
+    it is in full (``full_in``, e.g. "scan.json's environment.code"), or whole (``whole``: no
+    file the reader holds is sure to have it). A report of code from a modified tree had said
+    "commit 955e59bc, modified files" and nothing that identified it (a defence expert's
+    walk-through, 2026-12-06)."""
     if not isinstance(code, Mapping):
         return "code not identified"
+    said = ""
     if code.get("commit"):
-        said = {True: ", modified files", False: "", None: ", modified: not known"}
-        return f"commit {str(code['commit'])[:8]}{said.get(code.get('modified'), '')}"
+        said = f"commit {str(code['commit'])[:8]}"
+        if code.get("modified") is False:
+            return said
+        said += ", modified files" if code.get("modified") is True else ", modified: not known"
     for key, name in (("sources_sha256", "sources"), ("build_sha256", "build")):
         if code.get(key):
-            return f"{name} SHA-256 {str(code[key])[:16]}"
-    return "code not identified"
+            digest = str(code[key]) if whole else str(code[key])[:16]
+            where = f" (in full in {full_in})" if full_in and not whole else ""
+            return f"{said}{', ' if said else ''}{name} SHA-256 {digest}{where}"
+    return said or "code not identified"
 
 
-def app_text(env: Mapping[str, Any]) -> str:
-    """``forensic-viewer 0.1.0 (commit 1a2b3c4d, modified files)`` of a recorded
-    :func:`environment`; without the brackets for one recorded before the code was."""
+def app_text(env: Mapping[str, Any], full_in: str | None = None, whole: bool = False) -> str:
+    """``forensic-viewer 0.1.0 (commit 1a2b3c4d, modified files, sources SHA-256 ...)`` of a
+    recorded :func:`environment` (``full_in``, ``whole``: :func:`code_text`); without the
+    brackets for one recorded before the code was."""
     text = f"{env.get('app')} {env.get('app_version')}"
-    return f"{text} ({code_text(env['code'])})" if "code" in env else text
+    return f"{text} ({code_text(env['code'], full_in, whole)})" if "code" in env else text
 
 
 def environment() -> dict[str, Any]:
@@ -277,7 +288,7 @@ def run_environments(scan: Mapping[str, Any]) -> list[str]:
     out = []
     for r, libs in zip(known, libraries, strict=True):
         env = r["environment"]
-        said = [app_text(env), f"Python {env.get('python')}", computed_by(env)]
+        said = [app_text(env, "scan.json"), f"Python {env.get('python')}", computed_by(env)]
         said += [f"{n} {libs.get(n, 'not recorded')}" for n in differ]
         said += [str(env.get("platform")), f"device {r.get('device') or 'not recorded'}"]
         out.append(f"run started {r.get('started') or 'at a time not recorded'}: {', '.join(said)}")

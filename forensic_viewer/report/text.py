@@ -558,10 +558,13 @@ def analysis_summary_rows(a: AnalysisSummary) -> Rows:
     ]
 
 
+SCAN_CODE = "scan.json's environment.code"  # where a scan's code identity is in full
+
+
 def environment_rows(ov: Overview) -> Rows:
     env = ov.export_environment
     rows: Rows = [
-        ("Application", app_text(env)),
+        ("Application", app_text(env, whole=True)),
         ("Python", str(env.get("python"))),
         ("Platform", str(env.get("platform"))),
     ]
@@ -587,7 +590,7 @@ def environment_rows(ov: Overview) -> Rows:
             rows.append(
                 (
                     "At scan time",
-                    f"{app_text(scan_env)}, Python "
+                    f"{app_text(scan_env, SCAN_CODE)}, Python "
                     f"{scan_env.get('python')}, {computed_by(scan_env)}, {scan_env.get('time')}",
                 )
             )

@@ -144,7 +144,7 @@ def test_the_code_is_recorded_and_shown_beside_the_version(capsys) -> None:
     assert code.get("sources_sha256") or code.get("build_sha256")
     assert code_text({"commit": "1a2b3c4d" + "0" * 32, "modified": True}) == (
         "commit 1a2b3c4d, modified files"
-    )
+    )  # recorded without its sources' SHA-256: nothing more to say
     assert code_text({"commit": "1a2b3c4d" + "0" * 32, "modified": False}) == "commit 1a2b3c4d"
     assert code_text({"commit": None, "sources_sha256": "ab" * 32}) == (
         "sources SHA-256 abababababababab"
@@ -159,6 +159,34 @@ def test_the_code_is_recorded_and_shown_beside_the_version(capsys) -> None:
     assert main(["--version"]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith("forensic-viewer ") and f"({code_text(code)})" in first
+
+
+def test_code_from_a_modified_tree_is_identified_in_the_report_by_its_sources_sha256() -> None:
+    """A defence expert's walk-through (2026-12-06): the HTML/PDF said "commit 955e59bc,
+    modified files" and dropped the sources' SHA-256, the only identifier of such code."""
+    sources = "41d5" + "e" * 60
+    modified = {"commit": "955e59bc" + "0" * 32, "modified": True, "sources_sha256": sources}
+    assert (
+        code_text(modified) == "commit 955e59bc, modified files, sources SHA-256 41d5eeeeeeeeeeee"
+    )
+    unknown = modified | {"modified": None}
+    assert code_text(unknown, "scan.json") == (
+        "commit 955e59bc, modified: not known, sources SHA-256 41d5eeeeeeeeeeee "
+        "(in full in scan.json)"
+    )
+    assert code_text(modified | {"modified": False}) == "commit 955e59bc"  # the commit says it
+    scan_env = {"app": "forensic-viewer", "app_version": "1", "python": "3.11", "time": "T"}
+    scan_env |= {"libraries": {"torch": "2"}, "code": modified}
+    overview = _overview(scan_env)
+    overview.export_environment["code"] = modified
+    rows = dict(environment_rows(overview))  # type: ignore[arg-type]
+    assert rows["At scan time"].startswith(
+        "forensic-viewer 1 (commit 955e59bc, modified files, sources SHA-256 41d5eeeeeeeeeeee "
+        "(in full in scan.json's environment.code)), Python 3.11"
+    )
+    assert rows["Application"] == (
+        f"forensic-viewer 1 (commit 955e59bc, modified files, sources SHA-256 {sources})"
+    )
 
 
 def test_a_frozen_build_is_identified_by_its_program_file(tmp_path: Path, monkeypatch) -> None:
