@@ -32,6 +32,31 @@ PATH_VARIABLES = (
 )
 
 
+# The program's own variables that change what a run computes or which files it computes it
+# with, so that the same command under another value gives other figures or rows: the runtime
+# (int8 OpenVINO, OpenVINO fp32, PyTorch), the limits that refuse an evidence file or a
+# checkpoint (a refused file gets an error row; a refused checkpoint stops the run), and the
+# folders a model named by name, or the default ensemble, is found in. A scan records those set
+# (:func:`result_variables`) and reports show them before its command, so that the command
+# reproduces the run (docs/RESULTS.md, "Reproducing a result"). Not among them: the OpenVINO
+# cache (its conversions are checked and the same), the case folder and the examiner's name.
+RESULT_VARIABLES = (
+    "FORENSIC_VIEWER_RUNTIME",
+    "FORENSIC_VIEWER_MAX_PIXELS",
+    "FORENSIC_VIEWER_MAX_DECODE_BYTES",
+    "FORENSIC_VIEWER_MAX_MODEL_PARAMETERS",
+    "FORENSIC_VIEWER_MAX_ACTIVATION_BYTES",
+    "FORENSIC_VIEWER_MODELS",
+    "FORENSIC_VIEWER_RESOURCES",
+)
+
+
+def result_variables() -> dict[str, str]:
+    """Those of :data:`RESULT_VARIABLES` set to a value (an empty one counts as unset, as
+    their readers take it), by name, in that order."""
+    return {n: v for n in RESULT_VARIABLES if (v := os.environ.get(n, "")).strip()}
+
+
 def path_setting(name: str) -> Path | None:
     """The folder one of :data:`PATH_VARIABLES` names (``~`` expanded), None when it is unset
     or empty: read as its readers (the cache, the user's models, the resources folder) take

@@ -6,7 +6,10 @@ script, ``python -m forensic_viewer.entry``, the frozen build), ``line`` (``shle
 argv, for a POSIX shell), ``cwd`` (the working directory the relative paths of argv are read
 against), ``version`` (forensic-viewer's), ``origin`` (``command line``; ``viewer``: argv is
 the command a user could type to get the same rows), ``differs`` (what of the viewer's scan no
-option of the command line gives, when something does). docs/RESULTS.md, "scan.json".
+option of the command line gives, when something does), ``variables`` (the program's own
+environment variables that change results and were set, :data:`engine.environ.RESULT_VARIABLES`:
+``line`` starts with them, ``FORENSIC_VIEWER_RUNTIME=torch forensic-viewer scan ...``, so that
+the line reproduces the run; absent when none was set). docs/RESULTS.md, "scan.json".
 
 No Qt; used by the command line, the batch dialog and the reports.
 """
@@ -19,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from engine.environ import result_variables
 from engine.io import IMAGE_SUFFIXES
 from forensic_viewer.environment import APP_PACKAGE, package_version
 
@@ -43,18 +47,29 @@ def command_record(
     differs: Sequence[str] = (),
 ) -> dict[str, Any]:
     """scan.json's ``run.command`` for ``argv`` (its first item the program, replaced by
-    ``forensic-viewer``); ``cwd`` None: this process's working directory."""
+    ``forensic-viewer``); ``cwd`` None: this process's working directory. The result
+    variables set in this process's environment go in ``variables`` and before the ``line``:
+    a scan run under ``FORENSIC_VIEWER_RUNTIME=torch`` had recorded the plain command, which
+    run again gave int8 OpenVINO's figures (a defence expert's walk-through, 2026-12-06)."""
     args = [PROGRAM, *map(str, argv[1:])]
+    variables = result_variables()
     record: dict[str, Any] = {
         "argv": args,
-        "line": shlex.join(args),
+        "line": variables_prefix(variables) + shlex.join(args),
         "cwd": cwd if cwd is not None else working_directory(),
         "version": package_version(APP_PACKAGE),
         "origin": origin,
     }
     if differs:
         record["differs"] = list(differs)
+    if variables:
+        record["variables"] = variables
     return record
+
+
+def variables_prefix(variables: Mapping[str, Any]) -> str:
+    """``NAME=value `` for each variable, quoted for a POSIX shell, before a command."""
+    return "".join(f"{name}={shlex.quote(str(value))} " for name, value in variables.items())
 
 
 def viewer_scan_argv(
@@ -141,7 +156,9 @@ def types_differ(suffixes: Sequence[str]) -> list[str]:
 def command_text(command: Mapping[str, Any]) -> str:
     """A recorded command in the reports' words: "forensic-viewer scan ...", or for a scan the
     viewer started "started from the viewer; equivalent command: forensic-viewer scan ..."."""
-    line = str(command.get("line") or shlex.join(map(str, command.get("argv") or [])))
+    line = str(command.get("line") or "") or variables_prefix(
+        command.get("variables") or {}
+    ) + shlex.join(map(str, command.get("argv") or []))
     if command.get("origin") == "viewer":
         if command.get("argv", [None, None])[1:2] == ["analyze"]:
             return f"analysed in the viewer; equivalent command: {line}"

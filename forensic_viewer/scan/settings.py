@@ -62,6 +62,7 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
         "ensemble_sha256": getattr(analyzer.ensemble, "sha256", None) or None,
         "analyses": analysis_settings(analyses, getattr(analyzer, "analysis_params", None)),
         "exact": bool(getattr(analyzer, "exact", False)),
+        "runtime": runtime_setting(analyzer),
         "faces": None
         if detector is None
         else {
@@ -69,6 +70,19 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
             "face_path": bool(getattr(analyzer, "face_path", False)),
         },
     }
+
+
+def runtime_setting(analyzer: Analyzer) -> str | None:
+    """The runtime the fast path was asked for (``auto``, ``torch``, ``openvino``,
+    ``openvino-fp32``), ``FORENSIC_VIEWER_RUNTIME`` deciding ``auto``
+    (:func:`engine.runtime.chosen_runtime`); None on the exact path, always PyTorch. Compared on
+    resume: ``int8_files`` told the default from ``torch`` or ``openvino-fp32`` (a resume
+    across those was refused), but not those two from each other, whose rows a resume mixed."""
+    if getattr(analyzer, "exact", False):
+        return None
+    from engine.runtime import chosen_runtime
+
+    return str(chosen_runtime(getattr(analyzer, "runtime", "auto")))
 
 
 def int8_planned(analyzer: Analyzer) -> dict[str, dict[str, str]]:
@@ -107,8 +121,9 @@ EARLIER_LEFT_OUT = "earlier_runs_left_out"
 SETTING_DEFAULTS: dict[str, Any] = {"analyses": {}, "face_models": {}}
 # settings added since whose value a folder written before them cannot say: not compared then
 # (the ensemble file's SHA-256, whose θ and weights decide the default verdict; whether faces
-# were detected, by which detector, and analysed on their own; the int8 model files' SHA-256)
-SETTINGS_UNRECORDED: tuple[str, ...] = ("ensemble_sha256", "faces", "int8_files")
+# were detected, by which detector, and analysed on their own; the int8 model files' SHA-256;
+# the runtime asked for (since 2026-12-06))
+SETTINGS_UNRECORDED: tuple[str, ...] = ("ensemble_sha256", "faces", "int8_files", "runtime")
 
 
 def check_settings(
@@ -155,6 +170,8 @@ def check_settings(
                 raise ScanSettingsMismatch(out, moved_words(old.get("source"), settings["source"]))
             if differ:
                 said = params_difference(old.get("analyses"), settings["analyses"])
+                if "runtime" in differ:
+                    said += runtime_difference(old.get("runtime"), settings["runtime"])
                 raise ScanSettingsMismatch(
                     out,
                     f"holds results made with other models or settings ({', '.join(differ)} "
@@ -185,6 +202,19 @@ def moved_words(was: Any, now: str) -> str:
         f"with; to resume, make the evidence readable at {was} again (mount it there) and "
         f"scan that path, or choose another output folder to analyse {now} anew (no command "
         "writes a report of an output folder without a run)"
+    )
+
+
+def runtime_difference(old: Any, now: Any) -> str:
+    """``"; the runtime torch there, auto now (FORENSIC_VIEWER_RUNTIME ...)"``, for the refusal
+    of a resume under another runtime (None: the exact path, PyTorch)."""
+
+    def words(r: Any) -> str:
+        return "the exact path's PyTorch" if r is None else str(r)
+
+    return (
+        f"; the runtime {words(old)} there, {words(now)} now (FORENSIC_VIEWER_RUNTIME sets it; "
+        "run.command.line shows the run's)"
     )
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import shlex
+from html import escape
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 
+from engine.environ import result_variables
 from forensic_viewer.cli import build_parser
 from forensic_viewer.gui.batch_dialog import BatchDialog
-from forensic_viewer.scan.command import command_summary
+from forensic_viewer.scan.command import command_summary, variables_prefix
 from tests.conftest import HANG_MS
 from tests.viewer.conftest import open_listed, write_image
 
@@ -45,7 +47,9 @@ def test_a_scan_started_in_the_dialog_records_the_equivalent_command(
     info = json.loads((out / "scan.json").read_text(encoding="utf-8"))
     command = info["run"]["command"]
     assert command["origin"] == "viewer"
-    assert shlex.split(command["line"]) == command["argv"]
+    assert command["variables"] == result_variables()  # the tests run under a runtime's
+    prefix = variables_prefix(command["variables"])
+    assert shlex.split(command["line"].removeprefix(prefix)) == command["argv"]
     assert command["argv"][:2] == ["forensic-viewer", "scan"]
     args = build_parser().parse_args(command["argv"][1:])
     assert args.folder == folder and args.out == out
@@ -87,7 +91,7 @@ def test_the_report_of_an_image_analysed_in_the_viewer_gives_the_equivalent_anal
     qtbot.waitUntil(lambda: bool(dialog.paths) and not dialog.running, timeout=HANG_MS)
 
     said = json.loads(Path(dialog.paths["json"]).read_text(encoding="utf-8"))["command"]
-    head = "analysed in the viewer; equivalent command: "
+    head = "analysed in the viewer; equivalent command: " + variables_prefix(result_variables())
     assert said["text"].startswith(head)
     argv = shlex.split(said["text"].removeprefix(head))
     args = build_parser().parse_args(argv[1:])
@@ -97,4 +101,4 @@ def test_the_report_of_an_image_analysed_in_the_viewer_gives_the_equivalent_anal
     assert args.model == window.model_paths and args.device == "cpu"
     assert not args.no_faces and not args.exact and args.analyses == ""
     page = Path(dialog.paths["html"]).read_text(encoding="utf-8")
-    assert "Command</th><td>analysed in the viewer; equivalent command: forensic-viewer" in page
+    assert f"Command</th><td>{escape(head)}forensic-viewer" in page

@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QPlainTextEdit
 
+from engine.environ import result_variables
 from engine.types import PartialMap
 from forensic_viewer.audit import LOG_NAME, AuditLog, verify_log
 from forensic_viewer.casework import log_started
@@ -24,6 +25,7 @@ from forensic_viewer.cli import main
 from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.model_layers import MaskLayer
+from forensic_viewer.scan.command import variables_prefix
 from tests.conftest import HANG_MS, write_rgb
 from tests.viewer.conftest import open_listed
 from tests.viewer.test_main_window import open_and_wait
@@ -490,8 +492,10 @@ def test_the_batch_dialog_logs_scan_started_as_the_command_line_does(
     # (and --jobs, whose 1 is the command line's default as the dialog writes it)
     typed, equivalent = cli_details["command_line"], dialog_details["command_line"]
     assert typed["origin"] == "command line" and equivalent["origin"] == "viewer"
-    assert typed["line"].startswith("forensic-viewer scan data/Tp --out out-cli")
-    assert equivalent["line"].startswith("forensic-viewer scan ") and "--gt" in equivalent["line"]
+    prefix = variables_prefix(result_variables())  # the tests run FORENSIC_VIEWER_RUNTIME=torch
+    assert typed["line"].startswith(f"{prefix}forensic-viewer scan data/Tp --out out-cli")
+    assert equivalent["line"].startswith(f"{prefix}forensic-viewer scan ")
+    assert "--gt" in equivalent["line"]
     assert typed["cwd"] == equivalent["cwd"] == str(tmp_path)
     for d in (dialog_details, cli_details):
         del d["command"], d["out"], d["command_line"]

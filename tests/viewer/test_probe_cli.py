@@ -17,8 +17,10 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from engine.environ import result_variables
 from engine.probe import DERIVATIONS
 from forensic_viewer.cli import main
+from forensic_viewer.scan.command import variables_prefix
 from forensic_viewer.scan.probe import PROBE_JSON, table_lines
 from tests.conftest import write_rgb
 
@@ -90,6 +92,7 @@ def test_report_of_a_probe_has_its_table(tmp_path: Path, tiny_checkpoint: Path) 
     assert any(line.startswith("IoU: ") and "1.0" in line for line in lines)
     # the command that made it, as typed, and where it ran: the probe can be run again
     line = shlex.join(["forensic-viewer", *args, "--device", "cpu", "--no-faces", "--report"])
+    line = variables_prefix(result_variables()) + line
     assert sidecar["command"] == {"text": f"{line} html,pdf", "cwd": os.getcwd()}
     assert f"Command</th><td>{escape(line)} html,pdf</td>" in html
 

@@ -6,6 +6,7 @@ re-running it gives the same rows, never that a finding is right.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shlex
@@ -15,7 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine.environ import result_variables
 from forensic_viewer.cli import build_parser, main
+from forensic_viewer.scan.command import variables_prefix
 from forensic_viewer.scan.settings import MAX_EARLIER_RUNS, earlier_runs
 from tests.conftest import HANG_S
 
@@ -70,13 +73,14 @@ def test_the_recorded_command_runs_again_to_the_same_rows(
 
     command = _scan_json(tmp_path / "out")["run"]["command"]
     assert command["argv"] == ["forensic-viewer", *argv]  # as typed: relative paths kept
-    assert command["line"] == (
+    prefix = variables_prefix(result_variables())  # the tests run FORENSIC_VIEWER_RUNTIME=torch
+    assert command["line"] == prefix + (
         f"forensic-viewer scan 'case 1' --out out --model {tiny_checkpoint.name} --no-faces"
     )
     assert command["cwd"] == str(tmp_path)
     assert command["origin"] == "command line" and command["version"]
 
-    again = shlex.split(command["line"])
+    again = shlex.split(command["line"].removeprefix(prefix))
     assert again[0] == "forensic-viewer"
     again[again.index("--out") + 1] = "out2"  # a new output folder
     done = _entry(again[1:], Path(command["cwd"]))
@@ -132,8 +136,6 @@ def test_every_report_of_a_scan_gives_its_command_and_working_directory(
 ) -> None:
     """HTML, PDF and JSON say "Command: forensic-viewer scan ..." and where it ran; a folder
     whose scan.json holds no command (an older version's) says so, and names none."""
-    import html
-
     from forensic_viewer.report import scan_source, write_report
 
     (tmp_path / "ev").mkdir()
@@ -142,6 +144,7 @@ def test_every_report_of_a_scan_gives_its_command_and_working_directory(
     argv = ["scan", "ev", "--out", "out", "--model", str(tiny_checkpoint), "--no-faces"]
     assert main([*argv, "--report", "html,pdf,json"]) == 0
     line = shlex.join(["forensic-viewer", *argv, "--report", "html,pdf,json"])
+    line = variables_prefix(result_variables()) + line
     out = tmp_path / "out"
     page = (out / "report.html").read_text(encoding="utf-8")
     assert f"Command</th><td>{html.escape(line, quote=True)}</td>" in page
@@ -159,3 +162,45 @@ def test_every_report_of_a_scan_gives_its_command_and_working_directory(
     assert "forensic-viewer scan ev" not in page and "Working directory" not in page
     said = json.loads(paths["json"].read_text(encoding="utf-8"))["command"]
     assert said["text"].startswith("not recorded (made before") and said["cwd"] is None
+
+
+def test_a_runs_result_variables_are_recorded_before_its_command_and_a_resume_keeps_the_runtime(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch, capsys
+) -> None:
+    """A defence expert's walk-through (2026-12-06): a scan run under
+    FORENSIC_VIEWER_RUNTIME=torch recorded, and its report showed, the plain command, which run
+    again gave int8 OpenVINO's figures. The variables that change results are recorded and
+    put before the command; a resume under another runtime is refused, naming both (torch
+    against openvino-fp32 had been let through: both run no int8 files)."""
+    from engine.environ import RESULT_VARIABLES
+
+    for name in RESULT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FORENSIC_VIEWER_RUNTIME", "torch")
+    monkeypatch.setenv("FORENSIC_VIEWER_MAX_PIXELS", "200M")
+    (tmp_path / "ev").mkdir()
+    shutil.copy(SMALLEST_SAMPLE, tmp_path / "ev" / "a.jpg")
+    monkeypatch.chdir(tmp_path)
+    argv = ["scan", "ev", "--out", "out", "--model", str(tiny_checkpoint), "--no-faces"]
+    assert main([*argv, "--report", "html,json"]) == 0
+    info = _scan_json(tmp_path / "out")
+    command = info["run"]["command"]
+    assert command["variables"] == {
+        "FORENSIC_VIEWER_RUNTIME": "torch",
+        "FORENSIC_VIEWER_MAX_PIXELS": "200M",
+    }
+    line = "FORENSIC_VIEWER_RUNTIME=torch FORENSIC_VIEWER_MAX_PIXELS=200M " + shlex.join(
+        ["forensic-viewer", *argv, "--report", "html,json"]
+    )
+    assert command["line"] == line and info["runtime"] == "torch"
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert f"Command</th><td>{html.escape(line, quote=True)}</td>" in page
+    said = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert said["command"]["text"] == line
+
+    capsys.readouterr()
+    monkeypatch.setenv("FORENSIC_VIEWER_RUNTIME", "openvino-fp32")
+    assert main(argv) != 0
+    err = capsys.readouterr().err
+    assert "runtime differ" in err and "the runtime torch there, openvino-fp32 now" in err
+    assert _scan_json(tmp_path / "out")["runtime"] == "torch"  # the folder is left as it was

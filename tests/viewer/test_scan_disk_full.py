@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from engine.environ import result_variables
+from forensic_viewer.scan.command import variables_prefix
 from forensic_viewer.scan.results import ResultLog
 from tests.conftest import HANG_MS
 from tests.viewer.conftest import scan_cli, write_image
@@ -131,7 +133,9 @@ def test_scan_json_says_the_run_failed_and_why_when_it_can_be_written(
         "analysed": ROWS_BEFORE_FULL,
     }
     assert run["note"].startswith(f"failed after {run['through']} of 4 files ({reason})")
-    assert run["ended"] and run["command"]["line"].startswith("forensic-viewer scan")
+    assert run["ended"] and run["command"]["line"].startswith(
+        variables_prefix(result_variables()) + "forensic-viewer scan"
+    )
     assert stopped_run(out) == {k: run[k] for k in ("state", "reason", "through", "files", "note")}
     alert = stopped_scan_alert({"run": run}, ROWS_BEFORE_FULL)
     assert alert is not None
