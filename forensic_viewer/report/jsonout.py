@@ -18,6 +18,7 @@ from forensic_viewer.environment import run_environments
 from forensic_viewer.report.build import ItemFigures, Overview
 from forensic_viewer.report.limitations import limitations_text
 from forensic_viewer.report.model import ReportItem
+from forensic_viewer.report.reproduce import reproducing_text
 from forensic_viewer.report.text import caveat_text
 from forensic_viewer.report.textfile import TextReportFile
 from forensic_viewer.scan.command import command_summary
@@ -69,6 +70,8 @@ class JsonWriter(TextReportFile):
             "not_covered": ov.not_covered_record,
             "counts": ov.counts,
             "caveat": caveat_text(ov),  # the words beside the other formats' headline
+            # the Case section's "Reproducing the figures": the path and runtimes that ran
+            "reproducing": reproducing_text(ov.source.settings, ov.models),
             "environment": {
                 "export": ov.export_environment,
                 "scan": ov.source.settings.get("environment"),

@@ -27,6 +27,8 @@ from forensic_viewer.report.model import (
     ModelEntry,
     ReportItem,
 )
+from forensic_viewer.report.reproduce import ROW as REPRODUCING_ROW
+from forensic_viewer.report.reproduce import reproducing_text
 from forensic_viewer.scan import triage
 from forensic_viewer.scan.command import command_summary
 from forensic_viewer.scan.links import error_without_file
@@ -137,6 +139,7 @@ def case_rows(ov: Overview) -> Rows:
         *([("Not covered", ov.not_covered)] if ov.not_covered else []),
         *results_rows(ov.source.results_sha256),
         *audit_rows(c.audit),
+        (REPRODUCING_ROW, reproducing_text(ov.source.settings, ov.models)),
     ]
 
 
