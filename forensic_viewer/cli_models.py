@@ -37,6 +37,8 @@ def cmd_models(args: argparse.Namespace) -> int:
             card = _card_text(entry.path.with_suffix(".md"), "its header follows")
             if card is not None:
                 print(plain_lines(card))
+                if entry.meta is not None and (said := probability_line(entry.meta)):
+                    print(f"\nFrom its header: {said}")  # the card says only "Platt scaling"
             elif entry.meta is not None:
                 print(plain_lines(_header_summary(entry.path, entry.meta)))
                 print("\nIts header (JSON; alone with --json):")
@@ -144,6 +146,7 @@ def _header_summary(path: Path, meta: Any) -> str:
         lines.append(f"started from: {training['init']} (SHA-256 {sha})")
     if calibration := Calibration.from_dict(meta.decision.calibration):
         lines.append(f"probability calibrated on: {calibration.fitted_on or 'not recorded'}")
+        lines.append(probability_line(meta) or "")
     elif isinstance(why := meta.decision.calibration.get("no_calibration"), str) and why:
         lines.append(f"probability: not calibrated ({why})")  # refused when fitted (verdict)
     elif meta.decision.calibration:  # as the analyses read it: none (a slope <= 0, say)
@@ -151,6 +154,15 @@ def _header_summary(path: Path, meta: Any) -> str:
     if training.get("command"):
         lines.append(f"command: {training['command']}")
     return "\n".join(lines)
+
+
+def probability_line(meta: Any) -> str | None:
+    """``probability: p = σ(a·x + b) ...`` of a checkpoint's header, with its a and b
+    (:func:`forensic_viewer.report.cards.calibration_words`); None without a calibration."""
+    from forensic_viewer.report.cards import calibration_words
+
+    said = calibration_words(meta.decision.calibration, meta.decision.rule)
+    return None if said is None else f"probability: {said}"
 
 
 def _card_text(card: Path, instead: str) -> str | None:

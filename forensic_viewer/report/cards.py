@@ -30,6 +30,10 @@ class ModelCard:
     threshold_details: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
     created: str = ""
+    # the decision rule's calibration as the header stores it (Platt's a and b, what it was
+    # fitted on) and the rule it applies to: what turns a result into its probability
+    calibration: dict[str, Any] = field(default_factory=dict)
+    rule: str = ""
 
     @classmethod
     def from_meta(cls, meta: CheckpointMeta, source: str) -> ModelCard:
@@ -39,6 +43,8 @@ class ModelCard:
             threshold_details=threshold_details(meta.decision.details),
             training=dict(meta.training),
             created=extended_time(meta.created),  # old checkpoints wrote "+0000"
+            calibration=dict(meta.decision.calibration or {}),
+            rule=str(meta.decision.rule),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -48,7 +54,37 @@ class ModelCard:
             "threshold_details": self.threshold_details,
             "training": self.training,
             "created": self.created,
+            "calibration": self.calibration,
+            "probability": calibration_words(self.calibration, self.rule),
         }
+
+
+def calibration_words(calibration: Mapping[str, Any] | None, rule: str) -> str | None:
+    """How a model's probability is computed from its results, with the coefficients its
+    header stores, so that the other side can recompute it: ``p = σ(a·x + b), σ(t) = 1 / (1 +
+    e^−t), a = 0.398…, b = 0.423…; x = logit(f) ...`` (:class:`engine.calibration.Calibration`,
+    :func:`engine.decision.statistic`; a and b as stored, to the last digit). None when the
+    header holds no calibration the analyses use (they then give no probability). The report
+    and the cards had said only "Platt scaling"; a and b were in the checkpoint's header alone
+    (a defence expert's walk-through, 2026-12-06)."""
+    from engine.calibration import Calibration
+    from engine.decision import FRACTION_FLOOR
+
+    fitted = Calibration.from_dict(dict(calibration or {}))
+    if fitted is None:
+        return None
+    if rule == "forged_fraction":
+        x = (
+            f"x = logit(f) = ln(f / (1 − f)), f the forged fraction of its results clipped to "
+            f"[{FRACTION_FLOOR:g}, {1 - FRACTION_FLOOR:g}]"
+        )
+    else:
+        x = "x = the image logit of its results (the logit of its score)"
+    on = f"; fitted on {fitted.fitted_on}" if fitted.fitted_on else ""
+    return (
+        f"p = σ(a·x + b), σ(t) = 1 / (1 + e^−t), with a = {fitted.a!r}, b = {fitted.b!r}; "
+        f"{x} (Platt scaling{on})"
+    )
 
 
 SUPERSEDED = (

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from engine.ensemble import decided_by_face, whole_image_decided
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import app_text, computed_by, run_environments
+from forensic_viewer.report.cards import calibration_words
 from forensic_viewer.report.limitations import (
     LEAD_WORDS,
     bundled_training_words,
@@ -484,6 +485,8 @@ def model_rows(m: ModelSummary) -> Rows:
                 rows.append(("Training", how))
             if card.created:
                 rows.append(("Checkpoint created", card.created))
+            if said := calibration_words(card.calibration, card.rule):
+                rows.append(("Probability", said))
     return rows
 
 
