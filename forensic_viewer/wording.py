@@ -221,17 +221,22 @@ def verdict_words(
     score: float | None = None,
     *,
     out_of_range: bool = False,
+    threshold: float | None = None,
 ) -> str:
     """A verdict as a person reads it: ``flagged as manipulated, p 0.94``, ``not flagged, p
     0.43``; with no calibration the score, said as such (``not flagged, score 0.12``); the word
     alone without figures; ``out_of_range``: marked :data:`OUT_OF_RANGE` after the word.
     ``verdict``: ``engine.decision``'s stored value (anything else, e.g. a row of a later
-    version, is printed as it is)."""
+    version, is printed as it is). ``threshold``: θ, given when ``probability`` is on its scale
+    (the stacked default verdict's p is its score): p then gets the decimals that tell it
+    from θ (:func:`separating_decimals`, as :func:`decision_words` does), else "not flagged,
+    p 0.60" and "flagged as manipulated, p 0.60" both stood beside θ 0.5986."""
     word = {MANIPULATED: FLAGGED, AUTHENTIC: NOT_FLAGGED}.get(str(verdict), str(verdict))
     if out_of_range:
         word += f" ({OUT_OF_RANGE})"
     if probability is not None:
-        return f"{word}, p {probability:.2f}"
+        n = 2 if threshold is None else separating_decimals(probability, float(threshold), 2)
+        return f"{word}, p {probability:.{n}f}"
     if score is not None:
         return f"{word}, score {score:.2f}"
     return word

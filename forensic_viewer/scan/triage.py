@@ -32,6 +32,7 @@ each analysis the ensemble uses that found a copy pair (:data:`DISAGREEMENT_NOTE
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,7 +169,17 @@ class Cell:
         if self.status != RAN or self.score is None:
             return NOT_RUN
         score = self.score if self.probability is None else None
-        return verdict_words(self.verdict, self.probability, score, out_of_range=self.out_of_range)
+        # θ is on the probability's scale only where p is the score (the stacked ensemble)
+        same = self.probability is not None and math.isclose(
+            self.probability, self.score, rel_tol=0.0, abs_tol=1e-9
+        )
+        return verdict_words(
+            self.verdict,
+            self.probability,
+            score,
+            out_of_range=self.out_of_range,
+            threshold=self.threshold if same else None,
+        )
 
 
 @dataclass(frozen=True)

@@ -76,3 +76,18 @@ def test_the_reports_say_the_caveat_beside_the_headline_and_flagged_words(
     text = flat(" ".join(p.extract_text() for p in PdfReader(str(out / "report.pdf")).pages))
     assert "'authentic' verdict" not in text and "A 'not flagged' verdict says only" in text
     assert "Verdict not flagged" in text or f"Verdict {FLAGGED}" in text
+
+
+def test_a_probability_on_thetas_scale_is_never_shown_as_theta_on_either_side() -> None:
+    """The stacked default verdict's p is its score, on θ's scale: at two decimals a score
+    just under θ 0.5986 and one just over both read "p 0.60" (defence walk-through, 2026-12-06);
+    they get the decimals that tell them from θ, as the Decision row's do."""
+    theta = 0.5985638695345132
+    below = Cell("e", "ran", 0.5981, "authentic", 0.0, theta, probability=0.5981)
+    above = Cell("e", "ran", 0.6040, "manipulated", 0.0, theta, probability=0.6040)
+    assert below.text == f"{NOT_FLAGGED}, p 0.598"
+    assert above.text == f"{FLAGGED}, p 0.604"
+    # a member's p is not on θ's scale (θ is on its score): two decimals, as before
+    member = Cell("m", "ran", 0.7, "authentic", 0.0, 0.5986, probability=0.5981)
+    assert member.text == f"{NOT_FLAGGED}, p 0.60"
+    assert verdict_words("authentic", 0.31, threshold=0.5986) == f"{NOT_FLAGGED}, p 0.31"
