@@ -554,7 +554,9 @@ def _fit_frequency(
     method="aligned double JPEG quantisation (A-DJPG), per-block likelihood ratio",
     source="T. Bianchi, A. Piva, 'Image Forgery Localization via Block-Grained Analysis of "
     "JPEG Artifacts', IEEE TIFS 7(3), 2012 (simplified: coefficients from decoded pixels)",
-    version="6",  # 6: under 16 px a side an information finding, too small to assess (was a
+    version="7",  # 7: the detected finding's note says many innocent resaves show it too
+    # and that it found none in the 53 camera originals (it read "not a camera original" alone);
+    # 6: under 16 px a side an information finding, too small to assess (was a
     # warning shared with a missing luma table); 5: a finding says what was found (first quality, on how many frequencies);
     # no map, a warning, when fewer than 4 frequencies fit (the map of 0 read "compressed twice");
     # 4: an RGB-coded JPEG's last quality described as jpeg-tables 4 does;

@@ -102,3 +102,15 @@ def test_a_jpeg_under_16_px_is_too_small_for_dq_and_says_so_as_information(
         assert dq.map is None and not dq.warnings and dq.extras["detected"] is False
     dq = run_analysis("jpeg-dq", write_evidence(jpeg_bytes(natural(256, 300, 1)[:16, :16], 90)))
     assert not dq.findings  # 16 x 16 is tested (nothing found)
+
+
+def test_a_double_compression_says_innocent_resaves_show_it_too(write_evidence) -> None:
+    """The words "not a camera original as it left the camera" alone read as a sign of tampering;
+    docs/ANALYSES.md's own qualifier and the camera originals' count go with it (defence
+    walk-through, 2026-12-06), in the finding every report and the viewer show."""
+    ev = write_evidence(jpeg_bytes(decode(jpeg_bytes(natural(H, W, 1), 70)), 90))
+    (f,) = run_analysis("jpeg-dq", ev).findings
+    assert "not a camera original as it left the camera" in f.note
+    assert "many innocent resaves show it too" in f.note and "not only forgeries" in f.note
+    assert "none in the 53 camera originals" in f.note
+    assert run_analysis("jpeg-dq", ev).provenance.version == "7"
