@@ -85,27 +85,96 @@ class Reliability:
     bins: reliability diagram on the test part: per probability bin ``[low, high, mean
         predicted, observed tampered share, images]``.
     split: which images these are, in words.
+
+    An ensemble's record also carries what its card says of the same verdict (written by
+    ``packaging/ensemble_figures.py``; empty for a checkpoint's), so that every result, and so
+    every report, says it beside the counts:
+
+    with_face_rule: per group ``[flagged, total]`` with the ensemble's face rule on, as the
+        product runs it (a scan of the camera photographs); ``flagged`` is the stacked rule's.
+    target: the share of the camera photographs' validation half θ was set to flag at most
+        (``trainer.verdict.FALSE_ALARM_TARGET``), None when not stored.
+    image_auc: ``[AUC, low, high]``, the 95 % bootstrap interval, on the test part.
+    by_kind: per kind of tampered CASIA image (``splice``, ``copy-move``) the share flagged.
+    mask_on_authentic: ``median`` and ``largest`` share of an authentic test-half camera
+        photograph's pixels that the mask marks (every one a false alarm).
+    optimistic: what the test part nonetheless took part in choosing, in words (the card's
+        "Test part" caveat), "" when nothing.
     """
 
     flagged: dict[str, list[int]] = field(default_factory=dict)
     bins: list[list[float]] = field(default_factory=list)
     split: str = ""
+    with_face_rule: dict[str, list[int]] = field(default_factory=dict)
+    target: float | None = None
+    image_auc: list[float] = field(default_factory=list)
+    by_kind: dict[str, float] = field(default_factory=dict)
+    mask_on_authentic: dict[str, float] = field(default_factory=dict)
+    optimistic: str = ""
 
     def sentence(self) -> str:
-        """``at this threshold: 4 % of authentic camera photographs (1 of 26) ... are flagged``."""
-        parts = [
-            f"{_pct(k, n)} of {group} ({k} of {n})"
-            for group, (k, n) in self.flagged.items()
-            if n > 0
-        ]
+        """``at this threshold: 4 % of authentic camera photographs (1 of 26) ... are flagged``;
+        with the face rule's counts first when stored (the verdict as the product runs it),
+        then the rest of the record (class docstring)."""
+        parts = _counts(self.flagged)
         if not parts:
             return "no measured reliability"
         where = f" ({self.split})" if self.split else ""
-        return "at this threshold" + where + ": " + ", ".join(parts) + " are flagged"
+        rates = ", ".join(parts) + " are flagged"
+        if face := _counts(self.with_face_rule):
+            missed = [
+                f"{k} of {n}"
+                for k, n in self.with_face_rule.values()
+                if self.target is not None and n > 0 and k / n > self.target
+            ]
+            target = (
+                f" (θ was set to flag at most {_pct(self.target, 1.0)} of the validation half's "
+                f"camera photographs: missed with {' and '.join(missed)})"
+                if missed
+                else ""
+            )
+            rates = (
+                f"with the face rule, as the product runs it: {', '.join(face)} are flagged"
+                f"{target}; without the face rule: {rates}"
+            )
+        return "at this threshold" + where + ": " + rates + "".join(f"; {t}" for t in self.limits())
+
+    def limits(self) -> list[str]:
+        """The card's other figures in words (class docstring), each a clause."""
+        out = []
+        if self.by_kind:
+            kinds = ", ".join(f"{_pct(v, 1.0)} of {k}s" for k, v in self.by_kind.items())
+            out.append(f"of the tampered CASIA images it flags {kinds}")
+        if len(self.image_auc) == 3:
+            auc, lo, hi = self.image_auc
+            out.append(f"image AUC {auc:.3f} (95 % interval {lo:.2f}-{hi:.2f})")
+        if {"median", "largest"} <= self.mask_on_authentic.keys():
+            m = self.mask_on_authentic
+            out.append(
+                f"on authentic camera photographs (test half) its mask marks a median "
+                f"{100 * m['median']:.1f} % of the pixels, up to {100 * m['largest']:.1f} %, "
+                "every marked pixel a false alarm"
+            )
+        if self.optimistic:
+            out.append(f"these test figures are optimistic: {self.optimistic}")
+        return out
 
 
-def _pct(k: int, n: int) -> str:
+def _counts(flagged: dict[str, list[int]]) -> list[str]:
+    return [f"{_pct(k, n)} of {group} ({k} of {n})" for group, (k, n) in flagged.items() if n > 0]
+
+
+def _pct(k: float, n: float) -> str:
     return f"{100.0 * k / n:.0f} %"
+
+
+def counts_face_rule(data: dict[str, Any] | None) -> bool:
+    """Whether a stored calibration's reliability counts the verdict with the face rule on
+    (:attr:`Reliability.with_face_rule`): its sentence then needs no "counted without" caveat."""
+    try:
+        return bool(((data or {}).get("reliability") or {}).get("with_face_rule"))
+    except AttributeError:
+        return False
 
 
 @dataclass
@@ -155,6 +224,16 @@ def _reliability(rel: dict[str, Any]) -> Reliability:
         flagged={str(k): [int(v[0]), int(v[1])] for k, v in dict(rel.get("flagged", {})).items()},
         bins=[[float(x) for x in row] for row in rel.get("bins", [])],
         split=str(rel.get("split", "")),
+        with_face_rule={
+            str(k): [int(v[0]), int(v[1])] for k, v in dict(rel.get("with_face_rule", {})).items()
+        },
+        target=None if rel.get("target") is None else float(rel["target"]),
+        image_auc=[float(x) for x in rel.get("image_auc", [])],
+        by_kind={str(k): float(v) for k, v in dict(rel.get("by_kind", {})).items()},
+        mask_on_authentic={
+            str(k): float(v) for k, v in dict(rel.get("mask_on_authentic", {})).items()
+        },
+        optimistic=str(rel.get("optimistic", "")),
     )
 
 

@@ -74,7 +74,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.analyses.clone import suspect_copies
-from engine.calibration import Calibration, logit, reliability_sentence, sigmoid
+from engine.calibration import (
+    Calibration,
+    counts_face_rule,
+    logit,
+    reliability_sentence,
+    sigmoid,
+)
 from engine.decision import AUTHENTIC, MANIPULATED, forged_fraction, statistic
 from engine.errors import CheckpointError
 from engine.files import not_regular_reason, read_regular
@@ -392,7 +398,8 @@ class Ensemble:
         ``result`` itself is "authentic" (the face rule alone decides), the heatmap is that map
         inside the flagged faces' crops and 0 elsewhere (module docstring). Without
         a flagged face ``result`` is returned as it is, but for its reliability sentence, which
-        then says it was counted without the face rule (:data:`FACE_RULE_CAVEAT`).
+        then says it was counted without the face rule (:data:`FACE_RULE_CAVEAT`), or, when
+        the counts were also taken with it, what the rule does (:data:`FACE_RULE_COUNTED`).
 
         When the face rule alone decides and every flagged face is outside the face verdicts'
         measured range (smaller than measured, or its crop cut by the border of the image of
@@ -404,8 +411,9 @@ class Ensemble:
         """
         if self.face_rule != "any":
             return result
-        if result.reliability and face_models:  # measured without the rule that now applies
-            result = dataclasses.replace(result, reliability=result.reliability + FACE_RULE_CAVEAT)
+        if result.reliability and face_models:  # what the rule adds to the measured counts
+            said = FACE_RULE_COUNTED if counts_face_rule(self.calibration) else FACE_RULE_CAVEAT
+            result = dataclasses.replace(result, reliability=result.reliability + said)
         flagged: list[tuple[str, FaceScore, FaceRegion]] = []
         numbers: dict[int, int] = {}  # id(face) -> its number (1-based) among ``faces``
         for i, face in enumerate(faces, start=1):
@@ -542,11 +550,15 @@ def _inside_faces(fmap: NDArray[np.float32], faces: Sequence[FaceRegion]) -> NDA
 
 # Beside the default verdict's measured reliability when the face rule is on: those counts were
 # taken of the stacked rule alone (trainer/verdict.py), and the face rule can only add flags.
-FACE_RULE_CAVEAT = (
-    "; counted without the face rule, which is on and can only add flags: each face the face "
-    "model calls manipulated flags its photograph (the face model's own rate on authentic "
-    "faces is given with it)"
+FACE_RULE_PROMISE = (
+    "each face the face model calls manipulated flags its photograph (the face model's own "
+    "rate on authentic faces is given with it)"
 )
+FACE_RULE_CAVEAT = (
+    f"; counted without the face rule, which is on and can only add flags: {FACE_RULE_PROMISE}"
+)
+# ... and when the counts were also taken with the face rule on (Reliability.with_face_rule)
+FACE_RULE_COUNTED = f"; under the face rule {FACE_RULE_PROMISE}"
 
 
 def members_out_of_range(results: Sequence[ModelResult]) -> dict[str, Any] | None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from engine.calibration import face_rate_sentence
-from engine.ensemble import FACE_RULE_CAVEAT, decided_by_face, whole_image_decided
+from engine.ensemble import FACE_RULE_PROMISE, decided_by_face, whole_image_decided
 from forensic_viewer.scan.links import error_without_file
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
@@ -199,7 +199,7 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
             print(f"{path}\t{plain(name)}\t{plain(text)}")
     for name, sentence in reliability.items():
         print(f"default verdict {plain(name)}: {plain(sentence)}")
-    if any(FACE_RULE_CAVEAT in sentence for sentence in reliability.values()):
+    if any(FACE_RULE_PROMISE in sentence for sentence in reliability.values()):
         for name, rates in face_rates.items():  # the caveat's promise: the face model's rates
             if line := face_rate_sentence(name, rates):
                 print(plain(line))

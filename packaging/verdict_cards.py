@@ -215,6 +215,11 @@ Image statistic: {stat}. {c["provenance"]}. Validation image AUC {c["val_image_a
 """
 
 
+# What the test part took part in choosing for a stacked ensemble: its members' epochs (the
+# card's "Test part" caveat; packaging/ensemble_figures.py stores it in the ensemble file too)
+MEMBERS_CHOSEN = "its members' checkpoints are the best epochs on the whole held-out part"
+
+
 def ensemble_section(
     name: str,
     e: dict[str, Any],
@@ -304,7 +309,7 @@ def ensemble_section(
     )
     calibration = d.get("calibration") or stored or {"reliability": {"flagged": {}}}
     block = {**d, "calibration": calibration}
-    members = "its members' checkpoints are the best epochs on the whole held-out part"
+    members = MEMBERS_CHOSEN
     if "weights" in d:
         chosen = "Its stacking weights, θ" + (" and localization" if loc else "")
         caveat = f"But {members}, these images among them (see their cards): optimistic for that."
