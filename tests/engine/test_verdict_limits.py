@@ -7,13 +7,18 @@ A report had said "2 of 30" alone, where the product flags 4 of the 30 photograp
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 from pathlib import Path
 
 from engine.calibration import reliability_sentence
 from engine.decision import AUTHENTIC
 from engine.ensemble import FACE_RULE_COUNTED, FACE_RULE_PROMISE, Ensemble, Member
+from engine.resources import resources_dir
 from engine.types import FaceRegion, FaceScore
 from tests.engine.test_face_models import _face_model, _result
+
+MODELS = resources_dir() / "models"
 
 
 def _stored() -> dict:
@@ -60,3 +65,32 @@ def test_counts_taken_with_the_face_rule_are_not_said_to_be_without_it(tmp_path:
     assert out.reliability == measured + FACE_RULE_COUNTED
     assert "counted without the face rule" not in out.reliability
     assert FACE_RULE_PROMISE in out.reliability  # the command line then gives the face rates
+
+
+def _card_figure(card: str, pattern: str) -> list[float]:
+    found = re.search(pattern, card)
+    assert found, pattern
+    return [float(x) for x in found.groups()]
+
+
+def test_the_bundled_ensemble_file_says_what_its_card_says() -> None:
+    """The figures packaging/ensemble_figures.py stored are the card's (rounded as it shows
+    them), and the camera count with the face rule is docs/VERDICTS.md's ("Targets")."""
+    ens = json.loads((MODELS / "bundled-ensemble.ensemble.json").read_text(encoding="utf-8"))
+    rel = ens["calibration"]["reliability"]
+    card = (MODELS / "bundled-ensemble.md").read_text(encoding="utf-8")
+    auc = _card_figure(
+        card, r"image AUC \(95 % bootstrap interval\) \| ([0-9.]+) \(([0-9.]+)-([0-9.]+)\)"
+    )
+    assert [round(rel["image_auc"][0], 3), *(round(x, 2) for x in rel["image_auc"][1:])] == auc
+    kinds = _card_figure(card, r"by kind \| splice ([0-9]+)%, copy-move ([0-9]+)%")
+    assert [round(100 * rel["by_kind"][k]) for k in ("splice", "copy-move")] == kinds
+    mask = _card_figure(card, r"marks a median ([0-9.]+) % .*largest ([0-9.]+) %\)")
+    m = rel["mask_on_authentic"]
+    assert [round(100 * m["median"], 1), round(100 * m["largest"], 1)] == mask
+    assert "members' checkpoints are the best epochs" in rel["optimistic"] and "optimistic" in card
+    verdicts = (Path(__file__).resolve().parents[2] / "docs" / "VERDICTS.md").read_text("utf-8")
+    k, n = rel["with_face_rule"]["authentic camera photographs"]
+    assert f"**{k} of {n}** test-half" in verdicts
+    text = reliability_sentence(ens["calibration"])
+    assert text.index(f"({k} of {n})") < text.index("without the face rule")
