@@ -253,9 +253,9 @@ def reliability_sentence(data: dict[str, Any] | None) -> str:
 def face_rate_sentence(name: str, reliability: str) -> str:
     """The face model ``name``'s measured rates (``reliability``: its
     :func:`reliability_sentence`) as said beside the default verdict under the face rule,
-    whose caveat (``engine.ensemble.FACE_RULE_CAVEAT``) promises them: each face the face model
-    calls manipulated flags its photograph, so its own rate on authentic faces is what the
-    rule adds. "" when its rates were not measured. The command line's closing lines say this
+    whose caveat (``engine.ensemble_provenance.FACE_RULE_CAVEAT``) promises them: each face
+    the face model calls manipulated flags its photograph, so its own rate on authentic faces
+    is what the rule adds. "" when its rates were not measured. The command line's closing lines say this
     sentence; the viewer's Verdict panel gives the same reliability in its faces section."""
     if not reliability:
         return ""

@@ -30,8 +30,9 @@ Two optional blocks go beyond the paper (issue 17 and 19; docs/VERDICTS.md says 
   members' ``detection_weight`` is not used when stacking is present. Each term w_k · x_k and
   the bias go into the result (``ModelResult.contributions``), so every display can say what
   moved the score, and when whole-image statistics carried a "manipulated" verdict that its
-  mask need not show why (:func:`whole_image_decided`; the 2026-12-05 walk-through's authentic
-  12 MP photograph read "manipulated, p 0.75" over 1.45 % of scattered specks).
+  mask need not show why (:func:`engine.ensemble_provenance.whole_image_decided`; the
+  2026-12-05 walk-through's authentic 12 MP photograph read "manipulated, p 0.75" over 1.45 %
+  of scattered specks).
 - ``"localization_analyses": {"clone": "replace"}``: when the copy-move analysis finds a pair,
   its map of both copies replaces the fused heatmap (measured on the validation part: copy-move
   pixel F1 up, splices unchanged); otherwise the fused heatmap stands. With
@@ -64,7 +65,6 @@ import hashlib
 import json
 import math
 import numbers
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +82,18 @@ from engine.calibration import (
     sigmoid,
 )
 from engine.decision import AUTHENTIC, MANIPULATED, forged_fraction, statistic
+from engine.ensemble_provenance import (
+    ANALYSIS,
+    BIAS,
+    FACE_RULE_CAVEAT,
+    FACE_RULE_COUNTED,
+    FACE_RULE_NOTE,
+    FACES_ALONE_NOTE,
+    ON_THIS_FILE,
+    analysis_label,
+    contribution,
+    member_label,
+)
 from engine.errors import CheckpointError
 from engine.files import not_regular_reason, read_regular
 from engine.types import FaceRegion, FaceScore, ModelResult
@@ -108,24 +120,7 @@ class Member:
 
 ANALYSIS_PREFIX = "analysis:"  # a stacking weight on a classic analysis's score
 LOCALIZATION_MODES = ("replace",)
-ON_THIS_FILE = "; on this file: "  # an ensemble result's provenance: the per-file part follows
-FACE_RULE_NOTE = "face rule 'any': "  # in that part when a face model's verdict decided
-# after it when the face rule alone decided (the ensemble's own verdict was "authentic")
-FACES_ALONE_NOTE = "the heatmap is the flagged faces' face map alone"
-# per-file notes of rows written before ON_THIS_FILE: a copy's map in the heatmap, a face flag
-_OLD_PER_FILE = re.compile(
-    r"; the heatmap is the \S+ analysis's map|; " + re.escape(FACE_RULE_NOTE)
-)
 FACE_RULES = ("", "any")  # "": face models do not change the verdict; "any": module docstring
-# the kinds of a stacked logit's terms (ModelResult.contributions): a member's image logit, the
-# logit of a member's forged fraction, a classic analysis's score, the bias
-IMAGE_STATISTIC, FORGED_FRACTION, ANALYSIS, BIAS = (
-    "image_statistic",
-    "forged_fraction",
-    "analysis",
-    "bias",
-)
-CONTRIBUTION_KINDS = (IMAGE_STATISTIC, FORGED_FRACTION, ANALYSIS, BIAS)
 
 
 @dataclass(frozen=True)
@@ -293,8 +288,8 @@ class Ensemble:
                     x = statistic(r.rule, r.forged_fraction, r.image_logit)
                     label, kind = member_label(r)
                 z += w * x
-                contributions.append(_contribution(key, label, kind, x, w))
-            contributions.append(_contribution(BIAS, BIAS, BIAS, 1.0, self.stacking.bias))
+                contributions.append(contribution(key, label, kind, x, w))
+            contributions.append(contribution(BIAS, BIAS, BIAS, 1.0, self.stacking.bias))
             score = float(sigmoid(z))
             what = "stacked probability"
             how = (
@@ -469,70 +464,6 @@ class Ensemble:
         )
 
 
-def _contribution(key: str, label: str, kind: str, x: float, w: float) -> dict[str, Any]:
-    """One term w · x of a stacked logit (``ModelResult.contributions``)."""
-    return {
-        "input": key,
-        "label": label,
-        "kind": kind,
-        "value": float(x),
-        "weight": float(w),
-        "contribution": float(w * x),
-    }
-
-
-def member_label(r: ModelResult) -> tuple[str, str]:
-    """How a member's stacking input is named to the analyst, and its kind. A logit rule's
-    statistic is its image logit: the mean (or max, ``input_policy["image_logit"]``) of its
-    window logits, of the photograph reduced to ``detect_size`` when it was larger
-    (``engine.preprocess.reduced_shape``), so of the whole photograph and not of the mask. A
-    forged-fraction rule's statistic is the logit of the share of its own mask's pixels (below
-    0 for every mask under half the image: such a member pulls the score down, less so the
-    more it marks)."""
-    if r.rule == "logit":
-        size = r.input_policy.get("detect_size")
-        how = (
-            f"photo reduced to {max(int(v) for v in size)} px"
-            if isinstance(size, (list, tuple)) and size
-            else f"{r.input_policy.get('image_logit', 'max')} of its window logits"
-        )
-        return f"{r.name} (whole-image statistic, {how})", IMAGE_STATISTIC
-    return f"{r.name} (forged fraction)", FORGED_FRACTION
-
-
-def analysis_label(name: str, score: float) -> str:
-    """A classic analysis's stacking input as the analyst reads it: the copy-move analysis's
-    score is 1 when it found a cloned pair, 0 when not."""
-    if name == "clone":
-        return f"copy-move analysis ({'pair found' if score > 0 else 'no pair'})"
-    return f"{name} analysis (score {score:.3g})"
-
-
-def whole_image_decided(
-    contributions: Sequence[Mapping[str, Any]] | None,
-    verdict: str,
-    threshold: float,
-    provenance: str,
-) -> bool:
-    """Whether a stacked "manipulated" verdict was carried over θ by whole-image statistics
-    (:data:`IMAGE_STATISTIC` inputs), so that its mask need not show what decided it.
-
-    True when the verdict is "manipulated", no face decided it (:func:`decided_by_face`: that
-    case has its own words and map), and the other terms (bias, forged fractions, analyses)
-    sum to at most logit(θ): without the whole-image statistics (at 0, no evidence either way)
-    the stacked score would not have passed θ. Not "the largest positive term is a whole-image
-    statistic": when the copy-move analysis found a pair its term alone can pass θ (bundled
-    ensemble: -0.72 + 2.22 > logit 0.5986 = 0.40), and the mask is then that pair's map, which
-    does show what decided, however large the whole-image term beside it. The other inputs
-    are tied to the mask: a forged fraction counts the pixels of its member's mask, whose
-    heatmap the fused one averages, and a found pair is drawn as the mask (module docstring,
-    ``localization_analyses``)."""
-    if not contributions or verdict != MANIPULATED or decided_by_face(provenance):
-        return False
-    rest = sum(float(c["contribution"]) for c in contributions if c["kind"] != IMAGE_STATISTIC)
-    return rest <= float(logit(threshold))
-
-
 def _inside_faces(fmap: NDArray[np.float32], faces: Sequence[FaceRegion]) -> NDArray[np.float32]:
     """``fmap`` (a face map: each face's crop pasted back, 0 elsewhere) kept inside the crops of
     ``faces`` only (:func:`engine.facepath.crop_box`, the face path's own), 0 elsewhere."""
@@ -546,19 +477,6 @@ def _inside_faces(fmap: NDArray[np.float32], faces: Sequence[FaceRegion]) -> NDA
         c = crop_box(face.box, w, h)
         out[c.y0 : c.y1, c.x0 : c.x1] = fmap[c.y0 : c.y1, c.x0 : c.x1]
     return out
-
-
-# Beside the default verdict's measured reliability when the face rule is on: those counts were
-# taken of the stacked rule alone (trainer/verdict.py), and the face rule can only add flags.
-FACE_RULE_PROMISE = (
-    "each face the face model calls manipulated flags its photograph (the face model's own "
-    "rate on authentic faces is given with it)"
-)
-FACE_RULE_CAVEAT = (
-    f"; counted without the face rule, which is on and can only add flags: {FACE_RULE_PROMISE}"
-)
-# ... and when the counts were also taken with the face rule on (Reliability.with_face_rule)
-FACE_RULE_COUNTED = f"; under the face rule {FACE_RULE_PROMISE}"
 
 
 def members_out_of_range(results: Sequence[ModelResult]) -> dict[str, Any] | None:
@@ -600,49 +518,6 @@ def faces_out_of_range(
     if why and all(w is not None for _, w in why):
         out["faces"] = [{"face": n, **(w or {})} for n, w in why]
     return out or None
-
-
-def decided_by_face(provenance: str) -> bool:
-    """Whether an ensemble result's θ provenance says a face model's verdict decided it (its
-    score is then the flagged face's, moved onto the ensemble's scale)."""
-    return FACE_RULE_NOTE in provenance
-
-
-def decided_by_face_alone(provenance: str) -> bool:
-    """Whether the face rule alone made an ensemble result "manipulated": a face model flagged
-    a face and the ensemble's own verdict was "authentic" (:data:`FACES_ALONE_NOTE`, in rows
-    written since 2026-12-05; an older row's own verdict is not said)."""
-    return decided_by_face(provenance) and FACES_ALONE_NOTE in provenance
-
-
-def stacked_score(contributions: Sequence[Mapping[str, Any]] | None) -> float | None:
-    """A stacked ensemble's own score, before the face rule: σ of the sum of its terms
-    (``ModelResult.contributions``, the bias among them); None without them (an ensemble
-    that does not stack, a row written before they were recorded)."""
-    if not contributions:
-        return None
-    return float(sigmoid(sum(float(c["contribution"]) for c in contributions)))
-
-
-_REPLACED = re.compile(r"the heatmap is the (\S+) analysis's map")
-
-
-def heatmap_replaced_by(provenance: str) -> str | None:
-    """The analysis whose map replaced an ensemble result's heatmap on its file, as its θ
-    provenance says (``localization_analyses``: the copy-move analysis found a pair; rows
-    written before :data:`ON_THIS_FILE` say it in the same words), else None. Such a heatmap
-    is that analysis's region map (1 inside a region, 0 outside), not a probability."""
-    found = _REPLACED.search(provenance)
-    return found.group(1) if found else None
-
-
-def general_provenance(text: str) -> str:
-    """An ensemble result's θ provenance without what holds on its file only (what follows
-    :data:`ON_THIS_FILE`, or in rows written before it the notes appended then): what a
-    report's table of models says about every file."""
-    cuts = [i for i in (text.find(ON_THIS_FILE),) if i >= 0]
-    cuts += [m.start() for m in _OLD_PER_FILE.finditer(text)]
-    return text[: min(cuts)] if cuts else text
 
 
 def rescale(value: float, src: float, dst: float) -> float:

@@ -178,8 +178,8 @@ class ModelResult:
     contributions: for a stacked ensemble's result, what made its logit z = bias + Σ w_k · x_k
         (``engine.ensemble.Ensemble.combine``): per input ``{"input", "label", "kind",
         "value", "weight", "contribution"}`` (x_k, w_k and w_k · x_k; ``kind`` one of
-        ``engine.ensemble.CONTRIBUTION_KINDS``), the bias last as an input of value 1, so the
-        contributions sum to z, the logit of the stacked score (before the face rule, which can
+        ``engine.ensemble_provenance.CONTRIBUTION_KINDS``), the bias last as an input of
+        value 1, so the contributions sum to z, the logit of the stacked score (before the face rule, which can
         raise the score); None for every other result and in rows written before 2026-12-05.
     """
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from engine.calibration import face_rate_sentence
-from engine.ensemble import FACE_RULE_PROMISE, decided_by_face, whole_image_decided
+from engine.ensemble_provenance import FACE_RULE_PROMISE, decided_by_face, whole_image_decided
 from forensic_viewer.scan.links import error_without_file
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,

@@ -41,7 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.analyses import AnalysisResult
-from engine.ensemble import heatmap_replaced_by
+from engine.ensemble_provenance import heatmap_replaced_by
 from engine.types import Analysis, Evidence, PartialMap
 from forensic_viewer import overlays
 from forensic_viewer.classic_layers import (

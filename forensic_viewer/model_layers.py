@@ -67,8 +67,8 @@ class HeatmapLayer(Layer):
         network's heatmap: drawn opaque, the colormap's dark low end tinted the whole
         photograph and hid what a low value lies over; off, every pixel is coloured.
     regions_of: the copy-move analysis whose map of regions (1 inside, 0 outside) replaced
-        the ensemble's heatmap on this file (``engine.ensemble.heatmap_replaced_by``), which
-        the layer's controls say (:attr:`about`) and its legend's ends; None: a heatmap.
+        the ensemble's heatmap on this file
+        (``engine.ensemble_provenance.heatmap_replaced_by``), which the layer's controls say (:attr:`about`) and its legend's ends; None: a heatmap.
     tiles: how the network's tiles lay over the image, in words
         (:func:`~forensic_viewer.wording.tile_grid_words`), said by :attr:`about`; "" when it
         ran on one tile or is no network's map.

@@ -36,7 +36,7 @@ def evidence_files_words(n: int) -> str:
 
 def copy_map_words(analysis: str) -> str:
     """What an ensemble's heatmap shows when the copy-move ``analysis``'s map replaced it on
-    the file (``engine.ensemble.heatmap_replaced_by``): regions, not a probability. The
+    the file (``engine.ensemble_provenance.heatmap_replaced_by``): regions, not a probability. The
     report's figure caption and the viewer's layer say it; they had called it the ensemble's
     heatmap on a probability scale, only the θ provenance row saying otherwise."""
     return (
@@ -276,7 +276,7 @@ def decision_words(d: Mapping[str, Any]) -> str:
     image logit, or on an ensemble's score). ``d`` holds a result's ``rule``, ``verdict``,
     ``score``, ``forged_fraction`` and ``threshold`` (a results.jsonl ``details`` entry), and
     ``face_rule_applied`` when a face decided an ensemble's verdict
-    (:func:`engine.ensemble.decided_by_face`)."""
+    (:func:`engine.ensemble_provenance.decided_by_face`)."""
     op = ">" if d.get("verdict") == "manipulated" else "≤"
     theta = d.get("threshold")
     if theta is None:
@@ -619,7 +619,7 @@ def fs_time_rows(times: Mapping[str, Any] | None) -> list[tuple[str, str]]:
 
 
 # Beside a stacked "manipulated" verdict that whole-image statistics carried over θ
-# (engine.ensemble.whole_image_decided): its mask cannot show what decided.
+# (engine.ensemble_provenance.whole_image_decided): its mask cannot show what decided.
 MASK_NOT_THE_REASON = (
     "the mask marks where the networks' heatmaps are high; this verdict came from a statistic "
     "of the whole photograph, so the mask need not point at a manipulated region"

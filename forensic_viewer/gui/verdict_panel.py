@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QToolButton, QVB
 
 from engine.catalog import BUNDLED_MODELS, user_models_dir
 from engine.decode_limits import analysis_limits
-from engine.ensemble import FACE_RULE_NOTE, decided_by_face, whole_image_decided
+from engine.ensemble_provenance import FACE_RULE_NOTE, decided_by_face, whole_image_decided
 from engine.facepath import face_out_of_range
 from engine.types import Analysis, ModelResult
 from forensic_viewer.face_marks import face_name, flagged_by
@@ -168,7 +168,7 @@ def moved_text(r: ModelResult) -> str | None:
 
 def mask_text(r: ModelResult) -> str | None:
     """When whole-image statistics carried a stacked "manipulated" verdict
-    (:func:`engine.ensemble.whole_image_decided`), that its mask need not show why: an
+    (:func:`engine.ensemble_provenance.whole_image_decided`), that its mask need not show why: an
     authentic 12 MP photograph read "manipulated, p 0.75" over a mask of scattered specks, and
     nothing said the mask was not the reason. None otherwise."""
     if not whole_image_decided(r.contributions, r.verdict, r.threshold, r.threshold_provenance):

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.ending import STOP_WORDS
-from engine.ensemble import general_provenance, heatmap_replaced_by
+from engine.ensemble_provenance import general_provenance, heatmap_replaced_by
 from engine.errors import ForensicError
 from engine.formatting import time_text
 from engine.types import Progress

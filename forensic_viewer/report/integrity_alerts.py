@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.ensemble import decided_by_face
+from engine.ensemble_provenance import decided_by_face
 from engine.files import sha256_of
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.scan.integrity import RESULTS_EDITED, ROWS_SET_ASIDE

@@ -31,7 +31,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from engine.ensemble import heatmap_replaced_by
+from engine.ensemble_provenance import heatmap_replaced_by
 from engine.errors import EvidenceError, ForensicError
 from engine.formatting import time_text
 from engine.io import load_evidence

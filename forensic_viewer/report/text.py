@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.ensemble import decided_by_face, whole_image_decided
+from engine.ensemble_provenance import decided_by_face, whole_image_decided
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import app_text, computed_by, run_environments
 from forensic_viewer.report.cards import calibration_words
@@ -414,8 +414,8 @@ def entry_rows(e: ModelEntry) -> Rows:
 def moved_rows(f: Mapping[str, Any]) -> Rows:
     """A stacked default verdict's terms, largest first, each with its statistic and weight
     (:func:`~forensic_viewer.wording.contribution_details`), and, when whole-image statistics
-    carried a "manipulated" verdict (:func:`engine.ensemble.whole_image_decided`), that its
-    mask need not show why; no rows for other results and rows written before 2026-12-05."""
+    carried a "manipulated" verdict (:func:`engine.ensemble_provenance.whole_image_decided`),
+    that its mask need not show why; no rows for other results and rows written before 2026-12-05."""
     provenance = str(f.get("threshold_provenance") or "")
     terms = f.get("contributions")
     words = contribution_details(terms, by_face=decided_by_face(provenance))

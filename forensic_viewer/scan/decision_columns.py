@@ -22,8 +22,8 @@ and the ensemble besides:
   ``ensemble and face rule`` (both flagged the image);
 - ``ensemble.score_without_face_rule``: the ensemble's own score, the face rule left out, which
   its measured reliability was counted on: ``ensemble.score`` when no face flagged the image,
-  else the stacked score from its terms (:func:`engine.ensemble.stacked_score`); empty when it
-  cannot be known (an ensemble that does not stack, whose score the face rule moved).
+  else the stacked score from its terms (:func:`engine.ensemble_provenance.stacked_score`);
+  empty when it cannot be known (an ensemble that does not stack, whose score the face rule moved).
 
 They come after the ``warnings`` column (added 2026-12-06), so that every column before keeps
 its place; docs/RESULTS.md, "results.csv" and "Which column to use for an image AUC".
@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.decision import threshold_applies_to
-from engine.ensemble import decided_by_face, decided_by_face_alone, stacked_score
+from engine.ensemble_provenance import decided_by_face, decided_by_face_alone, stacked_score
 from forensic_viewer.scan.record_parts import ModelRecord
 
 # per model and the ensemble: <model>.<column>

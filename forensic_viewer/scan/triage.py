@@ -42,7 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.decision import MANIPULATED
-from engine.ensemble import decided_by_face
+from engine.ensemble_provenance import decided_by_face
 from engine.errors import EvidenceError, ForensicError
 from engine.files import read_regular_text
 from engine.io import load_evidence

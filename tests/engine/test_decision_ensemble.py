@@ -235,7 +235,7 @@ def test_the_ensemble_provenance_is_a_sentence_whose_per_file_part_comes_last(
     """An ensemble's θ provenance opens like a checkpoint's ("θ = ... on ..."), says in words
     how the score is made, and puts what holds on this file only (a copy found, a face
     flagged) after :data:`ON_THIS_FILE`: a report's model table shows the general part."""
-    from engine.ensemble import ON_THIS_FILE, general_provenance
+    from engine.ensemble_provenance import ON_THIS_FILE, general_provenance
 
     ens = dataclasses.replace(_stacked(tmp_path), description="θ set on the validation part")
     results = {"a": _logit_result("a", 0.25, 0.2), "b": _logit_result("b", 5.0, 0.4)}

@@ -253,7 +253,7 @@ def test_the_measured_reliability_says_it_was_counted_without_the_face_rule(
     """The default verdict's reliability counts come from the stacked rule alone; with the face
     rule on, every file's sentence says so (flagged by a face or not), never passing them off
     as the false-alarm rate of the verdict it stands beside."""
-    from engine.ensemble import FACE_RULE_CAVEAT
+    from engine.ensemble_provenance import FACE_RULE_CAVEAT
 
     face = _face_model(tmp_path / "face.safetensors")
     measured = "at this threshold (test part): 10 % of authentic camera photographs (3 of 30)"

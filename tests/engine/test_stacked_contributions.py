@@ -1,7 +1,7 @@
 """A stacked verdict records what moved its score (``ModelResult.contributions``), and says when
 whole-image statistics carried a "manipulated" verdict that its mask need not show
-(``engine.ensemble.whole_image_decided``). The 2026-12-05 walk-through: an authentic 12 MP
-photograph read "manipulated, p 0.75" over 1.45 % of scattered specks, carried by
+(``engine.ensemble_provenance.whole_image_decided``). The 2026-12-05 walk-through: an
+authentic 12 MP photograph read "manipulated, p 0.75" over 1.45 % of scattered specks, carried by
 diffforensics-effl0's whole-image statistic, and nothing said so."""
 
 from __future__ import annotations
@@ -13,14 +13,8 @@ import numpy as np
 import pytest
 
 from engine.calibration import logit
-from engine.ensemble import (
-    FACE_RULE_NOTE,
-    ON_THIS_FILE,
-    Ensemble,
-    Member,
-    Stacking,
-    whole_image_decided,
-)
+from engine.ensemble import Ensemble, Member, Stacking
+from engine.ensemble_provenance import FACE_RULE_NOTE, ON_THIS_FILE, whole_image_decided
 from engine.types import ModelResult
 
 # the bundled ensemble's stacking (resources/models/bundled-ensemble.ensemble.json, 2026-12-03)

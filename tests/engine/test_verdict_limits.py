@@ -13,7 +13,8 @@ from pathlib import Path
 
 from engine.calibration import reliability_sentence
 from engine.decision import AUTHENTIC
-from engine.ensemble import FACE_RULE_COUNTED, FACE_RULE_PROMISE, Ensemble, Member
+from engine.ensemble import Ensemble, Member
+from engine.ensemble_provenance import FACE_RULE_COUNTED, FACE_RULE_PROMISE
 from engine.resources import resources_dir
 from engine.types import FaceRegion, FaceScore
 from tests.engine.test_face_models import _face_model, _result

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine.ensemble import FACE_RULE_CAVEAT
+from engine.ensemble_provenance import FACE_RULE_CAVEAT
 from forensic_viewer.cli import main
 from forensic_viewer.cli_table import print_table
 from forensic_viewer.wording import (

@@ -390,7 +390,7 @@ def test_models_prints_counts_as_counts(tmp_path: Path, tiny_checkpoint: Path, c
 def test_a_verdict_decided_by_a_face_says_so_beside_theta() -> None:
     """Under the face rule the ensemble's score on a file is the flagged face's score moved
     onto the ensemble's scale; the Decision words say so, and only when it happened."""
-    from engine.ensemble import FACE_RULE_NOTE, ON_THIS_FILE
+    from engine.ensemble_provenance import FACE_RULE_NOTE, ON_THIS_FILE
     from forensic_viewer.cli_table import table_checks
     from forensic_viewer.wording import decision_words
 

@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from engine.checkpoints import load_checkpoint
-from engine.ensemble import decided_by_face_alone
+from engine.ensemble_provenance import decided_by_face_alone
 from engine.faces import (
     PIP_FACENET,
     UNMEASURED_DETECTOR,

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from engine.ensemble import FACE_RULE_NOTE, ON_THIS_FILE
+from engine.ensemble_provenance import FACE_RULE_NOTE, ON_THIS_FILE
 from engine.types import Analysis, FaceRegion, FaceScore, ModelResult
 from forensic_viewer.layers import build_layers
 from forensic_viewer.model_layers import FacesLayer

@@ -362,7 +362,7 @@ def test_the_readout_says_inside_or_outside_the_copy_move_regions() -> None:
     """Where the copy-move regions replaced the ensemble's heatmap, the status bar read its
     1 and 0 as heatmap values ("ens 1.000"): it says inside or outside the region instead;
     a member's heatmap is read out as before."""
-    from engine.ensemble import ON_THIS_FILE
+    from engine.ensemble_provenance import ON_THIS_FILE
 
     ev = _evidence()
     regions = np.zeros(ev.pixels.shape[:2], np.float32)

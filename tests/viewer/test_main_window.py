@@ -463,7 +463,7 @@ def test_the_verdict_card_says_when_a_face_decided_the_default_verdict() -> None
     """Under the face rule the ensemble's score is the flagged face's, moved onto its scale:
     the card must not call it the stacked score, and gives θ's value, as the command line and
     the reports do."""
-    from engine.ensemble import FACE_RULE_NOTE, ON_THIS_FILE
+    from engine.ensemble_provenance import FACE_RULE_NOTE, ON_THIS_FILE
     from engine.types import ModelResult
     from forensic_viewer.gui.verdict_panel import decision_text
 
@@ -543,7 +543,7 @@ def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(q
     """The face model's verdicts (diffforensics-faces) were only in the face boxes' labels and
     the report's Faces section: the panel now gives one line per face, score against θ, in the
     report's words, and says when the face rule set the default verdict."""
-    from engine.ensemble import FACE_RULE_NOTE, ON_THIS_FILE
+    from engine.ensemble_provenance import FACE_RULE_NOTE, ON_THIS_FILE
     from engine.types import Analysis, FaceRegion, FaceScore, ModelResult
     from forensic_viewer.gui.verdict_panel import VerdictPanel
     from forensic_viewer.report.face_text import face_verdicts

@@ -158,7 +158,7 @@ COPIES = (
 
 
 def test_heatmap_replaced_by_reads_the_provenance_of_this_and_earlier_rows() -> None:
-    from engine.ensemble import heatmap_replaced_by
+    from engine.ensemble_provenance import heatmap_replaced_by
 
     assert heatmap_replaced_by(COPIES) == "clone"
     old = "θ = 0.6 on the mean; the heatmap is the clone analysis's map (it found a pair)"
@@ -257,7 +257,7 @@ def test_the_results_docs_say_what_the_ensembles_map_file_holds_when_regions_rep
     import re
     from pathlib import Path
 
-    from engine.ensemble import heatmap_replaced_by
+    from engine.ensemble_provenance import heatmap_replaced_by
     from forensic_viewer.report.model import REGIONS_8BIT
 
     found = re.search(r"\((value 255 inside, 0 outside)\)", REGIONS_8BIT)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from engine.ensemble import FACE_RULE_NOTE, ON_THIS_FILE
+from engine.ensemble_provenance import FACE_RULE_NOTE, ON_THIS_FILE
 from engine.types import ModelResult
 from forensic_viewer.cli import main
 from forensic_viewer.cli_table import print_table, table_checks

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.analyses import ClonePair, Provenance, run_analysis
-from engine.ensemble import FACE_RULE_NOTE, ON_THIS_FILE
+from engine.ensemble_provenance import FACE_RULE_NOTE, ON_THIS_FILE
 from engine.io import load_evidence
 from forensic_viewer.scan.records import (
     AnalysisRecord,

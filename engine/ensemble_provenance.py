@@ -1,0 +1,170 @@
+"""What an ensemble result says of how its verdict was reached, and how that is read back.
+
+:meth:`engine.ensemble.Ensemble.combine` and :meth:`~engine.ensemble.Ensemble.with_faces`
+write it; the displays, reports and scans read it, often from a stored row with no ensemble at
+hand:
+
+- the θ provenance's fixed words: :data:`ON_THIS_FILE` (what follows holds on this file only),
+  :data:`FACE_RULE_NOTE` and :data:`FACES_ALONE_NOTE` (the face rule decided, alone), the copy's
+  map in the heatmap; read by :func:`decided_by_face`, :func:`decided_by_face_alone`,
+  :func:`heatmap_replaced_by` and :func:`general_provenance`, which also read the rows written
+  before :data:`ON_THIS_FILE`;
+- the stacked logit's terms (``ModelResult.contributions``): their kinds
+  (:data:`CONTRIBUTION_KINDS`), one term (:func:`contribution`) and its label
+  (:func:`member_label`, :func:`analysis_label`); read by :func:`stacked_score` (the score
+  before the face rule) and :func:`whole_image_decided` (whole-image statistics carried the
+  verdict);
+- the face rule's words beside the measured reliability (:data:`FACE_RULE_CAVEAT`,
+  :data:`FACE_RULE_COUNTED`, :data:`FACE_RULE_PROMISE`).
+
+Apart from ``engine/ensemble.py`` so that it stays under the file-length limit, and so that a
+reader of results does not import the fusion and the copy-move analysis it uses (OpenCV).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from engine.calibration import logit, sigmoid
+from engine.decision import MANIPULATED
+from engine.types import ModelResult
+
+ON_THIS_FILE = "; on this file: "  # an ensemble result's provenance: the per-file part follows
+FACE_RULE_NOTE = "face rule 'any': "  # in that part when a face model's verdict decided
+# after it when the face rule alone decided (the ensemble's own verdict was "authentic")
+FACES_ALONE_NOTE = "the heatmap is the flagged faces' face map alone"
+# per-file notes of rows written before ON_THIS_FILE: a copy's map in the heatmap, a face flag
+_OLD_PER_FILE = re.compile(
+    r"; the heatmap is the \S+ analysis's map|; " + re.escape(FACE_RULE_NOTE)
+)
+# the kinds of a stacked logit's terms (ModelResult.contributions): a member's image logit, the
+# logit of a member's forged fraction, a classic analysis's score, the bias
+IMAGE_STATISTIC, FORGED_FRACTION, ANALYSIS, BIAS = (
+    "image_statistic",
+    "forged_fraction",
+    "analysis",
+    "bias",
+)
+CONTRIBUTION_KINDS = (IMAGE_STATISTIC, FORGED_FRACTION, ANALYSIS, BIAS)
+
+
+# Beside the default verdict's measured reliability when the face rule is on: those counts were
+# taken of the stacked rule alone (trainer/verdict.py), and the face rule can only add flags.
+FACE_RULE_PROMISE = (
+    "each face the face model calls manipulated flags its photograph (the face model's own "
+    "rate on authentic faces is given with it)"
+)
+FACE_RULE_CAVEAT = (
+    f"; counted without the face rule, which is on and can only add flags: {FACE_RULE_PROMISE}"
+)
+# ... and when the counts were also taken with the face rule on (Reliability.with_face_rule)
+FACE_RULE_COUNTED = f"; under the face rule {FACE_RULE_PROMISE}"
+
+
+def contribution(key: str, label: str, kind: str, x: float, w: float) -> dict[str, Any]:
+    """One term w · x of a stacked logit (``ModelResult.contributions``)."""
+    return {
+        "input": key,
+        "label": label,
+        "kind": kind,
+        "value": float(x),
+        "weight": float(w),
+        "contribution": float(w * x),
+    }
+
+
+def member_label(r: ModelResult) -> tuple[str, str]:
+    """How a member's stacking input is named to the analyst, and its kind. A logit rule's
+    statistic is its image logit: the mean (or max, ``input_policy["image_logit"]``) of its
+    window logits, of the photograph reduced to ``detect_size`` when it was larger
+    (``engine.preprocess.reduced_shape``), so of the whole photograph and not of the mask. A
+    forged-fraction rule's statistic is the logit of the share of its own mask's pixels (below
+    0 for every mask under half the image: such a member pulls the score down, less so the
+    more it marks)."""
+    if r.rule == "logit":
+        size = r.input_policy.get("detect_size")
+        how = (
+            f"photo reduced to {max(int(v) for v in size)} px"
+            if isinstance(size, (list, tuple)) and size
+            else f"{r.input_policy.get('image_logit', 'max')} of its window logits"
+        )
+        return f"{r.name} (whole-image statistic, {how})", IMAGE_STATISTIC
+    return f"{r.name} (forged fraction)", FORGED_FRACTION
+
+
+def analysis_label(name: str, score: float) -> str:
+    """A classic analysis's stacking input as the analyst reads it: the copy-move analysis's
+    score is 1 when it found a cloned pair, 0 when not."""
+    if name == "clone":
+        return f"copy-move analysis ({'pair found' if score > 0 else 'no pair'})"
+    return f"{name} analysis (score {score:.3g})"
+
+
+def whole_image_decided(
+    contributions: Sequence[Mapping[str, Any]] | None,
+    verdict: str,
+    threshold: float,
+    provenance: str,
+) -> bool:
+    """Whether a stacked "manipulated" verdict was carried over θ by whole-image statistics
+    (:data:`IMAGE_STATISTIC` inputs), so that its mask need not show what decided it.
+
+    True when the verdict is "manipulated", no face decided it (:func:`decided_by_face`: that
+    case has its own words and map), and the other terms (bias, forged fractions, analyses)
+    sum to at most logit(θ): without the whole-image statistics (at 0, no evidence either way)
+    the stacked score would not have passed θ. Not "the largest positive term is a whole-image
+    statistic": when the copy-move analysis found a pair its term alone can pass θ (bundled
+    ensemble: -0.72 + 2.22 > logit 0.5986 = 0.40), and the mask is then that pair's map, which
+    does show what decided, however large the whole-image term beside it. The other inputs
+    are tied to the mask: a forged fraction counts the pixels of its member's mask, whose
+    heatmap the fused one averages, and a found pair is drawn as the mask
+    (:mod:`engine.ensemble`'s docstring, ``localization_analyses``)."""
+    if not contributions or verdict != MANIPULATED or decided_by_face(provenance):
+        return False
+    rest = sum(float(c["contribution"]) for c in contributions if c["kind"] != IMAGE_STATISTIC)
+    return rest <= float(logit(threshold))
+
+
+def decided_by_face(provenance: str) -> bool:
+    """Whether an ensemble result's θ provenance says a face model's verdict decided it (its
+    score is then the flagged face's, moved onto the ensemble's scale)."""
+    return FACE_RULE_NOTE in provenance
+
+
+def decided_by_face_alone(provenance: str) -> bool:
+    """Whether the face rule alone made an ensemble result "manipulated": a face model flagged
+    a face and the ensemble's own verdict was "authentic" (:data:`FACES_ALONE_NOTE`, in rows
+    written since 2026-12-05; an older row's own verdict is not said)."""
+    return decided_by_face(provenance) and FACES_ALONE_NOTE in provenance
+
+
+def stacked_score(contributions: Sequence[Mapping[str, Any]] | None) -> float | None:
+    """A stacked ensemble's own score, before the face rule: σ of the sum of its terms
+    (``ModelResult.contributions``, the bias among them); None without them (an ensemble
+    that does not stack, a row written before they were recorded)."""
+    if not contributions:
+        return None
+    return float(sigmoid(sum(float(c["contribution"]) for c in contributions)))
+
+
+_REPLACED = re.compile(r"the heatmap is the (\S+) analysis's map")
+
+
+def heatmap_replaced_by(provenance: str) -> str | None:
+    """The analysis whose map replaced an ensemble result's heatmap on its file, as its θ
+    provenance says (``localization_analyses``: the copy-move analysis found a pair; rows
+    written before :data:`ON_THIS_FILE` say it in the same words), else None. Such a heatmap
+    is that analysis's region map (1 inside a region, 0 outside), not a probability."""
+    found = _REPLACED.search(provenance)
+    return found.group(1) if found else None
+
+
+def general_provenance(text: str) -> str:
+    """An ensemble result's θ provenance without what holds on its file only (what follows
+    :data:`ON_THIS_FILE`, or in rows written before it the notes appended then): what a
+    report's table of models says about every file."""
+    cuts = [i for i in (text.find(ON_THIS_FILE),) if i >= 0]
+    cuts += [m.start() for m in _OLD_PER_FILE.finditer(text)]
+    return text[: min(cuts)] if cuts else text
