@@ -187,6 +187,11 @@ def counts_text(ov: Overview) -> str:
         f"{c['evidence_changed']} changed and {c['evidence_unreadable']} unreadable at export"
         + (f", {n} changed between runs" if (n := c["evidence_changed_between_runs"]) else "")
         + (f"; {n} map files not as the scan wrote them" if (n := c["map_files_changed"]) else "")
+        + (
+            f"; {n} thumbnail files not as the scan wrote them"
+            if (n := c.get("thumbnail_files_changed"))
+            else ""
+        )
         + "."
         + (f" {copies_line(ov.copies, rest=COPIES_REST)}." if ov.copies else "")
         + (f" {outside_count(len(ov.outside))}" if ov.outside else "")

@@ -217,9 +217,9 @@ def test_page_one_counts_a_replaced_thumbnail(tmp_path: Path, tiny_checkpoint: P
     assert report["counts"]["map_files_changed"] == 0
     (alert,) = [a for a in report["alerts"] if str(thumb.resolve()) in a]
     assert alert.startswith("1 thumbnail file is not as the scan wrote it")
-    assert "1 thumbnail file is not as the scan wrote it" in paths["html"].read_text(
-        encoding="utf-8"
-    )
+    html = paths["html"].read_text(encoding="utf-8")
+    assert "1 thumbnail file is not as the scan wrote it" in html
+    assert "; 1 thumbnail files not as the scan wrote them." in html  # the headline counts it
 
 
 def _answer(monkeypatch: pytest.MonkeyPatch, answer: QMessageBox.StandardButton) -> list[str]:
