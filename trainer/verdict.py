@@ -71,7 +71,7 @@ from trainer.metrics import balanced_accuracy, roc_auc
 from trainer.verdict_features import pixel_f1
 from trainer.verdict_summary import FORGERIES_VAL, summary_lines
 
-ANALYSIS_PREFIX = "analysis:"  # engine.ensemble.ANALYSIS_PREFIX (that module loads torch)
+ANALYSIS_PREFIX = "analysis:"  # engine.ensemble.ANALYSIS_PREFIX (not imported: that module loads OpenCV through the copy-move analysis)
 
 FALSE_ALARM_TARGET = 0.05
 BOOTSTRAP = 2000
