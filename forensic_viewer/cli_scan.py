@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -217,7 +217,7 @@ def _run_files(
         try:
             return _scan_and_report(
                 args, files, source, analyzer, formats, lock, analyses, case_log, index,
-                _loader(args) if later else None,
+                _loader(args) if later else None, done,
             )  # fmt: skip
         except (UsageError, ForensicError, OSError, KeyboardInterrupt):
             raise  # their lines and exit codes are main()'s (the same line: failure_line)
@@ -352,11 +352,14 @@ def _scan_and_report(
     case_log: Any = None,
     index: Any = None,
     load: Callable[[], Any] | None = None,
+    done: Collection[str] = frozenset(),
 ) -> int:
     """Scan ``files`` (``index``: --out's ResultIndex, made for the listing: the run takes it
     rather than parse results.jsonl again), print the closing table, write the reports.
     ``load``: ``analyzer`` is only described and ``load()`` makes it whole when a file needs
-    it (:func:`forensic_viewer.scan.run.run_scan`)."""
+    it (:func:`forensic_viewer.scan.run.run_scan`). ``done``: the keys finished before and up
+    to date (``up_to_date_keys``), which a resume skips: the status line's rate and time left
+    leave them out."""
     from forensic_viewer.casework import log_failed, log_finished, typed_command
     from forensic_viewer.scan.gone import changed_lines, gone_lines
     from forensic_viewer.scan.links import outside_line, row_read_from
@@ -370,7 +373,8 @@ def _scan_and_report(
         from forensic_viewer.scan.gone import gone_files
 
         gone = gone_files(index, (key for _, key in files), Path(source))
-    bar = ProgressBar(len(files), sys.stderr.isatty())
+    to_analyse = sum(key not in done for _, key in files)
+    bar = ProgressBar(len(files), sys.stderr.isatty(), to_analyse=to_analyse)
     records: list[dict[str, Any]] = []
     table = len(files) <= TABLE_LIMIT  # else a summary (table_summary), no line per file
     verdicts: Counter[str] = Counter()
@@ -387,7 +391,7 @@ def _scan_and_report(
         checks = table_checks(rec)
         if checks and rec.get("status") == "ok":
             verdicts[str(checks[0][1].get("verdict"))] += 1
-        bar.file_done(i, rec.get("status") == "ok")
+        bar.file_done(i, rec.get("path") not in done)
         if not table:  # the path and status alone: the reports' list, the summary
             return
         records[-1]["checks"] = checks
