@@ -5,7 +5,8 @@ file finished before to ``on_file`` too, in an instant, and counting those made 
 8,000 files left at 10 files/s say "91 files/s ETA 91s". The rate is measured from the
 first file this run finished, so the start-up (listing, reading the rows, the workers loading
 their models: some 20 s) is not in it either; until :data:`ETA_AFTER` files are analysed no
-time left is said (a scan-wide walk-through, 2026-12-06, saw "0.05 files/s ETA 183686s").
+time left is said (a walk-through, 2026-12-06, saw "0.05 files/s ETA 183686s"), and it
+reads h:mm:ss (:func:`~engine.formatting.format_duration`), not raw seconds.
 """
 
 from __future__ import annotations
@@ -14,17 +15,10 @@ import sys
 import time
 from collections.abc import Callable
 
+from engine.formatting import format_duration
 from engine.types import Progress
 
 ETA_AFTER = 5  # files analysed in this run before a rate and a time left are said
-
-
-def clock_text(seconds: float) -> str:
-    """``seconds`` as h:mm:ss (m:ss under an hour), rounded to the second."""
-    s = max(0, round(seconds))
-    h, rest = divmod(s, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 class ProgressBar:
@@ -76,7 +70,7 @@ class ProgressBar:
         if rate is None:
             return text
         left = max(0, self.to_analyse - self.analysed)
-        return f"{text} {rate:.2f} files/s ETA {clock_text(left / rate)}"
+        return f"{text} {rate:.2f} files/s ETA {format_duration(left / rate)}"
 
     def windows(self, p: Progress) -> None:
         self._draw(f" | {p.stage} {p.done}/{p.total}")
