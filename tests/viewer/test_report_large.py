@@ -6,7 +6,9 @@ self-contained file."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from pathlib import Path
 
 import pytest
@@ -349,3 +351,21 @@ def test_the_pdf_labels_are_grey_not_navy() -> None:
 
     colour = _Styles(fonts()).label.textColor
     assert colour.red == colour.green == colour.blue == 0x44 / 255
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_the_image_folder_is_made_as_mkdir_makes_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, umask: int
+) -> None:
+    """``report_files/`` was made 0700 (``tempfile.mkdtemp``) while its files were 0644:
+    anyone else opening a shared report saw none of its images (walk-through 2026-12-06).
+    It is now 0777 less the umask, as ``mkdir`` makes a folder."""
+    monkeypatch.setattr(H, "EMBED_LIMIT", 2)
+    old = os.umask(umask)
+    try:
+        write_report(_items(3), tmp_path / "r", ["html"])
+    finally:
+        os.umask(old)
+    folder = tmp_path / "r" / "report_files"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask
+    assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {0o666 & ~umask}
