@@ -57,6 +57,7 @@ from forensic_viewer.scan.records import (
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.settings import run_as_found
 from forensic_viewer.scan.triage import NOT_RUN, RAN, TriageRow, scan_info, triage_row
+from forensic_viewer.scan.walk import listing_order
 from forensic_viewer.wording import evidence_files_words, mask_source_words, moved_threshold_words
 
 HEATMAP_FULL = "float32 at full resolution (in memory)"
@@ -574,7 +575,9 @@ def scan_source(
     title: str = "",
 ) -> ReportSource:
     """A report over the scan output folder ``out`` (default: every file it holds; ``keys``:
-    those files, in that order). Raises :class:`ForensicError` when ``out`` holds no results."""
+    those files), in the order of the folder's listing (:func:`listing_order`), not the order
+    the rows were written in, so that two reports of one folder number its files alike.
+    Raises :class:`ForensicError` when ``out`` holds no results."""
     info = run_as_found(out, scan_info(out))  # before the rows: a scan ending leaves them a part
     index = ResultIndex(out)
     if not len(index):
@@ -584,6 +587,7 @@ def scan_source(
     classic = list(info.get("analyses") or {})
     cache = CardCache(cards)
     chosen = [k for k in (keys if keys is not None else index.keys()) if k in index]
+    chosen = sorted(chosen, key=listing_order)
     copies = index.duplicates(chosen)  # of the whole folder's files, as the scan's CSV says
     folder = info.get("source") != "analyze"  # files given one by one have no scanned folder
 
