@@ -86,7 +86,7 @@ def _add_model_args(p: argparse.ArgumentParser, *, analyses: bool = True) -> Non
     )
 
 
-def _add_report_args(p: argparse.ArgumentParser) -> None:
+def _add_report_args(p: argparse.ArgumentParser, figures: bool = True) -> None:
     g = p.add_argument_group("report")
     g.add_argument(
         "--report",
@@ -95,7 +95,21 @@ def _add_report_args(p: argparse.ArgumentParser) -> None:
         "(a JSON sidecar always comes along; an earlier report there is moved whole into "
         "--out/earlier-reports/)",
     )
+    if figures:
+        _add_figures_arg(g)
     _add_case_info_args(g)
+
+
+def _add_figures_arg(g: argparse._ActionsContainer) -> None:
+    """Which files of a scan's report get figures (``ReportOptions.figures``)."""
+    g.add_argument(
+        "--figures",
+        choices=("all", "flagged", "none"),
+        default="all",
+        help="the files whose report sections get figures (evidence, heatmaps): all (default), "
+        "flagged (flagged files only: a report of thousands of files stays readable) or none "
+        "(tables only); the summary lists every file, and the report's first page says which",
+    )
 
 
 def _add_case_info_args(g: argparse._ActionsContainer) -> None:
@@ -167,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("image", type=Path)
     r.add_argument("--out", type=Path, required=True, help="output folder")
     _add_model_args(r, analyses=False)
-    _add_report_args(r)
+    _add_report_args(r, figures=False)
     add_case_arg(r)
     w = sub.add_parser(
         "report",
@@ -182,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="html, pdf and/or json, comma-separated (default: html,pdf; a JSON sidecar always "
         "comes along; an earlier report in OUT is moved whole into OUT/earlier-reports/)",
     )
+    _add_figures_arg(w)
     _add_case_info_args(w)
     _add_resume_args(w, report=True)
     add_case_arg(w)

@@ -53,6 +53,13 @@ class ReportLines:
         self.write(f"report: {p.stage}: {p.done:,} of {p.total:,} files")
 
 
+def _options(args: argparse.Namespace) -> Any:
+    """The ReportOptions of ``args`` (``--figures``)."""
+    from forensic_viewer.report import ReportOptions
+
+    return ReportOptions(figures=getattr(args, "figures", "all"))
+
+
 def _write_reports(
     args: argparse.Namespace,
     formats: tuple[str, ...],
@@ -71,7 +78,9 @@ def _write_reports(
 
     def write(case: Any) -> dict[str, Path]:
         source = run_source(args.out, keys, ended=ended, gone=gone)  # the batch dialog's too
-        return write_report(source, args.out, formats, case=case, progress=ReportLines())
+        return write_report(
+            source, args.out, formats, case=case, options=_options(args), progress=ReportLines()
+        )
 
     return _logged_report(args, case_log, write, scan=Path(args.out))
 
@@ -207,6 +216,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             }
 
         def write(case: Any) -> dict[str, Path]:
-            return write_report(source, out, formats, case=case, progress=ReportLines())
+            return write_report(
+                source, out, formats, case=case, options=_options(args), progress=ReportLines()
+            )
 
         return EXIT_OK if _logged_report(args, case_log, write, scan=out) else EXIT_SCAN_FAILED

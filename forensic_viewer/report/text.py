@@ -138,6 +138,7 @@ def case_rows(ov: Overview) -> Rows:
         ("Report generated", ov.generated),
         ("Covers", covers_text(ov.source.title, ov.source.count)),
         *([("Not covered", ov.not_covered)] if ov.not_covered else []),
+        *figures_rows(ov.options.figures),
         *results_rows(ov.source.results_sha256),
         *audit_rows(c.audit),
         (REPRODUCING_ROW, reproducing_text(ov.source.settings, ov.models)),
@@ -149,6 +150,18 @@ def covers_text(title: str, count: int) -> str:
     of 1 evidence file", not "Analysis of 1 evidence file(s): 1 evidence file(s)")."""
     files = evidence_files_words(count)
     return title if title.endswith(files) else f"{title}: {files}"
+
+
+FIGURES_WORDS = {
+    "flagged": "drawn for flagged files only; the summary lists every file",
+    "none": "none drawn (tables only); the summary lists every file",
+}
+
+
+def figures_rows(figures: str) -> Rows:
+    """The first page's word on a report drawn with figures for some files only (the report
+    dialog's Figures, the command line's ``--figures``); none when every file has them."""
+    return [("Figures", FIGURES_WORDS[figures])] if figures in FIGURES_WORDS else []
 
 
 def results_rows(sha256: str | None) -> Rows:
