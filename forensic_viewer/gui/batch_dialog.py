@@ -55,6 +55,7 @@ from PySide6.QtWidgets import (
 
 from forensic_viewer.gui.analysis_panel import AnalysisChoices
 from forensic_viewer.gui.batch_end import RunEnd, failed_words, listed_line, scanning_line
+from forensic_viewer.gui.faces_choice import FacesChoice
 from forensic_viewer.gui.model_choice import ModelList
 from forensic_viewer.gui.out_field import ProposedOut
 from forensic_viewer.gui.panels import (
@@ -184,6 +185,10 @@ class BatchDialog(QDialog):
         form.addRow("Models", self.model_list)
         form.addRow("Device", self.device)
         form.addRow("", self.exact)
+        self.faces = FacesChoice()  # follows the output folder's recorded setting
+        form.addRow("", self.faces)
+        for field in (self.folder, self.out):
+            field.textChanged.connect(lambda _t: self.faces.follow(self.output_folder()))
         self.jobs = QSpinBox()
         self.jobs.setRange(AUTO_JOBS, cpu_cores())
         self.jobs.setSpecialValueText("auto")  # shown for AUTO_JOBS
@@ -337,6 +342,7 @@ class BatchDialog(QDialog):
         self.proposed_out.show(out)
         if not self._results_unchanged(out):
             return
+        self.faces.follow(out)  # a resume's default: as its scan was made
         job = ScanJob(
             folder=named(Path(folder).expanduser()),  # messages name it as a scan does
             out=out,
@@ -346,6 +352,7 @@ class BatchDialog(QDialog):
             device=self.device.currentText(),
             analyses=tuple(self.analyses.checked()),
             exact=self.exact.isChecked(),
+            faces=self.faces.isChecked(),
             jobs=self.jobs.value(),
             ray=self.run_on.address(),
             gt=gt,
@@ -480,7 +487,7 @@ class BatchDialog(QDialog):
         self.cancel_button.setEnabled(on)
         choices = (self.folder, self.out, self.types, self.recursive, self.model_list, self.run_on)
         choices += (self.truth, self.browse_in, self.browse_out)  # a running scan keeps its folders
-        for w in (*choices, self.device, self.analyses, self.exact, self.jobs):
+        for w in (*choices, self.device, self.analyses, self.exact, self.faces, self.jobs):
             w.setEnabled(not on)
 
     def show_message(self, text: str) -> None:
