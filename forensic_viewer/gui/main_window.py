@@ -41,6 +41,7 @@ from forensic_viewer.gui.opening import LeftOutMark, Lister
 from forensic_viewer.gui.probe_dialog import ProbeDialog
 from forensic_viewer.gui.report_dialog import ReportDialog
 from forensic_viewer.gui.retention import Retention, compact_analysis, compact_evidence, held_bytes
+from forensic_viewer.gui.scan_results import ScanResultsDialog
 from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.training_dialog import TrainingDialog
 from forensic_viewer.gui.verdict_panel import face_rates, no_model_hint
@@ -110,6 +111,7 @@ class MainWindow(
         self._visibility_before: tuple[LayerList, dict] | None = None
         self.training: TrainingDialog | None = None  # made when first opened, kept while running
         self.batch: BatchDialog | None = None  # made when first opened, kept while scanning
+        self.results_dialogs: list[ScanResultsDialog] = []  # File ▸ Open scan results…
         self._close_after_scan = False  # closing waits for the cancelled batch scan to stop
         # since the last Cancel: what the status bar says of the shown file's analysis, and
         # the other files whose analyses it stopped (counted there, each said in the list)
@@ -360,7 +362,7 @@ class MainWindow(
             return
         if self.training is not None:
             self.training.shutdown()
-        for dialog in (self.batch, self.report_dialog, self.probe_dialog):
+        for dialog in (self.batch, self.report_dialog, self.probe_dialog, *self.results_dialogs):
             if dialog is not None:
                 dialog.shutdown()
         self.lister.stop()

@@ -1,4 +1,5 @@
-"""The main window's examination dialogs: Scan a folder…, Export report…, Robustness probe….
+"""The main window's examination dialogs: Scan a folder…, Open scan results…, Export report…,
+Robustness probe….
 
 :class:`WindowDialogs` is a part of :class:`~forensic_viewer.gui.main_window.MainWindow` (a
 mixin: its methods run on the window). Each dialog is made when first opened and kept: the
@@ -19,11 +20,13 @@ from pathlib import Path
 from engine.errors import ForensicError
 from engine.probe import ProbeResult
 from engine.types import Analysis
+from forensic_viewer.casework import case_recorded_end
 from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.groundtruth_panel import with_ground_truth
 from forensic_viewer.gui.panels import verdict_badge
 from forensic_viewer.gui.probe_dialog import ProbeDialog
 from forensic_viewer.gui.report_dialog import ReportDialog, ReportJob, image_report_job
+from forensic_viewer.gui.scan_results import ScanResultsDialog, not_a_scan_folder
 from forensic_viewer.gui.window_entry import Entry, complete_analysis
 from forensic_viewer.report import CaseInfo
 from forensic_viewer.scan.probe import keep_scan_probe
@@ -80,6 +83,35 @@ class WindowDialogs:
         self.batch.show()
         self.batch.raise_()
         return self.batch
+
+    def open_scan_results(self, out: Path | None = None) -> ScanResultsDialog | None:
+        """File ▸ Open scan results…: a scan output folder's triage table, read-only
+        (:mod:`~forensic_viewer.gui.scan_results`: no scan run, nothing written); ``out``
+        asked for with a read-only folder picker when not given."""
+        if out is None:
+            from PySide6.QtWidgets import QLineEdit
+
+            from forensic_viewer.gui.panels import pick_input_folder
+
+            field = QLineEdit()
+            if pick_input_folder(self, "Scan output folder to open", field) is None:
+                return None
+            out = Path(field.text())
+        out = out.expanduser().absolute()
+        if (why := not_a_scan_folder(out)) is not None:
+            self.show_error(why)
+            return None
+        log = self.case.log
+        case_end = None if log is None else (lambda o: case_recorded_end(log, o))
+        dialog = ScanResultsDialog(out, self, case_end=case_end)
+        dialog.openAnalysis.connect(self.show_analysis)
+        dialog.openFile.connect(lambda path: self.open_paths([path]))
+        dialog.reportOpened.connect(self._carry_case_fields)
+        dialog.reportOpened.connect(self.case.attach_report)
+        self.results_dialogs.append(dialog)
+        dialog.show()
+        dialog.raise_()
+        return dialog
 
     def show_analysis(self, analysis: Analysis) -> None:
         """Show an analysis finished elsewhere (a scan's result), without analysing again."""

@@ -148,6 +148,7 @@ class WindowLayout:
         file_menu.addAction(self._action("Load &ground-truth mask…", self.load_truth_dialog))
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Scan a folder…", self.open_batch, "Ctrl+Shift+O"))
+        file_menu.addAction(self._action("Ope&n scan results…", self.open_scan_results))
         self.export_action = self._action("&Export report…", self.export_report, "Ctrl+E")
         self.export_action.setEnabled(False)
         file_menu.addAction(self.export_action)

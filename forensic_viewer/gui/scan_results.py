@@ -1,0 +1,298 @@
+"""File ▸ Open scan results…: a scan output folder's triage table, read-only, without a run.
+
+The batch dialog's table appears only for a scan it runs, and "opening" a folder there is a
+resume: in a walk-through of a 10,000-file scan (2026-12-06) it retried the failed files and
+rewrote results.jsonl, after which ``audit verify --files`` said CHANGED, a command-line resume
+was refused and the report's recorded SHA-256 no longer matched. :class:`ScanResultsDialog`
+shows the same table from OUT as it stands: its rows read on a :class:`RowReader` thread
+(:func:`~forensic_viewer.scan.triage.triage_rows`, with scan.json's models, ensemble and
+classic analyses as columns), no lock taken, no model loaded, nothing written. The check a
+resume and ``forensic-viewer report`` make (:func:`~forensic_viewer.scan.integrity.edited_results`:
+results.jsonl against the SHA-256 its last run recorded, in the case log or scan.json) is run
+and said: an edited file is shown under that warning, not refused.
+
+A row opens as after a scan: its file with the scan's recorded result
+(:class:`~forensic_viewer.gui.result_loader.ResultLoader`, nothing analysed again), or as a new
+file when that result cannot be used. Write report… writes the report of OUT as
+``forensic-viewer report OUT`` does (into OUT, an earlier report moved aside); over an edited
+results.jsonl only once the analyst accepts its rows as they read, which the report then says,
+as ``--accept-edited-results`` makes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QObject, Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.errors import ForensicError
+from forensic_viewer.gui.mailbox import Mailbox
+from forensic_viewer.gui.panels import MessageLabel
+from forensic_viewer.gui.report_dialog import ReportJob
+from forensic_viewer.gui.result_loader import ResultLoader
+from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
+from forensic_viewer.scan.integrity import RESULTS_EDITED, edited_results
+from forensic_viewer.scan.results import RESULTS, SCAN_INFO
+from forensic_viewer.scan.triage import TriageRow, scan_info, triage_rows
+from forensic_viewer.wording import plain
+
+ROWS_PER_POST = 500  # rows the reader hands over at a time
+
+
+def not_a_scan_folder(out: Path) -> str | None:
+    """Why ``out`` is not a scan output folder, as ``forensic-viewer report`` says it; None
+    when it holds results.jsonl and scan.json."""
+    missing = [n for n in (RESULTS, SCAN_INFO) if not (out / n).is_file()]
+    if not missing:
+        return None
+    return f"{out}: not a scan output folder (no {' or '.join(missing)}); choose the output folder of a scan"
+
+
+def results_report_job(out: Path, taken: dict[str, Any] | None = None) -> ReportJob:
+    """The report of the scan in ``out`` as ``forensic-viewer report OUT`` makes it; ``taken``:
+    the edited results.jsonl's record the analyst accepted, this report's alert (scan.json is
+    not written)."""
+    from forensic_viewer.report.model import scan_source
+
+    def source() -> Any:
+        made = scan_source(out)
+        if taken is not None:
+            run = made.settings.get("run")
+            made.settings["run"] = {
+                **(run if isinstance(run, dict) else {}),
+                RESULTS_EDITED: {**taken, "taken_by": "this report"},
+            }
+        return made
+
+    return ReportJob(source, f"scan in {out}", "report", out)
+
+
+class RowReader(QThread):
+    """Reads a scan output folder's rows, read-only. Messages through :attr:`mailbox`:
+    ``columns(models, ensemble, analyses)``, ``edited(Edited or None)``, ``rows(list)`` (at
+    most :data:`ROWS_PER_POST` each), then ``done(count)`` or ``failed(line)``."""
+
+    def __init__(
+        self, out: Path, recorded: tuple[str, str] | None = None, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.out = out
+        self.recorded = recorded  # the case log's recorded end of the last run, if any
+        self.mailbox = Mailbox(self)
+
+    def run(self) -> None:
+        try:
+            info = scan_info(self.out)
+            models = list(info.get("models") or {})
+            self.mailbox.post(
+                "columns", models, info.get("ensemble"), list(info.get("analyses") or {})
+            )
+            results, settings = self.out / RESULTS, self.out / SCAN_INFO
+            self.mailbox.post("edited", edited_results(results, settings, self.recorded))
+            batch: list[TriageRow] = []
+            count = 0
+            for row in triage_rows(self.out):
+                batch.append(row)
+                count += 1
+                if len(batch) == ROWS_PER_POST:
+                    self.mailbox.post("rows", batch)
+                    batch = []
+                if self.isInterruptionRequested():
+                    return
+            if batch:
+                self.mailbox.post("rows", batch)
+        except (ForensicError, OSError, ValueError) as e:
+            self.mailbox.post("failed", f"{self.out}: cannot read its results ({e})")
+        else:
+            self.mailbox.post("done", count)
+
+
+class ScanResultsDialog(QDialog):
+    """The triage table of the scan output folder ``out``, read-only (see the module doc).
+
+    Signals as the batch dialog's: ``openAnalysis(ScanAnalysis)``, ``openFile(path)``,
+    ``reportOpened(ReportDialog)``. ``case_end``: the case log's recorded end of a folder's
+    last run (:func:`~forensic_viewer.casework.case_recorded_end`), when a log is open.
+    """
+
+    openAnalysis = Signal(object)
+    openFile = Signal(object)
+    reportOpened = Signal(object)
+
+    def __init__(
+        self,
+        out: Path,
+        parent: QWidget | None = None,
+        case_end: Callable[[Path], tuple[str, str] | None] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.out = out
+        self.setWindowTitle(f"Scan results (read-only): {plain(out)}")
+        self.edited: Any = None  # scan.integrity.Edited when results.jsonl is not as recorded
+        self.loaded = False
+        self._loaders: list[ResultLoader] = []
+        self._report: QDialog | None = None
+        self.message = MessageLabel()
+        self.filter_text = QLineEdit()
+        self.filter_text.setAccessibleName("filter the results")
+        self.filter_text.setPlaceholderText("filter: file name, verdict, error…")
+        self.flagged_only = QCheckBox("flagged only")
+        self.report_button = QPushButton("Write report…")
+        self.report_button.setEnabled(False)
+        self.report_button.clicked.connect(self.open_report)
+        self.table_model = TriageModel(self)
+        self.table_model.set_out(out)
+        self.proxy = TriageFilter(self)
+        self.proxy.setSourceModel(self.table_model)
+        self.filter_text.textChanged.connect(self.proxy.set_text)
+        self.flagged_only.toggled.connect(self.proxy.set_flagged_only)
+        self.table = QTableView()
+        self.table.setAccessibleName("scan results")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)
+        self.table.verticalHeader().setDefaultSectionSize(TABLE_THUMB + 4)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.activated.connect(self._on_activated)
+        filters = QHBoxLayout()
+        filters.addWidget(self.filter_text, 1)
+        filters.addWidget(self.flagged_only)
+        filters.addWidget(self.report_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.message)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        self.resize(1100, 700)
+
+        recorded = case_end(out) if case_end is not None else None
+        self.reader = RowReader(out, recorded, self)
+        mail = self.reader.mailbox
+        mail.after = self.table_model.flush
+        mail.on("columns", self._on_columns)
+        mail.on("edited", self._on_edited)
+        mail.on("rows", self._on_rows)
+        mail.on("done", self._on_done)
+        mail.on("failed", self._on_failed)
+        self.reader.finished.connect(mail.stop)  # what it posted last
+        self.message.setText(f"reading {plain(out)}… (read-only: nothing there is written)")
+        mail.start()
+        self.reader.start()
+
+    def _on_columns(self, models: list[str], ensemble: str | None, analyses: list[str]) -> None:
+        self.table_model.set_models(models, ensemble, analyses)
+        self.table.resizeColumnsToContents()
+        self.table.setColumnWidth(0, TABLE_THUMB + 8)
+        self.table.sortByColumn(*self.table_model.default_sort())
+
+    def _on_edited(self, edited: Any) -> None:
+        self.edited = edited
+
+    def _on_rows(self, rows: list[TriageRow]) -> None:
+        for row in rows:
+            self.table_model.upsert(row)
+
+    def _on_done(self, count: int) -> None:
+        self.loaded = True
+        failed = sum(1 for r in self.table_model.rows() if r.status != "ok")
+        text = (
+            f"{count:,} files ({count - failed:,} analysed, {failed:,} failed) from "
+            f"{plain(self.out)}; read-only: nothing there is written, no scan is run"
+        )
+        if self.edited is not None:
+            text = f"warning: {plain(self.edited.line)}\n{text}"
+        self.message.setText(text)
+        self.report_button.setEnabled(count > 0)
+
+    def _on_failed(self, line: str) -> None:
+        self.message.setText(plain(line))
+
+    def _on_activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_row(self.proxy.row_at(index.row()))
+
+    def open_row(self, row: TriageRow) -> None:
+        """``row``'s file with the scan's recorded result, as the batch dialog opens it."""
+        if row.status != "ok":
+            if row.file:
+                self.openFile.emit(row.file)
+            return
+        loader = ResultLoader(self.out, row.key, self)
+        loader.loaded.connect(self._on_loaded)
+        loader.failed.connect(self._on_load_failed)
+        loader.finished.connect(lambda: self._loaders.remove(loader))
+        loader.finished.connect(loader.deleteLater)
+        self._loaders.append(loader)
+        self.message.setText(f"opening {plain(row.key)}…")
+        loader.start()
+
+    def _on_loaded(self, analysis: Any) -> None:
+        self.message.setText(f"{plain(analysis.scan_key)}: opened with this scan's result")
+        self.openAnalysis.emit(analysis)
+
+    def _on_load_failed(self, file: str, message: str) -> None:
+        self.message.setText(plain(f"{message}; opened as a new file" if file else message))
+        if file:
+            self.openFile.emit(file)
+
+    def open_report(self) -> QDialog | None:
+        """The report dialog over OUT, as ``forensic-viewer report OUT`` writes it; over an
+        edited results.jsonl only when the analyst takes its rows as they read."""
+        taken = None
+        if self.edited is not None:
+            if not self._accept_edited():
+                self.message.setText(
+                    f"{plain(self.edited.line)}; no report was written: Write report… again "
+                    "and accept its rows as they now read (the report then says so)"
+                )
+                return None
+            taken = self.edited.record(True)
+        from forensic_viewer.gui.report_dialog import ReportDialog
+
+        self._report = ReportDialog(results_report_job(self.out, taken), self, default_dir=self.out)
+        self.reportOpened.emit(self._report)
+        self._report.show()
+        return self._report
+
+    def _accept_edited(self) -> bool:
+        yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+        title = "Report an edited results.jsonl?"
+        box = QMessageBox(QMessageBox.Icon.Warning, title, "", yes | no, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(
+            f"{plain(self.edited.line)}.\n\nThe report is written from its rows as they now "
+            "read, and says so on its first page, as forensic-viewer report "
+            "--accept-edited-results does. No: no report."
+        )
+        box.setDefaultButton(no)
+        return box.exec() == yes
+
+    def shutdown(self, timeout_ms: int = 30_000) -> None:
+        """Stop reading and wait for the threads (the viewer quits)."""
+        self.reader.requestInterruption()
+        self.reader.wait(timeout_ms)
+        for loader in list(self._loaders):
+            loader.wait(timeout_ms)
+        self.table_model.thumbnails.stop()
+        if self._report is not None:
+            self._report.shutdown()  # type: ignore[attr-defined]
+
+    def closeEvent(self, event: Any) -> None:  # Qt override
+        self.table_model.thumbnails.stop()
+        super().closeEvent(event)

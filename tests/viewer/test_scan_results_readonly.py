@@ -1,0 +1,109 @@
+"""File ▸ Open scan results…: a scan output folder's triage table, read-only (walk-through of a
+10,000-file scan, 2026-12-06: the batch dialog was the only triage view, and "opening" a folder
+there was a resume that retried the failed files and rewrote results.jsonl, breaking the
+evidence chain: ``audit verify --files`` said CHANGED and the report's SHA-256 no longer held)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from forensic_viewer.gui.scan_results import ScanResultsDialog, not_a_scan_folder
+from forensic_viewer.scan.integrity import RESULTS_EDITED
+from forensic_viewer.scan.replay import ScanAnalysis
+from tests.conftest import HANG_MS
+from tests.viewer.conftest import scan_cli, write_image
+
+pytestmark = pytest.mark.gui
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder`` (and so which files there are)."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def scanned(tmp_path: Path, tiny_checkpoint: Path) -> Path:
+    """A --no-faces scan of three images and a damaged file (one failed row)."""
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    for i in range(3):
+        write_image(folder / f"{i}.png", 64, 80, seed=i)
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 8)
+    out = tmp_path / "out"
+    assert scan_cli(folder, out, tiny_checkpoint) == 1  # exit 1: a file failed
+    return out
+
+
+def _opened(qtbot, window, out: Path) -> ScanResultsDialog:
+    dialog = window.open_scan_results(out)
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.loaded, timeout=HANG_MS)
+    return dialog
+
+
+def test_opening_a_scan_read_only_shows_its_rows_and_writes_nothing(
+    qtbot, case_window, scanned: Path
+) -> None:
+    before = _hashes(scanned)
+    dialog = _opened(qtbot, case_window, scanned)
+    model = dialog.table_model
+    assert model.rowCount() == 4 and dialog.proxy.rowCount() == 4
+    assert {r.key for r in model.rows() if r.status != "ok"} == {"broken.png"}
+    assert [c.id for c in model.columns[:4]] == ["thumbnail", "file", "model", "status"]
+    said = dialog.message.text()
+    assert "4 files (3 analysed, 1 failed)" in said and "read-only" in said
+    assert "warning" not in said
+    # a row opens with the scan's recorded result, nothing analysed again
+    row = next(r for r in model.rows() if r.key == "1.png")
+    dialog.open_row(row)
+    qtbot.waitUntil(
+        lambda: "opened with this scan's result" in dialog.message.text(), timeout=HANG_MS
+    )
+    entry = case_window.entries[row.file]
+    assert isinstance(entry.analysis, ScanAnalysis) and entry.analysis.scan_key == "1.png"
+    # thumbnails painted (read), then the dialog closed: OUT is byte for byte as it was
+    dialog.table.viewport().repaint()
+    qtbot.wait(200)
+    dialog.shutdown()
+    assert _hashes(scanned) == before
+
+
+def test_an_edited_results_file_is_shown_with_the_warning_and_reported_only_if_accepted(
+    qtbot, case_window, scanned: Path, monkeypatch
+) -> None:
+    results = scanned / "results.jsonl"
+    lines = results.read_text(encoding="utf-8").splitlines()  # the same rows, another order
+    results.write_text("\n".join(reversed(lines)) + "\n", "utf-8")
+    before = _hashes(scanned)
+    dialog = _opened(qtbot, case_window, scanned)
+    assert dialog.table_model.rowCount() == 4  # shown, not refused
+    assert dialog.message.text().startswith("warning: ")
+    assert "rows may have been edited" in dialog.message.text()
+    answers = iter([False, True])
+    monkeypatch.setattr(dialog, "_accept_edited", lambda: next(answers))
+    assert dialog.open_report() is None  # declined: no report, as report OUT refuses
+    assert "no report was written" in dialog.message.text()
+    report = dialog.open_report()
+    assert report is not None
+    source = report.job.source()
+    assert source.settings["run"][RESULTS_EDITED]["taken_by"] == "this report"
+    assert source.results_sha256 == hashlib.sha256(results.read_bytes()).hexdigest()
+    dialog.shutdown()
+    assert _hashes(scanned) == before
+
+
+def test_a_folder_that_is_not_a_scan_is_refused_in_one_line(
+    qtbot, case_window, tmp_path: Path, monkeypatch
+) -> None:
+    errors: list[str] = []
+    monkeypatch.setattr(case_window, "show_error", errors.append)
+    assert case_window.open_scan_results(tmp_path) is None
+    assert errors == [not_a_scan_folder(tmp_path.absolute())]
+    assert "not a scan output folder (no results.jsonl or scan.json)" in errors[0]
