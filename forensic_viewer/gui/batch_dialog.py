@@ -550,7 +550,7 @@ class BatchDialog(QDialog):
         self.show_message(scanning_line(names, ensemble, face_models, device) + resuming)
 
     def _on_file(self, index: int, total: int, analysed: bool, row: TriageRow, left: int) -> None:
-        self.table_model.upsert(row)
+        self.table_model.queue(row)  # the views told once per round (flush)
         self.run_end.file(row)
         self.tally.file_done(index, total, analysed, left)
         self.progress.setValue(self.tally.done)

@@ -205,8 +205,7 @@ class ScanResultsDialog(QDialog):
         self.edited = edited
 
     def _on_rows(self, rows: list[TriageRow]) -> None:
-        for row in rows:
-            self.table_model.upsert(row)
+        self.table_model.add_rows(rows)  # one insertion, sorted once
 
     def _on_done(self, count: int) -> None:
         self.loaded = True
