@@ -8,7 +8,7 @@ each other. Starting again into the same output folder skips the finished files.
 turns the thread's messages into its buttons, progress line, closing message and table.
 
 The triage table is a :class:`TriageModel` (one :class:`~forensic_viewer.scan.triage.TriageRow` per
-file, thumbnails as decoration) behind a :class:`TriageFilter` (sorting, filter text, "flagged
+file, thumbnails as decoration; it sorts) behind a :class:`TriageFilter` (filter text, "flagged
 only"). Rows and thumbnails are made on the worker thread; slots only insert them. A scan
 scored against true masks adds the ground-truth columns once scored (none otherwise).
 
