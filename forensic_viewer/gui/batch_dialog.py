@@ -77,7 +77,7 @@ from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.scan.failure import named
 from forensic_viewer.scan.integrity import RESULTS_EDITED, Edited, edited_results, note_run
-from forensic_viewer.scan.pool import AUTO_JOBS, cpu_cores
+from forensic_viewer.scan.jobs import AUTO_JOBS, cpu_cores
 from forensic_viewer.scan.proposed_out import proposed_scan_output, scan_rule_words
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.scan.results import RESULTS, SCAN_INFO

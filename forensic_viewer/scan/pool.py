@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Any
 from engine.threads import available_cores, core_slots, free_slot
 from forensic_viewer.environment import environment
 from forensic_viewer.scan.failure import named
-from forensic_viewer.scan.jobs import AUTO_JOBS, cpu_cores
+from forensic_viewer.scan.jobs import cpu_cores
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.pool_worker import (
     AnalyzerRecipe,
@@ -96,10 +96,8 @@ if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
 __all__ = [
-    "AUTO_JOBS",  # gui/batch_dialog.py still imports it from here (scan/jobs.py holds it)
     "POLL_SECONDS",
     "STOP_SECONDS",
-    "cpu_cores",  # as AUTO_JOBS; the pool's own default of threads too
     "run_locked",
     "run_pool_scan",
 ]
