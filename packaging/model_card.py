@@ -246,6 +246,44 @@ def _made_by(meta: Any) -> str:
     return command
 
 
+def input_words(meta: Any) -> str:
+    """The card's Input sentence: how the product feeds whole images to the network by default
+    (the fast path's tiles, as :func:`engine.fastpath.plan_for` plans them) and what
+    ``--exact`` runs instead (CRFD-Net §3.3's average of overlapping windows, Table 5's "SWF").
+    The card said "sliding windows ... fused as §3.3" alone, while ``analyze`` records
+    overlap-crop tiles for every bundled network."""
+    from engine.fastpath import TILE_WEIGHTING, exact_plan, plan_for
+    from engine.tiling import Tiling, Weighting
+
+    policy = meta.input_policy
+    if policy.mode != "window":
+        return (
+            f"Input: the whole image resized to fit {policy.size[0]} x {policy.size[1]} px "
+            "(aspect kept), by default and with `--exact` alike."
+        )
+    exact = exact_plan(policy)
+    fused = (
+        "a Gaussian-weighted average of the overlapping windows"
+        if policy.gaussian
+        else "the average of the overlapping windows' probabilities, as CRFD-Net §3.3 (A / C)"
+    )
+    sliding = f"sliding windows of {exact.tile} px at stride {exact.stride}, fused by {fused}"
+    fast = plan_for(meta.architecture, policy)
+    if fast.tiling is not Tiling.OVERLAP_CROP:
+        return f"Input: {sliding}, by default and with `--exact` alike."
+    shrink = " (a smaller image is one tile of its own size)" if fast.shrink else ""
+    meet = (
+        "cross-faded with Gaussian weights where they overlap"
+        if TILE_WEIGHTING is Weighting.GAUSSIAN
+        else "cut at the middle of their overlap"
+    )
+    return (
+        f"Input, by default (the fast path, engine/fastpath.py): overlap-crop tiles of "
+        f"{fast.tile} px{shrink}, each kept without its {fast.margin}-px margin where it meets "
+        f"another tile, {meet}. With `--exact` (the slow reference path): {sliding}."
+    )
+
+
 def card(checkpoint: Path, evaluation: dict, wall: str, floor_sample: str) -> str:
     from engine.checkpoints import file_sha256, read_meta
 
@@ -290,8 +328,8 @@ def card(checkpoint: Path, evaluation: dict, wall: str, floor_sample: str) -> st
     return f"""# {name}
 
 **Architecture:** `{meta.architecture}` ({arch_text}), config `{config}`.
-Input: sliding windows of {meta.input_policy.window} px at stride {meta.input_policy.stride},
-fused as §3.3. Decision: {d.rule} rule, mask = heatmap > {d.pixel_threshold}.
+{input_words(meta)}
+Decision: {d.rule} rule, mask = heatmap > {d.pixel_threshold}.
 File SHA-256: `{file_sha256(checkpoint)}`.{int8_words(checkpoint)}
 
 ## What it knows, and what it does not

@@ -47,8 +47,15 @@ DEVIATIONS = {
     "m2f-ensemble": "Deviation from the paper: the paper's ensemble pairs Swin-T and Swin-S "
     "backbones; this one pairs a nano Swin and an EfficientNet-Lite0 Mask2Former-style network "
     "(the only two this machine could train), and both are at chance on detection.",
-    "crfd-net-compact": "Deviation from the paper: CRFD-Net reads the CEM noise residual only; "
-    "this compact variant reads the RGB image beside the residual.",
+    "crfd-net-compact": "Deviations from the paper: CRFD-Net reads the CEM noise residual only; "
+    "this compact variant reads the RGB image beside the residual. By default the product tiles "
+    "the image as the card's Input line says (overlap-crop tiles, engine/fastpath.py), not with "
+    "§3.3's average of overlapping windows (the sliding-window fusion Table 5 ablates as "
+    '"SWF"), which `--exact` runs. θ is the rule above (the best balanced accuracy among '
+    "thresholds flagging at most 5 % of the camera photographs' validation half, "
+    "docs/VERDICTS.md section 2), not §3.4's midpoint θ = (p_real^max + p_fake^min) / 2: on "
+    "CASIA the two ranges overlap, so the midpoint separates nothing, and it bounds no false "
+    "alarm rate at evidence size.",
     "m2f-swin-nano": "Not in the default set since issue 17: its detection is at chance on the "
     "validation part, and its heatmap did not improve the ensemble's.",
 }

@@ -234,3 +234,15 @@ def test_the_theta_section_written_with_the_checkpoint_is_headed_as_replaced(tmp
     assert text.index(cards.BEGIN) < text.index(cards.NEW_THETA_HEADING)
     cards.write_section(card, "## Verdict at evidence size (issue 17)\n\nθ = 0.3\n")
     assert card.read_text(encoding="utf-8").count("## Threshold θ") == 1  # rewritten, not stacked
+
+
+def test_the_crfd_card_names_its_default_fusion_and_theta_as_deviations() -> None:
+    """crfd-net-compact's "Deviation from the paper" named only the RGB input, while the
+    product tiles by default instead of §3.3's fusion and chooses θ by the 5 % camera rule
+    instead of §3.4's midpoint: the line names both, and the card carries the line."""
+    cards = packaging_script("verdict_cards")
+    said = cards.DEVIATIONS["crfd-net-compact"]
+    for words in ("RGB image", "§3.3", "`--exact`", "§3.4's midpoint", "5 %", "VERDICTS.md"):
+        assert words in said, words
+    card = (cards.MODELS / "crfd-net-compact.md").read_text(encoding="utf-8")
+    assert f"\n{said}\n" in card

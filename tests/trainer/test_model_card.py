@@ -143,3 +143,49 @@ def test_a_figure_eval_wrote_as_null_is_undefined() -> None:
     assert "undefined" in table and "None" not in table
     assert module._figure(None, 3) == "undefined" and module._figure(0.25, 3) == "0.250"
     assert "Not measured" in module.verdict_words({"pixel_f1": 0.3, "image_auc": None})
+
+
+WINDOW_CARDS = ("crfd-net-compact", "diffforensics-effl0", "m2f-effl0", "m2f-swin-nano")
+
+
+def test_the_input_line_says_the_fast_path_runs_by_default_and_exact_runs_the_fusion() -> None:
+    """The cards said "Input: sliding windows of 128 px at stride 64, fused as §3.3" while
+    ``analyze`` records overlap-crop tiles (crfd: tile 512, margin 16, Gaussian): the line now
+    names the default fast path, with its figures as engine.fastpath plans them, and §3.3's
+    fusion as what ``--exact`` runs; each bundled card says what the template now writes."""
+    from engine.checkpoints import read_meta
+    from engine.fastpath import exact_plan, plan_for
+
+    words = _module().input_words
+    for name in WINDOW_CARDS:
+        meta = read_meta(ROOT / "resources/models" / f"{name}.safetensors")
+        line = words(meta)
+        fast, exact = plan_for(meta.architecture, meta.input_policy), exact_plan(meta.input_policy)
+        assert f"overlap-crop tiles of {fast.tile} px" in line, name
+        assert f"its {fast.margin}-px margin" in line and "Gaussian" in line, name
+        assert line.index("by default") < line.index("`--exact`") < line.index("§3.3"), name
+        assert f"windows of {exact.tile} px at stride {exact.stride}" in line, name
+        card = (ROOT / "resources/models" / f"{name}.md").read_text(encoding="utf-8")
+        assert f"\n{line}\n" in card, name
+        assert "fused as §3.3. Decision" not in card, name
+
+
+def test_the_input_line_reads_the_fast_paths_figures_where_it_defines_them(monkeypatch) -> None:
+    """The tile, margin and seam rule come from engine/fastpath.py, not from the template: a
+    changed fast path changes the card; a network with no fast rule runs its windows on both."""
+    import engine.fastpath as fastpath
+    from engine.checkpoints import read_meta
+    from engine.tiling import Weighting
+
+    meta = read_meta(ROOT / "resources/models/crfd-net-compact.safetensors")
+    monkeypatch.setattr(fastpath, "CRFD_TILE", 640)
+    monkeypatch.setattr(fastpath, "CRFD_MARGIN", 24)
+    monkeypatch.setattr(fastpath, "TILE_WEIGHTING", Weighting.CONSTANT)
+    line = _module().input_words(meta)
+    assert "tiles of 640 px" in line and "24-px margin" in line
+    assert "cut at the middle of their overlap" in line and "Gaussian" not in line
+    meta.architecture = "some-new-net"
+    line = _module().input_words(meta)
+    assert "overlap-crop" not in line
+    assert line.startswith("Input: sliding windows of 128 px at stride 64")
+    assert "by default and with `--exact` alike" in line
