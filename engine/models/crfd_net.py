@@ -19,9 +19,12 @@ Choices where the paper is vague, and why:
   colour and lighting cues that the residual removes).
 - **Encoder layout.** A stride-1 stem (3x3 conv, BN, ReLU) keeps full resolution so that the
   pixel-level residual pattern is not aliased away; its output is x1. The paper's two residual
-  groups BasicBlock1 and BasicBlock2 each start with stride 2 and double the channels; their
-  outputs are x2 (H/2) and x3 (H/4). Three scales are what the decoder of §3.2 consumes.
-  ``blocks`` sets the residual units per group (paper size: 2 and 2, as ResNet-18's stages).
+  groups BasicBlock1 and BasicBlock2 each start here with stride 2 and double the channels
+  (the paper says only that the channels "increase progressively"); their outputs are x2
+  (H/2) and x3 (H/4). Three scales are what the decoder of §3.2 consumes. ``blocks`` sets the
+  residual units per group. The paper gives neither widths nor unit counts: the defaults
+  64/128/256 and 2 + 2 are the project's choice, ResNet-18's first three stages, the smallest
+  standard layout of "the standard ResNet framework" §3.1 adopts.
 - **Global pooling branch.** §3.1 pools the last feature map to a 1x1 vector but does not say
   where it goes. Here it passes a 1x1 conv + ReLU and is added back to every position of x3,
   giving the decoder image-wide context (a window-wide one under sliding windows). It feeds no
@@ -45,14 +48,14 @@ from engine.models.registry import Limits, register_model
 
 @dataclass(frozen=True)
 class CRFDNetConfig:
-    channels: tuple[int, int, int] = (64, 128, 256)  # x1, x2, x3 widths; the paper's grow
-    blocks: tuple[int, int] = (2, 2)  # residual units in BasicBlock1, BasicBlock2 (ResNet-18-like)
+    channels: tuple[int, int, int] = (64, 128, 256)  # x1, x2, x3 widths: ResNet-18's (module doc)
+    blocks: tuple[int, int] = (2, 2)  # residual units in BasicBlock1, BasicBlock2 (ResNet-18's)
     cem_factor: int = 2  # CEM down-sampling factor: the 2x up-sampling neighbourhood
     cem_scale: float = 4.0  # residual gain: brings neighbour differences near unit scale
     input_mode: str = "cem"  # "cem" (paper) or "cem+rgb" (documented deviation, see module doc)
 
-    # What a checkpoint may ask for (engine.models.registry.check_config): 16x the paper's widths,
-    # 32x its depth.
+    # What a checkpoint may ask for (engine.models.registry.check_config): 16x the default
+    # widths, 32x their depth.
     LIMITS: ClassVar[Limits] = {
         "channels": (1, 4096),
         "blocks": (1, 64),
@@ -210,7 +213,8 @@ class CRFDNet(nn.Module):
 @register_model(
     "crfd-net",
     CRFDNetConfig(),
-    description="CRFD-Net at paper size (channels 64/128/256, 2+2 residual units)",
+    description="CRFD-Net at full size (channels 64/128/256, 2+2 units: ResNet-18's; the "
+    "paper gives no widths)",
 )
 def crfd_net(cfg: CRFDNetConfig) -> CRFDNet:
     return CRFDNet(cfg)

