@@ -124,12 +124,19 @@ Choices where the paper is vague, and why
   reaches the highest octave at half the sampling rate, which stride-4 features alone cannot
   place; the full-resolution branch is 3x3 only, so the low octaves that dominate the noise
   must come from the decoder.
-- **Input policy: sliding windows of 512.** The paper resizes every image to 512x512 in both
-  stages. Evidence photographs are often 10x larger; shrinking them erases exactly the
-  microscopic traces the diffusion prior is trained on, so the pipeline feeds 512x512 windows
-  at native resolution (the training size, so spatial-reduction attention sees the token counts
-  it was trained with) and takes the largest window logit as the image logit. Any H, W works;
-  inputs below 32 px per side are padded (replicate) and the outputs cropped back.
+- **Input policy: windows at native resolution, not the paper's resize.** The paper resizes
+  every image to 512x512 in both stages. Evidence photographs are often 10x larger; shrinking
+  them erases exactly the microscopic traces the diffusion prior is trained on, so the heatmap
+  comes from windows at native resolution of the checkpoint's own training size (its header's
+  ``InputPolicy.window``: 256 for the bundled ``diffforensics-effl0``), so that
+  spatial-reduction attention sees the token counts it was trained with; the fast path feeds
+  them as tiles of that size (``engine.fastpath``). The image logit is the checkpoint's
+  ``DecisionRule``'s: its ``aggregate`` of the window logits (``mean`` for the bundled models;
+  the largest window logit, the first rule, grew with the number of windows, docs/VERDICTS.md
+  section 1), taken with ``detect_side`` from the image reduced to that long side in a pass of
+  its own (512 for ``diffforensics-effl0``; the heatmap stays the full-resolution pass's,
+  docs/VERDICTS.md section 6). Any H, W works; inputs below 32 px per side are padded
+  (replicate) and the outputs cropped back.
 - **Compact variant.** ``diffforensics-compact`` (MiT-B0 widths halved, one block per stage,
   decoder 16/32/64) exists for CPU training and quick fine-tuning on this class of machine; it is
   not a paper size.

@@ -3,7 +3,8 @@
 A paper-fidelity review (papers/*.md against the code) found numbers credited to papers that
 give none: CRFD-Net's window and stride, its widths, Mask2Former's 0.1x backbone multiplier,
 the `max` aggregation of window logits, the nano + EfficientNet pair as "the paper's"
-ensemble. Each is a project choice and now says so; these tests keep the credit off."""
+ensemble. Each is a project choice and now says so; these tests keep the credit off. The same
+review found the DiffForensics docstring's input policy out of date with the bundled header."""
 
 from __future__ import annotations
 
@@ -67,3 +68,20 @@ def test_the_architecture_doc_gives_max_aggregation_to_no_paper() -> None:
     text = _flat((ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8"))
     assert "or the paper's `max`" not in text
     assert "no paper aggregates window logits" in text
+
+
+def test_the_diffforensics_docstring_says_what_the_bundled_header_runs() -> None:
+    """It said the pipeline "feeds 512x512 windows ... and takes the largest window logit as the
+    image logit"; the bundled diffforensics-effl0 header has window 256, aggregate mean and its
+    image logit from the image reduced to a 512-pixel long side."""
+    import engine.models.diffforensics as diffforensics
+    from engine.checkpoints import read_meta
+
+    meta = read_meta(MODELS / "diffforensics-effl0.safetensors")
+    doc = _flat(diffforensics.__doc__ or "")
+    assert "takes the largest window logit as the image logit" not in doc
+    assert "feeds 512x512 windows" not in doc
+    window = f"``InputPolicy.window``: {meta.input_policy.window} for the bundled"
+    assert window in doc
+    assert f"(``{meta.decision.aggregate}`` for the bundled models" in doc
+    assert f"({meta.decision.detect_side} for ``diffforensics-effl0``" in doc
