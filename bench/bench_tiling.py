@@ -1,7 +1,7 @@
 """Sliding-window inference: batched fusion against the paper's one-window-at-a-time loop.
 
 Figures (issue: foundation, §4):
-- CRFD-Net (compact and paper size) on 1024² and 2048² images on the CPU: seconds for the
+- CRFD-Net (compact and full size, `crfd-net`) on 1024² and 2048² images on the CPU: seconds for the
   batched, fused analysis and for the naive loop, the speed-up, and the identity of the outputs
   (max abs difference, differing mask pixels at 0.5). Target: >= 3x at 2048².
 - Share of time spent outside the network (cutting, normalising, merging windows) at 4096²,

@@ -50,7 +50,7 @@ __all__ = [
 MAX_PARAMETERS = 500_000_000
 # The most activation memory one window may need (one forward pass of batch 1, no gradients);
 # the analysis holds ``batch_size`` windows at a time. Measured at a 512 window: CRFD-Net at
-# paper size 0.43 GiB, m2f-swin-s 0.14 GiB, diffforensics-b5 0.05 GiB.
+# full size (crfd-net: 64/128/256) 0.43 GiB, m2f-swin-s 0.14 GiB, diffforensics-b5 0.05 GiB.
 MAX_ACTIVATION_BYTES = 4 << 30
 PARAMETERS_ENV = "FORENSIC_VIEWER_MAX_MODEL_PARAMETERS"  # a count, e.g. 2000000000 or 2G
 ACTIVATION_ENV = "FORENSIC_VIEWER_MAX_ACTIVATION_BYTES"  # bytes, e.g. 17179869184 or 16G
