@@ -114,6 +114,14 @@ INT8_SUFFIX = ".int8"  # NAME.int8.xml / .bin / .json beside NAME.safetensors
 # unshipped diffforensics-effl0 one 0.009 and 0.004. This catches a wrong or broken model (a
 # logit shift of 2 fails it), not quantisation noise.
 INT8_TOLERANCE = {"mask_prob_mean": 0.03, "image_logit": 0.25}
+# OpenVINO's CPU plugin keeps what it prepared for each input shape (the nodes' executors) in a
+# runtime cache of 5,000 entries per stream: about 5 MB per shape for crfd-net-compact's dynamic
+# model, whose tile follows a small image's size, so a scan worker grew from 1.0 to 3.4 GB over
+# 500 images of random sizes. 0 disables that cache (an internal property of the plugin: an
+# OpenVINO that does not know it refuses the compile, and the runner compiles without it, with a
+# warning). A shape met again is prepared again, measured no slower (docs/BENCHMARKS.md); the
+# tiles of one image share one shape, which the plugin keeps from one tile to the next.
+RUNTIME_CACHE = {"CPU_RUNTIME_CACHE_CAPACITY": 0}
 
 CancelFn = Callable[[], bool]
 Outputs = tuple[torch.Tensor, torch.Tensor | None]
@@ -234,6 +242,18 @@ def openvino_core() -> Any:
         return _CORE
 
 
+def _compile(core: Any, ov_model: Any, config: dict[str, Any]) -> Any:
+    """``ov_model`` compiled for the CPU with ``config`` and :data:`RUNTIME_CACHE`; without the
+    latter (one warning) when this OpenVINO's plugin refuses it, rather than leave OpenVINO."""
+    try:
+        return core.compile_model(ov_model, "CPU", {**config, **RUNTIME_CACHE})
+    except RuntimeError as e:
+        if not any(k in str(e) for k in RUNTIME_CACHE):
+            raise
+        log.warning("OpenVINO's runtime cache is not bounded: %s", one_line(e))
+    return core.compile_model(ov_model, "CPU", config)
+
+
 def openvino_available() -> bool:
     try:
         import openvino  # noqa: F401
@@ -311,7 +331,7 @@ class OpenVINORunner(Runner):
             "PERFORMANCE_HINT": "THROUGHPUT",
             "INFERENCE_PRECISION_HINT": "f32",
         }
-        self.compiled = core.compile_model(ov_model, "CPU", config)
+        self.compiled = _compile(core, ov_model, config)
         self._requests: list[Any] = self._new_requests()
         self._spares: list[Any] | None = self._new_requests()  # take over on a cancel
         self._abandoned: list[Any] = []  # cancelled requests still running (see _infer)

@@ -132,6 +132,72 @@ def test_a_failed_conversion_leaves_the_model_on_torch(monkeypatch, caplog) -> N
     assert isinstance(auto, TorchRunner)  # tests set FORENSIC_VIEWER_RUNTIME=torch
 
 
+class _RecordingCore:
+    """The process's ``openvino.Core`` (a binding that takes no attribute of ours), recording
+    the config of each ``compile_model``; one holding a key in ``refuse`` fails, as an
+    OpenVINO whose CPU plugin does not know that property does."""
+
+    def __init__(self, core: Any, refuse: tuple[str, ...] = ()) -> None:
+        self.core, self.refuse, self.configs = core, refuse, []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.core, name)
+
+    def compile_model(self, model: Any, device: str, config: dict[str, Any]) -> Any:
+        self.configs.append(dict(config))
+        for key in set(self.refuse) & set(config):
+            raise RuntimeError(f"Unsupported property {key} by CPU plugin.")
+        return self.core.compile_model(model, device, config)
+
+
+def _runs_like_torch(runner: OpenVINORunner, model: torch.nn.Module) -> None:
+    for h, w in [(64, 80), (96, 64), (64, 80)]:  # a shape met again after another
+        x = torch.randn(1, 3, h, w)
+        with torch.inference_mode():
+            torch.testing.assert_close(runner(x)[0], model(x), atol=1e-4, rtol=1e-4)
+
+
+@needs_openvino
+def test_openvino_keeps_no_runtime_cache_of_input_shapes(tmp_path: Path, monkeypatch) -> None:
+    """The CPU plugin kept what it prepared for every input shape of the dynamic model (about
+    5 MB a shape for crfd-net-compact): a scan worker grew from 1.0 to 3.4 GB over 500 images
+    of random sizes. Each compile now disables that cache, and OpenVINO accepts the property:
+    refused, the runner compiles a second time without it (next test)."""
+    import engine.runtime as runtime
+
+    core = _RecordingCore(runtime.openvino_core())
+    monkeypatch.setattr(runtime, "openvino_core", lambda: core)
+    model = _tiny()
+    runner = OpenVINORunner(model, "2" * 64, None, threads=1, folder=tmp_path)
+    assert core.configs == [{**core.configs[0], "CPU_RUNTIME_CACHE_CAPACITY": 0}]
+    _runs_like_torch(runner, model)
+
+
+@needs_openvino
+def test_an_openvino_without_the_cache_property_still_runs_the_model(
+    tmp_path: Path, monkeypatch, caplog
+) -> None:
+    import engine.runtime as runtime
+
+    monkeypatch.setenv("FORENSIC_VIEWER_CACHE", str(tmp_path))  # the conversion's cache
+    core = _RecordingCore(runtime.openvino_core(), refuse=("CPU_RUNTIME_CACHE_CAPACITY",))
+    monkeypatch.setattr(runtime, "openvino_core", lambda: core)
+    model = _tiny()
+    runner = make_runner(
+        model,
+        device=torch.device("cpu"),
+        precision="fp32",
+        sha256="3" * 64,
+        shape=None,
+        choice="openvino",
+    )
+    assert isinstance(runner, OpenVINORunner)  # not PyTorch's, several times slower
+    assert [c.get("CPU_RUNTIME_CACHE_CAPACITY") for c in core.configs] == [0, None]
+    assert "runtime cache is not bounded" in caplog.text
+    assert "CPU_RUNTIME_CACHE_CAPACITY" in caplog.text
+    _runs_like_torch(runner, model)
+
+
 # --- int8 (issue 18) --------------------------------------------------------------------------
 
 INT8_HEATMAP_MAD = 0.03  # mean |Δ| of an int8 heatmap against PyTorch fp32 on a small image
