@@ -39,10 +39,12 @@ from trainer.distributed import rank
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import eval_note, evaluate, model_device
 from trainer.fit_settings import (
+    PRETRAINED,
     carry_over,
     check_resume_settings,
     init_config,
     library_versions,
+    pretrained_fields,
     read_init_meta,
     run_settings,
     stage_options,
@@ -127,7 +129,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         f"--checkpoint-minutes must be >= 0 (0: no timed checkpoints), got {args.checkpoint_minutes}",
     )
     try:
-        objective = objective_for(args.arch, stage, **stage_options(args, stage))
+        objective = objective_for(args.arch, stage, **stage_options(args, stage, init_meta))
     except ValueError as e:
         raise UsageError(None, str(e)) from None
     out: Path = args.out
@@ -291,6 +293,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
             "init": str(args.init) if args.init else None,
             "init_sha256": file_sha256(args.init) if args.init else None,
             "init_tensors": init_info,
+            PRETRAINED: pretrained_fields(args.model_config, init_meta),
             "versions": library_versions(),
             "command": command,
             "skipped_images": len(skipped),

@@ -1,7 +1,9 @@
 """What ``fit`` and ``pretrain`` (:func:`trainer.commands.run_fit`) make of their arguments
 besides the data, and what a run records of them.
 
-- the objective's options (:func:`stage_options`: DiffForensics' frozen or trained encoder);
+- the objective's options (:func:`stage_options`: DiffForensics' frozen or trained encoder,
+  Mask2Former's slowed pretrained backbone), from the parts that start from pretrained
+  weights (:func:`pretrained_fields`, recorded as :data:`PRETRAINED`);
 - the starting checkpoint of ``--init``: its header checked against ``--arch``
   (:func:`read_init_meta`), its configuration as ``--model-config`` overrides
   (:func:`init_config`), what of its decision rule and scope the new checkpoints keep
@@ -29,25 +31,57 @@ from engine.files import suffix_is
 from engine.models.registry import config_from_dict
 from trainer.data.augment import video_fields
 from trainer.errors import UsageError
+from trainer.objectives import family_of
 from trainer.plan import DEFAULT_WINDOW
 
+# The training header's record of the ``*_weights`` fields whose part of the network descends
+# from pretrained weights. A fine-tune's config leaves those fields empty (:func:`init_config`:
+# the weights are its own tensors), so without this record a fine-tune of a fine-tune could
+# no longer tell an ImageNet backbone from a random one.
+PRETRAINED = "pretrained"
 
-def stage_options(args: argparse.Namespace, stage: str) -> dict[str, Any]:
-    """Objective options from the command line.
+
+def pretrained_fields(model_config: list[str], init: CheckpointMeta | None) -> list[str]:
+    """The ``*_weights`` fields (``backbone_weights``, ``encoder_weights``) whose part starts
+    from pretrained weights: set by ``--model-config`` (to anything but ``null``), or, for
+    ``--init``, set in the checkpoint's config (a first run's) or listed in its
+    :data:`PRETRAINED` record (a fine-tune's)."""
+    fields = set()
+    for kv in model_config:
+        key, _, value = kv.partition("=")
+        if key.strip().endswith(INIT_WEIGHT_SUFFIX) and value.strip() not in ("", "null"):
+            fields.add(key.strip())
+    if init is not None:
+        fields |= {k for k, v in init.config.items() if k.endswith(INIT_WEIGHT_SUFFIX) and v}
+        recorded = (init.training or {}).get(PRETRAINED)
+        if isinstance(recorded, list):
+            fields |= {k for k in recorded if isinstance(k, str) and k.endswith(INIT_WEIGHT_SUFFIX)}
+    return sorted(fields)
+
+
+def stage_options(
+    args: argparse.Namespace, stage: str, init: CheckpointMeta | None = None
+) -> dict[str, Any]:
+    """Objective options from the command line and the ``--init`` checkpoint's header.
 
     DiffForensics stage 1 freezes the encoder as the paper does only when it starts from
-    pretrained weights (``--model-config encoder_weights=FILE``); a randomly initialised encoder
-    is trained too (the paper's DDPM/DDPM row), since frozen random features teach nothing.
-    ``--encoder frozen|trained`` overrides that choice.
+    pretrained weights (:func:`pretrained_fields` names ``encoder_weights``); a randomly
+    initialised encoder is trained too (the paper's DDPM/DDPM row), since frozen random features
+    teach nothing. ``--encoder frozen|trained`` overrides that choice.
+
+    Mask2Former slows a pretrained backbone to 0.1x the head's rate
+    (:class:`~trainer.objectives.mask2former.Mask2FormerObjective`); a fine-tune of a
+    checkpoint whose backbone was pretrained keeps that (``backbone_pretrained``), though its
+    network is built without the weights file: it trained the backbone at 1x before.
     """
+    pretrained = pretrained_fields(args.model_config, init)
     if stage != "pretrain":
+        if family_of(args.arch) == "m2f-" and "backbone_weights" in pretrained:
+            return {"backbone_pretrained": True}
         return {}
     choice = getattr(args, "encoder", "auto")
     if choice == "auto":
-        has_weights = any(
-            kv.split("=", 1)[0].strip() == "encoder_weights" for kv in args.model_config
-        )
-        return {"freeze_encoder": has_weights}
+        return {"freeze_encoder": "encoder_weights" in pretrained}
     return {"freeze_encoder": choice == "frozen"}
 
 

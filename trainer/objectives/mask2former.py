@@ -188,6 +188,9 @@ class Mask2FormerObjective:
     max_regions: int = 8  # most connected regions kept as separate targets (+ one "rest")
     min_region_area: int = 64  # regions smaller than this (full-resolution pixels) go to "rest"
     deep_supervision: bool = True  # also supervise the bare queries and layers 1..L-1
+    # the backbone descends from pretrained weights through fit --init (its network is built
+    # without the weights file, so config.backbone_weights is empty): keep its 0.1x
+    backbone_pretrained: bool = False
     sampling: str = "images"  # augmented 512 crops of whole images (paper §4.1)
     uses_masks: bool = True  # supervised by masks and labels
     default_optim: dict[str, Any] = field(
@@ -211,9 +214,11 @@ class Mask2FormerObjective:
         The 0.1x backbone multiplier is Mask2Former's rule for an ImageNet-initialised Swin; a
         backbone built without ``backbone_weights`` (random init, as the bundled models must
         start here) learns at the full rate, since slowing a random backbone only starves it.
+        A fine-tune of a pretrained backbone (``backbone_pretrained``) keeps the 0.1x.
         """
         o = self.default_optim
-        pretrained = getattr(getattr(model, "config", None), "backbone_weights", None)
+        config = getattr(model, "config", None)
+        pretrained = self.backbone_pretrained or getattr(config, "backbone_weights", None)
         mult = o["backbone_lr_mult"] if pretrained else 1.0
         return param_groups(model, o["lr"], o["weight_decay"], mult)
 

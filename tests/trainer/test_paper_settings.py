@@ -1,0 +1,75 @@
+"""What ``fit`` takes from the papers' training settings and records of them: the slowed
+pretrained backbone of Mask2Former kept through ``--init``, the objective's gradient clip,
+and a training window other than the paper's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.checkpoints import read_meta, save_checkpoint
+from tests.trainer.conftest import make_folder
+from trainer import cli
+from trainer.setup import base_meta, build_model
+
+pytestmark = pytest.mark.usefixtures("seeded_single_thread")
+
+M2F = "m2f-swin-nano"
+
+
+def _fit_m2f(data: Path, out: Path, *extra: str) -> None:
+    argv = ["fit", "--arch", M2F, "--data", str(data), "--out", str(out), "--window", "64"]
+    argv += ["--batch-size", "2", "--max-steps", "1", "--no-val", "--threads", "1", "--quiet"]
+    assert cli.main([*argv, *extra]) == 0
+
+
+def _lr_mults(out: Path) -> list[float]:
+    """The learning-rate multipliers of the optimizer's groups the run saved, sorted."""
+    state = torch.load(out / "last.resume.pt", map_location="cpu", weights_only=True)
+    return sorted(g["lr_mult"] for g in state["optimizer"]["param_groups"])
+
+
+def _first_run(path: Path, backbone_weights: str | None) -> Path:
+    """A checkpoint whose header says what a first run's says: the backbone's weights file
+    (never opened: a fine-tune is built without it)."""
+    model, config = build_model(M2F, {}, seed=0)
+    config["backbone_weights"] = backbone_weights
+    return save_checkpoint(path, model, base_meta(M2F, config, 64, 32, "first"))
+
+
+def test_a_fine_tune_of_a_pretrained_backbone_keeps_its_slower_rate(tmp_path: Path) -> None:
+    """fit --init of a checkpoint trained from an ImageNet backbone trained that backbone at the
+    head's rate: init_config leaves the weights file out of the new network's config, and the
+    objective took the backbone for a random one (0.1x only with backbone_weights set)."""
+    data = make_folder(tmp_path / "d", 3, 1, seed=0)
+    pretrained = _first_run(tmp_path / "imagenet.safetensors", "/nowhere/imagenet.pth")
+    _fit_m2f(data, tmp_path / "fine", "--init", str(pretrained))
+    assert _lr_mults(tmp_path / "fine") == [0.1, 0.1, 1.0, 1.0]  # backbone groups at 0.1x
+    fine = read_meta(tmp_path / "fine" / "last.safetensors")
+    assert fine.config["backbone_weights"] is None  # the file is not named, the fact is kept:
+    assert fine.training["pretrained"] == ["backbone_weights"]
+    _fit_m2f(data, tmp_path / "again", "--init", str(tmp_path / "fine" / "last.safetensors"))
+    assert _lr_mults(tmp_path / "again") == [0.1, 0.1, 1.0, 1.0]
+    # a random backbone stays at the head's rate
+    scratch = _first_run(tmp_path / "scratch.safetensors", None)
+    _fit_m2f(data, tmp_path / "other", "--init", str(scratch))
+    assert _lr_mults(tmp_path / "other") == [1.0] * 4
+    assert read_meta(tmp_path / "other" / "last.safetensors").training["pretrained"] == []
+
+
+def test_pretraining_from_a_checkpoint_of_a_pretrained_encoder_freezes_it() -> None:
+    """DiffForensics stage 1 freezes a pretrained encoder; pretrain --init of a checkpoint
+    built from one (its header names the file) found no encoder_weights and trained it."""
+    from engine.checkpoints import CheckpointMeta
+    from trainer.fit_settings import stage_options
+
+    base = ["pretrain", "--arch", "diffforensics-compact", "--data", "d", "--out", "o"]
+    args = cli.build_parser().parse_args(base)
+    init = CheckpointMeta("diffforensics-compact", {"encoder_weights": "/w/mit.pth"}, name="s1")
+    assert stage_options(args, "pretrain", init) == {"freeze_encoder": True}
+    init = CheckpointMeta("diffforensics-compact", {"encoder_weights": None}, name="s1")
+    assert stage_options(args, "pretrain", init) == {"freeze_encoder": False}
+    init.training = {"pretrained": ["encoder_weights"]}  # a fine-tune of a pretrained encoder
+    assert stage_options(args, "pretrain", init) == {"freeze_encoder": True}
