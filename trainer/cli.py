@@ -130,7 +130,11 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
         "--schedule", choices=("cosine", "poly", "constant"), help="(default: the objective's)"
     )
     p.add_argument("--warmup", type=int, default=100, help="warm-up steps")
-    p.add_argument("--clip-grad", type=float, default=1.0, help="max gradient norm (0: off)")
+    p.add_argument(
+        "--clip-grad",
+        type=float,
+        help="max gradient norm, 0: off (default: the objective's, Mask2Former's 0.01; else 1.0)",
+    )
     p.add_argument("--amp", action="store_true", help="fp16 mixed precision (CUDA only)")
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     p.add_argument(

@@ -199,9 +199,10 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         "weight_decay": 0.0,
         "schedule": "cosine",
         "batch_size": 4,
+        "clip_grad": 1.0,
     }
     optim.update(getattr(objective, "default_optim", {}) or {})
-    for key in ("optimizer", "lr", "weight_decay", "schedule", "batch_size"):
+    for key in ("optimizer", "lr", "weight_decay", "schedule", "batch_size", "clip_grad"):
         if getattr(args, key) is not None:
             optim[key] = getattr(args, key)
     sampling = getattr(objective, "sampling", "images")
@@ -268,7 +269,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         optimizer=str(optim["optimizer"]),
         schedule=str(optim["schedule"]),
         warmup_steps=args.warmup,
-        clip_grad=args.clip_grad,
+        clip_grad=float(optim["clip_grad"]),
         seed=args.seed,
         amp=args.amp,
         device=args.device,

@@ -73,3 +73,18 @@ def test_pretraining_from_a_checkpoint_of_a_pretrained_encoder_freezes_it() -> N
     assert stage_options(args, "pretrain", init) == {"freeze_encoder": False}
     init.training = {"pretrained": ["encoder_weights"]}  # a fine-tune of a pretrained encoder
     assert stage_options(args, "pretrain", init) == {"freeze_encoder": True}
+
+
+def test_mask2formers_own_gradient_clip_applies_unless_one_is_given(tmp_path: Path) -> None:
+    """The objective declared Mask2Former's clip of 0.01 "for loops that support them", and
+    no loop read it: --clip-grad's default of 1.0 applied to every architecture."""
+    from trainer.objectives.mask2former import Mask2FormerObjective
+
+    data = make_folder(tmp_path / "d", 3, 1, seed=0)
+    _fit_m2f(data, tmp_path / "own")
+    own = read_meta(tmp_path / "own" / "last.safetensors").training["fit_config"]
+    assert own["clip_grad"] == Mask2FormerObjective().default_optim["clip_grad"] == 0.01
+    _fit_m2f(data, tmp_path / "given", "--clip-grad", "2")
+    assert (
+        read_meta(tmp_path / "given" / "last.safetensors").training["fit_config"]["clip_grad"] == 2
+    )

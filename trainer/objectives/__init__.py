@@ -10,7 +10,8 @@ Optional members the loop uses when present:
 
 - ``parameters(model)``: the parameters to optimise (default: all of them);
 - ``default_optim``: defaults for the optimizer, e.g. ``{"optimizer": "adamw", "lr": 1e-4,
-  "weight_decay": 0.05, "schedule": "poly"}``; command-line flags override them;
+  "weight_decay": 0.05, "schedule": "poly"}``, and ``"clip_grad"`` (else 1.0); command-line
+  flags override them;
 - ``sampling``: ``"windows"`` (CRFD-Net §3.3 windows) or ``"images"`` (augmented crops of whole
   images; the default);
 - ``uses_masks``: False for objectives that ignore masks and labels (DiffForensics

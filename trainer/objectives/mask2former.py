@@ -32,8 +32,14 @@ Choices where the paper is vague, and why:
 - **Optimizer.** The paper: AdamW, lr 1e-4, weight decay 0.05, poly decay, 30k iterations,
   batch 64 on two A100s. :func:`param_groups` adds Mask2Former's (and mmsegmentation's
   config's) backbone lr multiplier 0.1 and no weight decay on norms, embeddings and Swin's
-  relative position tables. ``default_optim`` keeps the loop's keys; the batch size is 8
-  instead of 64 so that a CPU run fits in memory (``--batch-size`` overrides).
+  relative position tables. ``default_optim`` holds what ``fit`` reads: the loop's keys, the
+  multiplier, and Mask2Former's gradient clip, a global norm of 0.01 (``fit``'s default for
+  these models; ``--clip-grad`` overrides, and the run header's ``fit_config`` records it).
+  The batch size is 8 instead of 64 so that a CPU run fits in memory (``--batch-size``
+  overrides). The 30k iterations are not kept: the length of a run is the CPU budget
+  (``--epochs``, ``--max-steps``), and the poly decay (the loop's exponent 0.9, down to 1 % of
+  the lr) is laid over the steps the run plans. The paper names no warm-up; the loop's
+  ``--warmup`` (100 steps) applies.
 """
 
 from __future__ import annotations
@@ -200,11 +206,8 @@ class Mask2FormerObjective:
             "weight_decay": 0.05,
             "schedule": "poly",
             "batch_size": 8,
-            # read by loops that support them (see param_groups): Mask2Former's settings
-            "poly_power": 0.9,
-            "backbone_lr_mult": 0.1,
-            "clip_grad": 0.01,
-            "iterations": 30000,
+            "backbone_lr_mult": 0.1,  # read by param_groups (Mask2Former's)
+            "clip_grad": 0.01,  # fit's --clip-grad default (Mask2Former's)
         }
     )
 
