@@ -49,6 +49,7 @@ from trainer.fit_settings import (
     run_settings,
     stage_options,
     window_and_stride,
+    window_note,
 )
 from trainer.jsonio import write_json
 from trainer.loops import FitConfig, fit
@@ -255,6 +256,8 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         sampling=sampling,
         **counts,
     )
+    if note := window_note(objective, args.window):
+        reporter.message(f"note: {note}")
     for note in whole_held_out_notes(bundle.split):
         reporter.message(note)
     for path, split_record in bundle.split.items():
@@ -291,6 +294,8 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
             "augmentation": aug.__dict__,
             "authentic_share": args.authentic_share if sampling == "windows" else None,
             "train_window": args.window,
+            "paper_window": getattr(objective, "paper_window", None),
+            "window_note": window_note(objective, args.window),
             "init": str(args.init) if args.init else None,
             "init_sha256": file_sha256(args.init) if args.init else None,
             "init_tensors": init_info,

@@ -7,7 +7,8 @@ besides the data, and what a run records of them.
 - the starting checkpoint of ``--init``: its header checked against ``--arch``
   (:func:`read_init_meta`), its configuration as ``--model-config`` overrides
   (:func:`init_config`), what of its decision rule and scope the new checkpoints keep
-  (:func:`carry_over`), its window and stride unless given (:func:`window_and_stride`);
+  (:func:`carry_over`), its window and stride unless given (:func:`window_and_stride`), and
+  what the header says when the window is not the paper's (:func:`window_note`);
 - the settings a run records in run.json and a ``--resume`` must share
   (:data:`RESUME_SETTINGS`, :func:`run_settings`, :func:`check_resume_settings`), and the
   libraries' versions it records (:func:`library_versions`).
@@ -148,6 +149,20 @@ def window_and_stride(
     if stride is None:
         stride = policy.stride if policy is not None and window == policy.window else window // 2
     return window, stride
+
+
+def window_note(objective: object, window: int) -> str | None:
+    """A sentence for the run's log and checkpoint header when ``window`` is not the paper's
+    (the objective's ``paper_window``): the 128-pixel default trains Mask2Former and
+    DiffForensics on 1/16 of the pixels their papers do, a CPU budget that the header should
+    not leave to be inferred; None at the paper's size or when the paper gives none."""
+    paper = getattr(objective, "paper_window", None)
+    if paper is None or window == paper:
+        return None
+    return (
+        f"trained on {window}-pixel windows, not the paper's {paper} "
+        f"(--window {paper} for its setting)"
+    )
 
 
 def library_versions() -> dict[str, str]:

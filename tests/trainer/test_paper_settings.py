@@ -88,3 +88,21 @@ def test_mask2formers_own_gradient_clip_applies_unless_one_is_given(tmp_path: Pa
     assert (
         read_meta(tmp_path / "given" / "last.safetensors").training["fit_config"]["clip_grad"] == 2
     )
+
+
+def test_a_window_other_than_the_papers_is_recorded_in_the_header(tmp_path: Path) -> None:
+    """Mask2Former and DiffForensics train on 128-pixel crops by default while their papers
+    train at 512: the header recorded train_window 128 and nothing said it was not the paper's."""
+    data = make_folder(tmp_path / "d", 3, 1, seed=0)
+    _fit_m2f(data, tmp_path / "small")
+    small = read_meta(tmp_path / "small" / "last.safetensors").training
+    assert (small["train_window"], small["paper_window"]) == (64, 512)
+    assert small["window_note"] == (
+        "trained on 64-pixel windows, not the paper's 512 (--window 512 for its setting)"
+    )
+    from trainer.fit_settings import window_note
+    from trainer.objectives import objective_for
+
+    assert window_note(objective_for(M2F), 512) is None
+    assert window_note(objective_for("diffforensics-compact", "pretrain"), 128) is not None
+    assert window_note(objective_for("crfd-net-compact"), 128) is None  # the paper names no P

@@ -14,6 +14,8 @@ Optional members the loop uses when present:
   flags override them;
 - ``sampling``: ``"windows"`` (CRFD-Net §3.3 windows) or ``"images"`` (augmented crops of whole
   images; the default);
+- ``paper_window``: the paper's training window or input size, recorded beside the run's
+  (:func:`trainer.fit_settings.window_note`); absent when the paper gives none;
 - ``uses_masks``: False for objectives that ignore masks and labels (DiffForensics
   pre-training), so that authentic-only data sets are accepted.
 

@@ -60,6 +60,15 @@ Choices where the paper is vague, and why:
   rule gives the *more numerous* class the larger weight (the paper's forgery-heavy training
   set yields 0.7 for forged); we follow it. A class that is present but below 10 % would get
   weight 0 and be ignored, so such a weight is raised to 0.1 (the rule's smallest step).
+- **Input size: 128-pixel crops by default, not 512 x 512.** §4.1 resizes every image to
+  512 x 512 in both stages. ``fit`` and ``pretrain`` crop or pad each augmented image to
+  ``--window``, whose default (:data:`trainer.plan.DEFAULT_WINDOW`, 128) is a CPU budget: 512
+  has 16x the pixels a step. ``--window 512`` gives the paper's size, though as crops (or
+  padding) of the image at its own scale, not the whole image resized: the data pipeline,
+  :class:`trainer.data.datasets.ImageDataset`, is Mask2Former's (§4.1 of that paper crops).
+  A run of another size records both in its checkpoint
+  header (``train_window`` beside ``paper_window`` and ``window_note``,
+  :func:`trainer.fit_settings.window_note`).
 - **Optimiser.** AdamW at lr 1e-4 with batch 16 (stage 1) and 32 (stage 2); the paper names no
   weight decay or schedule, so AdamW's usual 0.01 and a constant rate. Epochs 100 and 50.
 """
@@ -175,7 +184,8 @@ class DiffForensicsPretrainObjective:
     """
 
     uses_masks = False  # masks and labels are ignored: authentic-only data sets are fine
-    sampling = "images"  # whole images (resized or cropped by the data pipeline), as §4.1
+    sampling = "images"  # augmented crops of whole images at --window (§4.1 resizes to 512)
+    paper_window = 512  # §4.1's input size; fit's default is smaller (module docstring)
     default_optim: dict[str, Any] = {  # noqa: RUF012 - read-only defaults for the loop
         "optimizer": "adamw",
         "lr": 1e-4,
@@ -289,7 +299,8 @@ class DiffForensicsFinetuneObjective:
     """
 
     uses_masks = True
-    sampling = "images"
+    sampling = "images"  # as stage 1
+    paper_window = 512  # §4.1 (module docstring)
     default_optim: dict[str, Any] = {  # noqa: RUF012 - read-only defaults for the loop
         "optimizer": "adamw",
         "lr": 1e-4,

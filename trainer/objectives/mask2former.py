@@ -29,6 +29,12 @@ Choices where the paper is vague, and why:
   queries by ``eos_coef`` = 0.1 and is a weighted mean over the queries. The class cost of a
   pair is ``-sigmoid(score)`` (Mask2Former's ``-prob``). Every prediction is matched on its
   own, as Mask2Former re-matches each auxiliary output.
+- **Training crops of 128 pixels by default, not 512.** §4.1 trains on 512 x 512 crops
+  (after random resizing by 0.5-2). ``fit`` crops or pads each augmented image to ``--window``,
+  whose default (:data:`trainer.plan.DEFAULT_WINDOW`, 128) is a CPU budget: a 512 crop has 16x
+  the pixels, and a step costs about that much more. ``--window 512`` gives the paper's size;
+  a run of another size records both in its checkpoint header (``train_window`` beside
+  ``paper_window`` and ``window_note``, :func:`trainer.fit_settings.window_note`).
 - **Optimizer.** The paper: AdamW, lr 1e-4, weight decay 0.05, poly decay, 30k iterations,
   batch 64 on two A100s. :func:`param_groups` adds Mask2Former's (and mmsegmentation's
   config's) backbone lr multiplier 0.1 and no weight decay on norms, embeddings and Swin's
@@ -197,7 +203,8 @@ class Mask2FormerObjective:
     # the backbone descends from pretrained weights through fit --init (its network is built
     # without the weights file, so config.backbone_weights is empty): keep its 0.1x
     backbone_pretrained: bool = False
-    sampling: str = "images"  # augmented 512 crops of whole images (paper §4.1)
+    sampling: str = "images"  # augmented crops of whole images at --window (§4.1: 512)
+    paper_window: int = 512  # §4.1's training crop; fit's default is smaller (module docstring)
     uses_masks: bool = True  # supervised by masks and labels
     default_optim: dict[str, Any] = field(
         default_factory=lambda: {
