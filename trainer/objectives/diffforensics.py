@@ -66,9 +66,8 @@ Choices where the paper is vague, and why:
   has 16x the pixels a step. ``--window 512`` gives the paper's size, though as crops (or
   padding) of the image at its own scale, not the whole image resized: the data pipeline,
   :class:`trainer.data.datasets.ImageDataset`, is Mask2Former's (§4.1 of that paper crops).
-  A run of another size records both in its checkpoint
-  header (``train_window`` beside ``paper_window`` and ``window_note``,
-  :func:`trainer.fit_settings.window_note`).
+  A run of another size records both in its checkpoint header (``train_window`` beside
+  ``paper_window`` and ``window_note``, :func:`trainer.fit_settings.window_note`).
 - **Optimiser.** AdamW at lr 1e-4 with batch 16 (stage 1) and 32 (stage 2); the paper names no
   weight decay or schedule, so AdamW's usual 0.01 and a constant rate. Epochs 100 and 50.
 """
