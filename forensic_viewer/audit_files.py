@@ -209,10 +209,16 @@ def check_file(
         result.problems += 1
         result.missing_as_recorded += file == recorded
         result.lines.append(f"MISSING {file}{note} ({by} recorded {sha[:12]}…)")
-    elif now != sha:
-        result.problems += 1
-        result.lines.append(
-            f"CHANGED {file}{note}: SHA-256 now {now[:12]}…, {by} recorded {sha[:12]}…"
-        )
     else:
-        result.lines.append(f"OK {file}{note}: as {by} recorded")
+        compared(result, f"{file}{note}", now, sha, by)
+
+
+def compared(result: FilesCheck, named: str, now: str, sha: str, by: str) -> None:
+    """The OK or CHANGED line of a file read now (``named``: as the line names it, with any
+    ``--moved`` note) whose SHA-256 ``now`` is compared with the ``sha`` ``by`` recorded; a
+    change counts as a problem. One wording for evidence, reports, a scan's maps and models."""
+    if now != sha:
+        result.problems += 1
+        result.lines.append(f"CHANGED {named}: SHA-256 now {now[:12]}…, {by} recorded {sha[:12]}…")
+    else:
+        result.lines.append(f"OK {named}: as {by} recorded")

@@ -28,6 +28,7 @@ from forensic_viewer.audit_files import (
     FilesCheck,
     Moved,
     check_file,
+    compared,
     named_files,
     relocated,
 )
@@ -179,14 +180,7 @@ def check_output(
         result.problems += 1
         result.lines.append(f"UNREADABLE {read}{note}: {getattr(e, 'strerror', None) or e} ({by})")
         return
-    now = hashlib.sha256(data).hexdigest()
-    if now != sha:
-        result.problems += 1
-        result.lines.append(
-            f"CHANGED {read}{note}: SHA-256 now {now[:12]}…, {by} recorded {sha[:12]}…"
-        )
-    else:
-        result.lines.append(f"OK {read}{note}: as {by} recorded")
+    compared(result, f"{read}{note}", hashlib.sha256(data).hexdigest(), sha, by)
 
 
 def model_files(record: ScanRecord) -> Iterator[tuple[str, str]]:
@@ -226,10 +220,4 @@ def check_model(
     result.checked += 1
     result.models += 1
     result.moved += file != recorded
-    if now != sha:
-        result.problems += 1
-        result.lines.append(
-            f"CHANGED model {file}{note}: SHA-256 now {now[:12]}…, {by} recorded {sha[:12]}…"
-        )
-    else:
-        result.lines.append(f"OK model {file}{note}: as {by} recorded")
+    compared(result, f"model {file}{note}", now, sha, by)
