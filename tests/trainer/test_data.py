@@ -116,6 +116,13 @@ def test_seed_split_for_names_without_ids() -> None:
     }
 
 
+def test_a_split_that_would_leave_no_training_image_is_refused() -> None:
+    # 2 images at 0.7: the share is 1.4 images, so both single-image groups fill validation
+    samples = [Sample(Path("a.png"), None, 0), Sample(Path("b.png"), None, 0)]
+    with pytest.raises(DataError, match="cannot split by seed: every group landed in validation"):
+        split_samples(samples, 0.7, "seed")
+
+
 def test_augmentation_moves_image_and_mask_together() -> None:
     rng = np.random.default_rng(0)
     img = texture(rng, 80)
