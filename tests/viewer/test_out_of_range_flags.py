@@ -137,3 +137,30 @@ def test_the_ground_truth_tooltip_says_a_flag_rests_on_unmeasured_verdicts(
         f"default verdict flagged as manipulated only by verdicts {OUT_OF_RANGE}; "
         "ground truth authentic"
     )
+
+
+def test_a_flag_with_one_measured_model_is_not_counted_apart(tmp_path: Path) -> None:
+    """Two models flag a.png, only one of them outside its measured range (a model with a
+    larger window measures a larger smallest side): the measured flag stands, so the file is a
+    plain flag and the headline counts nothing apart."""
+    ev, out = tmp_path / "ev", tmp_path / "out"
+    ev.mkdir()
+    row = previous_row(write_rgb(ev / "a.png", 24, 32))
+    del row["ensemble"], row["ensemble_details"]
+    row["models"]["wide"] = {**row["models"]["stub"], "heatmap": "maps/a.png.wide.png"}
+    row["details"]["wide"] = {**row["details"]["stub"], "name": "wide", "out_of_range": SMALL}
+    for name in ("stub", "wide"):
+        save_heatmap_png(np.zeros((24, 32), np.float32), out / row["models"][name]["heatmap"])
+    (out / "results.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    (only,) = triage_rows(out)
+    assert [(c.name, c.verdict, c.out_of_range) for c in only.cells] == [
+        ("stub", "manipulated", False),
+        ("wide", "manipulated", True),
+    ]
+    assert only.flagged and not only.flagged_out_of_range
+    paths = write_report(scan_source(out), out / "report", ["json", "html"])
+    report = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert report["counts"]["flagged_out_of_range"] == 0
+    html = paths["html"].read_text(encoding="utf-8")
+    assert "1 flagged as manipulated by at least one model (no ensemble ran)" in html
+    assert "only by verdicts" not in html
