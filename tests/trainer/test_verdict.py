@@ -163,6 +163,18 @@ def test_theta_bound_by_the_photographs_is_not_one_of_their_scores() -> None:
     assert flagged["authentic camera photographs (validation half)"] == [1, 20]
 
 
+def test_a_tie_in_balanced_accuracy_goes_to_the_higher_theta() -> None:
+    """θ = 0.3 and θ = 0.8 both score 0.75 (one false alarm, or one forgery missed); the
+    higher one is chosen, as the docstring promises: fewer false alarms."""
+    rows = [
+        {"part": "casia-val", "label": label, "s": s}
+        for label, s in ((0, 0.1), (1, 0.5), (0, 0.7), (1, 0.9))
+    ]
+    theta, flagged = threshold_at_evidence_size(rows, lambda r: r["s"])
+    assert theta == pytest.approx(0.8)
+    assert flagged["authentic CASIA validation images"] == [0, 2]
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_theta_is_the_best_balanced_accuracy_the_camera_bound_allows(seed: int) -> None:
     """Against every threshold there is (each score and each gap between two; ties in the
