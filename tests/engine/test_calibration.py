@@ -11,6 +11,7 @@ from engine.calibration import (
     centred_in_gap,
     fit_logistic,
     fit_platt,
+    platt_refusal,
     reliability_bins,
     reliability_sentence,
     threshold_for_false_alarms,
@@ -95,10 +96,39 @@ def test_a_probability_on_a_bin_edge_is_in_the_bin_it_starts(bins: int) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [None, {}, {"a": "x", "b": 0}, {"a": float("nan"), "b": 0}, {"a": 1, "b": 0, "method": "iso"}],
+    [
+        None,
+        {},
+        {"a": "x", "b": 0},
+        {"a": float("nan"), "b": 0},
+        {"a": 1, "b": 0, "method": "iso"},
+        {"a": 0.0, "b": 0.2, "fitted_on": "flat"},  # one p for every image: no calibration
+    ],
 )
 def test_unusable_calibrations_read_as_none(data: object) -> None:
     assert Calibration.from_dict(data) is None  # type: ignore[arg-type]
+
+
+def test_a_score_that_does_not_rank_at_all_is_not_calibrated() -> None:
+    """AUC exactly 0.5 (one score for every image) ranks nothing: no curve, as below 0.5."""
+    why = platt_refusal([0.3] * 10, [0] * 5 + [1] * 5)
+    assert why == (
+        "on the 10 validation images the score does not rank tampered above authentic (AUC 0.50)"
+    )
+
+
+def test_a_count_exactly_at_the_target_is_not_said_to_miss_it() -> None:
+    """θ flags at most the target share: 1 of 20 at a 5 % target keeps it, 2 of 20 misses."""
+    stored = {
+        "flagged": {"authentic camera photographs": [1, 20]},
+        "with_face_rule": {"authentic camera photographs": [1, 20]},
+        "target": 0.05,
+    }
+    kept = reliability_sentence({"reliability": stored})
+    assert "(1 of 20)" in kept and "at most 5 %" not in kept and "missed" not in kept
+    stored["with_face_rule"] = {"authentic camera photographs": [2, 20]}
+    missed = reliability_sentence({"reliability": stored})
+    assert "at most 5 % of the validation half's camera photographs: missed with 2 of 20" in missed
 
 
 def test_a_curve_that_runs_backwards_gives_no_probability_but_keeps_its_measured_reliability() -> (
