@@ -31,6 +31,7 @@ def test_logit_rule() -> None:
     mask = np.zeros((4, 4), bool)
     assert decide("logit", mask, 0.5, image_logit=0.1).verdict == "manipulated"
     assert decide("logit", mask, 0.5, image_logit=-0.1).verdict == "authentic"
+    assert decide("logit", mask, 0.5, image_logit=0.0).verdict == "authentic"  # σ(0) = θ: strictly
     with pytest.raises(ValueError, match="image logit"):
         decide("logit", mask, 0.5)
     with pytest.raises(ValueError, match="rule must be"):
@@ -99,6 +100,15 @@ def test_paper_final_configuration(tmp_path: Path) -> None:
     assert out.forged_fraction == 1.0
     with pytest.raises(KeyError, match="needs a result"):
         ens.combine({"t": _result("t", 0.2, 0.7)})
+
+
+def test_an_ensemble_score_exactly_at_theta_is_not_flagged() -> None:
+    """The ensemble flags a score above θ, as every single model's rule does: at θ, not."""
+    ens = Ensemble(name="e", members=[Member("t"), Member("s")], threshold=0.5)
+    at = ens.combine({"t": _result("t", 0.25, 0.7), "s": _result("s", 0.75, 0.1)})
+    assert at.score == 0.5 and at.verdict == "authentic"
+    above = ens.combine({"t": _result("t", 0.25, 0.7), "s": _result("s", 0.875, 0.1)})
+    assert above.score > 0.5 and above.verdict == "manipulated"
 
 
 def test_the_ensemble_result_names_the_sha256_of_its_file(tmp_path: Path) -> None:
