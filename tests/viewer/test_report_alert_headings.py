@@ -18,6 +18,7 @@ from pypdf import PdfReader
 
 from forensic_viewer.report import scan_source, write_report
 from forensic_viewer.report.build import EXPORT_HEADING, SCAN_HEADING
+from forensic_viewer.report.integrity_alerts import count_alert
 from tests.conftest import write_rgb
 from tests.viewer.conftest import scan_cli
 
@@ -64,3 +65,16 @@ def test_files_gone_or_changed_between_runs_are_not_said_to_fail_the_export_chec
     assert any("a.png: THE EVIDENCE FILE HAS CHANGED" in a for a in export["alerts"])
     assert not any("c.png" in a for a in export["alerts"])
     assert not any("a.png" in a for a in scan["alerts"])
+
+
+def test_an_alert_of_many_files_names_five_and_says_how_many_more() -> None:
+    """The first page names five files and counts the rest, so no file is silently left out."""
+    names = [f"maps/{c}.png" for c in "abcdefg"]
+    alert = count_alert(7, "map file is changed", "map files are changed", names)
+    assert alert == (
+        "7 map files are changed: maps/a.png, maps/b.png, maps/c.png, maps/d.png, maps/e.png "
+        "and 2 more"
+    )
+    assert count_alert(5, "x", "xs", names[:5]) == "5 xs: " + ", ".join(names[:5])
+    assert count_alert(1, "x", "xs", names[:1]) == "1 x: maps/a.png"
+    assert count_alert(0, "x", "xs", []) is None
