@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,16 +13,19 @@ from safetensors.torch import load_file
 
 from engine.checkpoints import read_meta
 from engine.metrics import balanced_accuracy
-from tests.trainer.conftest import make_folder
+from tests.trainer.conftest import make_folder, save_mask
 from tests.trainer.test_cli import tiny_checkpoint
+from trainer import calibrate as calibrate_module
 from trainer import cli
 from trainer.calibrate import (
     calibration_table,
+    choose_pixel_threshold,
     format_calibration,
     provenance,
     score_threshold,
 )
 from trainer.check import check
+from trainer.data.records import Sample, SkipLog
 
 pytestmark = pytest.mark.usefixtures("seeded_single_thread")
 
@@ -133,6 +137,35 @@ def test_calibrate_chooses_the_pixel_threshold_that_drives_the_mask(
     assert f"pixel threshold {rule.pixel_threshold:.2f}: best mean pixel F1" in rule.provenance
     # the validation figures were measured with the chosen threshold, not the old one
     assert meta.metrics["val_pixel_f1"] == pytest.approx(curve[f"{rule.pixel_threshold:.2f}"])
+
+
+def test_a_flat_pixel_f1_curve_chooses_the_threshold_nearest_one_half(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Heatmaps of only 0 and 1 give the same mask, so the same F1, at every grid threshold:
+    the tie goes to 0.5, not to an extreme (0.05 or 0.95) that a slightly softer map of
+    another image would cross."""
+    gt = np.zeros((16, 16), bool)
+    gt[4:12, 4:12] = True
+    heat = np.zeros((16, 16), np.float32)
+    heat[6:14, 6:14] = 1.0  # overlaps the truth in part: F1 between 0 and 1
+    samples = []
+    for i in range(3):
+        save_mask(tmp_path / f"m{i}.png", gt)
+        samples.append(Sample(tmp_path / f"t{i}.png", tmp_path / f"m{i}.png", 1))
+    result = SimpleNamespace(results={"m": SimpleNamespace(heatmap=heat)})
+
+    def analysed(_analyzer, tampered, _skipped):
+        for i, s in enumerate(tampered):
+            yield i, s, result
+
+    monkeypatch.setattr("engine.pipeline.Analyzer", lambda *a, **k: None)
+    monkeypatch.setattr(calibrate_module, "analysed", analysed)
+    chosen, curve = choose_pixel_threshold(
+        SimpleNamespace(name="m"), samples, device="cpu", batch_size=1, skipped=SkipLog()
+    )
+    assert len(set(curve.values())) == 1 and 0.0 < curve["0.50"] < 1.0  # flat
+    assert chosen == 0.5
 
 
 def test_auto_keeps_the_pixel_threshold_when_no_mask_marks_a_pixel(

@@ -66,7 +66,10 @@ def test_weights_follow_what_each_member_is_good_at() -> None:
     assert det_figs["image_auc"] == pytest.approx(1.0)
     assert loc[0] > 0 and loc[1] == 0, loc  # the detector's map is noise
     assert f1 > 0.95
-    assert 0.2 <= threshold <= 0.8 and 0.2 <= pixel_t <= 0.8
+    assert 0.2 <= pixel_t <= 0.8
+    # "det" alone scores 0.2 or 0.8: every threshold from 0.20 to 0.75 separates them, and the
+    # tie goes to the one nearest 0.5 (not an extreme a slightly shifted score would cross)
+    assert threshold == 0.5
 
 
 def test_the_chosen_weights_balanced_accuracy_is_undefined_on_one_class() -> None:
