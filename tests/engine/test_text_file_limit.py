@@ -5,6 +5,7 @@ line naming the file and its size. The large files are sparse: they take no disk
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from engine.files import (
     FileTooLarge,
     not_regular_reason,
     os_problem,
+    read_regular,
     read_regular_text,
 )
 
@@ -43,6 +45,29 @@ def test_a_text_file_at_the_limit_and_an_uncapped_read_are_read(tmp_path: Path) 
     with pytest.raises(FileTooLarge):
         read_regular_text(small, limit=1)
     assert read_regular_text(small, limit=None) == "{}"
+
+
+def test_a_file_that_grows_after_its_size_was_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The size on the descriptor said 2 bytes; by the time it is read the file holds 100 (a
+    writer appending meanwhile): the bytes read count, not the size first seen."""
+    import engine.files
+
+    grown = tmp_path / "probe.json"
+    grown.write_bytes(b"x" * 100)
+    real = os.fstat
+
+    def said_small(fd: int) -> os.stat_result:
+        fields = list(real(fd))
+        fields[6] = 2  # st_size, as it was before the writer appended
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(engine.files.os, "fstat", said_small)
+    with pytest.raises(FileTooLarge) as caught:
+        read_regular(grown, limit=10)
+    assert caught.value.filename == str(grown)
+    assert caught.value.strerror.startswith("11 bytes, beyond the 10 bytes")
 
 
 def test_a_resume_refuses_a_scan_json_over_the_limit_in_one_line(tmp_path: Path) -> None:
