@@ -206,10 +206,12 @@ def test_the_bundled_cards_say_what_their_test_part_chose() -> None:
     cards = packaging_script("verdict_cards")
     from engine.checkpoints import read_meta
 
+    generated, with_weights = [], []
     for card in sorted(cards.MODELS.glob("*.md")):
         text = card.read_text(encoding="utf-8")
         if cards.BEGIN not in text:
             continue
+        generated.append(card.name)
         assert "touched once, to report" not in text, card.name
         assert cards.PREVIOUS_HEADING not in text, card.name
         assert cards.OLD_THETA_HEADING not in text, card.name  # a θ no longer in use
@@ -218,8 +220,12 @@ def test_the_bundled_cards_say_what_their_test_part_chose() -> None:
             meta = read_meta(weights)
             said = cards.checkpoint_choices(meta.training, meta.decision.details, 109)
             assert said and said in " ".join(text.split()), card.name
+            with_weights.append(card.name)
         elif "equation 6, still in use" in text:
             assert "measured on images that chose its weights" in text, card.name
+    # the checks above ran on something: a moved or renamed models folder passed them on none
+    assert generated, f"no generated card in {cards.MODELS}"
+    assert with_weights, f"no generated card beside its checkpoint in {cards.MODELS}"
 
 
 def test_the_theta_section_written_with_the_checkpoint_is_headed_as_replaced(tmp_path) -> None:
