@@ -116,6 +116,17 @@ def test_seed_split_for_names_without_ids() -> None:
     }
 
 
+def test_auto_groups_by_source_when_exactly_half_the_images_carry_source_ids() -> None:
+    """The docstring's "at least half": 2 of 4 named with sources is enough for ``source``."""
+    named = [
+        Sample(Path("Sp_D_NNN_A_ani0001_art0002_0001.jpg"), Path("m"), 1),
+        Sample(Path("Sp_D_NNN_A_pla0003_sec0004_0002.jpg"), Path("m"), 1),
+    ]
+    plain = [Sample(Path("img0.png"), None, 0), Sample(Path("img1.png"), None, 0)]
+    assert split_samples(named + plain, 0.5, "auto", 0).by == "source"
+    assert split_samples(named[:1] + plain, 0.5, "auto", 0).by == "seed"  # 1 of 3
+
+
 def test_a_split_that_would_leave_no_training_image_is_refused() -> None:
     # 2 images at 0.7: the share is 1.4 images, so both single-image groups fill validation
     samples = [Sample(Path("a.png"), None, 0), Sample(Path("b.png"), None, 0)]
