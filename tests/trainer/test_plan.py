@@ -258,6 +258,13 @@ def test_processes_launch_the_stages_with_nproc_and_share_the_batch(tmp_path: Pa
     assert not any("processes" in p for p in c.problems())
     small = _config(tmp_path, processes=4, batch_size=2)
     assert any("at least the number of processes" in p for p in small.problems())
+    # at the edge: one image short of one a process is refused, one a process is not
+    assert any(
+        "batch size (3)" in p for p in _config(tmp_path, processes=4, batch_size=3).problems()
+    )
+    assert not any(
+        "processes" in p for p in _config(tmp_path, processes=4, batch_size=4).problems()
+    )
     assert TrainingConfig.from_json(c.to_json()).processes == 2
 
 
