@@ -15,7 +15,13 @@ from forensic_viewer.cli_table import print_table, table_summary
 from forensic_viewer.report.limitations import LEAD_WORDS
 from forensic_viewer.scan.probe import row_cells
 from forensic_viewer.scan.triage import DISAGREEMENT_NOTE, Cell
-from forensic_viewer.wording import FLAGGED, NOT_FLAGGED, verdict_words
+from forensic_viewer.wording import (
+    FLAGGED,
+    NOT_FLAGGED,
+    face_decision_words,
+    separating_decimals,
+    verdict_words,
+)
 from tests.viewer.conftest import scan_cli
 from tests.viewer.test_report import flat, make_evidence
 
@@ -91,3 +97,13 @@ def test_a_probability_on_thetas_scale_is_never_shown_as_theta_on_either_side() 
     member = Cell("m", "ran", 0.7, "authentic", 0.0, 0.5986, probability=0.5981)
     assert member.text == f"{NOT_FLAGGED}, p 0.60"
     assert verdict_words("authentic", 0.31, threshold=0.5986) == f"{NOT_FLAGGED}, p 0.31"
+
+
+def test_a_score_a_few_millionths_above_theta_prints_above_it() -> None:
+    """Up to 8 decimals, as many as make a score and its θ print differently: at 6, a face
+    verdict read "score 0.982901 > θ 0.982901", a contradiction on its face."""
+    fs = {"score": 0.98290074, "threshold": 0.98290071, "verdict": "manipulated"}
+    assert face_decision_words(fs) == "score 0.98290074 > θ 0.98290071"
+    assert separating_decimals(0.12345671, 0.12345674, 4) == 8
+    assert separating_decimals(0.123456781, 0.123456782, 4) == 8  # no further than 8
+    assert separating_decimals(0.5, 0.5, 4) == 4
