@@ -193,13 +193,25 @@ def _why_unreadable(e: OSError | ValueError) -> str:
 
 def input_words(meta: Any) -> str:
     """What a checkpoint is run on, from its header's input policy (an architecture's own
-    description cannot say it: one architecture is trained at several window sizes)."""
+    description cannot say it: one architecture is trained at several window sizes): the fast
+    path's tiles that ``analyze`` runs by default and the sliding windows of ``--exact`` (the
+    listing named only the windows, which the default analysis does not run)."""
     policy = meta.input_policy
     if meta.scope == "faces":
         return f"each detected face cropped and resized to {policy.window} px"
     if policy.mode == "resize":
         return f"the whole image resized to {policy.window} px"
-    return f"sliding windows of {policy.window} px at stride {policy.stride}"
+    from engine.fastpath import plan_for  # the tiles analyze runs by default (the card's words)
+    from engine.tiling import Tiling
+
+    sliding = f"sliding windows of {policy.window} px at stride {policy.stride}"
+    fast = plan_for(meta.architecture, policy)
+    if fast.tiling is not Tiling.OVERLAP_CROP:
+        return sliding
+    return (
+        f"by default overlap-crop tiles of {fast.tile} px (a {fast.margin}-px margin cropped "
+        f"where tiles meet); with --exact {sliding}"
+    )
 
 
 def theta_scale(rule: Any) -> str:

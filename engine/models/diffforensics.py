@@ -674,8 +674,10 @@ def _upsample(x: torch.Tensor, size: torch.Size | tuple[int, int]) -> torch.Tens
 # --------------------------------------------------------------------------- variants
 
 _MIT_WIDE = (64, 128, 320, 512)  # MiT-B1..B5 stage widths
-# the paper's window; a checkpoint's own (often 256 here) is in its header, listed per checkpoint
-_WINDOW_NOTE = "sliding windows (512 px in the paper; each checkpoint's own in its header)"
+# the paper resizes to 512 x 512 (§4.1); a checkpoint's own window (often 256 here) is in its header
+_WINDOW_NOTE = (
+    "sliding windows (the paper resizes to 512 x 512; each checkpoint's window in its header)"
+)
 
 
 def _variant(depths: tuple[int, int, int, int], wide: bool = True) -> DiffForensicsConfig:
