@@ -122,6 +122,9 @@ def check_compression(
             or not all(1 <= f <= 4 for pair in frame.sampling for f in pair)
         ):
             return
+        if frame.marker in (0xC0, 0xC1) and (scan := containers.jpeg_sequential_scan(data)):
+            _check_sequential_scan(path, w, h, frame, scan)
+            return
         need = containers.jpeg_blocks(w, h, frame.sampling) * bits // 8
         have, what = len(data), "data"
         style = "baseline" if bits == 2 else "progressive"
@@ -134,6 +137,25 @@ def check_compression(
             f"declares {w}x{h} pixels but has {have:,} bytes of {what}, fewer than the "
             f"{need:,} any complete {fmt} of that size needs ({rule}): truncated, or a "
             "decompression bomb",
+        )
+
+
+def _check_sequential_scan(
+    path: Path, w: int, h: int, frame: containers.JpegFrame, scan: containers.JpegScan
+) -> None:
+    """Refuse a sequential JPEG whose one scan holds fewer bits than its blocks take at the
+    least its own Huffman tables allow (:class:`engine.containers.JpegScan`). Tighter than the
+    2-bits-a-block rule, which counts the whole file: a scan of one block under a header of a
+    thousand, its EOI present, passed that rule and libjpeg padded the rest without a word."""
+    blocks = containers.jpeg_component_blocks(w, h, frame.sampling)
+    need = containers.ceil_div(sum(b * n for b, n in zip(scan.block_bits, blocks, strict=True)), 8)
+    if scan.coded_bytes < need:
+        style = "baseline" if frame.marker == 0xC0 else "extended sequential"
+        raise CorruptImageError(
+            path,
+            f"declares {w}x{h} pixels but its scan holds {scan.coded_bytes:,} bytes, fewer "
+            f"than the {need:,} a complete {style} JPEG with these Huffman tables needs: "
+            "damaged or truncated, or a decompression bomb",
         )
 
 

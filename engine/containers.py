@@ -131,12 +131,18 @@ class JpegFrame:
 
 def jpeg_blocks(w: int, h: int, sampling: tuple[tuple[int, int], ...]) -> int:
     """8x8 blocks of a w x h JPEG whose components have these (h, v) sampling factors."""
+    return sum(jpeg_component_blocks(w, h, sampling))
+
+
+def jpeg_component_blocks(w: int, h: int, sampling: tuple[tuple[int, int], ...]) -> list[int]:
+    """8x8 blocks of each component of a w x h JPEG (at least those an interleaved scan codes,
+    whose MCUs may pad a component beyond its own size)."""
     hmax = max(hs for hs, _ in sampling)
     vmax = max(vs for _, vs in sampling)
-    return sum(
+    return [
         ceil_div(ceil_div(w * hs, hmax), 8) * ceil_div(ceil_div(h * vs, vmax), 8)
         for hs, vs in sampling
-    )
+    ]
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -218,6 +224,93 @@ def jpeg_end(data: bytes) -> int | None:
                 pos += 1 if nxt == 0xFF else 2
             else:
                 return None
+    return None
+
+
+@dataclass(frozen=True)
+class JpegScan:
+    """The one scan of a Huffman-coded sequential JPEG (SOF0 baseline, SOF1 extended).
+
+    coded_bytes: its entropy-coded bytes, from the end of its SOS header to the marker that
+    ends it (restart markers and stuffed zero bytes counted: more than it codes, never less).
+    block_bits: the fewest bits an 8x8 block of each frame component costs, in frame order:
+    the shortest code of its DC table plus the shortest of its AC table (every block codes a
+    DC difference and at least one AC symbol, a coefficient or end-of-block).
+    """
+
+    coded_bytes: int
+    block_bits: tuple[int, ...]
+
+
+def _shortest_codes(seg: bytes, tables: dict[tuple[int, int], int]) -> bool:
+    """Record in ``tables`` the shortest code length of each Huffman table that a DHT
+    segment's body ``seg`` defines, keyed by (class, id); False when it is malformed."""
+    pos = 0
+    while pos < len(seg):
+        if pos + 17 > len(seg) or seg[pos] >> 4 > 1 or seg[pos] & 15 > 3:
+            return False
+        counts = seg[pos + 1 : pos + 17]
+        total = sum(counts)
+        if not 0 < total <= 256 or pos + 17 + total > len(seg):
+            return False
+        tables[(seg[pos] >> 4, seg[pos] & 15)] = next(i for i, c in enumerate(counts, 1) if c)
+        pos += 17 + total
+    return True
+
+
+def jpeg_sequential_scan(data: bytes) -> JpegScan | None:
+    """The only scan of ``data`` when it is a Huffman-coded sequential JPEG whose single scan
+    covers every component, followed by its end-of-image marker; None for anything else or
+    anything not understood (progressive, arithmetic, several frames or scans, a table missing
+    or malformed, a scan without its EOI): a true lower bound of the bits, or none at all."""
+    pos, n = 2, len(data)
+    tables: dict[tuple[int, int], int] = {}
+    frame: list[int] | None = None  # component ids, in frame order
+    while pos + 4 <= n:
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        seg = data[pos + 4 : pos + 2 + length]
+        if marker in (0x01, 0xD9) or 0xD0 <= marker <= 0xD8 or length < 2 or len(seg) < length - 2:
+            return None  # no marker without a length belongs before the scan
+        pos += 2 + length
+        if marker in _SOF:
+            if marker not in (0xC0, 0xC1) or frame is not None or len(seg) < 6:
+                return None
+            frame = list(seg[6 : 6 + 3 * seg[5] : 3])
+            if not frame or len(frame) != seg[5] or len(set(frame)) != len(frame):
+                return None
+        elif marker == 0xC4 and not _shortest_codes(seg, tables):
+            return None
+        elif marker in (0xCC, 0xDC) or (marker == 0xDD and length != 4):  # DAC, DNL, odd DRI
+            return None
+        elif marker == 0xDA:
+            if frame is None or not seg or seg[0] != len(frame) or len(seg) != 2 * seg[0] + 4:
+                return None
+            sel = {seg[i]: seg[i + 1] for i in range(1, 1 + 2 * seg[0], 2)}
+            if sorted(sel) != sorted(frame) or seg[-3:] != b"\x00\x3f\x00":  # Ss 0, Se 63, A 0
+                return None
+            try:
+                bits = tuple(tables[(0, sel[c] >> 4)] + tables[(1, sel[c] & 15)] for c in frame)
+            except KeyError:
+                return None  # a table the scan uses is not defined before it
+            end = pos
+            while (end := data.find(b"\xff", end)) != -1 and end + 1 < n:
+                nxt = data[end + 1]
+                if nxt != 0x00 and not 0xD0 <= nxt <= 0xD7 and nxt != 0xFF:
+                    break
+                end += 1 if nxt == 0xFF else 2
+            else:
+                return None  # the data ends inside the scan
+            # fill bytes may precede the marker that ends the scan; it must be the EOI
+            stop = end
+            while stop > pos and data[stop - 1] == 0xFF:
+                stop -= 1
+            return JpegScan(stop - pos, bits) if data[end + 1] == 0xD9 else None
     return None
 
 

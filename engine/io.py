@@ -49,7 +49,8 @@ Policy, applied to every file the same way (the limits and how to raise them: do
     (deflate's limit), and a baseline/extended JPEG spends at least 2 bits on every 8x8 block
     (a Huffman code for the DC difference and one for end-of-block; a progressive one at least
     1 bit, its DC scans), so a file declaring more pixels than that is truncated or a bomb, and
-    is refused before its raster is allocated. Arithmetic-coded JPEG, TIFF, WebP, BMP and GIF
+    is refused before its raster is allocated. A one-scan sequential JPEG is held to more: its
+    scan's bytes against the shortest DC and AC codes of its own tables for every block. Arithmetic-coded JPEG, TIFF, WebP, BMP and GIF
     have no such ceiling (arithmetic and fax coding, run lengths and frame offsets can describe
     any area in a few bytes): for them the byte limit alone applies;
   - *scans*: a JPEG of more than ``containers.MAX_JPEG_SCANS`` (each a pass over the image);
