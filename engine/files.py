@@ -16,6 +16,7 @@ command that waits forever.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -467,7 +468,10 @@ def atomic_write_below(root: str | Path, name: str, data: bytes) -> Path:
                 f.flush()
                 os.replace(tmp, parts[-1], src_dir_fd=fd, dst_dir_fd=fd)
             except BaseException:
-                os.unlink(tmp, dir_fd=fd)
+                # gone already when the rename was done before the interruption (Ctrl+C just
+                # after os.replace): its FileNotFoundError had replaced the KeyboardInterrupt
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp, dir_fd=fd)
                 raise
     finally:
         os.close(fd)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+import os
 from pathlib import Path
 from typing import IO, Any
 
@@ -277,3 +278,25 @@ class _FailingFlush:
 
     def close(self) -> None:
         self.f.close()
+
+
+@pytest.mark.skipif(not engine.files._DIR_FD, reason="folder-relative operations are POSIX")
+def test_atomic_write_below_interrupted_just_after_its_rename_raises_the_interruption(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl+C arriving right after the rename: the clean-up found no temporary file and its
+    FileNotFoundError replaced the KeyboardInterrupt, so a scan stopped by Ctrl+C ended as
+    "the scan failed: NAME: no such file or directory" (exit 3, not 130; found by CI)."""
+    from engine.files import atomic_write_below
+
+    real_replace = os.replace
+
+    def replace_then_interrupted(*args: Any, **kwargs: Any) -> None:
+        real_replace(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", replace_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_below(tmp_path, "maps/a.png", b"map")
+    assert (tmp_path / "maps" / "a.png").read_bytes() == b"map"
+    assert sorted(p.name for p in (tmp_path / "maps").iterdir()) == ["a.png"]
