@@ -188,14 +188,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     from forensic_viewer.casework import case_session
     from forensic_viewer.cli_exit import EXIT_OK, EXIT_SCAN_FAILED, UsageError
     from forensic_viewer.report import parse_formats, scan_source, write_report
-    from forensic_viewer.scan.integrity import RESULTS_EDITED
+    from forensic_viewer.report.model import with_results_taken
     from forensic_viewer.scan.lock import OutputLock
-    from forensic_viewer.scan.results import RESULTS, SCAN_INFO
+    from forensic_viewer.scan.results import missing_scan_files
 
     formats = parse_formats(args.format)
     out = Path(args.out)
-    missing = [n for n in (RESULTS, SCAN_INFO) if not (out / n).is_file()]
-    if missing:
+    if missing := missing_scan_files(out):
         raise UsageError(
             f"{plain(out)}: not a scan output folder (no {' or '.join(missing)}); give the "
             "--out folder of an analyze or scan"
@@ -208,12 +207,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         record = results_as_recorded(args, case_log, refused)
         source = scan_source(out)  # no rows: a ForensicError, before an earlier report moves
         if record is not None:  # this report's alert; scan.json stays as the run left it
-            run = source.settings.get("run")
-            taken = {**record, "taken_by": "this report"}
-            source.settings["run"] = {
-                **(run if isinstance(run, dict) else {}),
-                RESULTS_EDITED: taken,
-            }
+            with_results_taken(source, record)
 
         def write(case: Any) -> dict[str, Path]:
             return write_report(

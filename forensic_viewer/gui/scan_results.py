@@ -45,8 +45,8 @@ from forensic_viewer.gui.panels import MessageLabel
 from forensic_viewer.gui.report_dialog import ReportJob
 from forensic_viewer.gui.result_loader import ResultLoader
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
-from forensic_viewer.scan.integrity import RESULTS_EDITED, edited_results
-from forensic_viewer.scan.results import RESULTS, SCAN_INFO
+from forensic_viewer.scan.integrity import edited_results
+from forensic_viewer.scan.results import RESULTS, SCAN_INFO, missing_scan_files
 from forensic_viewer.scan.triage import TriageRow, scan_info, triage_rows
 from forensic_viewer.wording import plain
 
@@ -56,7 +56,7 @@ ROWS_PER_POST = 500  # rows the reader hands over at a time
 def not_a_scan_folder(out: Path) -> str | None:
     """Why ``out`` is not a scan output folder, as ``forensic-viewer report`` says it; None
     when it holds results.jsonl and scan.json."""
-    missing = [n for n in (RESULTS, SCAN_INFO) if not (out / n).is_file()]
+    missing = missing_scan_files(out)
     if not missing:
         return None
     return f"{out}: not a scan output folder (no {' or '.join(missing)}); choose the output folder of a scan"
@@ -66,17 +66,11 @@ def results_report_job(out: Path, taken: dict[str, Any] | None = None) -> Report
     """The report of the scan in ``out`` as ``forensic-viewer report OUT`` makes it; ``taken``:
     the edited results.jsonl's record the analyst accepted, this report's alert (scan.json is
     not written)."""
-    from forensic_viewer.report.model import scan_source
+    from forensic_viewer.report.model import scan_source, with_results_taken
 
     def source() -> Any:
         made = scan_source(out)
-        if taken is not None:
-            run = made.settings.get("run")
-            made.settings["run"] = {
-                **(run if isinstance(run, dict) else {}),
-                RESULTS_EDITED: {**taken, "taken_by": "this report"},
-            }
-        return made
+        return made if taken is None else with_results_taken(made, taken)
 
     return ReportJob(source, f"scan in {out}", "report", out)
 

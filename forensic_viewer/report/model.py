@@ -42,6 +42,7 @@ from forensic_viewer.report.cards import CardCache, ModelCard
 from forensic_viewer.report.integrity import Integrity, verify_integrity
 from forensic_viewer.scan.gone import GoneFile
 from forensic_viewer.scan.groundtruth import read_scan_truth
+from forensic_viewer.scan.integrity import RESULTS_EDITED
 from forensic_viewer.scan.links import error_naming_file, record_read_from
 from forensic_viewer.scan.maps import read_map_file, row_file
 from forensic_viewer.scan.probe import read_scan_probe
@@ -636,4 +637,17 @@ def run_source(
     source = dataclasses.replace(scan_source(out, keys), gone=tuple(gone))
     if ended is not None:
         source.settings["run"] = dict(ended)
+    return source
+
+
+def with_results_taken(source: ReportSource, record: Mapping[str, Any]) -> ReportSource:
+    """``source`` whose run says this report took its edited results.jsonl as the rows now read
+    (``record``: the edited file's record the examiner accepted), the report's alert; scan.json
+    itself is not written (``forensic-viewer report --accept-edited-results``, the viewer's
+    Open scan results…)."""
+    run = source.settings.get("run")
+    source.settings["run"] = {
+        **(run if isinstance(run, dict) else {}),
+        RESULTS_EDITED: {**record, "taken_by": "this report"},
+    }
     return source

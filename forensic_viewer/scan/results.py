@@ -50,6 +50,13 @@ SCAN_INFO = "scan.json"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()  # a file of no bytes: nobody's copy
 
 
+def missing_scan_files(out: Path) -> list[str]:
+    """The files every scan output folder holds (results.jsonl, scan.json) that ``out`` lacks:
+    a folder lacking one is not a scan's output (``forensic-viewer report OUT`` and the
+    viewer's Open scan results… refuse it, each in its own words)."""
+    return [n for n in (RESULTS, SCAN_INFO) if not (out / n).is_file()]
+
+
 def opened_or_refused(opener: Callable[..., IO[Any]], path: Path, *args: Any, **kw: Any) -> IO[Any]:
     """``opener(path, *args, **kw)`` (:func:`engine.files.open_regular` or ``open_append``) for
     a file of a scan folder; its refusal of a pipe, device or folder put there becomes one line
