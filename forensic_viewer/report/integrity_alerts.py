@@ -10,7 +10,7 @@ they are counted on page 1 and not only in a file's own section.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,15 +89,16 @@ def _named_files(item: ReportItem) -> Iterator[tuple[Path, str]]:
             yield fm.heatmap_file, fm.heatmap_sha256
 
 
-def changed_maps(item: ReportItem) -> list[str]:
-    """The map files of ``item`` whose bytes no longer hash to what its row recorded, or that
-    are gone, as "<file> (changed since the scan)" / "(gone)"."""
+def _changed(files: Iterable[tuple[Path, str]]) -> list[str]:
+    """Of ``files`` (path, SHA-256 its row recorded), those whose bytes no longer hash to it,
+    as "<file> (changed since the scan)", or that are gone, "(gone)"; an unreadable one is
+    left to the file's section, which says why."""
     out = []
-    for path, recorded in _named_files(item):
+    for path, recorded in files:
         try:
             digest = sha256_of(path)  # open_regular: a pipe named like a map must not hang it
         except OSError:
-            continue  # unreadable: the file's section says why
+            continue
         if digest is None:
             out.append(f"{path.resolve()} (gone)")
         elif digest != recorded:
@@ -105,19 +106,17 @@ def changed_maps(item: ReportItem) -> list[str]:
     return out
 
 
+def changed_maps(item: ReportItem) -> list[str]:
+    """The map files of ``item`` whose bytes no longer hash to what its row recorded, or that
+    are gone (:func:`_changed`)."""
+    return _changed(_named_files(item))
+
+
 def changed_thumbnail(item: ReportItem) -> list[str]:
     """``item``'s thumbnail file as :func:`changed_maps` names a map, when it no longer hashes
     to what its row recorded or is gone (the summary table leaves it out); [] otherwise."""
     path, recorded = item.thumbnail_file, item.thumbnail_sha256
-    if path is None or not recorded:
-        return []
-    try:
-        digest = sha256_of(path)
-    except OSError:
-        return []  # unreadable: the file's section says why
-    if digest is None:
-        return [f"{path.resolve()} (gone)"]
-    return [f"{path.resolve()} (changed since the scan)"] if digest != recorded else []
+    return _changed([(path, recorded)]) if path is not None and recorded else []
 
 
 def changed_between_runs(item: ReportItem) -> bool:

@@ -246,9 +246,9 @@ def row_file(out: Path, name: str, key: str) -> Path | None:
     the row and the path (:func:`_outside_said`), and its readers take it as missing. Rows
     name files relative to ``out``; one edited to name ``maps/../../x`` or an absolute path
     had a report read a file elsewhere (and a resume could remove it)."""
-    path = out / name
+    path, root = out / name, Path(os.path.realpath(out))
     real = Path(os.path.realpath(path))
-    if real.is_relative_to(os.path.realpath(out)) and real != Path(os.path.realpath(out)):
+    if real.is_relative_to(root) and real != root:
         return path
     _outside_said(str(out), key, name)
     return None

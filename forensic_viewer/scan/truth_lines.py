@@ -86,7 +86,7 @@ def inverted_mask_line(truth: TruthMask) -> str | None:
     without a word. The line goes into the file's ``warnings`` (``gt.warning``, the report's
     section) and the ``problems``, unless the set's line (:func:`implausible_line`) says the
     masks look inverted; the scoring does not change."""
-    share = float(truth.mask.mean()) if truth.mask.size else 0.0
+    share = _share(truth)
     if truth.file is None or inverted_masks([(Path(truth.file), share)]) is None:
         return None
     return (
@@ -101,8 +101,12 @@ def inverted_line(truth: TruthMask) -> str | None:
     than half of its image, short of all of it: :func:`engine.masks.inverted_masks`, the rule
     ``forensic-train`` refuses by and a scan warns by, for one mask; else None. A mask of 0
     and 1 says so in its own warning (``truth.warnings``)."""
-    share = float(truth.mask.mean()) if truth.mask.size else 0.0
-    found = inverted_masks([(Path(truth.file), share)])
+    found = inverted_masks([(Path(truth.file), _share(truth))])
     if found is None:
         return None
     return f"{found[0]}: {found[1]}; the figures are computed against it as it is"
+
+
+def _share(truth: TruthMask) -> float:
+    """The share of its image the mask ``truth`` marks tampered (0 for an empty mask)."""
+    return float(truth.mask.mean()) if truth.mask.size else 0.0
