@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import cv2
 import numpy as np
@@ -226,12 +226,9 @@ class Mtcnn:
             raise ValueError(f"min_size must be >= 12 (P-Net's window), got {min_size}")
         if not 0.0 < factor < 1.0:
             raise ValueError(f"factor must be in (0, 1), got {factor}")
-        from facenet_pytorch.models.mtcnn import ONet, PNet, RNet
-        from facenet_pytorch.models.utils.detect_face import detect_face
-
-        self._detect_face = detect_face
+        nets, self._detect_face = _mtcnn_parts()
         # the constructors read the weights from facenet_pytorch/data/*.pt: no download
-        self._nets = tuple(net().eval() for net in (PNet, RNet, ONet))
+        self._nets = tuple(net().eval() for net in nets)
         self.min_confidence = min_confidence
         self.min_size = min_size
         self.thresholds = (thresholds[0], thresholds[1], min(0.7, min_confidence))
@@ -302,13 +299,22 @@ def fallback_note(error: ImportError) -> str:
     )
 
 
+def _mtcnn_parts() -> tuple[tuple[Any, Any, Any], Any]:
+    """facenet-pytorch's P-, R- and O-Net classes and its ``detect_face``: what :class:`Mtcnn`
+    builds on and :func:`mtcnn_missing` checks, one import so the two cannot drift apart.
+    Raises ImportError when facenet-pytorch is missing."""
+    from facenet_pytorch.models.mtcnn import ONet, PNet, RNet
+    from facenet_pytorch.models.utils.detect_face import detect_face
+
+    return (PNet, RNet, ONet), detect_face
+
+
 def mtcnn_missing() -> str | None:
     """:func:`fallback_note` when facenet-pytorch's MTCNN cannot be imported (``auto`` would
     use the Haar cascade), else None; imports only, no network built: for a process that
     builds no detector itself (a scan whose workers do)."""
     try:
-        from facenet_pytorch.models.mtcnn import ONet, PNet, RNet  # noqa: F401
-        from facenet_pytorch.models.utils.detect_face import detect_face  # noqa: F401
+        _mtcnn_parts()
     except ImportError as e:
         return fallback_note(e)
     return None
