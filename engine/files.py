@@ -151,6 +151,15 @@ def open_append(
     return os.fdopen(open_append_fd(path, follow_links=follow_links), mode, **open_kw)
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """``data`` written to ``fd`` whole: a short write is finished (``os.write`` may take part
+    of it); an error is raised as it comes, the part written left (:func:`append_whole` cuts it
+    back; the case log's repair leaves it torn for the next program to recover)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def append_whole(fd: int, data: bytes, path: str | Path) -> None:
     """``data`` appended to ``fd`` (opened by :func:`open_append_fd`, one writer at a time)
     whole or not at all: a log's line (``results.jsonl``, the case log). A write that fails
@@ -160,10 +169,8 @@ def append_whole(fd: int, data: bytes, path: str | Path) -> None:
     ``path`` as its file name: a write to an open descriptor names none, and the one line of
     the failure named the folder; when the cut fails too, its message says the line is torn."""
     start = os.fstat(fd).st_size
-    view = memoryview(data)
     try:
-        while view:
-            view = view[os.write(fd, view) :]
+        write_all(fd, data)
     except OSError as e:
         problem = e.strerror or str(e)
         try:

@@ -69,6 +69,7 @@ from engine.files import (
     not_regular_reason,
     open_append_fd,
     open_regular,
+    write_all,
 )
 from forensic_viewer.environment import APP_PACKAGE, code_identity, package_version
 from forensic_viewer.wording import plain
@@ -602,7 +603,7 @@ class AuditLog:
             if not os.path.samestat(os.fstat(fd), os.fstat(self._fd)):  # type: ignore[arg-type]
                 raise AuditError(self.path, "the audit log was replaced while open")
             os.lseek(fd, result.torn_offset, os.SEEK_SET)
-            _write_all(fd, line)
+            write_all(fd, line)  # torn when it fails: the next program recovers it
             os.ftruncate(fd, result.torn_offset + len(line))  # torn bytes longer than the entry
             os.fsync(fd)
         finally:
@@ -661,14 +662,6 @@ class AuditLog:
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    """``data`` written to ``fd`` (the repair's, at an offset): a short write is finished; one
-    that fails leaves the log torn, which the next program recovers again."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 class _FileLock:
