@@ -217,13 +217,22 @@ def jpeg_end(data: bytes) -> int | None:
                     f"more than {MAX_JPEG_SCANS} scans, each a pass over the whole image "
                     "(encoders write about 10): refused, its decoding could take hours"
                 )
-            while (pos := data.find(b"\xff", pos)) != -1 and pos + 1 < n:
-                nxt = data[pos + 1]
-                if nxt != 0x00 and not 0xD0 <= nxt <= 0xD7 and nxt != 0xFF:
-                    break
-                pos += 1 if nxt == 0xFF else 2
-            else:
+            if (found := _scan_data_end(data, pos)) is None:
                 return None
+            pos = found
+    return None
+
+
+def _scan_data_end(data: bytes, pos: int) -> int | None:
+    """Where the entropy-coded data of a scan that starts at ``pos`` ends: the offset of the
+    next real marker (not a stuffed 0xFF00, a restart marker or a fill byte), or None when the
+    data ends inside the scan (:func:`jpeg_end` and :func:`jpeg_sequential_scan` walk it)."""
+    n = len(data)
+    while (pos := data.find(b"\xff", pos)) != -1 and pos + 1 < n:
+        nxt = data[pos + 1]
+        if nxt != 0x00 and not 0xD0 <= nxt <= 0xD7 and nxt != 0xFF:
+            return pos
+        pos += 1 if nxt == 0xFF else 2
     return None
 
 
@@ -298,13 +307,7 @@ def jpeg_sequential_scan(data: bytes) -> JpegScan | None:
                 bits = tuple(tables[(0, sel[c] >> 4)] + tables[(1, sel[c] & 15)] for c in frame)
             except KeyError:
                 return None  # a table the scan uses is not defined before it
-            end = pos
-            while (end := data.find(b"\xff", end)) != -1 and end + 1 < n:
-                nxt = data[end + 1]
-                if nxt != 0x00 and not 0xD0 <= nxt <= 0xD7 and nxt != 0xFF:
-                    break
-                end += 1 if nxt == 0xFF else 2
-            else:
+            if (end := _scan_data_end(data, pos)) is None:
                 return None  # the data ends inside the scan
             # fill bytes may precede the marker that ends the scan; it must be the EOI
             stop = end
