@@ -20,6 +20,8 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QWidget
 
 from forensic_viewer.gui.panels import READ_ONLY
+from forensic_viewer.gui.tips import tip_text
+from forensic_viewer.wording import plain
 from trainer.plan import user_models_dir
 from trainer.starting import StartingPoint, starting_points
 
@@ -83,8 +85,9 @@ class StartFromBox(QWidget):
             if path not in listed:
                 self.combo.addItem(f"{Path(path).name} (file: {path})", path)
         self.combo.addItem(CHOOSE, None)
-        for i in range(self.combo.count()):
-            self.combo.setItemData(i, self.combo.itemText(i), Qt.ItemDataRole.ToolTipRole)
+        for i in range(self.combo.count()):  # a model's name and path, never markup
+            tip = tip_text(plain(self.combo.itemText(i)))
+            self.combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
         self.combo.blockSignals(False)
         self._show(self._current)
 

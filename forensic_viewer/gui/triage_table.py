@@ -40,6 +40,7 @@ from PySide6.QtGui import QBrush, QColor, QGuiApplication, QImage, QPalette, QPi
 
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import legible
+from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.scan.gone import changed_words
 from forensic_viewer.scan.links import error_without_file, outside_words
 from forensic_viewer.scan.triage import (
@@ -82,8 +83,10 @@ GREY = QColor(130, 130, 130)
 def tip_lines(lines: Sequence[str]) -> str:
     """A tooltip of several lines, each :func:`plain` (a line break inside one, from a file
     name or metadata, shown escaped); ``plain`` of the joined text had escaped the breaks
-    between them too, and the tooltip read ``a: authentic\x0ab: ...`` on one line."""
-    return "\n".join(plain(x) for x in lines)
+    between them too, and the tooltip read ``a: authentic\x0ab: ...`` on one line. Shown as
+    written (:func:`~forensic_viewer.gui.tips.tip_text`): a file named
+    ``<h1>AUTHENTIC</h1><!--.jpg`` drew a heading and hid the lines after it."""
+    return tip_text("\n".join(plain(x) for x in lines))
 
 
 def to_qimage(rgb: NDArray[np.uint8]) -> QImage:
@@ -438,7 +441,7 @@ class TriageModel(QAbstractTableModel):
             return col.header
         if role == Qt.ItemDataRole.ToolTipRole:  # what the computed columns give
             if col.id == "analysis":
-                return plain(analysis_note(col.model or ""))
+                return tip_text(plain(analysis_note(col.model or "")))
             if col.id == "disagreement":
                 return DISAGREEMENT_NOTE
             if col.id == "warnings":
@@ -463,7 +466,7 @@ class TriageModel(QAbstractTableModel):
             return self._thumbnail(row)
         if role == Qt.ItemDataRole.ToolTipRole:
             if col.id == "status" and row.error:
-                return plain(row.error)  # the whole line, the file named
+                return tip_text(plain(row.error))  # the whole line, the file named
             if col.id == "analysis" and (a := row.analysis(col.model or "")) is not None:
                 return tip_lines([analysis_note(a.name), *a.warnings])
             if col.id == "disagreement" and row.verdicts:

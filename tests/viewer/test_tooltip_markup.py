@@ -92,3 +92,43 @@ def test_labels_and_dialogs_that_name_a_file_show_it_as_plain_text(qtbot, tmp_pa
     box = hook.dialogs[0]
     assert box.textFormat() == Qt.TextFormat.PlainText and "<h1>big</h1>" in box.text()
     box.close()
+
+
+def test_the_triage_table_tooltips_show_a_marked_up_name_literally(qtbot) -> None:
+    """The triage table's file, status and warnings tooltips (``tip_lines``, the error line)
+    had been left out of the tooltips escaped: the file's tooltip drew a heading."""
+    from forensic_viewer.gui.triage_table import TriageModel
+    from forensic_viewer.scan.triage import TriageRow
+
+    name = "/evidence/<h1>AUTHENTIC</h1><!--.jpg"
+    row = TriageRow(
+        key="<h1>AUTHENTIC</h1><!--.jpg", file=name, status="error",
+        error=f"{name}: damaged", sha256=None, cells=(), ensemble=None,
+        forged_fraction=None, faces=None, disagreement=None, verdicts_disagree=False,
+        thumbnail=None, warnings=(f"<b>{name}</b>: 2 frames", "second"),
+    )  # fmt: skip
+    model = TriageModel()
+    model.set_models(["a"], None)
+    model.add_rows([row])
+
+    def tip(column: str) -> str:
+        return model.data(model.index(0, model.column_of(column)), Qt.ItemDataRole.ToolTipRole)
+
+    assert shown(tip("file")) == name
+    assert shown(tip("status")) == f"{name}: damaged"
+    assert shown(tip("warnings")) == f"<b>{name}</b>: 2 frames\nsecond"
+
+
+def test_the_start_from_list_shows_a_marked_up_model_file_literally(qtbot, models_dir) -> None:
+    """The training dialog's "start from" list gives each entry whole in its tooltip: a
+    checkpoint chosen from the analyst's files, named as markup, drew a heading there."""
+    from forensic_viewer.gui.start_from import StartFromBox
+
+    box = StartFromBox()
+    qtbot.addWidget(box)
+    path = "/models/<h1>AUTHENTIC<!--.safetensors"
+    box.set_path(path)
+    i = box.combo.findData(path)
+    text = box.combo.itemText(i)
+    assert text.startswith("<h1>AUTHENTIC<!--")
+    assert shown(box.combo.itemData(i, Qt.ItemDataRole.ToolTipRole)) == text
