@@ -187,8 +187,10 @@ class BatchDialog(QDialog):
         form.addRow("", self.exact)
         self.faces = FacesChoice()  # follows the output folder's recorded setting
         form.addRow("", self.faces)
+        # once a folder is typed (Enter, or the field left) or browsed, never per keystroke:
+        # each follow reads scan.json and looks for <folder>-scan, and a hung mount froze it
         for field in (self.folder, self.out):
-            field.textChanged.connect(lambda _t: self.faces.follow(self.output_folder()))
+            field.editingFinished.connect(self._follow_faces)
         self.jobs = QSpinBox()
         self.jobs.setRange(AUTO_JOBS, cpu_cores())
         self.jobs.setSpecialValueText("auto")  # shown for AUTO_JOBS
@@ -291,11 +293,17 @@ class BatchDialog(QDialog):
     # --- choosing ---
 
     def _pick_folder(self) -> None:
-        pick_input_folder(self, "Folder to scan", self.folder)
+        if pick_input_folder(self, "Folder to scan", self.folder):
+            self._follow_faces()
 
     def _pick_out(self) -> None:
         if pick_output_folder(self, "Output folder", self.out):
             self.proposed_out.chosen()
+            self._follow_faces()
+
+    def _follow_faces(self) -> None:
+        """The faces switch shows the output folder's recorded setting (it reads the disk)."""
+        self.faces.follow(self.output_folder())
 
     def output_folder(self) -> Path | None:
         """The output folder typed, else the scanned folder's in the per-user folder, off the
