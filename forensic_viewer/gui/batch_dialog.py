@@ -16,7 +16,8 @@ Double-clicking a row opens the file in the viewer *with the scan's result*, reb
 record's figures and the scan's heatmap PNGs on a
 :class:`~forensic_viewer.gui.result_loader.ResultLoader` thread (nothing is analysed again). A
 file that changed since the scan, or a record without figures, is opened as a new file instead
-(the viewer analyses it with its own models) and the dialog says why.
+(the viewer analyses it with its own models) and the dialog says why. The table and the
+opening of its rows are Open scan results…'s too (:mod:`forensic_viewer.gui.triage_view`).
 
 Its rows live apart: "Run on" (processes or Ray) in :mod:`forensic_viewer.gui.run_on`,
 "Ground truth" in :mod:`forensic_viewer.gui.truth_choice`, "Models" in
@@ -34,13 +35,11 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -48,7 +47,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -66,20 +64,19 @@ from forensic_viewer.gui.panels import (
     pick_output_folder,
     rows_height,
 )
-from forensic_viewer.gui.result_loader import ResultLoader
 from forensic_viewer.gui.run_on import RunOnChoice
 from forensic_viewer.gui.scan_progress import ScanProgress
 from forensic_viewer.gui.scan_worker import ScanJob, ScanWorker
 from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.tips import tip_text
-from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
+from forensic_viewer.gui.triage_table import TABLE_THUMB
+from forensic_viewer.gui.triage_view import RowOpener, triage_view
 from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.scan.failure import named
 from forensic_viewer.scan.integrity import RESULTS_EDITED, Edited, edited_results, note_run
 from forensic_viewer.scan.jobs import AUTO_JOBS, cpu_cores
 from forensic_viewer.scan.proposed_out import proposed_scan_output, scan_rule_words
-from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.scan.results import RESULTS, SCAN_INFO
 from forensic_viewer.scan.run import ScanSummary
 from forensic_viewer.scan.triage import TriageRow
@@ -126,7 +123,6 @@ class BatchDialog(QDialog):
         self.summary: ScanSummary | None = None
         self.failed_summary: ScanSummary | None = None  # a failed run's so far
         self.tally = ScanProgress()  # the progress line's counts, speed and ETA
-        self._loaders: list[ResultLoader] = []
         self._report: QDialog | None = None
         self._busy = False
         self._announced = False  # this scan's scanStarted emitted
@@ -232,39 +228,16 @@ class BatchDialog(QDialog):
         self.progress_text.setTextFormat(Qt.TextFormat.PlainText)
         self.message = MessageLabel()  # a long path wraps: it widened the dialog off the screen
 
-        self.filter_text = QLineEdit()
-        self.filter_text.setAccessibleName("filter the results")
-        self.filter_text.setPlaceholderText("filter: file name, verdict, error…")
-        self.flagged_only = QCheckBox("flagged only")
-        self.table_model = TriageModel(self)
-        self.proxy = TriageFilter(self)
-        self.proxy.setSourceModel(self.table_model)
-        self.filter_text.textChanged.connect(self.proxy.set_text)
-        self.flagged_only.toggled.connect(self.proxy.set_flagged_only)
-        self.table = QTableView()
-        self.table.setAccessibleName("scan results")
-        self.table.setAccessibleDescription(
-            "one row per file: verdicts in words, Enter or double-click opens the file"
-        )
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(*self.table_model.default_sort())
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        # Tab leaves the table (the arrow keys move between its cells): Qt's tables take Tab
-        # from cell to cell and round again, and held the keyboard there
-        self.table.setTabKeyNavigation(False)
-        self.table.verticalHeader().setDefaultSectionSize(TABLE_THUMB + 4)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setColumnWidth(0, TABLE_THUMB + 8)
+        view = triage_view(self)
+        self.table_model, self.proxy, self.table = view.model, view.proxy, view.table
+        self.filter_text, self.flagged_only = view.filter_text, view.flagged_only
         self._fit_headers()
         # double-click, or Enter on the current row (keyboard alone): activated is both
         self.table.activated.connect(self._on_double_click)
-        filters = QHBoxLayout()
-        filters.addWidget(self.filter_text, 1)
-        filters.addWidget(self.flagged_only)
+        self.opener = RowOpener(self)
+        self.opener.opened.connect(self.openAnalysis)
+        self.opener.openFile.connect(self.openFile)
+        self.opener.said.connect(self.show_message)
 
         # the settings beside the table, not above it: with thumbnail-high rows, a table under
         # the form showed two or three of them at the dialog's size
@@ -279,7 +252,7 @@ class BatchDialog(QDialog):
         left.addStretch(1)
         right = QVBoxLayout(results)
         right.setContentsMargins(0, 0, 0, 0)
-        right.addLayout(filters)
+        right.addLayout(view.filters)
         right.addWidget(self.table, 1)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(settings)
@@ -471,8 +444,7 @@ class BatchDialog(QDialog):
             self.worker.cancel()
             if self.worker.wait(timeout_ms) and self.running:
                 self._on_finished()
-        for loader in list(self._loaders):
-            loader.wait(timeout_ms)
+        self.opener.wait(timeout_ms)
         self.table_model.thumbnails.stop()
         if self._report is not None:
             self._report.shutdown()  # type: ignore[attr-defined]
@@ -662,29 +634,7 @@ class BatchDialog(QDialog):
 
     def open_row(self, row: TriageRow) -> None:
         """Open the file of ``row`` in the viewer with the scan's result (see the module doc)."""
-        out = self.output_folder()
-        if row.status != "ok" or out is None:
-            if row.file:
-                self.openFile.emit(row.file)
-            return
-        loader = ResultLoader(out, row.key, self)
-        loader.loaded.connect(self._on_loaded)
-        loader.failed.connect(self._on_load_failed)
-        loader.finished.connect(lambda: self._loaders.remove(loader))
-        loader.finished.connect(loader.deleteLater)
-        self._loaders.append(loader)
-        self.show_message(f"opening {row.key}…")
-        loader.start()
-
-    def _on_loaded(self, analysis: ScanAnalysis) -> None:
-        """A double-clicked file's result is ready: to the viewer, and "opening …" is over."""
-        self.show_message(f"{analysis.scan_key}: opened in the viewer with this scan's result")
-        self.openAnalysis.emit(analysis)
-
-    def _on_load_failed(self, file: str, message: str) -> None:
-        self.show_message(f"{message}; opened as a new file" if file else message)
-        if file:
-            self.openFile.emit(file)
+        self.opener.open(row, self.output_folder())
 
     def open_report(self) -> QDialog | None:
         """The report dialog over this scan's output folder (written off the GUI thread)."""

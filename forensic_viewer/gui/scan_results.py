@@ -27,14 +27,9 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
     QDialog,
-    QHBoxLayout,
-    QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -43,8 +38,8 @@ from engine.errors import ForensicError
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import MessageLabel
 from forensic_viewer.gui.report_dialog import ReportJob
-from forensic_viewer.gui.result_loader import ResultLoader
-from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
+from forensic_viewer.gui.triage_table import TABLE_THUMB
+from forensic_viewer.gui.triage_view import RowOpener, triage_view
 from forensic_viewer.scan.integrity import edited_results
 from forensic_viewer.scan.results import RESULTS, SCAN_INFO, missing_scan_files
 from forensic_viewer.scan.triage import TriageRow, scan_info, triage_rows
@@ -138,40 +133,24 @@ class ScanResultsDialog(QDialog):
         self.setWindowTitle(f"Scan results (read-only): {plain(out)}")
         self.edited: Any = None  # scan.integrity.Edited when results.jsonl is not as recorded
         self.loaded = False
-        self._loaders: list[ResultLoader] = []
         self._report: QDialog | None = None
         self.message = MessageLabel()
-        self.filter_text = QLineEdit()
-        self.filter_text.setAccessibleName("filter the results")
-        self.filter_text.setPlaceholderText("filter: file name, verdict, error…")
-        self.flagged_only = QCheckBox("flagged only")
         self.report_button = QPushButton("Write report…")
         self.report_button.setEnabled(False)
         self.report_button.clicked.connect(self.open_report)
-        self.table_model = TriageModel(self)
+        view = triage_view(self)
+        self.table_model, self.proxy, self.table = view.model, view.proxy, view.table
+        self.filter_text, self.flagged_only = view.filter_text, view.flagged_only
         self.table_model.set_out(out)
-        self.proxy = TriageFilter(self)
-        self.proxy.setSourceModel(self.table_model)
-        self.filter_text.textChanged.connect(self.proxy.set_text)
-        self.flagged_only.toggled.connect(self.proxy.set_flagged_only)
-        self.table = QTableView()
-        self.table.setAccessibleName("scan results")
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setTabKeyNavigation(False)
-        self.table.verticalHeader().setDefaultSectionSize(TABLE_THUMB + 4)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.activated.connect(self._on_activated)
-        filters = QHBoxLayout()
-        filters.addWidget(self.filter_text, 1)
-        filters.addWidget(self.flagged_only)
-        filters.addWidget(self.report_button)
+        self.opener = RowOpener(self)
+        self.opener.opened.connect(self.openAnalysis)
+        self.opener.openFile.connect(self.openFile)
+        self.opener.said.connect(self.message.setText)
+        view.filters.addWidget(self.report_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
-        layout.addLayout(filters)
+        layout.addLayout(view.filters)
         layout.addWidget(self.table, 1)
         self.resize(1100, 700)
 
@@ -222,27 +201,7 @@ class ScanResultsDialog(QDialog):
 
     def open_row(self, row: TriageRow) -> None:
         """``row``'s file with the scan's recorded result, as the batch dialog opens it."""
-        if row.status != "ok":
-            if row.file:
-                self.openFile.emit(row.file)
-            return
-        loader = ResultLoader(self.out, row.key, self)
-        loader.loaded.connect(self._on_loaded)
-        loader.failed.connect(self._on_load_failed)
-        loader.finished.connect(lambda: self._loaders.remove(loader))
-        loader.finished.connect(loader.deleteLater)
-        self._loaders.append(loader)
-        self.message.setText(f"opening {plain(row.key)}…")
-        loader.start()
-
-    def _on_loaded(self, analysis: Any) -> None:
-        self.message.setText(f"{plain(analysis.scan_key)}: opened with this scan's result")
-        self.openAnalysis.emit(analysis)
-
-    def _on_load_failed(self, file: str, message: str) -> None:
-        self.message.setText(plain(f"{message}; opened as a new file" if file else message))
-        if file:
-            self.openFile.emit(file)
+        self.opener.open(row, self.out)
 
     def open_report(self) -> QDialog | None:
         """The report dialog over OUT, as ``forensic-viewer report OUT`` writes it; over an
@@ -280,8 +239,7 @@ class ScanResultsDialog(QDialog):
         """Stop reading and wait for the threads (the viewer quits)."""
         self.reader.requestInterruption()
         self.reader.wait(timeout_ms)
-        for loader in list(self._loaders):
-            loader.wait(timeout_ms)
+        self.opener.wait(timeout_ms)
         self.table_model.thumbnails.stop()
         if self._report is not None:
             self._report.shutdown()  # type: ignore[attr-defined]

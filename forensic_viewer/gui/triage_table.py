@@ -5,8 +5,8 @@ on the scan's thread; slots only insert them) with thumbnails as decoration, rea
 :class:`ThumbnailLoader` thread and kept in a bounded cache. :class:`TriageFilter` filters by
 text and can show flagged files only; the model itself sorts (:meth:`TriageModel.sort`) and
 takes the rows of a mailbox round in one insertion (:meth:`TriageModel.queue`, ``flush``), so
-10,000 rows load and sort without freezing the viewer. Used by the batch dialog and
-:mod:`~forensic_viewer.gui.scan_results`.
+10,000 rows load and sort without freezing the viewer. Shown by the batch dialog and
+:mod:`~forensic_viewer.gui.scan_results` through :mod:`~forensic_viewer.gui.triage_view`.
 
 The default verdict (the ensemble's, else the first model's) and the status come first after
 the file, and the table opens sorted by that verdict's score, highest first, failed files above

@@ -64,7 +64,8 @@ def test_opening_a_scan_read_only_shows_its_rows_and_writes_nothing(
     row = next(r for r in model.rows() if r.key == "1.png")
     dialog.open_row(row)
     qtbot.waitUntil(
-        lambda: "opened with this scan's result" in dialog.message.text(), timeout=HANG_MS
+        lambda: "opened in the viewer with this scan's result" in dialog.message.text(),
+        timeout=HANG_MS,
     )
     entry = case_window.entries[row.file]
     assert isinstance(entry.analysis, ScanAnalysis) and entry.analysis.scan_key == "1.png"
