@@ -205,6 +205,7 @@ def image_report_job(
     faces_checked: bool | None = None,
     probe: dict[str, Any] | None = None,
     viewer_thresholds: Mapping[str, float] | None = None,
+    face_detector: Any = None,
 ) -> ReportJob:
     """The report of one analysed image from the viewer.
 
@@ -218,6 +219,8 @@ def image_report_job(
     viewer_thresholds: the thresholds the viewer's sliders show masks at, by model, where not
         the calibrated ones (:meth:`forensic_viewer.layers.LayerList.moved_thresholds`): the
         report draws the calibrated masks and says what the viewer showed.
+    face_detector: the viewer's face detector, None with face detection off: named in the
+        report as a scan's is (its settings' ``faces``), the Haar fallback with what it means.
     Refuses (ValueError, one line naming the file) an analysis a Cancel cut short: a report is
     evidence and holds complete analyses only (the window shows that line).
     """
@@ -238,6 +241,7 @@ def image_report_job(
     def source() -> ReportSource:
         from forensic_viewer.report import cards_from_analyzer, item_from_analysis
         from forensic_viewer.scan.face_rates import detector_figures
+        from forensic_viewer.scan.settings import faces_setting
 
         cards = {}
         if analyzer is not None:
@@ -254,6 +258,8 @@ def image_report_job(
         )
         item = with_viewer_thresholds(item, viewer_thresholds or {})
         settings: dict[str, Any] = {}
+        if face_detector is not None:  # which detector found the faces, as scan.json says it
+            settings["faces"] = faces_setting(face_detector, analyzer)
         if analyzer is not None:
             # the face models' θ and provenance, which the analysis does not hold (a scan's
             # scan.json does): the report lists them with the models

@@ -142,6 +142,7 @@ class WindowDialogs:
                 analyzer=analyzer,
                 model_paths=self.model_paths,
                 faces_checked=faces is not None,
+                face_detector=faces,
                 probe=self.probe_tables.get(analysis.evidence.sha256),
                 # the report draws the calibrated masks and says where the sliders were
                 viewer_thresholds=None if self.layers is None else self.layers.moved_thresholds(),

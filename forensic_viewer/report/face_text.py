@@ -22,8 +22,8 @@ from forensic_viewer.wording import (
 
 
 def detector_of(settings: Mapping[str, Any] | None) -> str | None:
-    """The face detector a report's settings record (scan.json's ``faces.detector``), else
-    None (a viewer report's settings do not hold it)."""
+    """The face detector a report's settings record (scan.json's ``faces.detector``; a viewer
+    report's the viewer's detector, in the same place), else None."""
     faces = (settings or {}).get("faces")
     return str(faces["detector"]) if isinstance(faces, Mapping) and faces.get("detector") else None
 

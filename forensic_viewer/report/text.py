@@ -596,7 +596,7 @@ def environment_rows(ov: Overview) -> Rows:
     rows += [(f"Library: {k}", str(v)) for k, v in (env.get("libraries") or {}).items()]
     s = ov.source.settings
     rows += command_rows(s)
-    if "source" in s:  # a scan's (a viewer report's settings hold its face models' figures only)
+    if "source" in s:  # a scan's (a viewer report's: its face models' figures and detector)
         rows.append(("Scan source", str(s.get("source"))))
         rows.append(("Scan device", str(s.get("device") or "—")))
         w, st = s.get("window"), s.get("stride")
@@ -626,6 +626,8 @@ def environment_rows(ov: Overview) -> Rows:
                     "run field names the run that made it): " + "; ".join(runs),
                 )
             )
+    elif isinstance(s.get("faces"), Mapping):  # the viewer's report: the detector it used
+        rows.append(("Face detector", detector_text(s["faces"].get("detector"))))
     return rows
 
 

@@ -49,7 +49,6 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
     the fast path. faces: None with face detection off, else the detector's backend and
     whether each face is analysed on its own (the face path): rows made with and without faces
     must not be mixed in one folder any more than rows of two checkpoints."""
-    detector = getattr(analyzer, "faces", None)
     return {
         "source": source,
         "models": {m.name: m.sha256 for m in analyzer.models},
@@ -63,12 +62,19 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
         "analyses": analysis_settings(analyses, getattr(analyzer, "analysis_params", None)),
         "exact": bool(getattr(analyzer, "exact", False)),
         "runtime": runtime_setting(analyzer),
-        "faces": None
-        if detector is None
-        else {
-            "detector": getattr(detector, "name", type(detector).__name__),
-            "face_path": bool(getattr(analyzer, "face_path", False)),
-        },
+        "faces": faces_setting(getattr(analyzer, "faces", None), analyzer),
+    }
+
+
+def faces_setting(detector: Any, analyzer: Any = None) -> dict[str, Any] | None:
+    """scan.json's ``faces``: None without a ``detector``, else its backend's name and whether
+    ``analyzer`` analyses each face on its own (the face path). A viewer report records it too
+    (its ``settings``), so both reports say which detector found the faces."""
+    if detector is None:
+        return None
+    return {
+        "detector": getattr(detector, "name", type(detector).__name__),
+        "face_path": bool(getattr(analyzer, "face_path", False)),
     }
 
 

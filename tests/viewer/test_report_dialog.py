@@ -435,3 +435,46 @@ def test_an_earlier_report_moved_aside_goes_back_when_the_new_one_is_not_written
     assert (aside.action, back.action) == ("report-moved", "report-moved")
     assert back.details["from"] == aside.details["to"] and back.details["to"] == str(dest)
     assert back.details["files"] == aside.details["files"] and back.details["moved_back"]
+
+
+def test_an_image_report_names_the_face_detector_the_viewer_used(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """``forensic-viewer analyze``'s report says which face detector ran (scan.json's
+    ``faces.detector``: a "Face detector" row, and the Haar fallback named in the faces
+    paragraph, not measured with the face models); the viewer's report of one image said
+    nothing of it, so a Haar "face" read as one MTCNN found."""
+    import json
+
+    from engine.faces import UNMEASURED_DETECTOR
+    from engine.pipeline import Analyzer
+    from forensic_viewer.report import write_report
+    from tests.engine.test_facepath import FakeDetector
+
+    haar = FakeDetector((20, 10, 30, 30))
+    haar.name = "haar"  # type: ignore[attr-defined]  # as the fallback FaceDetector names itself
+    analyzer = Analyzer([str(tiny_checkpoint)], device="cpu", faces=haar)
+    analysis = analyzer.analyze(load_evidence(write_image(tmp_path / "a.png")))
+    job = image_report_job(
+        analysis, analyzer=analyzer, faces_checked=True, face_detector=analyzer.faces
+    )
+    paths = write_report(job.source(), tmp_path / "out", ["json", "html"], basename=job.basename)
+    doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert doc["settings"]["faces"] == {"detector": "haar", "face_path": analyzer.face_path}
+    html = paths["html"].read_text(encoding="utf-8")
+    assert "Face detector" in html and UNMEASURED_DETECTOR in html
+    assert "Face detection ran with the haar detector, not MTCNN" in html
+
+
+def test_the_viewer_s_export_records_its_face_detector(qtbot, case_window, tmp_path: Path) -> None:
+    """File ▸ Export report… hands the window's detector to the report (the row above)."""
+    from tests.viewer.conftest import open_listed
+
+    open_listed(qtbot, case_window, [write_image(tmp_path / "a.png")])
+    qtbot.waitUntil(lambda: case_window.current_analysis() is not None, timeout=HANG_MS)
+    dialog = case_window.export_report()
+    assert dialog is not None
+    qtbot.addWidget(dialog)
+    detector = case_window.worker._detector
+    assert detector is not None  # the viewer detects faces unless told not to
+    assert dialog.job.source().settings["faces"]["detector"] == detector.name
