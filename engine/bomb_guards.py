@@ -105,8 +105,12 @@ def too_many_pixels(path: Path, w: int, h: int, max_pixels: int) -> ImageTooLarg
 
 def check_compression(
     path: Path, data: bytes, fmt: str, img: Image.Image, png: containers.PngLayout | None
-) -> None:
-    """Refuse a file that declares more pixels than its format could code in its bytes."""
+) -> int | None:
+    """Refuse a file that declares more pixels than its format could code in its bytes.
+
+    Returns the offset just past a one-scan sequential JPEG's EOI, which its walk found
+    (:attr:`engine.containers.JpegScan.end`), so the loader does not walk the scan again to
+    look for bytes after the image; None for any other file."""
     w, h = img.size
     if fmt == "PNG" and png is not None and png.channels and (png.width, png.height) == (w, h):
         need = containers.ceil_div(png.raw_bytes, _PNG_MAX_INFLATION)
@@ -121,16 +125,16 @@ def check_compression(
             or (frame.width, frame.height) != (w, h)
             or not all(1 <= f <= 4 for pair in frame.sampling for f in pair)
         ):
-            return
+            return None
         if frame.marker in (0xC0, 0xC1) and (scan := containers.jpeg_sequential_scan(data)):
             _check_sequential_scan(path, w, h, frame, scan)
-            return
+            return scan.end
         need = containers.jpeg_blocks(w, h, frame.sampling) * bits // 8
         have, what = len(data), "data"
         style = "baseline" if bits == 2 else "progressive"
         rule = f"a {style} JPEG spends at least {bits} bit{'s' * (bits > 1)} on every 8x8 block"
     else:
-        return
+        return None
     if have < need:
         raise CorruptImageError(
             path,
@@ -138,6 +142,7 @@ def check_compression(
             f"{need:,} any complete {fmt} of that size needs ({rule}): truncated, or a "
             "decompression bomb",
         )
+    return None
 
 
 def _check_sequential_scan(

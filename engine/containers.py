@@ -245,10 +245,13 @@ class JpegScan:
     block_bits: the fewest bits an 8x8 block of each frame component costs, in frame order:
     the shortest code of its DC table plus the shortest of its AC table (every block codes a
     DC difference and at least one AC symbol, a coefficient or end-of-block).
+    end: the offset just past the EOI that follows the scan, as :func:`jpeg_end` finds it (the
+    loader's bytes-after-the-image check takes it from here rather than walk the scan again).
     """
 
     coded_bytes: int
     block_bits: tuple[int, ...]
+    end: int
 
 
 def _shortest_codes(seg: bytes, tables: dict[tuple[int, int], int]) -> bool:
@@ -313,7 +316,7 @@ def jpeg_sequential_scan(data: bytes) -> JpegScan | None:
             stop = end
             while stop > pos and data[stop - 1] == 0xFF:
                 stop -= 1
-            return JpegScan(stop - pos, bits) if data[end + 1] == 0xD9 else None
+            return JpegScan(stop - pos, bits, end + 2) if data[end + 1] == 0xD9 else None
     return None
 
 

@@ -303,7 +303,7 @@ def _decode(
     png = containers.png_layout(data) if fmt == "PNG" else None
     img = _open(path, data, fmt, max_pixels, declared)
     try:
-        check_compression(path, data, fmt, img, png)
+        eoi = check_compression(path, data, fmt, img, png)  # a one-scan JPEG's end, walked
         need = decode_bytes_estimate(img, fmt, len(data))
         if need > byte_limit:
             w, h = img.size
@@ -315,7 +315,7 @@ def _decode(
             )
         warns = _name_warnings(path, fmt)
         frames = _count_frames(data, fmt, img, warns)
-        if (after := _after_end(data, fmt, png, frames)) is not None:  # JPEG: scans counted
+        if (after := _after_end(data, fmt, png, frames, eoi)) is not None:  # JPEG: scans counted
             warns.append(after)
         mode = img.mode
         if (reduced := _reduced_depth(fmt, img, png)) is not None:
@@ -399,12 +399,17 @@ def _reduced_depth(fmt: str, img: Image.Image, png: containers.PngLayout | None)
     return None
 
 
-def _after_end(data: bytes, fmt: str, png: containers.PngLayout | None, frames: int) -> str | None:
+def _after_end(
+    data: bytes, fmt: str, png: containers.PngLayout | None, frames: int, eoi: int | None = None
+) -> str | None:
     """A warning when bytes follow the image's end (a one-frame JPEG's EOI, a PNG's IEND),
     which decoders ignore; None when nothing does, or only zeros (cameras pad files to a size).
-    An MPO's later frames follow its first image's EOI: the count speaks of them."""
+    An MPO's later frames follow its first image's EOI: the count speaks of them. ``eoi``: a
+    JPEG's end when already found (its one scan walked by the compression check), else walked
+    here: scan data is the bulk of the file, so it is walked once per load."""
     if fmt == "JPEG":  # raises beyond containers.MAX_JPEG_SCANS, before any pixel is decoded
-        end, what = containers.jpeg_end(data), "the JPEG's end-of-image marker"
+        end = eoi if eoi is not None else containers.jpeg_end(data)
+        what = "the JPEG's end-of-image marker"
         end = end if frames == 1 else None
     elif fmt == "PNG" and png is not None:
         end, what = png.end, "the PNG's IEND chunk"

@@ -104,3 +104,47 @@ def test_a_jpeg_of_more_scans_than_any_encoder_writes_is_refused_before_decoding
         load_evidence(bomb)
     assert str(e.value).startswith(f"{bomb}: damaged JPEG data (more than ")
     assert f"{containers.MAX_JPEG_SCANS} scans" in str(e.value)
+
+
+def _baseline_variants() -> list[bytes]:
+    """One-scan baseline JPEGs whose end a walk must find: plain, with restart markers and
+    stuffed bytes, with an EXIF thumbnail (its own EOI inside APP1), grey, bytes appended."""
+    exif = Image.Exif()
+    exif[0x010F] = "Camera"
+    plain = _image_bytes("JPEG")
+    grey = io.BytesIO()
+    Image.new("L", (24, 16), 90).save(grey, "JPEG")
+    return [
+        plain,
+        _image_bytes("JPEG", restart_marker_blocks=1),
+        _image_bytes("JPEG", exif=exif.tobytes() + plain),
+        grey.getvalue(),
+        plain + b"trailer" + bytes(3),
+    ]
+
+
+@pytest.mark.parametrize("data", _baseline_variants())
+def test_the_one_scan_walk_finds_the_end_jpeg_end_finds(data: bytes) -> None:
+    scan = containers.jpeg_sequential_scan(data)
+    assert scan is not None and scan.end == containers.jpeg_end(data)
+
+
+def test_a_baseline_jpeg_s_scan_is_walked_once_per_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The compression check walks the one scan to its EOI; the bytes-after-the-image check
+    # walked it again (~14 ms of a 12 MP file's ~100 ms load): it takes the end found.
+    walks: list[int] = []
+    walk = containers._scan_data_end
+
+    def counted(data: bytes, pos: int) -> int | None:
+        walks.append(pos)
+        return walk(data, pos)
+
+    monkeypatch.setattr(containers, "_scan_data_end", counted)
+    clean = _image_bytes("JPEG")
+    path = tmp_path / "appended.jpg"
+    path.write_bytes(clean + b"PK\x03\x04")
+    (warning,) = _after(load_evidence(path).warnings)  # the end carried over is the right one
+    assert warning.startswith("4 bytes follow the JPEG's end-of-image marker (starting PK")
+    assert len(walks) == 1
