@@ -180,6 +180,63 @@ def jpeg_frame(data: bytes) -> JpegFrame | None:
     return None
 
 
+# Names of the marker segments a JPEG's header holds, for :func:`jpeg_overrun`'s words.
+_SEGMENT_NAMES = {0xC4: "Huffman table (DHT)", 0xDB: "quantisation table (DQT)"}
+_SEGMENT_NAMES |= {0xDD: "restart interval (DRI)", 0xFE: "comment (COM)"}
+_SEGMENT_NAMES |= {m: f"frame header (SOF{m - 0xC0})" for m in _SOF}
+_APP_IDS = {b"Exif\x00": "EXIF", b"http://ns.adobe.com/xap/1.0/\x00": "XMP", b"JFIF\x00": "JFIF"}
+_APP_IDS |= {b"ICC_PROFILE\x00": "colour profile", b"MPF\x00": "multi-picture index"}
+
+
+def _segment_name(marker: int, body: bytes) -> str:
+    """A JPEG marker segment in words, an APPn one by the identifier its ``body`` starts with:
+    ``EXIF segment (APP1)``, ``APP13 segment``, ``comment (COM) segment``."""
+    if 0xE0 <= marker <= 0xEF:
+        app = f"APP{marker - 0xE0}"
+        what = next((name for key, name in _APP_IDS.items() if body.startswith(key)), None)
+        return f"{what} segment ({app})" if what else f"{app} segment"
+    return f"{_SEGMENT_NAMES.get(marker, f'marker 0xFF{marker:02X}')} segment"
+
+
+def jpeg_overrun(data: bytes) -> str | None:
+    """In words, the first marker segment before the first scan of ``data`` (a JPEG) that does
+    not end at a marker: its content runs past the length it declares (or the length is
+    wrong), and the bytes up to the next marker belong to no segment. Decoders skip them
+    without a word (libjpeg's "extraneous bytes before marker" goes unseen), so a header
+    damaged or edited by hand looked whole; the metadata read from that segment may lack its
+    end. None for a header whose segments follow one another."""
+    pos, n = 2, len(data)
+    last: tuple[int, int, int] | None = None  # marker, offset, declared length
+    while pos + 4 <= n:
+        if data[pos] != 0xFF:
+            if last is None:
+                return None
+            marker, start, length = last
+            nxt = data.find(b"\xff", pos)
+            stray = (nxt if nxt != -1 else n) - pos
+            name = _segment_name(marker, data[start + 4 : start + 40])
+            return (
+                f"the JPEG's {name} at byte {start:,} runs past the {length:,} bytes its length "
+                f"declares: {stray:,} byte{'s' * (stray != 1)} (starting "
+                f"{printable(data[pos : pos + min(stray, 8)])}) follow it before the next "
+                "marker, which decoders skip (a damaged or edited header; what is read from the "
+                "segment may be incomplete)"
+            )
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            pos, last = pos + 2, None
+            continue
+        if marker in (0xD9, 0xDA):  # end of image, start of scan: the header is over
+            return None
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        last = (marker, pos, length)
+        pos += 2 + length
+    return None
+
+
 # Scans a JPEG may hold before its end-of-image marker. Every scan is a pass over all the
 # image's coefficients, and one can cover them all in a few bytes (an end-of-band run), so a
 # small file of many scans takes hours to decode (libjpeg has no limit, and its C loop cannot

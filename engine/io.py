@@ -74,6 +74,9 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   CMYK converts with Pillow's formula (a warning notes it ignores colour profiles).
 - **Bytes after the image** (a JPEG's EOI, a PNG's IEND: a trailer, a file appended, hidden
   data), which decoders ignore: a warning gives their size and first bytes (not for zeros).
+  So do bytes inside a JPEG's header that no segment holds, its segment running past its
+  declared length (decoders skip them): a warning names the segment (EXIF, XMP, ...), where it
+  starts and how many bytes follow it (``containers.jpeg_overrun``); the image is analysed.
 - **Frames.** Multi-frame files (GIF, TIFF, WebP, APNG: its default image, said when the
   animation does not show it): the first frame is analysed; the
   frame count is recorded, counted up to ``MAX_FRAMES`` (TIFF and GIF by walking their
@@ -317,6 +320,8 @@ def _decode(
         frames = _count_frames(data, fmt, img, warns)
         if (after := _after_end(data, fmt, png, frames, eoi)) is not None:  # JPEG: scans counted
             warns.append(after)
+        if fmt == "JPEG" and (overrun := containers.jpeg_overrun(data)) is not None:
+            warns.append(overrun)
         mode = img.mode
         if (reduced := _reduced_depth(fmt, img, png)) is not None:
             warns.append(f"{reduced}: finer tonal steps are not analysed")
