@@ -173,7 +173,8 @@ def check_settings(
             if differ == ["analyses"] and upgradable(old.get("analyses"), settings["analyses"]):
                 differ = []  # the rows of older versions are brought up to date: scan/upgrade.py
             if differ == ["source"] and ANALYZE not in (old.get("source"), settings["source"]):
-                raise ScanSettingsMismatch(out, moved_words(old.get("source"), settings["source"]))
+                moved = moved_words(old.get("source"), settings["source"], out)
+                raise ScanSettingsMismatch(out, moved)
             if differ:
                 said = params_difference(old.get("analyses"), settings["analyses"])
                 if "runtime" in differ:
@@ -198,16 +199,18 @@ def check_settings(
 ANALYZE = "analyze"  # scan.json's source of files given one by one (no folder)
 
 
-def moved_words(was: Any, now: str) -> str:
+def moved_words(was: Any, now: str, out: Path) -> str:
     """The refusal of a resume whose only other setting is the scanned folder's path (the
     evidence copied or mounted elsewhere): both paths, and what to do. It said "other models
-    or settings (source differ)", naming neither path (a hand-over walk-through, 2026-12-06)."""
+    or settings (source differ)", naming neither path (a hand-over walk-through, 2026-12-06).
+    ``out``: the output folder, whose results' report needs no run (``forensic-viewer report``;
+    the words had said no command wrote one, before there was)."""
     return (
         f"holds the results of a scan of {was}, not of {now}: the same models and settings, "
         f"only the folder's path differs, and a resume goes on only in the folder it began "
         f"with; to resume, make the evidence readable at {was} again (mount it there) and "
-        f"scan that path, or choose another output folder to analyse {now} anew (no command "
-        "writes a report of an output folder without a run)"
+        f"scan that path, or choose another output folder to analyse {now} anew (the report "
+        f"of the results already here needs no run: forensic-viewer report {out})"
     )
 
 

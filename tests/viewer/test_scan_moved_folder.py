@@ -31,6 +31,8 @@ def test_a_scan_of_the_folder_at_a_new_path_is_refused_naming_both(
     assert f"a scan of {ev.resolve()}, not of {moved.resolve()}" in line
     assert "only the folder's path differs" in line and "other models" not in line
     assert f"readable at {ev.resolve()} again" in line and "choose another output folder" in line
+    # the report of what is there needs no run (it said no command wrote one: `report` does)
+    assert line.endswith(f"needs no run: forensic-viewer report {out})")
     assert (out / "scan.json").read_bytes() == before  # refused before anything was written
     # another setting too: the general refusal, its settings named
     info = json.loads(before)
