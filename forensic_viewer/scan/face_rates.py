@@ -29,23 +29,13 @@ SHA_SHOWN = 12  # hex digits of a SHA-256 named in a sentence (the About dialog'
 
 
 def detector_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
-    """:func:`~forensic_viewer.scan.results.face_model_figures` of ``analyzer``, each face
-    model's reliability sentence followed by ``; calibration not measured with this detector``
-    (:data:`engine.faces.UNMEASURED_DETECTOR`) when its faces are found by another detector
-    than the one the face models were measured on (the Haar fallback of a wheel install: its
-    "face" on the authentic Hubble sample was worded with MTCNN's rates). The figures go to
-    scan.json, the reports and the viewer's faces section alike."""
-    from engine.faces import MEASURED_DETECTOR, UNMEASURED_DETECTOR
+    """:func:`~forensic_viewer.scan.results.face_model_figures` of ``analyzer``, which marks
+    the figures of faces found by another detector than the measured one itself. The name
+    the viewer's callers (gui/workers.py, gui/report_dialog.py) still import: the marking was
+    here, and the probe's report, which called ``face_model_figures``, went without it."""
     from forensic_viewer.scan.results import face_model_figures
 
-    figures = face_model_figures(analyzer)
-    detector = getattr(getattr(analyzer, "faces", None), "name", MEASURED_DETECTOR)
-    if detector == MEASURED_DETECTOR:
-        return figures
-    for f in figures.values():
-        said = str(f.get("reliability") or "")
-        f["reliability"] = f"{said}; {UNMEASURED_DETECTOR}" if said else UNMEASURED_DETECTOR
-    return figures
+    return face_model_figures(analyzer)
 
 
 def recorded_face_models(out: Path) -> dict[str, Any]:

@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import ForensicError
 from engine.threads import pin_process
 from forensic_viewer.scan.encoded import EncodedRecord
-from forensic_viewer.scan.face_rates import detector_figures
 from forensic_viewer.scan.failure import unexpected
 from forensic_viewer.scan.lock import ScanFailed
 from forensic_viewer.scan.records import ErrorRecord, FileRecord
+from forensic_viewer.scan.results import face_model_figures
 from forensic_viewer.scan.run import (
     ScanLog,
     analyse_item,
@@ -230,7 +230,7 @@ def build_worker(
         settings=scan_settings(analyzer, source, analyses),
         ensemble_analyses=tuple(getattr(analyzer.ensemble, "analyses", ()) or ()),
         face_models=tuple(m.name for m in getattr(analyzer, "face_models", ())),
-        face_model_figures=detector_figures(analyzer),
+        face_model_figures=face_model_figures(analyzer),
     )
     return analyzer, ready
 

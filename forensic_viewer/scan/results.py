@@ -423,12 +423,24 @@ def copies_line(
 def face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
     """What a report says of each face model (scope "faces", run on the face path only): its
     checkpoint, θ and where θ came from, what θ was measured to do. Face models leave no
-    figures of their own in the rows (only per-face scores), so scan.json keeps these."""
-    from engine.calibration import reliability_sentence
+    figures of their own in the rows (only per-face scores), so scan.json keeps these.
 
+    The reliability sentence is followed by ``; calibration not measured with this detector``
+    (:data:`engine.faces.UNMEASURED_DETECTOR`), or is that alone, when ``analyzer``'s faces are
+    found by another detector than the one the face models were measured on (the Haar fallback
+    of a wheel install: its "face" on the authentic Hubble sample was worded with MTCNN's
+    rates). Marked here, not by each caller: a probe's report, whose caller did not mark it,
+    gave Haar-found faces MTCNN's rates as their own."""
+    from engine.calibration import reliability_sentence
+    from engine.faces import MEASURED_DETECTOR, UNMEASURED_DETECTOR
+
+    detector = getattr(getattr(analyzer, "faces", None), "name", MEASURED_DETECTOR)
     out: dict[str, dict[str, Any]] = {}
     for m in getattr(analyzer, "face_models", ()):
         rule = m.meta.decision
+        said = reliability_sentence(rule.calibration)
+        if detector != MEASURED_DETECTOR:
+            said = f"{said}; {UNMEASURED_DETECTOR}" if said else UNMEASURED_DETECTOR
         out[m.name] = {
             "architecture": m.meta.architecture,
             "checkpoint": str(m.path) if m.path else "",
@@ -437,7 +449,7 @@ def face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
             "threshold": rule.threshold,
             "pixel_threshold": rule.pixel_threshold,
             "threshold_provenance": rule.provenance,
-            "reliability": reliability_sentence(rule.calibration),
+            "reliability": said,
             # where and how it ran, as a whole-image model's result says of itself
             "device": str(getattr(analyzer, "device", "")),
             "precision": str(analyzer.precision_of(m)) if hasattr(analyzer, "precision_of") else "",

@@ -53,7 +53,6 @@ from engine.io import MAX_FILE_BYTES, load_evidence
 from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.environment import environment
 from forensic_viewer.scan.encoded import EncodedRecord, encode_result
-from forensic_viewer.scan.face_rates import detector_figures
 from forensic_viewer.scan.failure import named, unexpected
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.maps import thumbnail_jpeg
@@ -64,7 +63,7 @@ from forensic_viewer.scan.records import (
     as_record,
     error_record,
 )
-from forensic_viewer.scan.results import ResultIndex, ResultLog, write_csv
+from forensic_viewer.scan.results import ResultIndex, ResultLog, face_model_figures, write_csv
 from forensic_viewer.scan.run_id import new_run_id
 from forensic_viewer.scan.scanlog import SCAN_LOG as SCAN_LOG
 from forensic_viewer.scan.scanlog import ScanLog
@@ -396,7 +395,7 @@ def _run_locked(
 
     t0 = time.perf_counter()
     recorded_run = {"environment": environment(), "device": str(getattr(analyzer, "device", ""))}
-    recorded_run["face_model_figures"] = detector_figures(analyzer)
+    recorded_run["face_model_figures"] = face_model_figures(analyzer)
     settings = scan_settings(analyzer, source, analyses)
     run_id = new_run_id()  # scan.json's run.id (its started: to the second), each row's run
     check_settings(out, settings, recorded_run, run_id, command=command, unread=unread)

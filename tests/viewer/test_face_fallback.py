@@ -217,3 +217,29 @@ def test_the_reports_faces_section_names_a_detector_other_than_mtcnn() -> None:
     for settings in ({"faces": {"detector": "mtcnn"}}, {}):
         said = faces_text(item, detector_of(settings))
         assert said == "Face detection ran and found 1 face(s)."
+
+
+def test_a_probe_report_with_the_haar_fallback_does_not_give_its_faces_mtcnns_rates(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe's report took the face models' figures unmarked (every other caller marked
+    them): faces the Haar cascade found were worded with rates measured on MTCNN's."""
+    from engine.calibration import reliability_sentence
+
+    _without_facenet(monkeypatch)
+    measured = {"reliability": {"flagged": {"authentic FASSEG faces": [1, 36]}, "split": "t"}}
+    rates = reliability_sentence(measured)
+    assert "(1 of 36)" in rates  # what the checkpoint says its θ does, on MTCNN's faces
+    faces = load_checkpoint(_face_checkpoint(tmp_path / "plain.safetensors"))
+    rule = dataclasses.replace(faces.meta.decision, calibration=measured)
+    from engine.checkpoints import save_checkpoint
+
+    path = tmp_path / "faces-model.safetensors"
+    save_checkpoint(path, faces.model, dataclasses.replace(faces.meta, decision=rule))
+    image = write_rgb(tmp_path / "a.png", 70, 90, seed=3)
+    out = tmp_path / "out"
+    argv = ["probe", str(image), "--out", str(out), "--model", str(tiny_checkpoint)]
+    assert main([*argv, "--model", str(path), "--device", "cpu", "--report", "json"]) == 0
+    sidecar = (out / "probe-report.json").read_text(encoding="utf-8")
+    said = [s for s in json.loads(sidecar)["settings"]["face_model_figures"].values()]
+    assert [f["reliability"] for f in said] == [f"{rates}; {UNMEASURED_DETECTOR}"]
