@@ -265,8 +265,8 @@ def load_evidence(
             )
         elif isinstance(e, Image.DecompressionBombError):
             failure = beyond_pillow_guard(path, fmt, e)
-        elif (bomb := containers.png_text_bomb(str(e))) is not None:  # after the image data
-            failure = ImageTooLargeError(path, bomb)
+        elif (bomb := _metadata_bomb(path, e)) is not None:  # found after the image data
+            failure = bomb
         elif isinstance(e, containers.StructureError):
             failure = CorruptImageError(path, f"damaged {fmt} data ({_short(e)})")
         elif _ends_early(e):  # Pillow's words alone read as a little missing, however much is
@@ -475,8 +475,8 @@ def _open(
     except (MemoryError, Image.DecompressionBombError):
         raise  # the guard in load_evidence words these
     except Exception as e:  # the plugin refused the header: say so, not which parser step
-        if (bomb := containers.png_text_bomb(str(e))) is not None:
-            raise ImageTooLargeError(path, bomb) from e
+        if (bomb := _metadata_bomb(path, e)) is not None:
+            raise bomb from e
         if fmt == "TIFF" and "pixel mode" in str(e) and (kind := containers.tiff_layout(data)):
             unsupported = f"{kind}: a layout the decoder does not support"
             raise InvalidImageError(path, unsupported) from e
@@ -491,6 +491,15 @@ def _open(
     if w * h > max_pixels:
         raise too_many_pixels(path, w, h, max_pixels)
     return img
+
+
+def _metadata_bomb(path: Path, e: BaseException) -> ImageTooLargeError | None:
+    """The refusal of a PNG whose text or colour-profile chunk Pillow stopped decompressing
+    (``e``, Pillow's error, in the words of ``containers.png_text_bomb``), wherever the chunk
+    stands: before the image data (:func:`_open`) or after it (:func:`load_evidence`); None
+    for any other error."""
+    bomb = containers.png_text_bomb(str(e))
+    return None if bomb is None else ImageTooLargeError(path, bomb)
 
 
 def beyond_pillow_guard(
