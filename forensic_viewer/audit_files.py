@@ -202,15 +202,29 @@ def check_file(
     try:
         now = sha256_of(file)  # a pipe named like a report: refused, not waited on
     except OSError as e:
-        result.problems += 1
-        result.lines.append(f"UNREADABLE {file}{note}: {e.strerror or e} ({by})")
+        unreadable(result, f"{file}{note}", e, by)
         return
     if now is None:
-        result.problems += 1
-        result.missing_as_recorded += file == recorded
-        result.lines.append(f"MISSING {file}{note} ({by} recorded {sha[:12]}…)")
+        missing(result, f"{file}{note}", sha, by, as_recorded=file == recorded)
     else:
         compared(result, f"{file}{note}", now, sha, by)
+
+
+def unreadable(result: FilesCheck, named: str, e: Exception, by: str) -> None:
+    """The UNREADABLE line of a file that could not be read (``named``: as the line names it,
+    with any ``--moved`` note; ``e``: why, its OS reason when it has one), a problem. One
+    wording for evidence, reports, a scan's maps and models."""
+    result.problems += 1
+    result.lines.append(f"UNREADABLE {named}: {getattr(e, 'strerror', None) or e} ({by})")
+
+
+def missing(result: FilesCheck, named: str, sha: str, by: str, *, as_recorded: bool) -> None:
+    """The MISSING line of a file not found (``named`` as in :func:`unreadable`) whose SHA-256
+    ``by`` recorded as ``sha``, a problem; ``as_recorded``: it was looked for at the path
+    recorded (not under ``--moved``), counted apart for the hint to use ``--moved``."""
+    result.problems += 1
+    result.missing_as_recorded += as_recorded
+    result.lines.append(f"MISSING {named} ({by} recorded {sha[:12]}…)")
 
 
 def compared(result: FilesCheck, named: str, now: str, sha: str, by: str) -> None:

@@ -29,8 +29,10 @@ from forensic_viewer.audit_files import (
     Moved,
     check_file,
     compared,
+    missing,
     named_files,
     relocated,
+    unreadable,
 )
 
 if TYPE_CHECKING:
@@ -172,13 +174,10 @@ def check_output(
     try:
         data = read_named(path, None)
     except FileNotFoundError:
-        result.problems += 1
-        result.missing_as_recorded += not note
-        result.lines.append(f"MISSING {read}{note} ({by} recorded {sha[:12]}…)")
+        missing(result, f"{read}{note}", sha, by, as_recorded=not note)
         return
     except (OSError, ForensicError) as e:
-        result.problems += 1
-        result.lines.append(f"UNREADABLE {read}{note}: {getattr(e, 'strerror', None) or e} ({by})")
+        unreadable(result, f"{read}{note}", e, by)
         return
     compared(result, f"{read}{note}", hashlib.sha256(data).hexdigest(), sha, by)
 
@@ -210,8 +209,7 @@ def check_model(
         now = sha256_of(file)
     except OSError as e:
         result.checked += 1
-        result.problems += 1
-        result.lines.append(f"UNREADABLE model {file}{note}: {e.strerror or e} ({by})")
+        unreadable(result, f"model {file}{note}", e, by)
         return
     if now is None:
         result.models_not_at_hand += 1
