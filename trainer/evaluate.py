@@ -221,6 +221,23 @@ def _split_record(runs: dict[str, Any], path: Path, match: str) -> dict[str, Any
     return runs[keys[0]] if keys else {}
 
 
+def _same_splits(
+    runs: dict[str, Any] | None, data: list[Path], seed: int, val_fraction: float
+) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Each of ``data`` (in order) with its record in ``runs`` (a header's split, by data path)
+    when that split held images out with this ``seed`` and ``val_fraction``: the split an eval
+    of the same options takes. Typed relative keys (before 2026-12-05) are matched by their
+    last parts when no absolute one names the path (:func:`_same_folder`)."""
+    for path in data:
+        run = _split_record(runs or {}, path, "same") or _split_record(runs or {}, path, "maybe")
+        if (
+            "val_images" in run
+            and run.get("seed") == seed
+            and run.get("val_fraction") == val_fraction
+        ):
+            yield path, run
+
+
 def test_chose_note(
     training: dict[str, Any],
     details: dict[str, Any],
@@ -241,19 +258,10 @@ def test_chose_note(
         ("its training run chose its best epoch", training.get("split")),
         ("calibrate chose its θ", None if theta_by_verdict else details.get("split")),
     ):
-        for path in data:
-            # typed relative keys (before 2026-12-05) matched by their last parts
-            run = _split_record(split or {}, path, "same") or _split_record(
-                split or {}, path, "maybe"
-            )
-            if (
-                "val_images" in run
-                and run.get("seed") == seed
-                and run.get("val_fraction") == val_fraction
-                and run.get(CHOSE_ON) != CHOOSE_HALF
-            ):
-                chose.append(f"{what} on {path}'s whole held-out part")
-                break
+        held = _same_splits(split, data, seed, val_fraction)
+        path = next((p for p, run in held if run.get(CHOSE_ON) != CHOOSE_HALF), None)
+        if path is not None:
+            chose.append(f"{what} on {path}'s whole held-out part")
     if not chose:
         return ""
     return (
@@ -287,23 +295,15 @@ def chose_note(
         ("chose its best epoch", training.get("split") if validated else None),
         ("chose its θ", None if theta_by_verdict else details.get("split")),
     ):
-        for path in data:
-            run = _split_record(record or {}, path, "same") or _split_record(
-                record or {}, path, "maybe"
-            )
-            if (
-                "val_images" in run
-                and run.get("seed") == seed
-                and run.get("val_fraction") == val_fraction
-            ):
-                who = "its training run" if what.endswith("epoch") else "calibrate"
-                chose.append(f"{who} {what}")
-                part = part or (
-                    "its validation half"
-                    if run.get(CHOSE_ON) == CHOOSE_HALF and split == "val"
-                    else "these images"
-                )
-                break
+        if (found := next(_same_splits(record, data, seed, val_fraction), None)) is None:
+            continue
+        who = "its training run" if what.endswith("epoch") else "calibrate"
+        chose.append(f"{who} {what}")
+        part = part or (
+            "its validation half"
+            if found[1].get(CHOSE_ON) == CHOOSE_HALF and split == "val"
+            else "these images"
+        )
     if not chose:
         return ""
     on = "on them" if part == "these images" else f"on {part}, among them"
