@@ -221,12 +221,10 @@ class Calibration:
 
 def _reliability(rel: dict[str, Any]) -> Reliability:
     return Reliability(
-        flagged={str(k): [int(v[0]), int(v[1])] for k, v in dict(rel.get("flagged", {})).items()},
+        flagged=_group_counts(rel, "flagged"),
         bins=[[float(x) for x in row] for row in rel.get("bins", [])],
         split=str(rel.get("split", "")),
-        with_face_rule={
-            str(k): [int(v[0]), int(v[1])] for k, v in dict(rel.get("with_face_rule", {})).items()
-        },
+        with_face_rule=_group_counts(rel, "with_face_rule"),
         target=None if rel.get("target") is None else float(rel["target"]),
         image_auc=[float(x) for x in rel.get("image_auc", [])],
         by_kind={str(k): float(v) for k, v in dict(rel.get("by_kind", {})).items()},
@@ -235,6 +233,12 @@ def _reliability(rel: dict[str, Any]) -> Reliability:
         },
         optimistic=str(rel.get("optimistic", "")),
     )
+
+
+def _group_counts(rel: dict[str, Any], key: str) -> dict[str, list[int]]:
+    """``rel[key]``, per group ``[flagged, total]`` (:attr:`Reliability.flagged`,
+    :attr:`Reliability.with_face_rule`), as ints; {} when absent."""
+    return {str(k): [int(v[0]), int(v[1])] for k, v in dict(rel.get(key, {})).items()}
 
 
 def reliability_sentence(data: dict[str, Any] | None) -> str:
