@@ -119,15 +119,15 @@ def decide(
     )
 
 
-def threshold_applies_to(rule: str) -> str:
-    """The figure of a result that θ is compared with under ``rule``, by its field name:
-    ``"forged_fraction"`` for the forged-fraction rule (its ``score``, p / (p + θ), passes 0.5
-    where p passes θ, not θ), ``"score"`` for every other: the logit rule's σ(image logit) (not
-    the logit), an ensemble's (rule ``"ensemble"``) fused or stacked score, under the face
-    rule the larger of that and the flagged face's score moved onto θ's scale
+def threshold_applies_to(rule: str, score: float, forged_fraction: float) -> float:
+    """The figure of a result (its ``score`` and ``forged_fraction``) that θ is compared with
+    under ``rule``: the forged fraction for the forged-fraction rule (its score, p / (p + θ),
+    passes 0.5 where p passes θ, not θ), the score for every other: the logit rule's σ(image
+    logit) (not the logit), an ensemble's (rule ``"ensemble"``) fused or stacked score, under
+    the face rule the larger of that and the flagged face's score moved onto θ's scale
     (:meth:`engine.ensemble.Ensemble.with_faces`). The verdict is "manipulated" exactly when
     that figure is above θ."""
-    return "forged_fraction" if rule == "forged_fraction" else "score"
+    return forged_fraction if rule == "forged_fraction" else score
 
 
 def aggregate_logits(logits: NDArray[np.floating], how: str) -> float:

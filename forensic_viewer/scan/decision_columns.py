@@ -61,7 +61,7 @@ def rule_of(d: ModelRecord, is_ensemble: bool) -> str | None:
 
 def decision_value(d: ModelRecord, rule: str) -> float:
     """The figure of ``d`` that its θ was compared with under ``rule``."""
-    return d.forged_fraction if threshold_applies_to(rule) == "forged_fraction" else d.score
+    return threshold_applies_to(rule, d.score, d.forged_fraction)
 
 
 def decision_cells(d: ModelRecord | None, is_ensemble: bool = False) -> list[str]:
