@@ -256,8 +256,8 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         sampling=sampling,
         **counts,
     )
-    if note := window_note(objective, args.window):
-        reporter.message(f"note: {note}")
+    if windows := window_note(objective, args.window):  # the log's line and the header's field
+        reporter.message(f"note: {windows}")
     for note in whole_held_out_notes(bundle.split):
         reporter.message(note)
     for path, split_record in bundle.split.items():
@@ -295,7 +295,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
             "authentic_share": args.authentic_share if sampling == "windows" else None,
             "train_window": args.window,
             "paper_window": getattr(objective, "paper_window", None),
-            "window_note": window_note(objective, args.window),
+            "window_note": windows,
             "init": str(args.init) if args.init else None,
             "init_sha256": file_sha256(args.init) if args.init else None,
             "init_tensors": init_info,
