@@ -41,13 +41,13 @@ import base64
 import errno
 import hashlib
 import html
-import secrets
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote
 
+from engine.files import temp_path
 from forensic_viewer.report import face_text as F
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
@@ -142,14 +142,14 @@ def _kv(rows: T.Rows, css: str = "kv") -> str:
     return f'<table class="{css}">{"".join(out)}</table>'
 
 
-def new_folder(parent: Path, prefix: str, suffix: str) -> Path:
-    """A new empty folder in ``parent`` named ``prefix``, 8 random hex digits, ``suffix``,
-    made as ``mkdir`` makes one: 0777 less the umask (0755 under the usual 022).
-    ``tempfile.mkdtemp`` made the report's image folder 0700, its files 0644: anyone else
-    opening a shared report saw none of its images (a walk-through of 10,000 files,
-    2026-12-06)."""
+def new_folder(near: Path) -> Path:
+    """A new empty folder named as :func:`engine.files.temp_path` names a temporary file of
+    ``near`` (``NAME.~<8 hex>.tmp`` beside it), made as ``mkdir`` makes one: 0777 less the
+    umask (0755 under the usual 022). ``tempfile.mkdtemp`` made the report's image folder
+    0700, its files 0644: anyone else opening a shared report saw none of its images (a
+    walk-through of 10,000 files, 2026-12-06)."""
     while True:
-        folder = parent / f"{prefix}{secrets.token_hex(4)}{suffix}"
+        folder = temp_path(near)
         try:
             folder.mkdir()
         except FileExistsError:
@@ -268,7 +268,7 @@ class HtmlWriter(TextReportFile):
         csp = CSP
         if ov.source.count > EMBED_LIMIT:
             self.folder = self._free_folder()  # before any text names it
-            self._tmp_folder = new_folder(self.path.parent, f".{self.folder.name}.~", ".tmp")
+            self._tmp_folder = new_folder(self.path.parent / f".{self.folder.name}")
             csp = FOLDER_CSP
         self._ov = ov
         title = f"Forensic examination report: {ov.source.title}"
