@@ -7,7 +7,7 @@ result says it beside the measured counts, and so every report, the viewer and t
 
 From the report of ``forensic-train verdict`` that made the file's θ and counts: the test
 part's image AUC with its interval, the share of splices and copy-moves flagged, and what the
-test part took part in choosing (the card's "Test part" caveat, :data:`MEMBERS_CHOSEN`). From a
+test part took part in choosing (the card's "Test part" caveat, :data:`STACKED_OPTIMISTIC`). From a
 finished scan of the authentic camera photographs with the product (``forensic-viewer scan``,
 faces on, so the face rule applied as it does for a user): how many photographs the default
 verdict flags, on the test half and on both halves (docs/VERDICTS.md, "Targets", took its
@@ -35,7 +35,7 @@ from trainer.verdict_features import photo_part
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # a script beside its siblings
 
 from mask_area_cards import PART, finished_scan, row_models
-from verdict_cards import MEMBERS_CHOSEN
+from verdict_cards import STACKED_OPTIMISTIC
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "resources" / "models"
@@ -92,9 +92,7 @@ def verdict_figures(report: dict[str, Any], name: str, ensemble: dict[str, Any])
         "target": FALSE_ALARM_TARGET,
         "image_auc": [d["test_image_auc"], *d["test_image_auc_interval"]],
         "by_kind": dict(d["test_detection_by_kind"]),
-        "optimistic": f"{MEMBERS_CHOSEN}, these images among them (see their cards)"
-        if "weights" in d
-        else "",
+        "optimistic": STACKED_OPTIMISTIC if "weights" in d else "",
     }
 
 

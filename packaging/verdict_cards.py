@@ -222,9 +222,12 @@ Image statistic: {stat}. {c["provenance"]}. Validation image AUC {c["val_image_a
 """
 
 
-# What the test part took part in choosing for a stacked ensemble: its members' epochs (the
-# card's "Test part" caveat; packaging/ensemble_figures.py stores it in the ensemble file too)
+# What the test part took part in choosing for an ensemble: its members' epochs (the card's
+# "Test part" caveat)
 MEMBERS_CHOSEN = "its members' checkpoints are the best epochs on the whole held-out part"
+# A stacked ensemble's caveat in the card, which packaging/ensemble_figures.py stores in the
+# ensemble file too (``optimistic``: what every result then says beside its counts)
+STACKED_OPTIMISTIC = f"{MEMBERS_CHOSEN}, these images among them (see their cards)"
 
 
 def ensemble_section(
@@ -319,7 +322,7 @@ def ensemble_section(
     members = MEMBERS_CHOSEN
     if "weights" in d:
         chosen = "Its stacking weights, θ" + (" and localization" if loc else "")
-        caveat = f"But {members}, these images among them (see their cards): optimistic for that."
+        caveat = f"But {STACKED_OPTIMISTIC}: optimistic for that."
     else:
         chosen = "Its θ and probability curve"
         caveat = (
