@@ -154,8 +154,9 @@ def jpeg_frame(data: bytes) -> JpegFrame | None:
     """The frame header of ``data`` (a JPEG), or None when none precedes the first scan."""
     pos, n = 2, len(data)
     while pos + 4 <= n:
-        if data[pos] != 0xFF:
-            return None  # not at a marker: the decoder will say what is wrong
+        if data[pos] != 0xFF:  # bytes outside every segment: skipped, as decoders do
+            pos = _skip_stray(data, pos)
+            continue
         marker = data[pos + 1]
         if marker == 0xFF:  # fill byte
             pos += 1
@@ -198,6 +199,19 @@ def _segment_name(marker: int, body: bytes) -> str:
     return f"{_SEGMENT_NAMES.get(marker, f'marker 0xFF{marker:02X}')} segment"
 
 
+def _skip_stray(data: bytes, pos: int) -> int:
+    """Where a decoder looks for the next marker when ``pos``, between segments, holds no
+    0xFF (libjpeg's ``next_marker``, Pillow's header loop): the next 0xFF not followed by a
+    zero byte (a stuffed 0xFF00 is skipped too), else the end of the data. The walks skip such
+    bytes as the decoders do: they had stopped there, and one stray byte after a header
+    segment then turned off every check that needs the walk (the scan cap, the compression
+    bounds) for a file that decodes as any other."""
+    n = len(data)
+    while (pos := data.find(b"\xff", pos)) != -1 and pos + 1 < n and data[pos + 1] == 0x00:
+        pos += 2
+    return n if pos == -1 else pos
+
+
 def jpeg_overrun(data: bytes) -> str | None:
     """In words, the first marker segment before the first scan of ``data`` (a JPEG) that does
     not end at a marker: its content runs past the length it declares (or the length is
@@ -212,8 +226,7 @@ def jpeg_overrun(data: bytes) -> str | None:
             if last is None:
                 return None
             marker, start, length = last
-            nxt = data.find(b"\xff", pos)
-            stray = (nxt if nxt != -1 else n) - pos
+            stray = _skip_stray(data, pos) - pos
             name = _segment_name(marker, data[start + 4 : start + 40])
             return (
                 f"the JPEG's {name} at byte {start:,} runs past the {length:,} bytes its length "
@@ -248,13 +261,15 @@ MAX_JPEG_SCANS = 1000
 def jpeg_end(data: bytes) -> int | None:
     """The offset just past the end-of-image marker (EOI) of ``data`` (a JPEG), or None when
     the data ends before one. Marker segments are skipped by their lengths (an EXIF thumbnail's
-    own EOI is inside one) and entropy-coded data up to the next marker that is neither a
-    stuffed 0xFF00 nor a restart marker. Raises :class:`StructureError` at the scan beyond
+    own EOI is inside one), bytes outside every segment as decoders skip them, and
+    entropy-coded data up to the next marker that is neither a stuffed 0xFF00 nor a restart
+    marker. Raises :class:`StructureError` at the scan beyond
     :data:`MAX_JPEG_SCANS`, before the decoder spends its time on them."""
     pos, n, scans = 2, len(data), 0
     while pos + 2 <= n:
-        if data[pos] != 0xFF:
-            return None
+        if data[pos] != 0xFF:  # bytes outside every segment: skipped, as decoders do
+            pos = _skip_stray(data, pos)
+            continue
         marker = data[pos + 1]
         if marker == 0xFF:  # fill byte
             pos += 1
@@ -336,8 +351,9 @@ def jpeg_sequential_scan(data: bytes) -> JpegScan | None:
     tables: dict[tuple[int, int], int] = {}
     frame: list[int] | None = None  # component ids, in frame order
     while pos + 4 <= n:
-        if data[pos] != 0xFF:
-            return None
+        if data[pos] != 0xFF:  # bytes outside every segment: skipped, as decoders do
+            pos = _skip_stray(data, pos)
+            continue
         marker = data[pos + 1]
         if marker == 0xFF:  # fill byte
             pos += 1

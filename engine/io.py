@@ -76,7 +76,8 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   data), which decoders ignore: a warning gives their size and first bytes (not for zeros).
   So do bytes inside a JPEG's header that no segment holds, its segment running past its
   declared length (decoders skip them): a warning names the segment (EXIF, XMP, ...), where it
-  starts and how many bytes follow it (``containers.jpeg_overrun``); the image is analysed.
+  starts and how many bytes follow it (``containers.jpeg_overrun``); the image is analysed,
+  and the limits above walk past those bytes as the decoders do.
 - **Frames.** Multi-frame files (GIF, TIFF, WebP, APNG: its default image, said when the
   animation does not show it): the first frame is analysed; the
   frame count is recorded, counted up to ``MAX_FRAMES`` (TIFF and GIF by walking their
