@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from forensic_viewer.gui.report_dialog import ReportJob, scan_report_job
+from forensic_viewer.gui.report_job import ReportJob, scan_report_job
 from forensic_viewer.scan.gone import GoneFile, changed_lines, gone_lines, renamed
 from forensic_viewer.scan.links import outside_line
 from forensic_viewer.scan.results import copies_line

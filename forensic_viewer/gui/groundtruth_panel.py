@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 from engine.io import IMAGE_SUFFIXES
 from engine.masks import mask_key
 from engine.types import Analysis, Evidence
-from forensic_viewer.gui.report_dialog import ReportJob
+from forensic_viewer.gui.report_job import ReportJob
 from forensic_viewer.layers import LayerList
 from forensic_viewer.model_layers import GroundTruthLayer
 from forensic_viewer.report import ReportSource

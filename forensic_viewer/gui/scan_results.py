@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from engine.errors import ForensicError
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import MessageLabel
-from forensic_viewer.gui.report_dialog import ReportJob
+from forensic_viewer.gui.report_job import ReportJob
 from forensic_viewer.gui.triage_table import TABLE_THUMB
 from forensic_viewer.gui.triage_view import RowOpener, triage_view
 from forensic_viewer.scan.integrity import edited_results

@@ -25,7 +25,8 @@ from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.groundtruth_panel import with_ground_truth
 from forensic_viewer.gui.panels import verdict_badge
 from forensic_viewer.gui.probe_dialog import ProbeDialog
-from forensic_viewer.gui.report_dialog import ReportDialog, ReportJob, image_report_job
+from forensic_viewer.gui.report_dialog import ReportDialog
+from forensic_viewer.gui.report_job import ReportJob, image_report_job
 from forensic_viewer.gui.scan_results import ScanResultsDialog, not_a_scan_folder
 from forensic_viewer.gui.window_entry import Entry, complete_analysis
 from forensic_viewer.report import CaseInfo

@@ -472,7 +472,7 @@ def test_image_report_jobs_list_models_that_did_not_run_and_use_the_scan_record(
     from engine.checkpoints import load_checkpoint, save_checkpoint
     from engine.io import load_evidence
     from engine.pipeline import Analyzer
-    from forensic_viewer.gui.report_dialog import image_report_job
+    from forensic_viewer.gui.report_job import image_report_job
     from forensic_viewer.scan.replay import analysis_from_record
 
     loaded = load_checkpoint(tiny_checkpoint)

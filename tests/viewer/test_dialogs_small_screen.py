@@ -52,7 +52,8 @@ def test_a_long_path_in_a_dialogs_message_wraps_instead_of_widening_it(
     as wide as the path. The dialogs' messages now wrap inside a path, and still read as they were set."""
     from forensic_viewer.gui.batch_dialog import BatchDialog
     from forensic_viewer.gui.probe_dialog import ProbeDialog
-    from forensic_viewer.gui.report_dialog import ReportDialog, ReportJob
+    from forensic_viewer.gui.report_dialog import ReportDialog
+    from forensic_viewer.gui.report_job import ReportJob
     from tests.viewer.test_probe_dialog import _Worker
 
     batch = BatchDialog()

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QFileDialog, QLineEdit, QWidget
 from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.model_panel import ModelPanel
 from forensic_viewer.gui.panels import pick_input_folder, pick_output_folder
-from forensic_viewer.gui.report_dialog import ReportDialog, ReportJob
+from forensic_viewer.gui.report_dialog import ReportDialog
+from forensic_viewer.gui.report_job import ReportJob
 from forensic_viewer.gui.start_from import CHOOSE, StartFromBox
 from forensic_viewer.gui.training_dialog import TrainingDialog
 from forensic_viewer.gui.truth_choice import TruthChoice

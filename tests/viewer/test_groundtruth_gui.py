@@ -17,7 +17,7 @@ from engine.metrics import f1_iou, levels
 from forensic_viewer.audit import LOG_NAME, AuditLog, file_sha256
 from forensic_viewer.gui.groundtruth_panel import looks_like_mask, with_ground_truth
 from forensic_viewer.gui.main_window import MainWindow
-from forensic_viewer.gui.report_dialog import image_report_job
+from forensic_viewer.gui.report_job import image_report_job
 from forensic_viewer.model_layers import GroundTruthLayer
 from forensic_viewer.report import scan_source, write_report
 from forensic_viewer.scan.groundtruth import GT_NAME

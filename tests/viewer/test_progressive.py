@@ -19,7 +19,7 @@ from engine.types import PartialMap
 from forensic_viewer.audit import LOG_NAME, AuditLog
 from forensic_viewer.gui import workers
 from forensic_viewer.gui.main_window import CANCELLED_WORDS, MainWindow
-from forensic_viewer.gui.report_dialog import image_report_job
+from forensic_viewer.gui.report_job import image_report_job
 from forensic_viewer.gui.window_analysis import kept_words
 from forensic_viewer.model_layers import MaskLayer, PartialHeatmapLayer
 from forensic_viewer.wording import verdict_words

@@ -107,7 +107,8 @@ def test_a_batch_scan_with_no_output_folder_chosen_writes_nothing_beside_the_evi
 
 @pytest.mark.gui
 def test_an_images_report_is_offered_off_the_evidence_medium(qtbot, tmp_path: Path) -> None:
-    from forensic_viewer.gui.report_dialog import ReportDialog, ReportJob, reports_folder
+    from forensic_viewer.gui.report_dialog import ReportDialog
+    from forensic_viewer.gui.report_job import ReportJob, reports_folder
 
     folder = _medium(tmp_path)
     offered = reports_folder(folder / "a.png")

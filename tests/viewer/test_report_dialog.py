@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from engine.io import load_evidence
 from forensic_viewer.gui import report_dialog
-from forensic_viewer.gui.report_dialog import (
-    ReportDialog,
+from forensic_viewer.gui.report_dialog import ReportDialog
+from forensic_viewer.gui.report_job import (
     ReportJob,
     image_report_job,
     reports_folder,

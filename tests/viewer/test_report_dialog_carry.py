@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from forensic_viewer.gui.report_dialog import ReportDialog, ReportJob, reports_folder
+from forensic_viewer.gui.report_dialog import ReportDialog
+from forensic_viewer.gui.report_job import ReportJob, reports_folder
 from tests.viewer.conftest import write_image
 from tests.viewer.test_main_window import open_and_wait, shown_window
 

@@ -12,7 +12,8 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from forensic_viewer.gui import report_dialog
-from forensic_viewer.gui.report_dialog import ReportDialog, ReportJob
+from forensic_viewer.gui.report_dialog import ReportDialog
+from forensic_viewer.gui.report_job import ReportJob
 from forensic_viewer.report.earlier import EARLIER_REPORTS
 from forensic_viewer.scan.outfolder import FOLDER_LINK
 

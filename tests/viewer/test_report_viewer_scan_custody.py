@@ -11,7 +11,7 @@ import pytest
 
 from engine.errors import ForensicError
 from engine.io import load_evidence
-from forensic_viewer.gui.report_dialog import image_report_job
+from forensic_viewer.gui.report_job import image_report_job
 from forensic_viewer.scan.pool_worker import AnalyzerRecipe
 from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import ResultIndex

@@ -76,7 +76,8 @@ def test_groundtruth_json_says_what_the_scan_did_not_cover(
 def test_the_report_dialog_says_what_the_scan_did_not_cover(
     qtbot, tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    from forensic_viewer.gui.report_dialog import ReportDialog, scan_report_job
+    from forensic_viewer.gui.report_dialog import ReportDialog
+    from forensic_viewer.gui.report_job import scan_report_job
 
     folder, out = _evidence(tmp_path, monkeypatch), tmp_path / "out"
     assert scan_cli(folder, out, tiny_checkpoint, "--recursive", "--jobs", "1") == 0

@@ -104,7 +104,8 @@ def test_the_wheel_over_the_dialogs_and_panels_settings_leaves_them(qtbot, tmp_p
     from forensic_viewer.gui.compare import ComparePane
     from forensic_viewer.gui.inspector import LoupePanel
     from forensic_viewer.gui.probe_dialog import ProbeDialog
-    from forensic_viewer.gui.report_dialog import ReportDialog, ReportJob
+    from forensic_viewer.gui.report_dialog import ReportDialog
+    from forensic_viewer.gui.report_job import ReportJob
     from forensic_viewer.gui.workers import AnalysisWorker
     from tests.viewer.test_probe_dialog import _Worker
 
