@@ -26,10 +26,14 @@ a file standing at its name): the dialog checks the folder it offers when it ope
 (:func:`folder_problem`) and, when it cannot be written or made, offers ``reports/<its name>``
 in the per-user folder (:func:`fallback_folder`) instead, saying so in one line. Write checks
 the folder again and refuses an unwritable one in one line naming it, before anything starts;
-the fields stay. So is a folder where a name the program
-writes is a symbolic link (``earlier-reports/`` pointing elsewhere had the earlier report moved
-there), as the command line's report refuses it under the folder's lock
-(:func:`~forensic_viewer.scan.outfolder.refuse_links`).
+the fields stay. Write then takes the folder's lock
+(:func:`hold_folders`: :class:`~forensic_viewer.scan.lock.OutputLock`, as
+``forensic-viewer report OUT`` holds OUT's; the reported scan's folder's too when the report
+goes elsewhere) before the question about an earlier report, and holds it until the report is
+written or not: a folder a scan, a resume or another report is writing into is refused in one
+line, the command line's, naming the holder; so is a folder where a name the program writes is
+a symbolic link (``earlier-reports/`` pointing elsewhere had the earlier report moved there),
+checked under the lock (:func:`~forensic_viewer.scan.outfolder.refuse_links`).
 A failure is one line naming the file and the problem (:func:`os_problem`), not errno text.
 """
 
@@ -87,12 +91,13 @@ from forensic_viewer.report.earlier import (
     move_earlier_report,
     report_names,
 )
-from forensic_viewer.scan.outfolder import refuse_links
+from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.proposed_out import REPORTS
 from forensic_viewer.scan.walk import unread_words
 from forensic_viewer.wording import plain
 
 PROGRESS_STEPS = 1000
+REPORT_LOCK_COMMAND = "the viewer's report dialog"  # what holds the lock, as a refusal says
 
 
 def nearest_existing(folder: Path) -> Path:
@@ -143,6 +148,41 @@ def fallback_folder(folder: Path) -> Path:
     """Where the report of ``folder`` goes when ``folder`` cannot be written: ``reports/<its
     name>`` in the viewer's per-user folder (:func:`engine.environ.user_data_dir`)."""
     return user_data_dir() / REPORTS / (folder.name or "report")
+
+
+def hold_folders(dest: Path, scan: Path | None = None) -> list[OutputLock]:
+    """The output folders' locks (:class:`~forensic_viewer.scan.lock.OutputLock`) a report
+    into ``dest`` holds while it is written, taken: ``dest``'s, where it writes, as
+    ``forensic-viewer report OUT`` holds OUT's, and that of ``scan``, the folder of the scan
+    reported on, whose rows it reads, when it is another (a resume there rewrites
+    results.jsonl). A ``scan`` folder this user cannot write (a copy on a write-protected
+    medium, reported elsewhere) is probed only, taking nothing. The dialog took no lock, so
+    Write report… wrote into a scan folder while a batch-dialog run or a command-line resume
+    wrote there (yesterday's review). Raises, nothing then held:
+    :class:`~forensic_viewer.scan.lock.OutputLocked` in the command line's words (the holder's
+    PID, host, start and command), or :class:`~forensic_viewer.scan.lock.ScanFailed` (a link
+    where the program writes, a folder that cannot be made)."""
+    locks: list[OutputLock] = []
+    try:
+        for folder in (dest, scan):
+            if folder is None or any(folder.resolve() == lock.out.resolve() for lock in locks):
+                continue
+            lock = OutputLock(folder, command=REPORT_LOCK_COMMAND)
+            if folder is scan and folder_problem(folder) is not None:
+                lock.probe()  # read only here: refused while a writer holds it, nothing made
+            else:
+                locks.append(lock.acquire())
+    except BaseException:
+        release_folders(locks)
+        raise
+    return locks
+
+
+def release_folders(locks: Sequence[OutputLock]) -> None:
+    """Release ``locks``; a lock file a lock made goes with it (the folder as it was found:
+    a report into a folder of the analyst's choosing leaves no ``.scan.lock`` there)."""
+    for lock in locks:
+        lock.release(remove=lock.created)
 
 
 class ReportWorker(QThread):
@@ -237,6 +277,7 @@ class ReportDialog(QDialog):
         self.audit_log: AuditLog | None = None  # the case log whose head reports print
         self.written_case: CaseInfo | None = None  # the case fields of the last write
         self.moved: MovedReport | None = None  # the earlier report the last write moved aside
+        self.locks: list[OutputLock] = []  # the folders' locks, held from Write to the end
         self.setWindowTitle(f"Report: {plain(job.title)}")
         case = case or CaseInfo()
         self.examiner = QLineEdit(case.examiner)
@@ -333,11 +374,17 @@ class ReportDialog(QDialog):
         if problem is not None:  # nothing started, the fields as typed
             self._say_failed(f"cannot write the report: {problem}")
             return
-        try:  # a link at earlier-reports/ had the earlier report moved out of the folder
-            refuse_links(dest)
-        except ForensicError as e:
+        try:
+            self.locks = hold_folders(dest, self.job.scan)
+        except ForensicError as e:  # held by a scan or report, or a link where it writes
             self._say_failed(f"cannot write the report: {e}")
             return
+        if not self._start(dest):  # nothing to write after all: the folders free again
+            self._release()
+
+    def _start(self, dest: Path) -> bool:
+        """Under the folders' locks: the earlier report moved aside when the analyst says so,
+        then the worker started; False, after one line saying why, when nothing was."""
         basename = safe_basename(self.basename.text())
         earlier = report_names(dest, basename)
         if earlier and not self._move_asked(dest, earlier):
@@ -345,17 +392,17 @@ class ReportDialog(QDialog):
                 f"not written: an earlier report ({', '.join(plain(n) for n in earlier)}) is in "
                 f"{plain(dest)}; choose another file name or folder"
             )
-            return
+            return False
         self.moved = None
         if earlier and not self._move_earlier(dest, basename):
-            return
+            return False
         case = self.case()
         if self.audit_log is not None:
             try:
                 case = dataclasses.replace(case, audit=self.audit_log.stamp())
             except AuditError as e:
                 self._not_written(f"no report written: {e}", failed=True)
-                return
+                return False
         self.written_case = case
         self.paths = {}
         if self.worker is not None:
@@ -383,6 +430,7 @@ class ReportDialog(QDialog):
         self.progress.setValue(0)
         self.message.setText("writing…")
         self.worker.start()
+        return True
 
     def _move_asked(self, dest: Path, names: Sequence[str]) -> bool:
         """Ask whether to move the earlier report ``names`` in ``dest`` aside and write the new
@@ -469,11 +517,18 @@ class ReportDialog(QDialog):
     def _on_finished(self) -> None:
         if self.worker is not None:
             self.worker.mailbox.stop()  # what the thread posted last
+        self._release()  # after the case log took what it posted: the report, a move back
         self._busy = False
         self.write_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
+
+    def _release(self) -> None:
+        locks, self.locks = self.locks, []
+        release_folders(locks)
 
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         if self.worker is not None:
             self.worker.requestInterruption()
             self.worker.wait(timeout_ms)
+        if self.worker is None or self.worker.isFinished():  # else the process's end frees them
+            self._release()

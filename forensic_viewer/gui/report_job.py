@@ -11,6 +11,10 @@ viewer (:func:`image_report_job`).
 - a whole scan (the batch dialog, Open scan results…): its output folder's rows, as the
   command line's report of it.
 
+A job of a scan names its output folder (:attr:`ReportJob.scan`): the report dialog holds that
+folder's lock while it writes, as ``forensic-viewer report OUT`` does, and the case log's
+``report-exported`` records its scan.json, as the command line's does.
+
 The folder offered for an image (:func:`reports_folder`): ``reports/<evidence folder's
 name>-<hash>`` in the viewer's per-user folder (by the rule of
 :mod:`forensic_viewer.scan.proposed_out`), never on the evidence medium.
@@ -41,6 +45,7 @@ class ReportJob:
     title: str
     basename: str = "report"
     folder: Path | None = None  # where the report goes unless chosen (None: the home folder)
+    scan: Path | None = None  # the output folder of the scan reported on (None: no scan's)
 
 
 def scan_report_job(
@@ -56,7 +61,7 @@ def scan_report_job(
     from forensic_viewer.report.model import run_source
 
     source = lambda: run_source(out, keys, ended=ended, gone=gone)  # noqa: E731
-    return ReportJob(source, f"scan in {out}", "report", out)
+    return ReportJob(source, f"scan in {out}", "report", out, scan=out)
 
 
 def reports_folder(evidence: str | Path) -> Path | None:

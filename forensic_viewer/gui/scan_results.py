@@ -67,7 +67,7 @@ def results_report_job(out: Path, taken: dict[str, Any] | None = None) -> Report
         made = scan_source(out)
         return made if taken is None else with_results_taken(made, taken)
 
-    return ReportJob(source, f"scan in {out}", "report", out)
+    return ReportJob(source, f"scan in {out}", "report", out, scan=out)
 
 
 class RowReader(QThread):
