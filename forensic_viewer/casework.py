@@ -403,6 +403,29 @@ def log_failed(
         pass
 
 
+def results_opened_details(out: Path, edited: Any = None) -> dict[str, Any]:
+    """What ``folder-opened`` records of a scan output folder ``out`` opened read-only (the
+    viewer's File ▸ Open scan results…; before 2026-12-06 it logged nothing, so an examiner's
+    case log did not show that a scan's results were looked at): the folder, absolute with its
+    links resolved as ``folder-opened`` names one, ``scan_results`` ("read-only": no run, no
+    file written), the SHA-256 of results.jsonl and results.csv as they were read and of its
+    scan.json (``scan_json_sha256``), and ``edited``, how results.jsonl differs from what its
+    last run recorded (:meth:`~forensic_viewer.scan.integrity.Edited.to_json`; None when it
+    does not, or nothing was recorded). The hashes are what was seen, not a record of the
+    files: they are not in the shapes ``audit verify --files`` checks the last record of (a
+    scan's ``out`` with ``results_sha256``, ``scan_json``), so an edit made before the opening
+    still reads CHANGED against the run's own record."""
+    from forensic_viewer.scan.results import CSV_NAME, RESULTS, SCAN_INFO
+
+    return {
+        "path": str(out.resolve()),
+        "scan_results": "read-only",
+        "results_sha256": {n: file_sha256(out / n) for n in (RESULTS, CSV_NAME)},
+        "scan_json_sha256": file_sha256(out / SCAN_INFO),
+        "edited": None if edited is None else edited.to_json(),
+    }
+
+
 def report_details(
     paths: Mapping[str, Path | str], stamp: AuditStamp | None, scan: Path | None = None
 ) -> dict[str, Any]:

@@ -9,7 +9,9 @@ finished models and the running one's share computed), the classic analyses' res
 (names, parameters, scores), the mask layers' ``threshold`` events, and the report dialog's
 ``written`` signal (each file with its SHA-256, and the head hash the report printed), and the
 batch dialog's scans (``scan-started``, ``scan-finished`` as :mod:`forensic_viewer.casework`
-words them for the command line) and reports. Its
+words them for the command line) and reports, and File ▸ Open scan results… (the folder opened,
+``folder-opened``; an edited results.jsonl accepted or not for its report, ``results-edited``;
+its reports). Its
 "Case" menu adds a note (:class:`NoteDialog`), exports the selected layer as drawn (a PNG,
 logged with its SHA-256) and shows the log with its verification.
 
@@ -75,6 +77,7 @@ from forensic_viewer.wording import plain
 if TYPE_CHECKING:
     from forensic_viewer.gui.batch_dialog import BatchDialog, ScanJob
     from forensic_viewer.gui.report_dialog import ReportDialog
+    from forensic_viewer.gui.scan_results import ScanResultsDialog
     from forensic_viewer.gui.unread import UnreadFile
 
 THRESHOLD_SETTLE_MS = 500  # a threshold unchanged this long is logged (see the docstring)
@@ -503,6 +506,17 @@ class CaseRecorder(QObject):
         self.append(
             Action.REPORT_EXPORTED, {"subject": dialog.job.title, **report_details(paths, stamp)}
         )
+
+    def attach_results(self, dialog: ScanResultsDialog) -> None:
+        """File ▸ Open scan results…: the folder opened (``folder-opened``, read-only, with
+        its results' SHA-256 as read), the analyst's answer about an edited results.jsonl
+        (``results-edited``, as the command line's report logs it) and its reports are logged
+        (before 2026-12-06 only its reports were)."""
+        if self.log is None:
+            return
+        dialog.opened.connect(lambda details: self.append(Action.FOLDER_OPENED, details))
+        dialog.resultsEdited.connect(lambda record: self.append(Action.RESULTS_EDITED, record))
+        dialog.reportOpened.connect(self.attach_report)
 
     def attach_batch(self, dialog: BatchDialog) -> None:
         """Scans run from the batch dialog, and reports written from it, are logged."""

@@ -17,6 +17,11 @@ file when that result cannot be used. Write report… writes the report of OUT a
 ``forensic-viewer report OUT`` does (into OUT, an earlier report moved aside); over an edited
 results.jsonl only once the analyst accepts its rows as they read, which the report then says,
 as ``--accept-edited-results`` makes it.
+
+The case log, outside the folder, records the opening (``folder-opened``, with the SHA-256 of
+the results as read: :func:`~forensic_viewer.casework.results_opened_details`) and the
+analyst's answer about an edited results.jsonl (``results-edited``, as ``forensic-viewer
+report`` logs it): before 2026-12-06 it recorded neither (yesterday's review).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.errors import ForensicError
+from forensic_viewer.casework import results_opened_details
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import MessageLabel
 from forensic_viewer.gui.report_job import ReportJob
@@ -72,8 +78,10 @@ def results_report_job(out: Path, taken: dict[str, Any] | None = None) -> Report
 
 class RowReader(QThread):
     """Reads a scan output folder's rows, read-only. Messages through :attr:`mailbox`:
-    ``columns(models, ensemble, analyses)``, ``edited(Edited or None)``, ``rows(list)`` (at
-    most :data:`ROWS_PER_POST` each), then ``done(count)`` or ``failed(line)``."""
+    ``columns(models, ensemble, analyses)``, ``edited(Edited or None)``, ``opened(details)``
+    (the case log's ``folder-opened``: :func:`~forensic_viewer.casework.results_opened_details`,
+    with ``error`` when the folder could not be read that far), ``rows(list)`` (at most
+    :data:`ROWS_PER_POST` each), then ``done(count)`` or ``failed(line)``."""
 
     def __init__(
         self, out: Path, recorded: tuple[str, str] | None = None, parent: QObject | None = None
@@ -84,6 +92,7 @@ class RowReader(QThread):
         self.mailbox = Mailbox(self)
 
     def run(self) -> None:
+        opened = False
         try:
             info = scan_info(self.out)
             models = list(info.get("models") or {})
@@ -91,7 +100,10 @@ class RowReader(QThread):
                 "columns", models, info.get("ensemble"), list(info.get("analyses") or {})
             )
             results, settings = self.out / RESULTS, self.out / SCAN_INFO
-            self.mailbox.post("edited", edited_results(results, settings, self.recorded))
+            edited = edited_results(results, settings, self.recorded)
+            self.mailbox.post("edited", edited)
+            self.mailbox.post("opened", results_opened_details(self.out, edited))
+            opened = True
             batch: list[TriageRow] = []
             count = 0
             for row in triage_rows(self.out):
@@ -105,7 +117,10 @@ class RowReader(QThread):
             if batch:
                 self.mailbox.post("rows", batch)
         except (ForensicError, OSError, ValueError) as e:
-            self.mailbox.post("failed", f"{self.out}: cannot read its results ({e})")
+            line = f"{self.out}: cannot read its results ({e})"
+            if not opened:
+                self.mailbox.post("opened", {**results_opened_details(self.out), "error": line})
+            self.mailbox.post("failed", line)
         else:
             self.mailbox.post("done", count)
 
@@ -114,13 +129,19 @@ class ScanResultsDialog(QDialog):
     """The triage table of the scan output folder ``out``, read-only (see the module doc).
 
     Signals as the batch dialog's: ``openAnalysis(ScanAnalysis)``, ``openFile(path)``,
-    ``reportOpened(ReportDialog)``. ``case_end``: the case log's recorded end of a folder's
-    last run (:func:`~forensic_viewer.casework.case_recorded_end`), when a log is open.
+    ``reportOpened(ReportDialog)``, ``resultsEdited(details)`` (the analyst's answer about an
+    edited results.jsonl, the case log's ``results-edited`` as the command line's report logs
+    it), and ``opened(details)``, the case log's ``folder-opened`` of the folder, once its
+    results were read (:class:`RowReader`). ``case_end``: the case log's recorded end of a
+    folder's last run (:func:`~forensic_viewer.casework.case_recorded_end`), when a log is
+    open.
     """
 
     openAnalysis = Signal(object)
     openFile = Signal(object)
     reportOpened = Signal(object)
+    resultsEdited = Signal(object)
+    opened = Signal(object)
 
     def __init__(
         self,
@@ -160,6 +181,7 @@ class ScanResultsDialog(QDialog):
         mail.after = self.table_model.flush
         mail.on("columns", self._on_columns)
         mail.on("edited", self._on_edited)
+        mail.on("opened", self.opened.emit)
         mail.on("rows", self._on_rows)
         mail.on("done", self._on_done)
         mail.on("failed", self._on_failed)
@@ -208,7 +230,11 @@ class ScanResultsDialog(QDialog):
         edited results.jsonl only when the analyst takes its rows as they read."""
         taken = None
         if self.edited is not None:
-            if not self._accept_edited():
+            accepted = self._accept_edited()
+            self.resultsEdited.emit(
+                {"out": str(self.out.resolve()), **self.edited.record(accepted)}
+            )
+            if not accepted:
                 self.message.setText(
                     f"{plain(self.edited.line)}; no report was written: Write report… again "
                     "and accept its rows as they now read (the report then says so)"

@@ -108,7 +108,7 @@ class WindowDialogs:
         dialog.openAnalysis.connect(self.show_analysis)
         dialog.openFile.connect(lambda path: self.open_paths([path]))
         dialog.reportOpened.connect(self._carry_case_fields)
-        dialog.reportOpened.connect(self.case.attach_report)
+        self.case.attach_results(dialog)  # opened, an edited file accepted, its reports
         self.results_dialogs.append(dialog)
         dialog.show()
         dialog.raise_()
