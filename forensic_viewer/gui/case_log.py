@@ -502,10 +502,13 @@ class CaseRecorder(QObject):
         dialog.written.connect(lambda paths: self._on_report(dialog, paths))
 
     def _on_report(self, dialog: ReportDialog, paths: Mapping[str, str]) -> None:
+        """``report-exported``; a scan's report (of the batch dialog, Open scan results… or an
+        image opened from a scan) with that scan's scan.json and its SHA-256, as the command
+        line's report records it (the settings the report states; the dialog's recorded none,
+        so ``audit verify --files`` did not check them)."""
         stamp = dialog.written_case.audit if dialog.written_case is not None else None
-        self.append(
-            Action.REPORT_EXPORTED, {"subject": dialog.job.title, **report_details(paths, stamp)}
-        )
+        details = report_details(paths, stamp, dialog.job.scan)
+        self.append(Action.REPORT_EXPORTED, {"subject": dialog.job.title, **details})
 
     def attach_results(self, dialog: ScanResultsDialog) -> None:
         """File ▸ Open scan results…: the folder opened (``folder-opened``, read-only, with

@@ -1,6 +1,7 @@
 """File ▸ Open scan results… in the case log (yesterday's review: the dialog logged nothing, so
 an examiner's case log showed neither that a scan's results were opened nor that edited results
-were accepted for a report, which ``forensic-viewer report OUT`` logs as ``results-edited``)."""
+were accepted for a report, which ``forensic-viewer report OUT`` logs as ``results-edited``;
+and its report's ``report-exported`` named no scan.json, which the command line's records)."""
 
 from __future__ import annotations
 
@@ -95,4 +96,24 @@ def test_edited_results_opened_then_declined_and_accepted_are_logged_as_report_l
         assert entry.details["sha256"] == _sha(results)
         assert entry.details["recorded_sha256"] == edited["recorded_sha256"]
         assert "rows may have been edited" in entry.details["note"]
+    dialog.shutdown()
+
+
+def test_its_report_is_logged_with_the_scans_scan_json(
+    qtbot, tmp_path: Path, scanned_in_case: Path, case_window
+) -> None:
+    out = scanned_in_case
+    dialog = _opened(qtbot, case_window, out)
+    report = dialog.open_report()
+    assert report is not None
+    for fmt in ("html", "pdf"):
+        report.format_boxes[fmt].setChecked(False)
+    report.write()
+    qtbot.waitUntil(lambda: bool(report.paths) and not report.running, timeout=HANG_MS)
+    (exported,) = _entries(tmp_path, "report-exported")
+    assert exported.details["scan_json"] == {
+        "path": str(out.resolve() / "scan.json"),
+        "sha256": _sha(out / "scan.json"),
+    }
+    assert exported.details["files"]["json"]["sha256"] == _sha(out / "report.json")
     dialog.shutdown()
