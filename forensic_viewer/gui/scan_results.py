@@ -63,14 +63,27 @@ def not_a_scan_folder(out: Path) -> str | None:
     return f"{out}: not a scan output folder (no {' or '.join(missing)}); choose the output folder of a scan"
 
 
-def results_report_job(out: Path, taken: dict[str, Any] | None = None) -> ReportJob:
+def results_report_job(
+    out: Path, taken: dict[str, Any] | None = None, seen: str | None = None
+) -> ReportJob:
     """The report of the scan in ``out`` as ``forensic-viewer report OUT`` makes it; ``taken``:
     the edited results.jsonl's record the analyst accepted, this report's alert (scan.json is
-    not written)."""
+    not written). ``seen``: the SHA-256 of results.jsonl as the dialog read it, the rows the
+    analyst saw and judged: rows of other bytes when the report reads them (under the
+    folder's lock, as ``report OUT`` checks the rows it takes) are refused in one line naming
+    the file. The check was made once, when the folder was opened, and a results.jsonl edited
+    after it was reported without a word."""
     from forensic_viewer.report.model import scan_source, with_results_taken
 
     def source() -> Any:
         made = scan_source(out)
+        if seen is not None and made.results_sha256 != seen:
+            raise ForensicError(
+                out / RESULTS,
+                f"changed since Open scan results… read it (SHA-256 {seen}, now "
+                f"{made.results_sha256}); open the scan results again to see its rows as they "
+                "now read",
+            )
         return made if taken is None else with_results_taken(made, taken)
 
     return ReportJob(source, f"scan in {out}", "report", out, scan=out)
@@ -153,6 +166,7 @@ class ScanResultsDialog(QDialog):
         self.out = out
         self.setWindowTitle(f"Scan results (read-only): {plain(out)}")
         self.edited: Any = None  # scan.integrity.Edited when results.jsonl is not as recorded
+        self.seen: str | None = None  # the SHA-256 of results.jsonl as read, which is reported
         self.loaded = False
         self._report: QDialog | None = None
         self.message = MessageLabel()
@@ -181,7 +195,7 @@ class ScanResultsDialog(QDialog):
         mail.after = self.table_model.flush
         mail.on("columns", self._on_columns)
         mail.on("edited", self._on_edited)
-        mail.on("opened", self.opened.emit)
+        mail.on("opened", self._on_opened)
         mail.on("rows", self._on_rows)
         mail.on("done", self._on_done)
         mail.on("failed", self._on_failed)
@@ -198,6 +212,10 @@ class ScanResultsDialog(QDialog):
 
     def _on_edited(self, edited: Any) -> None:
         self.edited = edited
+
+    def _on_opened(self, details: dict[str, Any]) -> None:
+        self.seen = (details.get("results_sha256") or {}).get(RESULTS) or None
+        self.opened.emit(details)
 
     def _on_rows(self, rows: list[TriageRow]) -> None:
         self.table_model.add_rows(rows)  # one insertion, sorted once
@@ -243,7 +261,8 @@ class ScanResultsDialog(QDialog):
             taken = self.edited.record(True)
         from forensic_viewer.gui.report_dialog import ReportDialog
 
-        self._report = ReportDialog(results_report_job(self.out, taken), self, default_dir=self.out)
+        job = results_report_job(self.out, taken, self.seen)
+        self._report = ReportDialog(job, self, default_dir=self.out)
         self.reportOpened.emit(self._report)
         self._report.show()
         return self._report

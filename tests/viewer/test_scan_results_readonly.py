@@ -108,3 +108,29 @@ def test_a_folder_that_is_not_a_scan_is_refused_in_one_line(
     assert case_window.open_scan_results(tmp_path) is None
     assert errors == [not_a_scan_folder(tmp_path.absolute())]
     assert "not a scan output folder (no results.jsonl or scan.json)" in errors[0]
+
+
+def test_rows_edited_after_the_folder_was_read_are_not_reported(
+    qtbot, case_window, scanned: Path
+) -> None:
+    """The edit check was made once, when the folder was opened: a results.jsonl edited after
+    it was reported without a word. Its rows are now checked as the report reads them, under
+    the folder's lock, as ``forensic-viewer report OUT`` checks them."""
+    dialog = _opened(qtbot, case_window, scanned)
+    assert dialog.edited is None  # as its run recorded it when read
+    results = scanned / "results.jsonl"
+    seen = hashlib.sha256(results.read_bytes()).hexdigest()
+    lines = results.read_text(encoding="utf-8").splitlines()
+    results.write_text("\n".join(reversed(lines)) + "\n", "utf-8")
+    report = dialog.open_report()
+    assert report is not None
+    report.write()
+    qtbot.waitUntil(lambda: not report.running, timeout=HANG_MS)
+    now = hashlib.sha256(results.read_bytes()).hexdigest()
+    assert report.message.text() == (
+        f"cannot write the report: {results}: changed since Open scan results… read it "
+        f"(SHA-256 {seen}, now {now}); open the scan results again to see its rows as they "
+        "now read"
+    )
+    assert report.paths == {} and not list(scanned.glob("report*"))
+    dialog.shutdown()
