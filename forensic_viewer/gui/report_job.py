@@ -124,7 +124,7 @@ def image_report_job(
 
     def source() -> ReportSource:
         from forensic_viewer.report import cards_from_analyzer, item_from_analysis
-        from forensic_viewer.scan.face_rates import detector_figures
+        from forensic_viewer.scan.results import face_model_figures
         from forensic_viewer.scan.settings import faces_setting
 
         cards = {}
@@ -147,7 +147,7 @@ def image_report_job(
         if analyzer is not None:
             # the face models' θ and provenance, which the analysis does not hold (a scan's
             # scan.json does): the report lists them with the models
-            if figures := detector_figures(analyzer):
+            if figures := face_model_figures(analyzer):
                 settings["face_model_figures"] = figures
             # the command of the viewer's models only while they are the ones that ran
             if not not_run and {m.name for m in analyzer.models} == same == set(res):

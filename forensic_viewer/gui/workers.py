@@ -208,9 +208,9 @@ def running_face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
     no card in the Verdict panel (cards are built from whole-image results), so the faces
     section gives its rates, when the faces shown were scored by this checkpoint
     (:func:`forensic_viewer.scan.face_rates.face_rates_for`)."""
-    from forensic_viewer.scan.face_rates import detector_figures
+    from forensic_viewer.scan.results import face_model_figures
 
-    figures = detector_figures(analyzer)  # with the Haar fallback: not measured with it
+    figures = face_model_figures(analyzer)  # with the Haar fallback: not measured with it
     return {n: figures[n] for n in face_model_names(analyzer) if n in figures}  # those that run
 
 

@@ -28,16 +28,6 @@ NOT_AT_HAND = "the measured rates of the checkpoint that scored these faces are 
 SHA_SHOWN = 12  # hex digits of a SHA-256 named in a sentence (the About dialog's start too)
 
 
-def detector_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
-    """:func:`~forensic_viewer.scan.results.face_model_figures` of ``analyzer``, which marks
-    the figures of faces found by another detector than the measured one itself. The name
-    the viewer's callers (gui/workers.py, gui/report_dialog.py) still import: the marking was
-    here, and the probe's report, which called ``face_model_figures``, went without it."""
-    from forensic_viewer.scan.results import face_model_figures
-
-    return face_model_figures(analyzer)
-
-
 def recorded_face_models(out: Path) -> dict[str, Any]:
     """scan.json's ``face_model_figures`` (the face models' checkpoint, θ and measured
     reliability: ``forensic_viewer.scan.results.face_model_figures``); {} when it cannot be
