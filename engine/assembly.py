@@ -3,8 +3,9 @@
 The command line (``analyze``/``scan``), the batch dialog's scan thread and the viewer's
 analysis worker all build their analyzer here, and the viewer's model lists come from
 :func:`available_models`. So a model chosen anywhere is found the same way (bundled folder,
-user folder, explicit file; see :mod:`engine.catalog`), an ensemble binds its members to the
-loaded checkpoints the same way, and a scan started from either front end records the same
+user folder, explicit file; see :mod:`engine.catalog`), an ensemble finds its members the same
+way (by name among the checkpoint files chosen with it first: :func:`_member_file`) and binds
+them to the loaded checkpoints, and a scan started from either front end records the same
 models (scan.json holds their SHA-256; a resume with other models is refused).
 
 Two modes, because the callers need two different things from the same steps:
@@ -337,7 +338,7 @@ def _assemble(
         if len(ensembles) > 1 and mode == "lenient":
             problems.append(f"one ensemble at a time: using {ensembles[0]}")
         try:
-            ensemble, members = _read_ensemble(ensembles[0])
+            ensemble, members = _read_ensemble(ensembles[0], paths)
         except ForensicError as e:
             problem(e)
     loaded = _load_all(_unique(paths + members), problem, weights)
@@ -384,12 +385,54 @@ def _assemble(
     return analyzer, problems
 
 
-def _read_ensemble(path: Path) -> tuple[Ensemble, list[Path]]:
-    """The ensemble in ``path`` and its members' checkpoint files (by name or relative path)."""
+def _read_ensemble(path: Path, given: Sequence[Path] = ()) -> tuple[Ensemble, list[Path]]:
+    """The ensemble in ``path`` and its members' checkpoint files (:func:`_member_file`);
+    ``given``: the checkpoint files chosen with it (the other ``--model`` files)."""
     from engine.ensemble import Ensemble
 
     ensemble = Ensemble.load(path)
-    return ensemble, [catalog.resolve(ref) for ref in ensemble.member_paths()]
+    given_entries = _named_files(given)
+    return ensemble, [_member_file(ref, path, given_entries) for ref in ensemble.member_paths()]
+
+
+def _named_files(paths: Sequence[Path]) -> list[catalog.CatalogEntry]:
+    """The checkpoints among ``paths`` with their headers' names; a file whose header cannot
+    be read is left out here (its loading says what is wrong with it)."""
+    entries = []
+    for p in paths:
+        try:
+            meta = read_meta(p)
+        except (CheckpointError, OSError):
+            continue
+        entries.append(catalog.CatalogEntry(meta.name or p.stem, p, meta, "file"))
+    return entries
+
+
+def _member_file(ref: str, ensemble: Path, given: list[catalog.CatalogEntry]) -> Path:
+    """The checkpoint file of the ensemble member ``ref``: a path (relative to the ensemble
+    file, :meth:`~engine.ensemble.Ensemble.member_paths`), else a name (file stem or header
+    name, as :func:`engine.catalog.by_name` matches one) looked up first among the checkpoint
+    files chosen with the ensemble (``forensic-train ensemble`` records its members' names,
+    and a user's own checkpoint is usually in no search folder), then in the search folders
+    and the ensemble file's own folder. A CheckpointError naming the ensemble, the member and
+    every place looked in when none holds it."""
+    path = Path(ref)
+    if path.exists() and not path.is_dir():  # a pipe too: its loader says what it is
+        return path
+    found = catalog.by_name(ref, given)
+    if found is None:  # never an ensemble file of that name: a member is a checkpoint
+        found = catalog.by_name(ref, catalog.discover([ensemble.parent])[0])
+    if found is not None:
+        return found
+    raise CheckpointError(
+        ensemble,
+        f"member '{ref}' is not found: looked for as a file beside the ensemble and as a "
+        "model name among the --model files given"
+        + (f" ({', '.join(str(g.path) for g in given)})" if given else " (none)")
+        + f", in {ensemble.parent}, in the bundled models ({catalog.BUNDLED_MODELS}) and in "
+        f"the user models folder ({catalog.user_models_dir()}; FORENSIC_VIEWER_MODELS names "
+        "another); give the member's checkpoint with --model FILE",
+    )
 
 
 def _unique(paths: list[Path]) -> list[Path]:

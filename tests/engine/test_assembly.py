@@ -171,7 +171,8 @@ def test_a_missing_ensemble_member_raises_strictly_and_drops_the_ensemble_lenien
         assemble_analyzer([str(gone)], device="cpu", faces=False)
     result = assemble_lenient([str(tiny_checkpoint), str(gone)], device="cpu", faces=False)
     assert result.names == ["tiny"] and result.analyzer.ensemble is None
-    assert len(result.problems) == 1 and result.problems[0].startswith("nowhere: ")
+    assert len(result.problems) == 1
+    assert result.problems[0].startswith(f"{gone}: member 'nowhere' is not found")
 
     broken = _corrupt(folder, "broken")  # found, but does not load
     half = _ensemble(folder, "half", [tiny_checkpoint.name, broken.name])
@@ -181,6 +182,39 @@ def test_a_missing_ensemble_member_raises_strictly_and_drops_the_ensemble_lenien
     assert result.names == ["tiny"] and result.analyzer.ensemble is None
     assert result.problems[0].startswith(f"{broken}: ")
     assert result.problems[1] == f"{half}: member 'broken.safetensors' is not loaded; no ensemble"
+
+
+def test_a_member_named_by_its_model_name_is_found_among_the_given_files_and_beside_it(
+    folders: tuple[Path, Path], tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """`forensic-train ensemble` records its members' model names, and a user's checkpoints
+    are in no search folder: a member is looked up among the --model files given with the
+    ensemble and in the ensemble file's folder (found in a docs walk-through: scoring one's
+    own ensemble as docs/TRAINING.md says failed with "no such checkpoint")."""
+    run = tmp_path / "run1"
+    mine = _copy(tiny_checkpoint, run, "mine")
+    own = run / "cal.safetensors"  # its file name says nothing of its model name
+    mine.rename(own)
+    elsewhere = tmp_path / "ensembles"
+    elsewhere.mkdir()
+    ens = _ensemble(elsewhere, "mine", ["mine"])
+    analyzer = assemble_analyzer([str(own), str(ens)], device="cpu", faces=False)
+    assert analyzer.names == ["mine"] and analyzer.ensemble.resolved == {"mine": "mine"}
+    lenient = assemble_lenient([str(own), str(ens)], device="cpu", faces=False)
+    assert lenient.problems == () and lenient.analyzer.ensemble.name == "mine"
+
+    beside = _ensemble(run, "beside", ["mine"])  # beside the checkpoint: found alone
+    analyzer = assemble_analyzer([str(beside)], device="cpu", faces=False)
+    assert analyzer.names == ["mine"] and analyzer.ensemble.resolved == {"mine": "mine"}
+
+    with pytest.raises(CheckpointError) as e:  # alone, and not beside it: where it looked
+        assemble_analyzer([str(ens)], device="cpu", faces=False)
+    bundled, user = folders
+    message = str(e.value)
+    assert message.startswith(f"{ens}: member 'mine' is not found")
+    for place in (str(elsewhere), str(bundled), str(user), "--model", "FORENSIC_VIEWER_MODELS"):
+        assert place in message
+    assert "\n" not in message
 
 
 def test_one_ensemble_at_a_time(folders: tuple[Path, Path], tiny_checkpoint: Path) -> None:
