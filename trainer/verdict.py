@@ -584,6 +584,22 @@ def choose_ensemble(
     return out, figures
 
 
+def check_maps(folder: Path) -> None:
+    """A :class:`UsageError` naming a ``--maps`` folder that is none, or holds no map: the
+    localization then found no map and blamed ``--casia`` (docs walk-through, 2026-12-06)."""
+    why = (
+        "no such folder" if not folder.exists()
+        else "not a folder" if not folder.is_dir()
+        else "no map (.npz) in it" if next(folder.glob("*.npz"), None) is None
+        else ""
+    )  # fmt: skip
+    if why:
+        raise UsageError(
+            folder,
+            f"{why}: --maps takes the folder `features --out F.jsonl` writes beside it, F.maps",
+        )
+
+
 def run(args: Any) -> int:
     """``forensic-train verdict`` (module docstring)."""
     from engine.checkpoints import read_meta
@@ -591,6 +607,8 @@ def run(args: Any) -> int:
     from trainer.data.records import read_dataset
     from trainer.setup import today
 
+    for folder in args.maps or ():
+        check_maps(folder)
     rows = read_rows(args.features)
     if args.validation_only:
         rows = [r for r in rows if not r["part"].endswith("-test")]  # forgeries-test too
