@@ -69,6 +69,7 @@ from trainer.errors import UsageError
 from trainer.jsonio import write_json
 from trainer.metrics import balanced_accuracy, roc_auc
 from trainer.verdict_features import pixel_f1
+from trainer.verdict_inputs import check_maps, refuse_few_rows
 from trainer.verdict_summary import FORGERIES_VAL, summary_lines
 
 ANALYSIS_PREFIX = "analysis:"  # engine.ensemble.ANALYSIS_PREFIX (not imported: that module loads OpenCV through the copy-move analysis)
@@ -584,22 +585,6 @@ def choose_ensemble(
     return out, figures
 
 
-def check_maps(folder: Path) -> None:
-    """A :class:`UsageError` naming a ``--maps`` folder that is none, or holds no map: the
-    localization then found no map and blamed ``--casia`` (docs walk-through, 2026-12-06)."""
-    why = (
-        "no such folder" if not folder.exists()
-        else "not a folder" if not folder.is_dir()
-        else "no map (.npz) in it" if next(folder.glob("*.npz"), None) is None
-        else ""
-    )  # fmt: skip
-    if why:
-        raise UsageError(
-            folder,
-            f"{why}: --maps takes the folder `features --out F.jsonl` writes beside it, F.maps",
-        )
-
-
 def run(args: Any) -> int:
     """``forensic-train verdict`` (module docstring)."""
     from engine.checkpoints import read_meta
@@ -612,6 +597,7 @@ def run(args: Any) -> int:
     rows = read_rows(args.features)
     if args.validation_only:
         rows = [r for r in rows if not r["part"].endswith("-test")]  # forgeries-test too
+    refuse_few_rows(rows, args.features)
     date = today()
     trusted: set[str] = set()
     if args.casia is not None:

@@ -1,6 +1,7 @@
-"""`forensic-train verdict`'s arguments refused in one line before anything is chosen: a
-``--maps`` folder that is none or holds no map (docs walk-through, 2026-12-06: a wrong folder was
-taken without a word, and the localization's message then blamed ``--casia``)."""
+"""`forensic-train verdict`'s arguments refused in one line before anything is chosen
+(trainer.verdict_inputs): a ``--maps`` folder that is none or holds no map, and too few
+validation rows of a class (docs walk-through, 2026-12-06: a wrong folder was taken without a
+word, and the localization's message then blamed ``--casia``; 2 rows printed "AUC 0.000")."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import make_tiny_checkpoint
 from tests.trainer.test_verdict import _row
 
 
@@ -55,3 +57,41 @@ def test_a_maps_folder_with_a_map_is_taken(tmp_path: Path, capsys) -> None:
     np.savez_compressed(maps / "0123456789abcdef.npz", truth=np.zeros((4, 4), np.uint8))
     assert main([*argv, "--maps", str(maps)]) == 0
     assert (tmp_path / "r.json").is_file()
+
+
+@pytest.mark.parametrize(("tampered", "authentic"), [(1, 1), (4, 20), (20, 0)])
+def test_too_few_validation_rows_of_a_class_are_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tampered: int, authentic: int
+) -> None:
+    """2 features rows printed "val AUC 0.000 [0.00, 0.00]  θ 0.0000" and exited 0; calibrate
+    refuses fewer than 5 images of a class, and so does verdict now, naming the file."""
+    from trainer.cli import main
+
+    rng = np.random.default_rng(1)
+    rows = [_row("casia-val", 1, rng) for _ in range(tampered)]
+    rows += [_row("casia-val", 0, rng) for _ in range(authentic)]
+    rows += [_row("camera-val", 0, rng) for _ in range(20)]
+    make_tiny_checkpoint(tmp_path / "good.safetensors", name="good")  # its verdict is chosen
+    features = tmp_path / "few.jsonl"
+    features.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = tmp_path / "r.json"
+    argv = ["verdict", "--features", str(features), "--models", str(tmp_path)]
+    assert main([*argv, "--json", str(report), "--validation-only"]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and f"error: {features}: " in err[0]
+    assert f"{tampered} tampered and {authentic} authentic, fewer than 5" in err[0]
+    assert "AUC 0.000" not in captured.out and not report.exists()
+
+
+def test_five_validation_rows_of_each_class_are_enough(tmp_path: Path) -> None:
+    from trainer.cli import main
+
+    rng = np.random.default_rng(2)
+    rows = [_row("casia-val", label, rng) for label in (0, 1) for _ in range(5)]
+    make_tiny_checkpoint(tmp_path / "good.safetensors", name="good")
+    features = tmp_path / "five.jsonl"
+    features.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    argv = ["verdict", "--features", str(features), "--models", str(tmp_path)]
+    assert main([*argv, "--json", str(tmp_path / "r.json"), "--validation-only"]) == 0
+    assert json.loads((tmp_path / "r.json").read_text())["models"]["good"]["val_image_auc"] > 0.5
