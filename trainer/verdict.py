@@ -650,12 +650,34 @@ def run(args: Any) -> int:
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("verdict", help="choose and calibrate image-level verdicts (issue 17)")
-    p.add_argument("--features", type=Path, nargs="+", required=True)
+    p.add_argument(
+        "--features", type=Path, nargs="+", required=True, help="`features --out` files (rows)"
+    )
     p.add_argument("--casia", type=Path, help="the CASIA data set (mask audit)")
-    p.add_argument("--models", type=Path, default=Path("resources/models"))
-    p.add_argument("--ensemble", type=Path, nargs="*", default=[])
-    p.add_argument("--maps", type=Path, nargs="*", help="the features runs' .maps folders")
-    p.add_argument("--json", type=Path, required=True)
+    p.add_argument(
+        "--models",
+        type=Path,
+        default=Path("resources/models"),
+        help="the folder of the rows' networks, NAME.safetensors each, whose headers get θ and "
+        "calibration (default: %(default)s)",
+    )
+    p.add_argument(
+        "--ensemble",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="*.ensemble.json files to choose the stacking and θ of (rewritten; the first also "
+        "its localization, with --maps)",
+    )
+    p.add_argument(
+        "--maps",
+        type=Path,
+        nargs="*",
+        help="the features runs' .maps folders (`features --out F.jsonl` writes F.maps)",
+    )
+    p.add_argument(
+        "--json", type=Path, required=True, help="the report: every choice and its figures"
+    )
     p.add_argument("--dry-run", action="store_true", help="print and write the report only")
     p.add_argument(
         "--validation-only",

@@ -95,3 +95,13 @@ def test_five_validation_rows_of_each_class_are_enough(tmp_path: Path) -> None:
     argv = ["verdict", "--features", str(features), "--models", str(tmp_path)]
     assert main([*argv, "--json", str(tmp_path / "r.json"), "--validation-only"]) == 0
     assert json.loads((tmp_path / "r.json").read_text())["models"]["good"]["val_image_auc"] > 0.5
+
+
+def test_every_verdict_option_has_help() -> None:
+    """`verdict --help` showed --models, --ensemble and --json with no word on what they take."""
+    from trainer.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.choices and "verdict" in a.choices)
+    verdict = sub.choices["verdict"]
+    bare = [a.option_strings[0] for a in verdict._actions if a.option_strings and not a.help]
+    assert bare == []
