@@ -38,6 +38,9 @@ from forensic_viewer.wording import plain, range_words, verdict_words
 PROBE_JSON = "probe.json"
 PROBE_MAPS = "probe-maps"
 PROBES = "probes"  # in a scan's output folder: the tables of probes run from the viewer
+# probe.json's "maps_size": words, not a size (the size in pixels is "evidence"'s width and
+# height); docs/PROBE.md quotes them
+MAPS_SIZE = "the original's (copies' maps resized bilinearly, as compared)"
 TABLE_COLUMNS = ("copy", "model", "verdict", "score", "probability", "IoU with original")
 
 
@@ -63,7 +66,7 @@ def write_probe(result: ProbeResult, out: Path) -> Path:
             maps.setdefault(derivation, {})[model] = name
     table: dict[str, Any] = result.to_dict()
     table["maps"] = maps
-    table["maps_size"] = "the original's (copies' maps resized bilinearly, as compared)"
+    table["maps_size"] = MAPS_SIZE
     return _write_table(out / PROBE_JSON, table)
 
 
