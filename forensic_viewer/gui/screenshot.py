@@ -13,6 +13,7 @@ temporary settings file is used).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -49,6 +50,24 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _new_app(width: int, height: int) -> QApplication:
+    """The application; under plain offscreen Qt its screen is given the window's size (Qt's
+    offscreen screen is 800 x 800, which cut a 1400 x 900 window to 796 x 796 without a word),
+    through the offscreen platform's screen configuration file, read once at start-up."""
+    if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        return QApplication(sys.argv[:1])
+    screen = {"name": "screenshot", "x": 0, "y": 0, "width": width, "height": height}
+    screen |= {"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "offscreen.json"
+        config.write_text(json.dumps({"screens": [screen]}), encoding="utf-8")
+        os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+        try:
+            return QApplication(sys.argv[:1])
+        finally:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
 def main(argv: list[str] | None = None) -> int:
     from engine.assembly import resolve_models
     from forensic_viewer.gui.main_window import MainWindow
@@ -59,13 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get("DISPLAY") and os.environ.get("QT_QPA_PLATFORM") == "offscreen":
         # make exports offscreen when it starts without a display; under xvfb-run there is one.
         os.environ["QT_QPA_PLATFORM"] = "xcb"
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance() or _new_app(width, height)
     collect_garbage_in_gui_thread()
     models, problems = resolve_models(args.model)
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
         window = MainWindow(models=models, device=args.device, settings=settings)
         screen = app.primaryScreen().availableGeometry()  # xvfb-run's screen is 1280 x 1024
+        if width > screen.width() or height > screen.height():
+            print(
+                f"--size {width}x{height} is larger than the screen "
+                f"({screen.width()}x{screen.height()}): the window is cut to it",
+                file=sys.stderr,
+            )
         window.resize(min(width, screen.width()), min(height, screen.height()))
         window.move(screen.topLeft())
         window.show()
