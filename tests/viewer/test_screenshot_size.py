@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+from tests.conftest import HANG_S
+
 _PROBE = (
     "from forensic_viewer.gui.screenshot import _new_app\n"
     "app = _new_app(1500, 1000)\n"
@@ -19,7 +21,7 @@ def test_the_offscreen_screen_takes_the_requested_size():
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     env.pop("DISPLAY", None)
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=HANG_S
     )
     assert done.returncode == 0, done.stderr
     # the screen is the window's size, and the platform name is given back as it was
