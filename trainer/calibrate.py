@@ -84,6 +84,7 @@ from trainer.jsonio import write_json
 from trainer.metrics import roc_auc, two_class_balanced_accuracy
 from trainer.plan_args import CAVEAT_WORDS
 from trainer.progress import Reporter
+from trainer.review import theta_warning
 from trainer.setup import (
     parse_data_spec,
     read_and_split,
@@ -141,7 +142,38 @@ def score_threshold(theta: float, real: ArrayLike, fake: ArrayLike) -> dict[str,
         "precision": precision,
         "recall": recall,
         "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        # the rates at θ with their counts: "flags 2 of 20 authentic, 9 of 30 tampered"
+        "false_alarm_rate": fp / r.size if r.size else float("nan"),
+        "flagged_tampered": int(tp),
+        "flagged_authentic": int(fp),
     }
+
+
+def best_strategy(table: dict[str, Any]) -> str:
+    """``--choose best``: the Table-3 threshold with the highest balanced accuracy on the
+    validation split, ties (and a balanced accuracy undefined for all: no authentic validation
+    image) to the paper's midpoint, then real-max. The midpoint alone had stored a θ that
+    flagged none of the tampered validation images while fake-min flagged 5 of 6 (fine-tune
+    walk-through, 2026-12-06): the three are computed on the same images anyway."""
+    order = ("midpoint", "real-max", "fake-min")
+    baccs = {name: table["strategies"][name]["balanced_accuracy"] for name in order}
+    defined = {k: v for k, v in baccs.items() if v == v}
+    if not defined:
+        return "midpoint"
+    top = max(defined.values())
+    return next(k for k in order if defined.get(k, -1.0) >= top - 1e-12)
+
+
+def at_theta_words(table: dict[str, Any], strategy: str) -> str:
+    """What the stored θ flags among the validation images, rates with their counts."""
+    s, c = table["strategies"][strategy], table["counts"]
+    fa = s.get("false_alarm_rate", float("nan"))
+    return (
+        f"at the stored θ = {s['threshold']:.4g} ({strategy}): flags "
+        f"{s.get('flagged_tampered', '?')} of {c['val_tampered']} tampered validation images "
+        f"(detection rate {s['recall']:.3f}) and {s.get('flagged_authentic', '?')} of "
+        f"{c['val_authentic']} authentic (false-alarm rate {_figure(fa, 3)})"
+    )
 
 
 def calibration_table(
@@ -444,14 +476,17 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(specs[0].path, "no readable images left on one side of the calibration")
     refuse_few(specs[0].path, p_real.size, p_fake.size, rule, readable=True)
     table = calibration_table(p_real, p_fake, p_real_val)
-    key = STRATEGIES[args.choose][0]
+    chosen = best_strategy(table) if args.choose == "best" else args.choose
+    key = STRATEGIES[chosen][0]
     theta = float(table[key])
     names = "+".join(s.path.name for s in specs + val_specs)
     split_by = ",".join(sorted({str(v.get("by")) for v in bundle.split.values()}))
     date = today()
     meta.decision.threshold = theta
     quantity = "forged fraction" if rule == "forged_fraction" else "image score"
-    meta.decision.provenance = provenance(theta, args.choose, names, split_by, date, quantity)
+    meta.decision.provenance = provenance(theta, chosen, names, split_by, date, quantity)
+    if args.choose == "best":
+        meta.decision.provenance += " (the best validation balanced accuracy of Table 3's three)"
     if pixel_curve:
         meta.decision.provenance += (
             f"; pixel threshold {pixel_t:.2f}: best mean pixel F1 of the same validation split"
@@ -463,7 +498,8 @@ def run(args: argparse.Namespace) -> int:
         )
     meta.decision.calibration, no_calibration = validation_calibration(val_res.records, rule, theta)
     meta.decision.details = {
-        "strategy": args.choose,
+        "strategy": chosen,
+        "strategy_choice": args.choose,  # best: the strategy of the best balanced accuracy
         "quantity": "forged_fraction" if rule == "forged_fraction" else "image score",
         "data": [str(s.path.resolve()) for s in specs],
         "split": bundle.split,
@@ -480,7 +516,10 @@ def run(args: argparse.Namespace) -> int:
         meta.metrics, val_res.metrics, table["validation_auc"], pixel_changed
     )
     write_decision(src, dst, meta)
-    print(format_calibration(table, args.choose, plain(meta.decision.provenance)))
+    print(format_calibration(table, chosen, plain(meta.decision.provenance)))
+    print(at_theta_words(table, chosen))
+    if warning := theta_warning(meta.decision.details):  # the training dialog shows it
+        print(f"warning: {warning}")
     print(calibration_words(meta.decision.calibration, no_calibration))
     if table["overlap"]:
         print(

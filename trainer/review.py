@@ -17,7 +17,9 @@ where θ came from, and warnings:
   checkpoint's training summary as ``masks_as_given``);
 - a validation image AUC below 0.5 (the score ranks authentic above tampered), and the reason
   ``calibrate``, ``verdict`` or ``face-model`` stored no probability calibration
-  (``decision.calibration["no_calibration"]``; ``details`` in files written before).
+  (``decision.calibration["no_calibration"]``; ``details`` in files written before);
+- a θ from ``calibrate`` that flags no tampered validation image or whose validation balanced
+  accuracy is at most 0.5 (:func:`theta_warning`).
 
 θ is said once (its provenance starts with it), with the images ``calibrate`` chose it on.
 
@@ -172,7 +174,52 @@ def _calibration_warnings(meta: CheckpointMeta) -> list[str]:
     )
     if isinstance(why, str) and why:
         out.append(f"no probability calibration: {why}")
+    if warning := theta_warning(meta.decision.details):
+        out.append(warning)
     return out
+
+
+def theta_warning(details: dict) -> str:
+    """One line when the θ ``calibrate`` stored (``details["strategy"]`` of its Table-3
+    figures, ``details["strategies"]``) flags none of the tampered validation images or has a
+    balanced accuracy of at most 0.5 there, naming the strategy that did best; "" otherwise
+    (and for a θ of another command, whose details hold no strategies). calibrate prints it
+    and the review shows it before Install: the midpoint had stored a θ of recall 0, said only
+    by a note in the log, and the installed model called tampered images authentic."""
+    strategies, chosen = details.get("strategies"), details.get("strategy")
+    if not isinstance(strategies, dict) or not isinstance(strategies.get(chosen), dict):
+        return ""
+    figures = strategies[chosen]
+    recall, bacc = figures.get("recall"), figures.get("balanced_accuracy")
+    counts = details.get("counts") if isinstance(details.get("counts"), dict) else {}
+    tampered = counts.get("val_tampered", "the")
+    if isinstance(recall, int | float) and recall == 0:
+        what = (
+            f"flags none of the {tampered} tampered validation images (recall 0): its "
+            "verdicts would call forgeries authentic"
+        )
+    elif isinstance(bacc, int | float) and bacc <= 0.5:  # NaN (one class) is not <= 0.5
+        what = (
+            f"has a validation balanced accuracy of {bacc:.3f}: its verdicts are no better "
+            "than chance on this data"
+        )
+    else:
+        return ""
+    others = {
+        name: f["balanced_accuracy"]
+        for name, f in strategies.items()
+        if name != chosen
+        and isinstance(f, dict)
+        and isinstance(f.get("balanced_accuracy"), int | float)
+        and f["balanced_accuracy"] > (bacc if isinstance(bacc, int | float) else 0.0)
+    }
+    better = ""
+    if others:
+        name = max(others, key=lambda k: others[k])
+        better = (
+            f"; {name} reached balanced accuracy {others[name]:.3f} (calibrate --choose {name})"
+        )
+    return f"the stored θ ({chosen}) {what}{better}"
 
 
 def _validation_counts(meta: CheckpointMeta) -> tuple[int, int, int] | None:

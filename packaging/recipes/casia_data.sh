@@ -26,7 +26,9 @@ TRAIN_VAL=("${TRAIN_DATA[@]}" --val-data "$CHOOSE")
 # used unquoted: $(resume_flag OUT). last.resume.pt is trainer.plan.RESUME_NAME.
 resume_flag() { if [ -f "$1/last.resume.pt" ]; then echo --resume; fi; }
 
-# Calibrate θ and the pixel threshold on the validation part (choose.json), write the checkpoint to MODELS_OUT (default
+# Calibrate θ (the paper's midpoint, as the bundled models were made: calibrate's default is
+# now the best of Table 3's three) and the pixel threshold on the validation part (choose.json),
+# write the checkpoint to MODELS_OUT (default
 # resources/models; point it elsewhere to compare a candidate before replacing a bundled file),
 # evaluate it.
 # usage: finish NAME BEST_CHECKPOINT RUN_DIR
@@ -34,7 +36,7 @@ finish() {
     local name=$1 best=$2 run=$3
     mkdir -p "$MODELS_OUT"
     $PY -m trainer.cli calibrate --model "$best" --data "$SPLIT/train.json" --val-data "$CHOOSE" \
-        --threads "$THREADS" --pixel-threshold auto \
+        --threads "$THREADS" --pixel-threshold auto --choose midpoint \
         --out "$MODELS_OUT/$name.safetensors" --json "$run/calibration.json"
     $PY -m trainer.cli eval --model "$MODELS_OUT/$name.safetensors" --data "$DATA" \
         --threads "$THREADS" --split choose --json "$run/eval-val.json"

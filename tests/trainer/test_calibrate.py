@@ -105,7 +105,7 @@ def _calibrated(tmp_path: Path, *extra: str) -> tuple[Path, Path]:
 def test_calibrate_writes_theta_and_keeps_the_weights(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    src, dst = _calibrated(tmp_path)
+    src, dst = _calibrated(tmp_path, "--choose", "midpoint")
     out = capsys.readouterr().out
     assert "midpoint" in out and "real-max" in out and "fake-min" in out
     rule = read_meta(dst).decision

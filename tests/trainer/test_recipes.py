@@ -358,3 +358,15 @@ def test_face_model_recipe_trains_the_lite2_network_on_face_crops(tmp_path: Path
     assert _value(face, "--val-photos").endswith("/src/val")
     assert _value(face, "--photos").endswith("/src/test")
     assert any(c[0].endswith("model_card.py") and "--face" in c for c in calls)
+
+
+@pytest.mark.parametrize("recipe", MODEL_RECIPES)
+def test_recipes_store_the_papers_midpoint_theta_as_the_bundled_models_were_made(
+    tmp_path: Path, recipe: str
+) -> None:
+    """calibrate's default became ``--choose best`` (fine-tune walk-through, 2026-12-06: the
+    midpoint flagged no tampered validation image); the recipes pass the midpoint, so that
+    ``make weights`` still rebuilds the bundled models' θ."""
+    calls = _run(tmp_path, recipe, RUN=str(tmp_path / "run"))
+    calibrations = [c for c in calls if c[:3] == ["-m", "trainer.cli", "calibrate"]]
+    assert calibrations and all(_value(c, "--choose") == "midpoint" for c in calibrations)
