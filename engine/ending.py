@@ -116,8 +116,10 @@ STOP_WORDS = {
 
 def stop_words(stop: BaseException) -> str:
     """``interrupted (Ctrl+C)``, ``terminated (SIGTERM)`` or ``hung up (SIGHUP)``, for the
-    one line of a stop."""
-    return signal_words(stop_signal(stop))
+    one line of a stop; a stop of no signal's that says its own ``words`` (the trainer's reader
+    gone, ``trainer.progress.ReaderGone``), those."""
+    words = getattr(stop, "words", None)
+    return words if isinstance(words, str) else signal_words(stop_signal(stop))
 
 
 def main_thread() -> bool:

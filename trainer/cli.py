@@ -41,7 +41,13 @@ from trainer.check import add_as_given_arg, add_check_parser
 from trainer.data.splits import SPLIT_MODES
 from trainer.errors import UsageError
 from trainer.plan import DEFAULT_WINDOW, RESUME_NAME
-from trainer.progress import EXIT_BUSY, EXIT_FAILED, EXIT_USAGE, finished_at_stop
+from trainer.progress import (
+    EXIT_BUSY,
+    EXIT_FAILED,
+    EXIT_USAGE,
+    finished_at_stop,
+    guard_output,
+)
 from trainer.run_folder import RUN_RECORD, RunLocked, holding_run_folders
 
 
@@ -527,6 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         # without a word (status -15, not 143).
         raise_on_sigterm()
         stop_with_parent()  # started by the training dialog: stops when the viewer dies
+        guard_output()  # a reader gone (the viewer crashed) is a stop too, not an error
     try:
         return _main(argv, program)
     except KeyboardInterrupt as e:  # after the command's handlers, before signals are ignored

@@ -15,8 +15,10 @@ The module imports no torch.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.ending import EXIT_HUNG_UP, EXIT_INTERRUPTED, EXIT_TERMINATED
+from engine.ending import EXIT_HUNG_UP, EXIT_INTERRUPTED, EXIT_TERMINATED, HungUp
 from engine.files import read_regular_text
 from engine.formatting import format_duration
 
@@ -134,6 +136,70 @@ class Reporter:
             self.err.write("\r" + " " * 160 + "\r")
         self.err.write(text + "\n")
         self.err.flush()
+
+
+class ReaderGone(HungUp):
+    """The reader of the trainer's output is gone (a write to stdout or stderr failed on a
+    broken pipe: the viewer that read it crashed or was killed, ``fit ... | head`` ended):
+    a stop as SIGHUP's, which the docs promise for a viewer that dies (a checkpoint, run.json,
+    exit status 129), never a failure. It had been an OSError: ``fit`` ended with "error:
+    [Errno 32] Broken pipe", status 1, and put its run folder back as found (fine-tune
+    walk-through, 2026-12-06: a run of 16 steps lost, ``runs/E`` deleted)."""
+
+    words = "stopped: the reader of its output is gone (broken pipe)"
+
+
+class GuardedStream:
+    """``sys.stdout`` or ``sys.stderr`` of a trainer program (:func:`guard_output`): the first
+    write or flush that finds its reader gone raises :class:`ReaderGone` (a stop); from then on
+    that stream is written to the null device (its descriptor too), so that the stop's lines and
+    Python's flush at exit never fail on the pipe, and the other stream's reader found gone
+    later (the viewer read both) is silenced without a second stop."""
+
+    gone = False  # one ReaderGone a process: the stop is under way after the first
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as e:
+            self._broken(e)
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as e:
+            self._broken(e)
+
+    def _broken(self, e: OSError) -> None:
+        if not isinstance(e, BrokenPipeError) and e.errno != errno.EPIPE:
+            raise e
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:  # the descriptor too: the stream's buffer is flushed again as Python exits
+            os.dup2(null, self._stream.fileno())
+        except (OSError, ValueError, AttributeError):  # no descriptor (a test's stream)
+            pass
+        finally:
+            os.close(null)
+        self._stream = open(os.devnull, "w", encoding="utf-8")  # lives as long as the stream
+        if not GuardedStream.gone:
+            GuardedStream.gone = True
+            raise ReaderGone() from e
+
+
+def guard_output() -> None:
+    """Put :class:`GuardedStream` around ``sys.stdout`` and ``sys.stderr`` (the program's
+    start: every event, bar, message and print goes through them)."""
+    if not isinstance(sys.stdout, GuardedStream):
+        sys.stdout = GuardedStream(sys.stdout)  # type: ignore[assignment]
+    if not isinstance(sys.stderr, GuardedStream):
+        sys.stderr = GuardedStream(sys.stderr)  # type: ignore[assignment]
 
 
 # --- the reading side ------------------------------------------------------------------------
