@@ -81,7 +81,7 @@ from trainer.data.records import SkipLog, refuse_implausible_masks
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import analysed, evaluate, trained_on_note
 from trainer.jsonio import write_json
-from trainer.metrics import roc_auc, two_class_balanced_accuracy
+from trainer.metrics import auc_interval_words, roc_auc, two_class_balanced_accuracy
 from trainer.plan_args import CAVEAT_WORDS
 from trainer.progress import Reporter
 from trainer.review import theta_warning
@@ -192,12 +192,16 @@ def calibration_table(
         for name, (key, _) in STRATEGIES.items()
     }
     labels = np.r_[np.zeros(real_val.size), np.ones(fake_val.size)]
+    interval, interval_words = auc_interval_words(labels, np.r_[real_val, fake_val])
     return {
         **cand,
         "overlap": cand["p_real_max"] > cand["p_fake_min"],
         "validation_auc": roc_auc(labels, np.r_[real_val, fake_val])
         if real_val.size
         else float("nan"),
+        # its 95 % bootstrap interval ([lo, hi], None on too few images) and in words
+        "validation_auc_interval": interval,
+        "validation_auc_interval_words": interval_words,
         "strategies": table,
         "counts": {
             "train_authentic": int(np.asarray(p_real_train).size),
@@ -549,7 +553,8 @@ def format_calibration(table: dict[str, Any], choose: str, prov: str) -> str:
     lines = [
         f"p_real_max = {table['p_real_max']:.4g} ({c['train_authentic']} authentic training images), "
         f"p_fake_min = {table['p_fake_min']:.4g} ({c['val_tampered']} tampered validation images)",
-        f"image AUC of the forged fraction on validation: {_figure(table['validation_auc'], 4)}",
+        f"image AUC of the forged fraction on validation: {_figure(table['validation_auc'], 4)}"
+        + (f" ({words})" if (words := table.get("validation_auc_interval_words")) else ""),
         "",
         f"{'strategy':<10} {'θ':>9} {'acc':>7} {'bal.acc':>7} {'prec':>7} {'recall':>7} {'F1':>7}",
     ]

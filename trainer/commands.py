@@ -37,7 +37,7 @@ from trainer.data.records import SkipLog, decoded_masks_findings, empty_mask_war
 from trainer.data.splits import CHOOSE_HALF, CHOSE_ON, ungrouped_warning
 from trainer.distributed import rank
 from trainer.errors import DataError, UsageError
-from trainer.evaluate import eval_note, evaluate, model_device
+from trainer.evaluate import eval_note, evaluate, image_figures_at_theta, model_device
 from trainer.fit_settings import (
     PRETRAINED,
     carry_over,
@@ -472,6 +472,10 @@ def run_eval(args: argparse.Namespace) -> int:
     )
     m = result.metrics
     print(format_table(m, model, args.split))
+    at_theta, lines = image_figures_at_theta(result.records)
+    m.update(at_theta)  # in the --json file's metrics
+    for line in lines:
+        print(line)
     data = [parse_data_spec(d).path for d in args.data]
     meta = model.meta
     if note := eval_note(meta.training, meta.decision.details, data, args):

@@ -36,8 +36,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from engine.metrics import (
     accuracy,
+    auc_interval_words,  # noqa: F401 (re-exported: eval's interval and rates at θ)
     balanced_accuracy,  # noqa: F401 (re-exported: the module docstring)
     f1_iou,
+    flagged_words,  # noqa: F401
     roc_auc,
     two_class_balanced_accuracy,
 )

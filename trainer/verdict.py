@@ -65,6 +65,7 @@ from engine.calibration import (
     threshold_for_false_alarms,
 )
 from engine.decision import FRACTION_FLOOR, fraction_score
+from engine.metrics import auc_interval as metrics_auc_interval
 from trainer.errors import UsageError
 from trainer.jsonio import write_json
 from trainer.metrics import balanced_accuracy, roc_auc
@@ -75,7 +76,6 @@ from trainer.verdict_summary import FORGERIES_VAL, summary_lines
 ANALYSIS_PREFIX = "analysis:"  # engine.ensemble.ANALYSIS_PREFIX (not imported: that module loads OpenCV through the copy-move analysis)
 
 FALSE_ALARM_TARGET = 0.05
-BOOTSTRAP = 2000
 AUTHENTIC_GROUPS = {
     "casia-val": "authentic CASIA validation images",
     "camera-val": "authentic camera photographs (validation half)",
@@ -124,25 +124,12 @@ def model_statistic(row: dict[str, Any], model: str, aggregate: str = "mean") ->
 def auc_interval(
     labels: np.ndarray, scores: np.ndarray, seed: int = 0
 ) -> tuple[float, float, float]:
-    """Image AUC and its percentile-bootstrap 95 % interval (resampling images; a resample of
-    one class, which has no AUC, is left out). Images of one class have no
-    AUC and no interval: a :class:`UsageError` saying so (``np.percentile`` of no value was an
-    IndexError)."""
-    if labels.size == 0 or labels.min() == labels.max():
-        classes = "no image" if labels.size == 0 else f"{labels.size} images of one class"
-        raise UsageError(
-            None, f"an image AUC needs tampered and authentic images, the part has {classes}"
-        )
-    auc = roc_auc(labels, scores)
-    rng = np.random.default_rng(seed)
-    values = []
-    n = labels.size
-    for _ in range(BOOTSTRAP):
-        idx = rng.integers(0, n, n)
-        if labels[idx].min() != labels[idx].max():
-            values.append(roc_auc(labels[idx], scores[idx]))
-    lo, hi = np.percentile(values, [2.5, 97.5])
-    return float(auc), float(lo), float(hi)
+    """:func:`engine.metrics.auc_interval` (the image AUC and its bootstrap 95 % interval),
+    images of one class refused as a :class:`UsageError` saying so."""
+    try:
+        return metrics_auc_interval(labels, scores, seed)
+    except ValueError as e:
+        raise UsageError(None, str(e)) from e
 
 
 def threshold_at_evidence_size(

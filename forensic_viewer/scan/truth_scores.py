@@ -19,8 +19,12 @@ The figures and their conventions (each figure carries them, :class:`Figure`):
   mean over images whose mask has both classes (empty and all-tampered masks are left out: AUC
   is undefined there), and pooled over every pixel of every image.
 - **image AUC** of the model's image score over images of both labels (label: the mask has a
-  tampered pixel; an image whose score is NaN is left out, as one without a score), and **balanced accuracy** of the model's verdict at its θ (mean of the
-  recalls on tampered and on authentic images). Undefined (None) with one label only.
+  tampered pixel; an image whose score is NaN is left out, as one without a score), with its
+  95 % bootstrap interval in its convention (:func:`engine.metrics.auc_interval_words`: "too
+  few images for an interval" under 5 of a label), and **balanced accuracy** of the model's
+  verdict at its θ (mean of the recalls on tampered and on authentic images). Undefined (None)
+  with one label only. At θ too the **false-alarm rate** and the **detection rate**, each with
+  its counts ("flags 2 of 20 authentic images"), undefined without images of the label.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from numpy.typing import NDArray
 from engine.metrics import (
     LevelHistogram,
     PixelCounts,
+    auc_interval_words,
     balanced_accuracy,
     roc_auc,
 )
@@ -356,13 +361,32 @@ class TruthSummary:
             figs.append(Figure(name, "pixel AUC", _finite(p.histogram.auc()), FREE, AUC_POOLED, n))
             if p.scores:
                 auc = _finite(roc_auc(p.score_labels, p.scores))
-                figs.append(Figure(name, "image AUC", auc, FREE, IMAGE_AUC, len(p.scores)))
+                _, interval = auc_interval_words(p.score_labels, p.scores)
+                average = f"{IMAGE_AUC}; {interval}"
+                figs.append(Figure(name, "image AUC", auc, FREE, average, len(p.scores)))
             if p.verdicts and 0 < sum(p.verdict_labels) < len(p.verdict_labels):
                 bacc = balanced_accuracy(p.verdict_labels, p.verdicts)
                 figs.append(Figure(name, "balanced accuracy", bacc, VERDICT, BACC, len(p.verdicts)))
             elif p.verdicts:
                 figs.append(Figure(name, "balanced accuracy", None, VERDICT, BACC, len(p.verdicts)))
+            figs += _rates_at_theta(name, p)
         return figs
+
+
+def _rates_at_theta(name: str, p: _Pool) -> list[Figure]:
+    """The false-alarm rate (authentic images flagged) and detection rate (tampered images
+    flagged) of the verdict at θ, their counts in the convention: the balanced accuracy alone
+    hid a θ that flagged no tampered image (fine-tune walk-through, 2026-12-06)."""
+    if not p.verdicts:
+        return []
+    y, v = np.asarray(p.verdict_labels, bool), np.asarray(p.verdicts, bool)
+    out = []
+    kinds = ((False, "false-alarm rate", "authentic"), (True, "detection rate", "tampered"))
+    for label, figure, images in kinds:
+        n, k = int((y == label).sum()), int((v & (y == label)).sum())
+        average = f"verdict at the model's θ: flags {k} of {n} {images} images"
+        out.append(Figure(name, figure, k / n if n else None, VERDICT, average, n))
+    return out
 
 
 def figure_rows(figures: Iterable[Figure]) -> list[list[str]]:

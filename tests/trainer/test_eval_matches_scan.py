@@ -55,3 +55,25 @@ def test_eval_equals_scan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
                 assert mine["pixel"]["mask_share"] == pytest.approx(gt.mean())
             seen += 1
     assert seen == len(ours) == 5
+
+
+def test_eval_gives_the_interval_and_the_rates_at_theta(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fine-tune walk-through (2026-12-06): eval gave image_auc 0.7857 on 7 tampered and 2
+    authentic images with no interval, no word on how few they were and, at θ, the accuracy
+    alone."""
+    root = make_folder(tmp_path / "d", 3, 2, seed=7)
+    ckpt = tiny_checkpoint(tmp_path / "m.safetensors")
+    report = tmp_path / "eval.json"
+    assert cli.main(["eval", "--model", str(ckpt), "--data", str(root), "--json", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "image AUC: too few images for an interval: 3 tampered, 2 authentic" in out
+    payload = json.loads(report.read_text())
+    m, images = payload["metrics"], payload["images"]
+    flagged = [r for r in images if r["verdict"] == "manipulated"]
+    k_auth = sum(r["label"] == 0 for r in flagged)
+    k_tamp = sum(r["label"] == 1 for r in flagged)
+    assert (m["flagged_authentic"], m["flagged_tampered"]) == (k_auth, k_tamp)
+    assert m["image_auc_interval"] is None
+    assert f"at θ: flags {k_auth} of 2 authentic (false-alarm rate {k_auth / 2:.3f}), " in out

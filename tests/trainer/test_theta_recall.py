@@ -75,6 +75,8 @@ def test_calibrate_prints_the_warning_and_the_review_shows_it(
     assert cli.main([*argv, "--choose", "midpoint"]) == 0
     out = capsys.readouterr().out
     assert "at the stored θ = 0.5 (midpoint): flags 0 of 5 tampered" in out
+    # the validation image AUC with why it has no interval (5 tampered, 4 authentic)
+    assert "(too few images for an interval: 5 tampered, 4 authentic, 5 of each needed)" in out
     (warning,) = [ln for ln in out.splitlines() if ln.startswith("warning: the stored θ")]
     assert "flags none of the 5 tampered validation images" in warning
     review = review_checkpoint(dst)

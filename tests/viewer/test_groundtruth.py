@@ -611,3 +611,31 @@ def test_a_tampered_image_whose_mask_is_0_and_1_is_left_unscored_never_authentic
     assert b["gt.label"] == "1" and b["gt.error"] == b["gt.warning"] == ""
     gt = json.loads((out / GT_NAME).read_text(encoding="utf-8"))
     assert truth_labels(gt) == {"b.png": 1}  # the report's column: "no mask", not authentic
+
+
+def test_the_summary_gives_the_image_auc_interval_and_the_rates_at_theta() -> None:
+    """Fine-tune walk-through (2026-12-06): scan --gt gave the image AUC without an interval
+    and, at θ, the balanced accuracy alone, which hid a θ that flagged no tampered image."""
+    s = TruthSummary()
+    heat = np.zeros((1, 2))
+    for i in range(6):  # 6 tampered, of which 2 flagged; 5 authentic, of which 1 flagged
+        s.add(score_image(f"t{i}", "s", TruthMask(np.ones((1, 2), bool)),
+                          [_src(heat, score=0.5 + i / 10, manip=i < 2)]))  # fmt: skip
+    for i in range(5):
+        s.add(score_image(f"a{i}", "s", TruthMask(np.zeros((1, 2), bool)),
+                          [_src(heat, score=0.1 * i, manip=i == 0)]))  # fmt: skip
+    figs = s.figures()
+    auc = _figure(figs, "m", "image AUC", "threshold-free", "over images")
+    assert auc.value == 1.0 and "; 95 % bootstrap interval 1.000-1.000" in auc.average
+    false_alarms = _figure(figs, "m", "false-alarm rate", "verdict θ", "verdict")
+    assert false_alarms.value == pytest.approx(0.2) and false_alarms.n == 5
+    assert false_alarms.average == "verdict at the model's θ: flags 1 of 5 authentic images"
+    detections = _figure(figs, "m", "detection rate", "verdict θ", "verdict")
+    assert detections.value == pytest.approx(2 / 6)
+    assert detections.average.endswith("flags 2 of 6 tampered images")
+    few = TruthSummary()
+    few.add(score_image("t", "s", TruthMask(np.ones((1, 2), bool)), [_src(heat, score=0.9)]))
+    few.add(score_image("a", "s", TruthMask(np.zeros((1, 2), bool)), [_src(heat, score=0.1)]))
+    auc = _figure(few.figures(), "m", "image AUC", "threshold-free", "over images")
+    assert auc.average.endswith("too few images for an interval: 1 tampered, 1 authentic, "
+                                "5 of each needed")  # fmt: skip
