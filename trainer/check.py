@@ -191,17 +191,21 @@ def check_dataset(
             f"{report.unreadable[0]}: cannot be read and will be skipped"
             + (f", and {n - 1} more image(s)" if n > 1 else "")
         )
-    if found:
-        report.problems += _named(path, found)
-        return report
+    # the masks' own findings too, of the masks that are there and fit their images: masks
+    # saved as 0 and 1 were said only once a missing mask and a misfit one had been fixed
+    # (fine-tune walk-through, 2026-12-06)
+    named = {file for file, _ in found}
     faint: list[tuple[Path, str]] = []
-    shares, mask_warnings = marked_shares(samples, faint)
+    shares, mask_warnings = marked_shares([s for s in samples if s.mask not in named], faint)
     implausible = implausible_refusal(shares, mask_warnings, as_given) if stage == "fit" else None
+    report.problems += _named(path, found)
     if implausible is not None:
         report.problems.append(f"{implausible[0]}: {implausible[1]}")
         return report
     # refused by fit and eval (load_mask): a problem, not one of the empty masks' warning
     report.problems += [f"{file}: {why}" for file, why in faint]
+    if found:
+        return report
     empty = empty_masks(samples, [m for m in shares if m[0] not in {f for f, _ in faint}])
     if stage == "fit":
         report.warnings += taken_as_given(shares, as_given)

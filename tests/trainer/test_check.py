@@ -456,3 +456,22 @@ def test_check_takes_only_fits_split_choices(
     assert cli.main(["check", "--data", str(root), "--split-by", "random", "--json"]) == 2
     out, err = capsys.readouterr()
     assert "invalid choice: 'random'" in err and out == ""
+
+
+def test_masks_of_0_and_1_are_said_with_the_missing_and_misfit_masks_in_one_run(
+    tmp_path: Path,
+) -> None:
+    """Fine-tune walk-through (2026-12-06): check listed a missing mask and a misfit one; the
+    masks saved as 0/1 appeared only on a second run, once those two were fixed."""
+    root = make_folder(tmp_path / "d", 5, 2, seed=0, size=48)
+    (root / "Gt" / "t000.png").unlink()  # missing
+    save_mask(root / "Gt" / "t001.png", np.ones((20, 30), np.uint8))  # another size
+    low = np.zeros((48, 48), np.uint8)
+    low[10:30, 10:30] = 1
+    assert cv2.imwrite(str(root / "Gt" / "t003.png"), low)  # 0 and 1
+    problems = check([str(root)], val_fraction=0.3, split_by="seed")["problems"]
+    assert any("t000.png" in p and "no mask" in p for p in problems), problems
+    assert any("mask is 30x20 but its image t001.png" in p for p in problems), problems
+    assert any(
+        p.startswith(f"{root / 'Gt' / 't003.png'}: its brightest value is 1") for p in problems
+    ), problems
