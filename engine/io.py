@@ -183,6 +183,16 @@ _OPENERS: dict[str, Callable[[io.BytesIO], Image.Image]] = {
 ALLOWED_FORMATS = tuple(_OPENERS)
 
 
+def not_allowed_reason(head: bytes) -> str:
+    """Why a file whose first bytes are ``head`` (512 of them) is refused when it is of no
+    allowed format: the formats allowed and what it looks like (``containers.describe_unknown``:
+    plain text, a PDF, ...), the loader's words and the trainer's for a mask alike."""
+    return (
+        f"not an image of an allowed format ({', '.join(ALLOWED_FORMATS)}): "
+        f"{containers.describe_unknown(head[:512])}"
+    )
+
+
 def sniff_format(head: bytes) -> str | None:
     """The allowed format whose magic bytes start ``head``, or None."""
     if head.startswith(b"\xff\xd8\xff"):
@@ -234,11 +244,7 @@ def load_evidence(
     fmt = sniff_format(data[:64])
     failure: EvidenceError
     if fmt is None:
-        failure = UnsupportedFormatError(
-            path,
-            f"not an image of an allowed format ({', '.join(ALLOWED_FORMATS)}): "
-            f"{containers.describe_unknown(data[:512])}",
-        )
+        failure = UnsupportedFormatError(path, not_allowed_reason(data[:512]))
         failure.header = ImageHeader(sha256, len(data), fs_times=times)
         raise failure
     if fmt == "HEIF" and not heif_decoder_available():

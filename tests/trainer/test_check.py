@@ -475,3 +475,21 @@ def test_masks_of_0_and_1_are_said_with_the_missing_and_misfit_masks_in_one_run(
     assert any(
         p.startswith(f"{root / 'Gt' / 't003.png'}: its brightest value is 1") for p in problems
     ), problems
+
+
+def test_a_mask_that_is_no_image_is_said_as_the_loader_says_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fine-tune walk-through (2026-12-06): a JSON list whose mask was the list itself said
+    "mask cannot be read: cannot identify image file <_io.BufferedReader name=4>"."""
+    make_folder(tmp_path / "d", 5, 2, seed=0, size=48)
+    listed = tmp_path / "bad.json"
+    pairs = [[f"d/Tp/t00{i}.png", f"d/Gt/t00{i}.png"] for i in range(1, 5)]
+    pairs += [["d/Tp/t000.png", "bad.json"], ["d/Au/a000.png", "Negative"]]
+    listed.write_text(json.dumps(pairs))
+    (problem,) = [p for p in check([str(listed)])["problems"] if p.startswith(str(listed))]
+    assert problem == (
+        f"{listed}: mask cannot be read: not an image of an allowed format (JPEG, PNG, TIFF, "
+        "WEBP, BMP, GIF, HEIF): plain text"
+    )
+    assert "BufferedReader" not in problem

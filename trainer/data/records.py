@@ -46,7 +46,7 @@ from PIL import Image, UnidentifiedImageError
 from engine.errors import EvidenceError, ForensicError
 from engine.files import is_listed, not_regular_reason, open_regular, read_regular
 from engine.formatting import plain_lines
-from engine.io import IMAGE_SUFFIXES, load_evidence
+from engine.io import IMAGE_SUFFIXES, load_evidence, not_allowed_reason, sniff_format
 from engine.masks import (
     AUTHENTIC_FOLDERS,
     INVERT_ADVICE,
@@ -318,12 +318,26 @@ def read_dataset(path: str | Path, problems: list[tuple[Path, str]] | None = Non
 
 
 def _oriented_size(path: Path) -> tuple[int, int] | str:
-    """(width, height) after the EXIF orientation, from the header only; why not if unreadable."""
+    """(width, height) after the EXIF orientation, from the header only; why not if unreadable.
+    A file Pillow cannot identify is said as the loader says it (:func:`engine.io.
+    not_allowed_reason`: the formats allowed and what it looks like): a JSON list given as a
+    mask read "cannot identify image file <_io.BufferedReader name=4>" (fine-tune walk-through,
+    2026-12-06)."""
     try:
-        with open_image(path) as im:
-            w, h = im.size
-            orientation = im.getexif().get(0x0112, 1)
-    except (OSError, UnidentifiedImageError, ValueError) as e:
+        with open_regular(path) as f:
+            head = f.read(512)
+            f.seek(0)
+            try:
+                opened = Image.open(f)
+            except UnidentifiedImageError:
+                fmt = sniff_format(head[:64])
+                if fmt is None:
+                    return not_allowed_reason(head)
+                return f"a {fmt} file whose header cannot be read"
+            with opened as im:
+                w, h = im.size
+                orientation = im.getexif().get(0x0112, 1)
+    except (OSError, ValueError) as e:
         return unreadable_reason(e)
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
 
