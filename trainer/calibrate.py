@@ -520,7 +520,7 @@ def run(args: argparse.Namespace) -> int:
         meta.metrics, val_res.metrics, table["validation_auc"], pixel_changed
     )
     write_decision(src, dst, meta)
-    print(format_calibration(table, chosen, plain(meta.decision.provenance)))
+    print(format_calibration(table, chosen, plain(meta.decision.provenance), quantity))
     print(at_theta_words(table, chosen))
     if warning := theta_warning(meta.decision.details):  # the training dialog shows it
         print(f"warning: {warning}")
@@ -548,12 +548,16 @@ def calibration_words(calibration: dict[str, Any], why_none: str = "") -> str:
     return f"score calibration (Platt) fitted on {calibration['fitted_on']}"
 
 
-def format_calibration(table: dict[str, Any], choose: str, prov: str) -> str:
+def format_calibration(
+    table: dict[str, Any], choose: str, prov: str, quantity: str = "forged fraction"
+) -> str:
+    """The Table-3 comparison as printed; ``quantity``: what θ thresholds, by the model's own
+    rule ("image score" for the logit rule: "forged fraction" had been printed for it)."""
     c = table["counts"]
     lines = [
         f"p_real_max = {table['p_real_max']:.4g} ({c['train_authentic']} authentic training images), "
         f"p_fake_min = {table['p_fake_min']:.4g} ({c['val_tampered']} tampered validation images)",
-        f"image AUC of the forged fraction on validation: {_figure(table['validation_auc'], 4)}"
+        f"image AUC of the {quantity} on validation: {_figure(table['validation_auc'], 4)}"
         + (f" ({words})" if (words := table.get("validation_auc_interval_words")) else ""),
         "",
         f"{'strategy':<10} {'θ':>9} {'acc':>7} {'bal.acc':>7} {'prec':>7} {'recall':>7} {'F1':>7}",

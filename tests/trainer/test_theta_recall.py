@@ -17,7 +17,12 @@ from tests.trainer.conftest import make_folder
 from tests.trainer.test_cli import tiny_checkpoint
 from trainer import calibrate as calibrate_module
 from trainer import cli
-from trainer.calibrate import at_theta_words, best_strategy, calibration_table
+from trainer.calibrate import (
+    at_theta_words,
+    best_strategy,
+    calibration_table,
+    format_calibration,
+)
 from trainer.review import review_checkpoint, theta_warning
 
 pytestmark = pytest.mark.usefixtures("seeded_single_thread")
@@ -93,3 +98,12 @@ def test_calibrate_prints_the_warning_and_the_review_shows_it(
                                              "Table 3's three)")  # fmt: skip
     assert "warning: the stored θ" not in out
     assert not any("stored θ" in w for w in review_checkpoint(dst).warnings)
+
+
+def test_the_table_names_the_quantity_of_the_models_own_rule() -> None:
+    """Fine-tune walk-through (2026-12-06): calibrate of diffforensics-effl0 (logit rule)
+    printed "image AUC of the forged fraction on validation" beside θ lines of "image score"."""
+    table = calibration_table(*OVERLAPPING)
+    printed = format_calibration(table, "fake-min", "θ = 0.1", "image score")
+    assert "image AUC of the image score on validation: " in printed
+    assert "forged fraction" not in printed
