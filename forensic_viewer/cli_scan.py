@@ -567,8 +567,10 @@ def _ground_truth(args: argparse.Namespace, keys: list[str]) -> None:
         fold_unmatched,
         summary_lines,
     )
+    from forensic_viewer.scan.truth_trained import scan_checkpoints, training_data
 
-    result = evaluate_scan(args.out, args.truth, keys)
+    models = training_data(scan_checkpoints(args.out, getattr(args, "model", None) or []))
+    result = evaluate_scan(args.out, args.truth, keys, models)
     print("\n".join(summary_lines(result, args.out)))
     if (passed := appledouble_line(result)) is not None:
         print(plain(passed), file=sys.stderr)

@@ -96,6 +96,7 @@ from forensic_viewer.scan.truth_scores import (
     figure_rows,
     score_image,
 )
+from forensic_viewer.scan.truth_trained import trained_on, trained_on_line
 from forensic_viewer.scan.walk import real_path
 
 GT_NAME = "groundtruth.json"  # the summary next to results.jsonl
@@ -391,6 +392,8 @@ class ScanTruth:
     # what the scan's listing could not read (folders, files: their images were never scanned,
     # so never scored; scan/settings.not_covered); None when it read everything
     not_covered: dict[str, Any] | None = None
+    # the models trained on data that holds scored images (truth_trained.trained_on)
+    trained_on: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -406,10 +409,16 @@ class ScanTruth:
             "problems": list(self.problems),
             "appledouble": list(self.appledouble),
             "mask_warning": self.mask_warning,
+            "trained_on": self.trained_on,
         }
 
 
-def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = None) -> ScanTruth:
+def evaluate_scan(
+    out: Path,
+    truth: TruthSource,
+    keys: Sequence[str] | None = None,
+    models: Sequence[tuple[str, list[Path]]] = (),
+) -> ScanTruth:
     """Score the scan in ``out`` (``keys``: those files; default all) against ``truth``; write
     ``groundtruth.json`` and the ``gt.*`` columns of ``results.csv``. A file without a mask, a
     mask that cannot be read and a mask matching no image are one problem line each.
@@ -417,7 +426,9 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
     Files are scored in the order of their scan keys (the relative paths results.jsonl
     records), not of its rows: a scan with worker processes writes its rows in the order the
     workers finished, and two scans of one folder must give the same ``groundtruth.json``
-    (its files, its problems, the ``gt.*`` columns and the figures' order)."""
+    (its files, its problems, the ``gt.*`` columns and the figures' order). ``models``: each
+    model's name and training data (:func:`~forensic_viewer.scan.truth_trained.training_data`),
+    for the note that scored images are among them."""
     index = ResultIndex(out)
     chosen = sorted(k for k in (keys if keys is not None else index.keys()) if k in index)
     summary = TruthSummary()
@@ -431,6 +442,7 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
     faint: list[Path] = []  # masks not black that mark no pixel: their images not scored
     mask_warnings: list[str] = []
     inverted: list[str] = []  # the lines of masks that look inverted (inverted_mask_line)
+    scored: list[Path] = []  # the files scored, for the models' training data
     for rec in index.iter_records(chosen):
         if rec.file is not None and is_mask(rec.file):
             continue  # a mask's row, from a scan that analysed its masks too: not evidence
@@ -467,6 +479,7 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
             mask_warnings += tm.warnings
         summary.add(image)
         files.append(image)
+        scored.append(Path(rec.file or rec.path))
     problems += truth.unmatched(used)
     mask_warning = implausible_line(marked, mask_warnings, not truth.one_mask, faint)
     if mask_warning is not None:
@@ -485,6 +498,7 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
         appledouble,
         mask_warning,
         not_covered(out),
+        trained_on(models, scored),
     )
     atomic_write(out / GT_NAME, json_text(result.to_json(), indent=1))
     add_csv_columns(out, files, errors)
@@ -600,6 +614,7 @@ def summary_lines(result: ScanTruth, out: Path) -> list[str]:
         lines.append(
             f"  {row[0]:<{width}}  {row[1]:<17} {row[2]:>9}  {row[3]:<14} {row[4]} (n={row[5]})"
         )
+    lines += [trained_on_line(t) for t in result.trained_on]
     lines.append(f"ground truth in {out / GT_NAME} and the gt.* columns of {out / CSV_NAME}")
     return lines
 

@@ -1,0 +1,121 @@
+"""Whether ``scan --gt`` scores images a model was trained on, as ``forensic-train eval`` says
+of its own (``trainer.evaluate.trained_on_note``).
+
+A fine-tuned model's header records the data it was trained on (``training.data``: each data
+set's absolute path, a ``Tp/``+``Gt/`` folder or a JSON list of pairs). A scored image below
+such a folder, or listed in such a list, is one the model saw in training or chose its best
+epoch on (training and validation parts alike; the header's split says which, and the note
+does not try to rebuild it): its figures there are optimistic. ``scan --gt`` of a lab's folder
+with the model fine-tuned on it scored 118 images, 101 of them its training split, with no
+word (fine-tune walk-through, 2026-12-06).
+
+Each such overlap is one record in ``groundtruth.json``'s ``trained_on`` and one note line of
+the summary. Headers only are read; no Qt, no torch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ForensicError
+from engine.files import read_regular_text, suffix_is
+from forensic_viewer.scan.results import SCAN_INFO
+
+# a JSON list larger than this is not read for the note (the trainer's lists are far smaller)
+LIST_LIMIT = 64 * 1024 * 1024
+
+
+def scan_checkpoints(out: Path, specs: Iterable[str]) -> list[Path]:
+    """The checkpoint files of a scan's models: those ``specs`` (``--model``) name, and those
+    its scan.json records by name (a resume's, the default models), each found as ``--model
+    NAME`` finds it (:func:`engine.catalog.resolve`); a name not found is passed over."""
+    from engine.catalog import resolve
+
+    names = list(specs)
+    try:
+        recorded = json.loads(read_regular_text(out / SCAN_INFO)).get("models")
+    except (OSError, ValueError, ForensicError, AttributeError):
+        recorded = None
+    names += [name for name in (recorded if isinstance(recorded, dict) else {})]
+    found: dict[Path, None] = {}
+    for name in names:
+        try:
+            path = resolve(str(name))
+        except (ForensicError, OSError, ValueError):
+            continue
+        if suffix_is(path, ".safetensors"):
+            found[path.resolve()] = None
+    return list(found)
+
+
+def training_data(checkpoints: Iterable[Path]) -> list[tuple[str, list[Path]]]:
+    """(model name, its absolute training data paths) of each checkpoint whose header can be
+    read; a header that cannot, or records no absolute path (a bundled model, a header from
+    before 2026-12-05 that recorded paths as typed), gives none."""
+    from engine.checkpoints import read_meta
+
+    out: list[tuple[str, list[Path]]] = []
+    for path in checkpoints:
+        try:
+            meta = read_meta(path)
+        except (ForensicError, OSError, ValueError):
+            continue
+        records = meta.training.get("data") if isinstance(meta.training, dict) else None
+        paths = [
+            Path(d["path"])
+            for d in records or []
+            if isinstance(d, dict)
+            and isinstance(d.get("path"), str)
+            and Path(d["path"]).is_absolute()
+        ]
+        if paths:
+            out.append((meta.name or path.stem, paths))
+    return out
+
+
+def _listed_images(listing: Path) -> set[Path] | None:
+    """The image paths a trainer's JSON list names (relative to its folder), resolved; None
+    when it cannot be read as one."""
+    try:
+        entries = json.loads(read_regular_text(listing, limit=LIST_LIMIT))
+    except (OSError, ValueError, ForensicError):
+        return None
+    if not isinstance(entries, list):
+        return None
+    images = set()
+    for entry in entries:
+        if isinstance(entry, list | tuple) and entry and isinstance(entry[0], str):
+            images.add((listing.parent / entry[0]).resolve())
+    return images
+
+
+def trained_on(
+    models: Sequence[tuple[str, list[Path]]], scored: Sequence[Path]
+) -> list[dict[str, Any]]:
+    """One record per (model, training data set) that holds scored images: the model, the
+    data set, how many of the scored images it holds and of how many."""
+    files = [p.resolve() for p in scored]
+    out: list[dict[str, Any]] = []
+    for name, datasets in models:
+        for data in datasets:
+            if data.suffix.lower() == ".json":
+                listed = _listed_images(data)
+                inside = sum(f in listed for f in files) if listed else 0
+            else:
+                root = data.resolve()
+                inside = sum(f.is_relative_to(root) for f in files)
+            if inside:
+                out.append({"model": name, "data": str(data), "images": inside, "of": len(files)})
+    return out
+
+
+def trained_on_line(record: dict[str, Any]) -> str:
+    """The summary's note of one :func:`trained_on` record."""
+    return (
+        f"note: {record['images']} of the {record['of']} scored images are in {record['data']}, "
+        f"data {record['model']} was trained on (its header's training.data; its training and "
+        "validation parts alike): its figures on them are optimistic, not held out"
+    )

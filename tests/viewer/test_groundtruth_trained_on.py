@@ -1,0 +1,68 @@
+"""``scan --gt`` says when a model was trained on the images it scores, as ``forensic-train
+eval`` says it of its own (fine-tune walk-through, 2026-12-06: ``scan labdata --gt lab.json
+--model crfd-lab`` scored 118 images, 101 of them crfd-lab's training split, with no note)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from engine.checkpoints import load_checkpoint, save_checkpoint
+from forensic_viewer.cli import main
+from forensic_viewer.scan.groundtruth import GT_NAME
+from forensic_viewer.scan.truth_trained import trained_on
+from tests.conftest import make_tiny_checkpoint
+
+
+def _folder(root: Path) -> Path:
+    rng = np.random.default_rng(0)
+    for sub, name in (("Tp", "t0.png"), ("Tp", "t1.png"), ("Au", "a0.png")):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+        pixels = rng.integers(0, 255, (48, 48, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(root / sub / name)
+    (root / "Gt").mkdir(exist_ok=True)
+    for name in ("t0.png", "t1.png"):
+        mask = np.zeros((48, 48), np.uint8)
+        mask[8:24, 8:24] = 255
+        Image.fromarray(mask).save(root / "Gt" / name)
+    return root
+
+
+def _trained_on(path: Path, data: Path) -> Path:
+    """A tiny checkpoint whose header records ``data`` as its training data, as fit writes."""
+    make_tiny_checkpoint(path, name="lab-model")
+    loaded = load_checkpoint(path, device="cpu")
+    loaded.meta.training = {"data": [{"path": str(data.resolve()), "weight": 1.0}]}
+    return save_checkpoint(path, loaded.model, loaded.meta)
+
+
+def test_scan_gt_notes_the_images_a_model_was_trained_on(tmp_path: Path, capsys) -> None:
+    data = _folder(tmp_path / "lab")
+    model = _trained_on(tmp_path / "lab-model.safetensors", data)
+    out = tmp_path / "out"
+    code = main(["scan", str(data), "--recursive", "--out", str(out), "--model", str(model),
+                 "--no-faces", "--gt", str(data)])  # fmt: skip
+    assert code == 0
+    said = capsys.readouterr().out
+    gt = json.loads((out / GT_NAME).read_text())
+    scored = gt["images"]
+    assert gt["trained_on"] == [
+        {"model": "lab-model", "data": str(data.resolve()), "images": scored, "of": scored}
+    ]
+    assert (
+        f"note: {scored} of the {scored} scored images are in {data.resolve()}, data lab-model "
+        "was trained on"
+    ) in said
+
+
+def test_a_json_list_counts_the_images_it_names(tmp_path: Path) -> None:
+    listing = tmp_path / "lab.json"
+    listing.write_text(json.dumps([["a/x.png", "a/x_gt.png"], ["b/y.png", "Negative"]]))
+    scored = [tmp_path / "a" / "x.png", tmp_path / "c" / "z.png"]
+    assert trained_on([("m", [listing])], scored) == [
+        {"model": "m", "data": str(listing), "images": 1, "of": 2}
+    ]
+    assert trained_on([("m", [tmp_path / "elsewhere"])], scored) == []
