@@ -493,3 +493,15 @@ def test_a_mask_that_is_no_image_is_said_as_the_loader_says_it(
         "WEBP, BMP, GIF, HEIF): plain text"
     )
     assert "BufferedReader" not in problem
+
+
+def test_an_unreadable_tampered_image_is_warned_of_once(tmp_path: Path) -> None:
+    """Fine-tune walk-through (2026-12-06): a truncated tampered image whose mask marked nothing
+    got two warnings, "cannot be read and will be skipped" and "... trains as untouched
+    texture"; it is skipped, so only the first holds."""
+    root = make_folder(tmp_path / "d", 6, 2, seed=0, size=48)
+    (root / "Tp" / "t001.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
+    save_mask(root / "Gt" / "t001.png", np.zeros((48, 48), np.uint8))
+    warnings = check([str(root)], val_fraction=0.3, split_by="seed")["warnings"]
+    said = [w for w in warnings if "t001.png" in w]
+    assert len(said) == 1 and said[0].endswith("t001.png: cannot be read and will be skipped")

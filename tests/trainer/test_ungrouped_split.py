@@ -57,3 +57,20 @@ def test_fit_and_the_review_warn_when_auto_cannot_group_by_source(
     text = review.text()  # as the dialog shows it (a data path once took the file's place)
     assert text.startswith(f"{review.name}: trained for ") and "(last.safetensors)" in text
     assert line in text.splitlines()
+
+
+def test_a_json_list_is_told_where_its_sources_json_goes(tmp_path: Path) -> None:
+    """Fine-tune walk-through (2026-12-06): the hint said "beside its Tp/" for a JSON list,
+    which has none; sources.json is read from the folder above each image's folder."""
+    make_folder(tmp_path / "B", 4, 4, seed=0, size=32)
+    pairs = [[f"B/Tp/t00{i}.png", f"B/Gt/t00{i}.png"] for i in range(4)]
+    pairs += [[f"B/Au/a00{i}.png", "Negative"] for i in range(4)]
+    listing = tmp_path / "lab.json"
+    listing.write_text(json.dumps(pairs), encoding="utf-8")
+    (warning,) = _ungrouped(check([str(listing)])["warnings"])
+    assert "beside its Tp/" not in warning
+    assert "a sources.json in the folder above each listed image's folder naming" in warning
+    table = {f"t{i:03d}.png": [f"photo{i}"] for i in range(4)}
+    table |= {f"a{i:03d}.png": [f"photo{i}"] for i in range(4)}
+    (tmp_path / "B" / "sources.json").write_text(json.dumps(table), encoding="utf-8")
+    assert _ungrouped(check([str(listing)])["warnings"]) == []  # where the hint says

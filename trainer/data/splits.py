@@ -122,11 +122,18 @@ def ungrouped_warning(path: str | Path, record: object) -> str:
     n = int(record.get("train_images", 0)) + int(
         record.get("held_out_images", record.get("val_images", 0))
     )
+    # where sources.json is read (_sources_table: the folder above each image's folder); a JSON
+    # list has no Tp/ to be beside (fine-tune walk-through, 2026-12-06)
+    where = (
+        "in the folder above each listed image's folder"
+        if Path(path).suffix.lower() == ".json"
+        else "beside its Tp/"
+    )
     return (
         f"{path}: {record[UNGROUPED]} of its {n} images have names that carry no source "
         "photograph (as CASIA's Sp_D_CNN_A_ani0049_ani0084_0266, Au_ani_0049 do), so "
         "--split-by auto split it image by image: a forgery and a photograph it was made from "
-        "can fall on both sides; a sources.json beside its Tp/ naming each file's source "
+        f"can fall on both sides; a sources.json {where} naming each file's source "
         "photographs (docs/TRAINING.md) keeps them together"
     )
 
