@@ -138,9 +138,9 @@ def _header_summary(path: Path, meta: Any) -> str:
     except ForensicError as err:
         lines.append(f"(its training summary cannot be read: {err})")
     training = meta.training
-    data = [d.get("path") for d in training.get("data") or [] if isinstance(d, dict)]
+    data = [_data_words(d) for d in training.get("data") or [] if isinstance(d, dict)]
     if data:
-        lines.append("trained on: " + ", ".join(map(str, data)))
+        lines.append("trained on: " + ", ".join(data))
     if training.get("init"):
         sha = training.get("init_sha256") or "not recorded"
         lines.append(f"started from: {training['init']} (SHA-256 {sha})")
@@ -154,6 +154,15 @@ def _header_summary(path: Path, meta: Any) -> str:
     if training.get("command"):
         lines.append(f"command: {training['command']}")
     return "\n".join(lines)
+
+
+def _data_words(record: dict[str, Any]) -> str:
+    """A training data set as ``models NAME`` says it: its path and, when the header records
+    it, the digest of its content (``trainer.setup.data_digest``) and its image count."""
+    words = str(record.get("path"))
+    if isinstance(record.get("sha256"), str):
+        words += f" (content SHA-256 {record['sha256']}, {record.get('images', '?')} images)"
+    return words
 
 
 def probability_line(meta: Any) -> str | None:

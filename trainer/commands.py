@@ -64,8 +64,10 @@ from trainer.run_folder import (
     holding_run_folder,
 )
 from trainer.setup import (
+    DATA_DIGEST,
     base_meta,
     build_model,
+    data_digest,
     init_from,
     parse_data_spec,
     parse_overrides,
@@ -285,8 +287,13 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         log_every=args.log_every,
         extra={
             "stage": stage,
-            # absolute, as run.json's: typed ("data") they named no folder once read elsewhere
-            "data": [{"path": str(Path(s.path).resolve()), "weight": s.weight} for s in specs],
+            # absolute, as run.json's: typed ("data") they named no folder once read elsewhere;
+            # with their content's digest (data_sha256_of says of what)
+            "data": [
+                {"path": str(Path(s.path).resolve()), "weight": s.weight, **data_digest(s.path)}
+                for s in specs
+            ],
+            "data_sha256_of": DATA_DIGEST,
             "val_data": [str(Path(s.path).resolve()) for s in val_specs or []],
             "split": bundle.split,
             "sampling": sampling,
@@ -296,7 +303,8 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
             "train_window": args.window,
             "paper_window": getattr(objective, "paper_window", None),
             "window_note": windows,
-            "init": str(args.init) if args.init else None,
+            # absolute: typed (resources/models/x.safetensors) it named no file elsewhere
+            "init": str(Path(args.init).resolve()) if args.init else None,
             "init_sha256": file_sha256(args.init) if args.init else None,
             "init_tensors": init_info,
             PRETRAINED: pretrained_fields(args.model_config, init_meta),

@@ -7,6 +7,7 @@ without argparse, and so that the CLI stays a thin layer of validation and print
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from engine.checkpoints import (
     CheckpointMeta,
     DecisionRule,
     InputPolicy,
+    file_sha256,
     read_meta,
     read_safetensors,
 )
@@ -290,3 +292,37 @@ def refuse_bundled_name(name: str, given: bool) -> None:
             f"{where}: {name} is a bundled model's name, which `--model {name}` finds first "
             "and the outputs cannot tell apart; choose another with --name",
         )
+
+
+# what a data set's ``sha256`` in a checkpoint's training summary is the digest of
+DATA_DIGEST = (
+    "SHA-256 of the sorted lines 'image path relative to the data set (a folder, or a JSON "
+    "list's folder) TAB its SHA-256 TAB its mask's SHA-256 or -' of every image it lists: the "
+    "images and masks by content and the pairing, not the list's own bytes"
+)
+
+
+def data_digest(path: str | Path) -> dict[str, Any]:
+    """A data set's content digest (:data:`DATA_DIGEST`) and how many images it covers, for the
+    checkpoint's provenance: a path alone named the data, not what it held when the model was
+    trained (fine-tune walk-through, 2026-12-06). Content, not the list file's bytes, so that a
+    folder and a JSON list of the same files, or a list rewritten in another order, give one
+    digest, and an image replaced under its name gives another. Each file is read once more
+    (seconds for thousands of photographs, against the hours of training); a file that cannot
+    be read counts as "unreadable" (the loader skips it)."""
+    root = Path(path)
+    base = root.parent if root.suffix.lower() == ".json" else root
+    lines = []
+    for s in read_dataset(root):
+        rel = s.image.relative_to(base) if s.image.is_relative_to(base) else s.image
+        lines.append(f"{rel.as_posix()}\t{_sha_or_unreadable(s.image)}\t"
+                     f"{_sha_or_unreadable(s.mask) if s.mask is not None else '-'}")  # fmt: skip
+    digest = hashlib.sha256("\n".join(sorted(lines)).encode("utf-8")).hexdigest()
+    return {"sha256": digest, "images": len(lines)}
+
+
+def _sha_or_unreadable(path: Path) -> str:
+    try:
+        return file_sha256(path)
+    except OSError:
+        return "unreadable"
