@@ -21,8 +21,8 @@ pytestmark = pytest.mark.gui
 
 def test_the_review_and_the_warnings_line_say_a_theta_of_recall_zero(
     qtbot,
-    dialog: TrainingDialog,
-    tmp_path: Path,  # noqa: F811
+    dialog: TrainingDialog,  # noqa: F811 (the imported fixture)
+    tmp_path: Path,
 ) -> None:
     path = tmp_path / "run" / "calibrated.safetensors"
     loaded = load_checkpoint(make_tiny_checkpoint(path, name="short-run"))
