@@ -18,6 +18,7 @@ the fast path is tested and measured against. Each result records which one made
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -41,6 +42,7 @@ from engine.fastpath import TILE_WEIGHTING, TilePlan, exact_noted, plan_for
 from engine.models.registry import get_spec
 from engine.preprocess import normalized, reduced_shape, resize_to_fit, to_tensor
 from engine.runtime import Runner, RuntimeChoice, bundled_int8, cancel_hooks, make_runner
+from engine.threads import torch_threads
 from engine.tiling import (
     Cancelled,
     PartialFusion,
@@ -379,23 +381,31 @@ class Analyzer:
                     image_logits.append(image.float().reshape(-1).cpu())
                 return torch.sigmoid(mask.float())
 
-            fused = self._in_batches(
-                loaded,
-                self.batch_size if self.device.type == "cuda" else runner.parallel,
-                lambda batch: overlap_crop_inference(
-                    shared if shared is not None else rgb,
-                    fast,
-                    tile,
-                    plan.margin,
-                    batch_size=batch,
-                    weighting=self.weighting_for(loaded),
-                    device=self.device,
-                    progress=progress,
-                    cancel=cancel,
-                    partial=fusion,
-                ),
-                image_logits,
+            # OpenVINO's streams fill the cores: the fusion's PyTorch operations at one thread
+            # (engine.threads.torch_threads: the same values, fewer CPU seconds)
+            glue = (
+                torch_threads(1)
+                if runner.name == "openvino" and self.device.type == "cpu"
+                else contextlib.nullcontext()
             )
+            with glue:
+                fused = self._in_batches(
+                    loaded,
+                    self.batch_size if self.device.type == "cuda" else runner.parallel,
+                    lambda batch: overlap_crop_inference(
+                        shared if shared is not None else rgb,
+                        fast,
+                        tile,
+                        plan.margin,
+                        batch_size=batch,
+                        weighting=self.weighting_for(loaded),
+                        device=self.device,
+                        progress=progress,
+                        cancel=cancel,
+                        partial=fusion,
+                    ),
+                    image_logits,
+                )
             heat = fused[0].numpy()
         else:
             fused = self._in_batches(

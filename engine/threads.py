@@ -19,12 +19,20 @@ files/s) and is not done: a single-threaded worker's OpenCV and BLAS threads use
 Pinning applies only when the workers' threads fit on the cores (``jobs * threads <= cores``):
 otherwise pinned workers would stack on some cores while others idle, and the scheduler is
 left to place them.
+
+:func:`torch_threads` runs a block at another PyTorch intra-op thread count (issue 18, 1 MP):
+the fast path's tile fusion around OpenVINO's inference (``engine.pipeline``) runs at one.
+OpenVINO's streams already keep every core busy, and PyTorch's OpenMP workers, woken for each
+small elementwise operation of the fusion (a 256 x 256 tile, a sigmoid, a sum), spin-wait for
+work between them and take those cores from the streams (docs/BENCHMARKS.md, "Fewer CPU
+seconds at 1 MP"). Elementwise operations give the same values at any thread count.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 
 def available_cores() -> tuple[int, ...]:
@@ -63,3 +71,25 @@ def pin_process(cores: Sequence[int]) -> bool:
         return False
     os.sched_setaffinity(0, set(cores))
     return True
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """PyTorch's intra-op thread count ``n`` inside the block, the count before restored after.
+
+    Meant for the calling thread's own work: PyTorch keeps the OpenMP count per thread (the
+    count read and restored here are this thread's), besides the process-wide default that a
+    thread starting PyTorch work meanwhile would take."""
+    import torch
+
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    before = torch.get_num_threads()
+    if before == n:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -96,6 +96,105 @@ def test_the_fast_path_gives_the_same_map_on_one_or_two_threads(
     assert (one.score, one.forged_fraction) == (two.score, two.forged_fraction)
 
 
+@pytest.mark.skipif(not openvino_available(), reason="openvino not installed")
+def test_the_fusion_around_openvino_runs_at_one_torch_thread_with_the_same_map(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch
+) -> None:
+    """OpenVINO's streams fill the cores, so the fast path fuses its tiles (PyTorch's
+    elementwise operations) at one PyTorch thread (engine.threads.torch_threads): PyTorch's
+    OpenMP workers spun between those small operations and took the cores from the streams
+    (docs/BENCHMARKS.md, "Fewer CPU seconds at 1 MP"). The map is the one the process's own
+    thread count gives, bit for bit; the runner keeps a stream per thread of the process, and
+    the count is restored after the analysis."""
+    import contextlib
+
+    import engine.pipeline as pipeline
+    from engine.runtime import OpenVINORunner
+
+    monkeypatch.setenv("FORENSIC_VIEWER_CACHE", str(tmp_path / "cache"))
+    ev = load_evidence(write_rgb(tmp_path / "e.png", 600, 1100))  # several tiles of 512
+    seen: list[int] = []
+    call = OpenVINORunner.__call__
+
+    def counting(self, x, cancel=None):  # type: ignore[no-untyped-def]
+        seen.append(torch.get_num_threads())
+        return call(self, x, cancel)
+
+    monkeypatch.setattr(OpenVINORunner, "__call__", counting)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        analyzer = Analyzer([str(tiny_checkpoint)], device="cpu", runtime="openvino")
+        new = analyzer.analyze(ev).results["tiny"]
+        assert torch.get_num_threads() == 2
+        assert seen and set(seen) == {1}, seen
+        assert {r.parallel for r in analyzer._runners.values()} == {2}
+        seen.clear()
+        monkeypatch.setattr(pipeline, "torch_threads", lambda n: contextlib.nullcontext())
+        old = analyzer.analyze(ev).results["tiny"]
+        assert set(seen) == {2}  # the fusion at the process's count, as before
+    finally:
+        torch.set_num_threads(before)
+    assert new.input_policy["runtime"] == "openvino"
+    np.testing.assert_array_equal(new.heatmap, old.heatmap)
+    assert (new.score, new.forged_fraction, new.image_logit) == (
+        old.score,
+        old.forged_fraction,
+        old.image_logit,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not openvino_available(), reason="openvino not installed")
+def test_the_default_analysis_is_the_same_with_the_fusion_at_one_torch_thread(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The default analysis (bundled networks on OpenVINO, ensemble, copy-move, faces and the
+    face path) on a bundled sample with a face and on one smaller than a crfd-net tile: every
+    map, figure and face the same as with the fusion at the process's thread count."""
+    import contextlib
+
+    import engine.pipeline as pipeline
+    from engine.assembly import assemble_analyzer
+
+    monkeypatch.setenv("FORENSIC_VIEWER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("FORENSIC_VIEWER_RUNTIME", "openvino")
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        analyzer = assemble_analyzer(None, device="cpu")
+        for name in ("astronaut-faceblend.jpg", "chelsea-resample.jpg"):
+            ev = load_evidence(SAMPLES / name)
+            new = _figures(analyzer.analyze(ev))
+            with monkeypatch.context() as m:
+                m.setattr(pipeline, "torch_threads", lambda n: contextlib.nullcontext())
+                old = _figures(analyzer.analyze(ev))
+            assert new == old, name
+            assert {r["runtime"] for r in new["results"].values()} == {"openvino"}
+    finally:
+        torch.set_num_threads(before)
+
+
+def _figures(a) -> dict:  # type: ignore[no-untyped-def]
+    """Every result of an analysis but its timings, maps as their bytes."""
+    results = {
+        k: {
+            "map": r.heatmap.tobytes(),
+            "figures": (r.score, r.verdict, r.forged_fraction, r.image_logit),
+            "runtime": r.input_policy.get("runtime"),
+        }
+        for k, r in a.results.items()
+    }
+    e = a.ensemble
+    return {
+        "results": results,
+        "ensemble": (e.heatmap.tobytes(), e.score, e.verdict),
+        "faces": [(f.box, f.confidence, f.scores, repr(f.face_scores)) for f in a.faces],
+        "face_maps": {k: v.tobytes() for k, v in a.face_maps.items()},
+        "analyses": {k: (v.map.tobytes(), repr(v.pairs)) for k, v in a.analyses.items()},
+    }
+
+
 BUNDLED = sorted(BUNDLED_MODELS.glob("*.safetensors"))
 # Project-made forgeries and one authentic photograph, large enough for several tiles.
 FIXED_SET = ["coffee-copymove.jpg", "hubble-authentic.jpg"]

@@ -1,4 +1,5 @@
-"""engine.threads: one core group per worker, a replaced worker's group reused."""
+"""engine.threads: one core group per worker, a replaced worker's group reused; a block at
+another PyTorch thread count."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 
 import pytest
 
-from engine.threads import available_cores, core_slots, free_slot, pin_process
+from engine.threads import available_cores, core_slots, free_slot, pin_process, torch_threads
 
 
 def test_core_slots_split_the_cores_in_order_when_the_threads_fit():
@@ -39,3 +40,21 @@ def test_pin_process_restricts_this_process_and_is_undone():
     finally:
         os.sched_setaffinity(0, set(before))
     assert available_cores() == before
+
+
+def test_torch_threads_sets_the_count_inside_and_restores_it_after_an_error():
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        with torch_threads(1):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError, match="inside"), torch_threads(1):
+            raise RuntimeError("inside")
+        assert torch.get_num_threads() == 2  # restored when the block fails too
+        with pytest.raises(ValueError, match="got 0"), torch_threads(0):
+            pass
+    finally:
+        torch.set_num_threads(before)
