@@ -53,6 +53,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.threads import torch_threads
 from engine.types import Evidence, FaceRegion, ModelResult
 
 WEIGHT_CENTER = 6.0  # Haar level weight at confidence 0.5 (fitted, see module docstring)
@@ -239,11 +240,22 @@ class Mtcnn:
 
         if min(rgb.shape[:2]) < self.min_size:  # no level of the pyramid: nothing to find
             return []
-        with torch.inference_mode():
+        # One PyTorch thread for the pyramid's resampling and P-Net on each of its levels:
+        # many small operations, between which PyTorch's OpenMP workers spun
+        # (docs/BENCHMARKS.md, "Fewer CPU seconds at 1 MP"); their results did not move on any
+        # image measured. R-Net and O-Net run at the caller's count: at one thread the
+        # landmarks moved by about 1e-4 px (O-Net on 8 of 53 camera photographs, R-Net on one
+        # portrait of 150).
+        pnet, rnet, onet = self._nets
+        threads = torch.get_num_threads()
+        rnet, onet = _AtThreads(rnet, threads), _AtThreads(onet, threads)
+        with torch.inference_mode(), torch_threads(1):
             boxes, points = self._detect_face(
                 np.ascontiguousarray(rgb),
                 self.min_size,
-                *self._nets,
+                pnet,
+                rnet,
+                onet,
                 list(self.thresholds),
                 self.factor,
                 torch.device("cpu"),
@@ -255,6 +267,23 @@ class Mtcnn:
             for b, p in zip(boxes, points, strict=True)
             if b[4] >= self.min_confidence and b[2] > b[0] and b[3] > b[1]
         ]
+
+
+class _AtThreads:
+    """A network of facenet-pytorch's ``detect_face`` called at ``threads`` PyTorch threads
+    (:func:`engine.threads.torch_threads`); ``parameters()`` is the network's (``detect_face``
+    reads the first one's dtype)."""
+
+    def __init__(self, net: Any, threads: int) -> None:
+        self.net = net
+        self.threads = threads
+
+    def parameters(self) -> Any:
+        return self.net.parameters()
+
+    def __call__(self, x: Any) -> Any:
+        with torch_threads(self.threads):
+            return self.net(x)
 
 
 # ------------------------------------------------------------------------------ detector ---

@@ -335,3 +335,43 @@ def test_boxes_map_back_with_each_axis_own_factor(monkeypatch: pytest.MonkeyPatc
     assert [f.box for f in found] == [(0, 0, 6000, 147)]
     assert found[0].landmarks is not None
     np.testing.assert_allclose(found[0].landmarks[-1], (6000, 147))
+
+
+@needs_mtcnn
+def test_mtcnn_runs_its_pyramid_and_p_net_at_one_torch_thread_with_the_same_faces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pyramid and P-Net run at one PyTorch thread, R-Net and O-Net at the caller's count
+    (whose thread count moves the landmarks): the faces, confidences and landmarks are those
+    of the whole detector at the caller's count, on the astronaut and a scene of two faces."""
+    import contextlib
+
+    import torch
+
+    detector = FaceDetector("mtcnn")
+    seen: dict[str, set[int]] = {"p": set(), "r": set(), "o": set()}
+    hooks = [
+        m.register_forward_pre_hook(lambda *_, k=k: seen[k].add(torch.get_num_threads()))
+        for k, m in zip("pro", detector.backend._nets, strict=True)  # type: ignore[attr-defined]
+    ]
+    face = skdata.astronaut()[40:220, 150:300]
+    scene = np.full((300, 700, 3), 90, np.uint8)
+    scene[60:240, 40:190] = face
+    scene[60:240, 480:630] = cv2.GaussianBlur(face, (0, 0), 1.2)
+    images = [skdata.astronaut(), scene]
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        new = [detector.detect(im) for im in images]
+        assert seen == {"p": {1}, "r": {2}, "o": {2}}
+        assert torch.get_num_threads() == 2
+        monkeypatch.setattr(faces_module, "torch_threads", lambda n: contextlib.nullcontext())
+        old = [detector.detect(im) for im in images]  # every part at the caller's count
+    finally:
+        torch.set_num_threads(before)
+        for h in hooks:
+            h.remove()
+    assert [len(f) for f in new] == [1, 2]
+    assert [[(f.box, f.confidence, f.landmarks) for f in fs] for fs in new] == [
+        [(f.box, f.confidence, f.landmarks) for f in fs] for fs in old
+    ]
