@@ -494,14 +494,18 @@ class Analyzer:
             raise ValueError(f"model '{loaded.name}' gave no image logit on its reduced view")
         return logit
 
-    def prepare(self) -> None:
+    def prepare(self, cancel: CancelFn | None = None) -> None:
         """Make every fast-path runner now (OpenVINO: read from the cache, or convert and
         verify at first use, seconds to a minute per network) rather than in the first
         analysis; a viewer calls it while it shows that models are loading. The face models
         too when the face path is on: otherwise the first face of a session paid their
-        conversion (about 14 s on an empty cache, 0.5 s on a filled one, 2026-12-02)."""
+        conversion (about 14 s on an empty cache, 0.5 s on a filled one, 2026-12-02).
+        ``cancel``: asked before each network; True stops here (the viewer quitting), the
+        rest made at first use."""
         faces = self.face_models if self.face_path and self.faces is not None else []
         for loaded in [*self.models, *faces]:
+            if cancel is not None and cancel():
+                return
             plan = self.plan(loaded)
             if plan.tiling is Tiling.OVERLAP_CROP and loaded.meta.input_policy.mode == "window":
                 self._runner(loaded, None if plan.shrink else (plan.tile, plan.tile))

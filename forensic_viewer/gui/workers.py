@@ -580,7 +580,11 @@ class AnalysisWorker(QThread):
         )
         self._analyzer = assembly.analyzer
         if self._analyzer is not None:
-            self._analyzer.prepare()  # fast-path runtimes now, not in the first analysis
+            # fast-path runtimes now, not in the first analysis; a quit stops it between
+            # models (a conversion takes up to a minute: stop() waits 10 s)
+            self._analyzer.prepare(cancel=self.isInterruptionRequested)
+        if self.isInterruptionRequested():
+            return  # the window is going away: nothing to tell it
         self.model_names = assembly.names
         self.face_model_names = face_model_names(assembly.analyzer)
         self.face_model_figures = running_face_model_figures(assembly.analyzer)

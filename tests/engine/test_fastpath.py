@@ -56,6 +56,26 @@ def test_fast_path_against_exact_on_the_tiny_network(tmp_path: Path, tiny_checkp
     np.testing.assert_array_equal(override.heatmap, exact.heatmap)  # an override is exact
 
 
+def test_prepare_stops_between_networks_when_cancelled(tmp_path: Path) -> None:
+    """The viewer's worker prepares its networks (an OpenVINO conversion each at first use, up
+    to a minute): a quit asked during the first stops before the second; nothing asked for it,
+    so quitting waited for all of them, then the window destroyed the running thread."""
+    from tests.conftest import make_tiny_checkpoint
+
+    paths = [str(make_tiny_checkpoint(tmp_path / f"{n}.safetensors", name=n)) for n in "ab"]
+    asked: list[int] = []
+
+    def cancel() -> bool:
+        asked.append(len(asked))
+        return len(asked) > 1  # the quit comes while the first network is prepared
+
+    analyzer = Analyzer(paths, device="cpu")
+    analyzer.prepare(cancel=cancel)
+    assert [name for name, _ in analyzer._runners] == ["a"]
+    analyzer.prepare()  # without a cancel: every network
+    assert sorted(name for name, _ in analyzer._runners) == ["a", "b"]
+
+
 def test_cancel_is_answered_inside_a_tile(tmp_path: Path, tiny_checkpoint: Path) -> None:
     from engine.pipeline import Cancelled
 

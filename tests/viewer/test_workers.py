@@ -231,3 +231,36 @@ def test_a_file_over_the_pixel_limit_fails_before_the_models_are_loaded(
     finally:
         release.set()
     qtbot.waitUntil(lambda: ready != [], timeout=HANG_MS)  # the models still load after
+
+
+def test_a_quit_while_the_models_are_prepared_stops_after_the_network_under_way(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's preparing of its networks (an OpenVINO conversion each at first use, up
+    to a minute) did not look at a quit: stop() waited 10 s and returned with the thread still
+    converting the next one, which the window's end then destroyed running (abort)."""
+    from PySide6.QtCore import QCoreApplication
+
+    import engine.pipeline as pipeline
+    from tests.conftest import make_tiny_checkpoint
+
+    w = AnalysisWorker(faces=False)
+    made: list[str] = []
+    real = pipeline.make_runner
+
+    def quit_during_the_first(model: object, **kw: object) -> object:
+        made.append(str(kw["sha256"]))
+        w.requestInterruption()  # the window closes while this network is prepared
+        return real(model, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "make_runner", quit_during_the_first)
+    paths = [str(make_tiny_checkpoint(tmp_path / f"{n}.safetensors", name=n)) for n in "ab"]
+    ready: list[tuple] = []
+    w.modelsReady.connect(lambda *a: ready.append(a))
+    w.start()
+    w.configure(paths, "cpu")
+    assert w.wait(HANG_MS)  # the thread ended by itself, the second network not prepared
+    w.stop()
+    assert len(made) == 1
+    QCoreApplication.sendPostedEvents()  # anything queued to the GUI thread delivered
+    assert ready == []  # the window is going away: nothing to tell it
