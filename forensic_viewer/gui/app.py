@@ -31,6 +31,7 @@ from engine.errors import ForensicError
 from engine.formatting import time_text
 from engine.resources import resources_dir
 from forensic_viewer.audit import AuditError, AuditLog, case_dir_from, default_case_dir
+from forensic_viewer.gui.thread_stop import end_if_threads_run
 
 log = logging.getLogger("forensic_viewer")
 
@@ -296,7 +297,10 @@ def run_gui(
             f"forensic-viewer: {name} received: the viewer closed as File > Quit closes it",
             file=sys.stderr,
         )
-        return exit_status(stop.signum)  # 130, 143 or 129, as the command-line programs
+        status = exit_status(stop.signum)  # 130, 143 or 129, as the command-line programs
+    # a thread that outlived its wait at the close (gui/thread_stop.py) must not be destroyed
+    # running by the window's end here: the process ends now, the case log already closed
+    end_if_threads_run(status)
     return status
 
 

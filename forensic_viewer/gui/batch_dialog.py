@@ -68,6 +68,7 @@ from forensic_viewer.gui.run_on import RunOnChoice
 from forensic_viewer.gui.scan_progress import ScanProgress
 from forensic_viewer.gui.scan_worker import ScanJob, ScanWorker
 from forensic_viewer.gui.screen_fit import fit_to_screen
+from forensic_viewer.gui.thread_stop import stop_within
 from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.gui.triage_table import TABLE_THUMB
 from forensic_viewer.gui.triage_view import RowOpener, triage_view
@@ -442,7 +443,7 @@ class BatchDialog(QDialog):
         the window closes the log)."""
         if self.worker is not None:
             self.worker.cancel()
-            if self.worker.wait(timeout_ms) and self.running:
+            if stop_within(self.worker, timeout_ms, "the batch scan") and self.running:
                 self._on_finished()
         self.opener.wait(timeout_ms)
         self.table_model.thumbnails.stop()

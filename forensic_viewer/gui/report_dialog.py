@@ -74,6 +74,7 @@ from forensic_viewer.gui.panels import (
     rows_height,
 )
 from forensic_viewer.gui.report_job import ReportJob, safe_basename
+from forensic_viewer.gui.thread_stop import stop_within
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.report import (
     FORMATS,
@@ -527,8 +528,11 @@ class ReportDialog(QDialog):
         release_folders(locks)
 
     def shutdown(self, timeout_ms: int = 30_000) -> None:
-        if self.worker is not None:
-            self.worker.requestInterruption()
-            self.worker.wait(timeout_ms)
-        if self.worker is None or self.worker.isFinished():  # else the process's end frees them
+        """Stop the report thread (the viewer quits) and release the folders. A report still
+        running after ``timeout_ms`` (reading a large scan before it can be cancelled) is
+        left to the process's end, which frees its locks (``flock``): releasing them here
+        would remove a lock file while it still writes."""
+        if stop_within(self.worker, timeout_ms, "a report being written"):
             self._release()
+        elif self.worker is not None:
+            self.worker.mailbox.rest()  # nothing more is delivered: the window is going away

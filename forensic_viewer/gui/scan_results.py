@@ -44,6 +44,7 @@ from forensic_viewer.casework import results_opened_details
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import MessageLabel
 from forensic_viewer.gui.report_job import ReportJob
+from forensic_viewer.gui.thread_stop import stop_within
 from forensic_viewer.gui.triage_table import TABLE_THUMB
 from forensic_viewer.gui.triage_view import RowOpener, triage_view
 from forensic_viewer.scan.integrity import edited_results
@@ -282,8 +283,7 @@ class ScanResultsDialog(QDialog):
 
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         """Stop reading and wait for the threads (the viewer quits)."""
-        self.reader.requestInterruption()
-        self.reader.wait(timeout_ms)
+        stop_within(self.reader, timeout_ms, "the scan results' reader")
         self.opener.wait(timeout_ms)
         self.table_model.thumbnails.stop()
         if self._report is not None:

@@ -40,6 +40,7 @@ from PySide6.QtGui import QBrush, QColor, QGuiApplication, QImage, QPalette, QPi
 
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import legible
+from forensic_viewer.gui.thread_stop import stop_within
 from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.scan.gone import changed_words
 from forensic_viewer.scan.links import error_without_file, outside_words
@@ -61,6 +62,9 @@ TABLE_THUMB = 64  # px, long side of a thumbnail in the table
 
 
 THUMB_CACHE = 500  # table thumbnails kept in memory (about 12 kB each)
+# how long hiding the table or quitting waits for a thumbnail being read (milliseconds: a
+# local read); a read still going after it is left to end alone
+THUMB_STOP_MS = 3_000
 
 
 # new rows of one round inserted each at its place in the order kept up to this many (or a
@@ -141,9 +145,11 @@ class ThumbnailLoader(QThread):
             self._idle = True
 
     def stop(self) -> None:
+        """Stop reading (the table hidden, the viewer quitting). Called on the GUI thread: a
+        read stuck on its file (a stalled network share) freezes the window at most
+        THUMB_STOP_MS, then goes on alone, kept from destruction (gui/thread_stop.py)."""
         self.clear()
-        self.requestInterruption()
-        self.wait()
+        stop_within(self, THUMB_STOP_MS, "the table's thumbnail reader")
         self.mailbox.stop()
 
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from forensic_viewer.gui.result_loader import ResultLoader
+from forensic_viewer.gui.thread_stop import stop_within
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.scan.triage import TriageRow
@@ -123,4 +124,4 @@ class RowOpener(QObject):
     def wait(self, timeout_ms: int) -> None:
         """Wait up to ``timeout_ms`` for each loader still reading (the viewer quits)."""
         for loader in list(self._loaders):
-            loader.wait(timeout_ms)
+            stop_within(loader, timeout_ms, "a scan result being read")

@@ -72,6 +72,7 @@ from engine.types import Analysis, Evidence, PartialMap, Progress
 from forensic_viewer.events import Event
 from forensic_viewer.gui.job_queue import JobQueue
 from forensic_viewer.gui.mailbox import Mailbox
+from forensic_viewer.gui.thread_stop import stop_within
 from forensic_viewer.gui.unread import UnreadFile, unread_file
 from forensic_viewer.layer_base import Layer, RenderJob
 from forensic_viewer.layers import LayerList
@@ -268,7 +269,7 @@ class _DecodeThread(QThread):
         self._queue.put(_STOP)
         with self._room:
             self._room.notify_all()
-        self.wait(timeout_ms)
+        stop_within(self, timeout_ms, "the evidence decoder")
 
     def _wait_for_room(self, job: int) -> bool:
         """Wait while DECODE_AHEAD_PIXELS are decoded ahead, unless ``job`` is the one the
@@ -505,7 +506,8 @@ class AnalysisWorker(QThread):
         self.cancel()
         self._decoder.stop(timeout_ms)
         self._queue.put(_STOP)
-        self.wait(timeout_ms)
+        # preparing its models, it stops after the model being converted (_configure)
+        stop_within(self, timeout_ms, "the analysis worker")
         self.mail.rest()  # what is left is not delivered: the window is going away
 
     def _fail_now(self, job: int, error: str) -> bool:
@@ -752,7 +754,7 @@ class _RenderThread(QThread):
         with self._cond:
             self._pending.clear()
             self._cond.notify()
-        self.wait(10_000)
+        stop_within(self, 10_000, "the layer renderer")
 
     def run(self) -> None:
         while True:

@@ -1,0 +1,78 @@
+"""A thread that outlives its bounded wait is kept from destruction (gui/thread_stop.py), and
+the table's thumbnail reader no longer waits without bound on the GUI thread."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QObject, QThread
+
+import forensic_viewer.gui.triage_table as triage_table
+from forensic_viewer.gui.thread_stop import running_threads, stop_within
+from tests.conftest import HANG_MS, HANG_S
+
+pytestmark = pytest.mark.gui
+
+
+class _Stuck(QThread):
+    """Work that does not look at interruption (a read from a stalled share)."""
+
+    def __init__(self, release: threading.Event, parent: QObject) -> None:
+        super().__init__(parent)
+        self.release = release
+
+    def run(self) -> None:
+        self.release.wait(HANG_S)
+
+
+def test_a_thread_past_its_wait_is_detached_and_held(qapp) -> None:
+    parent = QObject()
+    release = threading.Event()
+    stuck = _Stuck(release, parent)
+    stuck.start()
+    assert not stop_within(stuck, 50, "a stuck thread")
+    assert stuck.isInterruptionRequested()
+    assert stuck.parent() is None  # its parent's destruction no longer destroys it running
+    assert stuck in running_threads()
+    release.set()
+    assert stuck.wait(HANG_MS)
+    assert stuck not in running_threads()
+    done = _Stuck(threading.Event(), parent)
+    assert stop_within(done, 50, "never started")  # nothing to wait for
+    assert done.parent() is parent
+
+
+def test_hiding_the_table_waits_a_bounded_time_for_a_stuck_thumbnail(
+    qapp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ThumbnailLoader.stop (the table hidden, the viewer quitting) waited for the read under
+    way without a bound, on the GUI thread: a thumbnail read from a stalled network share froze
+    the window until the read ended."""
+    release = threading.Event()
+    reading = threading.Event()
+
+    def stalled(*_a: Any, **_k: Any) -> None:
+        reading.set()
+        release.wait(HANG_S)
+
+    monkeypatch.setattr(triage_table, "load_thumbnail", stalled)
+    monkeypatch.setattr(triage_table, "THUMB_STOP_MS", 50)
+    parent = QObject()
+    loader = triage_table.ThumbnailLoader(parent)
+    loader.request(tmp_path, SimpleNamespace(key="a.png"))  # type: ignore[arg-type]
+    assert reading.wait(HANG_S)
+    # the unfixed wait returns only when the read ends: this timer bounds that case's hang
+    unstick = threading.Timer(HANG_S / 10, release.set)
+    unstick.start()
+    try:
+        loader.stop()
+        assert loader.isRunning()  # stop returned while the read was still stuck
+        assert loader.parent() is None
+    finally:
+        release.set()
+        unstick.cancel()
+    assert loader.wait(HANG_MS)
