@@ -638,7 +638,12 @@ class BatchDialog(QDialog):
         self.opener.open(row, self.output_folder())
 
     def open_report(self) -> QDialog | None:
-        """The report dialog over this scan's output folder (written off the GUI thread)."""
+        """The report dialog over this scan's output folder (written off the GUI thread); a
+        report still being written is shown again (as ScanResultsDialog.open_report)."""
+        if self._report is not None and self._report.running:  # type: ignore[attr-defined]
+            self._report.show()
+            self._report.raise_()
+            return self._report
         out = self.output_folder()
         if out is None:
             return None

@@ -246,7 +246,13 @@ class ScanResultsDialog(QDialog):
 
     def open_report(self) -> QDialog | None:
         """The report dialog over OUT, as ``forensic-viewer report OUT`` writes it; over an
-        edited results.jsonl only when the analyst takes its rows as they read."""
+        edited results.jsonl only when the analyst takes its rows as they read. A report
+        still being written (its dialog closed) is shown again, not dropped for a new one:
+        nothing stopped its thread at quit, which aborted the process, nor freed its locks."""
+        if self._report is not None and self._report.running:  # type: ignore[attr-defined]
+            self._report.show()
+            self._report.raise_()
+            return self._report
         taken = None
         if self.edited is not None:
             accepted = self._accept_edited()

@@ -11,14 +11,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
+import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
+import forensic_viewer.gui.report_dialog as rd
 from forensic_viewer.audit import verify_log
-from tests.conftest import HANG_S
-from tests.viewer.conftest import write_image
+from forensic_viewer.gui.batch_dialog import BatchDialog
+from forensic_viewer.report import ReportCancelled
+from forensic_viewer.scan.lock import OutputLock
+from tests.conftest import HANG_MS, HANG_S
+from tests.viewer.conftest import scan_cli, write_image
 
 pytestmark = pytest.mark.gui
 
@@ -103,3 +111,116 @@ def test_quitting_while_the_models_are_prepared_ends_cleanly(
     checked = verify_log(case / "audit.jsonl")
     assert checked.ok, checked.message
     assert [e.action for e in checked.entries][:2] == ["log-opened", "evidence-opened"]
+
+
+# Open scan results… OUT, Write report… (a report that runs until it is cancelled, as one of a
+# large scan does), its dialog closed, Write report… again, then the window closed and gone.
+TWO_REPORTS = """\
+import sys, time
+from pathlib import Path
+from PySide6.QtCore import QEvent, QSettings
+from PySide6.QtWidgets import QApplication
+import forensic_viewer.gui.report_dialog as rd
+from forensic_viewer.audit import AuditLog
+from forensic_viewer.report import ReportCancelled
+from forensic_viewer.scan.lock import OutputLock
+
+def until_cancelled(*args, cancel, **kwargs):
+    while not cancel():
+        time.sleep(0.01)
+    raise ReportCancelled("cancelled")
+
+rd.write_report = until_cancelled
+tmp, checkpoint, out = map(Path, sys.argv[1:4])
+app = QApplication(sys.argv[:1])
+from forensic_viewer.gui.main_window import MainWindow
+
+w = MainWindow(
+    models=[str(checkpoint)], device="cpu",
+    settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat),
+    case_log=AuditLog(tmp / "case", program="t", examiner="E"),
+)
+w.show()
+
+def spin(done):
+    end = time.monotonic() + {hang}
+    while not done() and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+d = w.open_scan_results(out)
+spin(lambda: d.loaded)
+first = d.open_report()
+first.dest.setText(str(tmp / "reports"))
+first.write()
+print("first running", first.worker.isRunning())
+first.close()  # the analyst closes it: the report goes on
+second = d.open_report()
+print("second is first", second is first)
+w.close()
+w.deleteLater()
+QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+for folder in (tmp / "reports", out):
+    OutputLock(folder).acquire().release()  # refused while a report holds it
+    print("free", folder.name)
+"""
+
+
+def test_a_second_write_report_while_the_first_runs_then_quit(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """The second Write report… made a new dialog and dropped the first, whose report went on:
+    the window's close stopped only the second, the first's thread was destroyed running
+    (abort, 3 of 3 runs) and its folders' locks were never released. The running report's
+    dialog is shown again instead, and the close stops it."""
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    for i in range(2):
+        write_image(evidence / f"{i}.png", 40, 48, seed=i)
+    out = tmp_path / "out"
+    assert scan_cli(evidence, out, tiny_checkpoint, "--no-faces") == 0
+    code = textwrap.dedent(TWO_REPORTS.format(hang=HANG_S))
+    done = _child(code, [str(tmp_path), str(tiny_checkpoint), str(out)], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines == ["first running True", "second is first True", "free reports", "free out"]
+    assert not (tmp_path / "reports" / "report.json").exists()  # cancelled: nothing written
+
+
+def test_the_batch_dialogs_write_report_shows_the_running_report_again(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch dialog's Write report… made a new dialog each time, as the scan results'
+    did, dropping one still writing; its shutdown then stopped only the last."""
+
+    def until_cancelled(*_a: object, cancel: Callable[[], bool], **_k: object) -> None:
+        while not cancel():
+            time.sleep(0.01)
+        raise ReportCancelled("cancelled")
+
+    monkeypatch.setattr(rd, "write_report", until_cancelled)
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    write_image(evidence / "a.png", 40, 48)
+    out = tmp_path / "out"
+    dialog = BatchDialog(models=[str(tiny_checkpoint)], device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(evidence))
+    dialog.out.setText(str(out))
+    dialog.show()
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=HANG_MS)
+    first = dialog.open_report()
+    assert first is not None
+    first.dest.setText(str(tmp_path / "reports"))  # type: ignore[attr-defined]
+    first.write()  # type: ignore[attr-defined]
+    assert first.running  # type: ignore[attr-defined]
+    first.close()
+    try:
+        assert dialog.open_report() is first
+        dialog.shutdown()  # the viewer quits: the running report is stopped, its locks freed
+        assert not first.worker.isRunning()  # type: ignore[attr-defined]
+        for folder in (tmp_path / "reports", out):
+            OutputLock(folder).acquire().release()
+    finally:  # a failure here must not leave the report's thread to the dialog's destruction
+        first.shutdown()  # type: ignore[attr-defined]
