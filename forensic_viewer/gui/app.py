@@ -257,7 +257,9 @@ def run_gui(
     None: the bundled models) on ``device`` (auto, cpu, cuda, mps), recording the examination
     in the audit log of the case folder ``case`` (see :func:`open_case_log`). Returns the exit
     status: 0, or 130 (Ctrl+C) and 143 (SIGTERM) when a stop signal closed the window
-    (:func:`close_on_signals`; one line on stderr says so), as the command-line programs."""
+    (:func:`close_on_signals`; one line on stderr says so), as the command-line programs. A
+    thread still running after its wait at the close (an OpenVINO conversion) ends the process
+    here with that status (:func:`~forensic_viewer.gui.thread_stop.end_if_threads_run`)."""
     from forensic_viewer.gui.main_window import MainWindow
 
     log_file = setup_logging()
