@@ -14,9 +14,10 @@ batch scan, which keeps the window open until its thread ends, ``MainWindow.clos
 Once the window has closed, its case log with it, :func:`end_if_threads_run` ends the process
 without destroying them (``os._exit``). Why not wait on: the case log is closed and every
 entry in it was synced as it was written; what such a thread writes is written whole or not
-at all (an OpenVINO conversion's cache file, :mod:`engine.ovcache`; a report, into a
-temporary folder renamed at its end); an output folder's lock is an ``flock``, which the
-operating system releases. Waiting for a conversion instead left SIGTERM (a logout, systemd's
+at all (an OpenVINO conversion's cache file, :mod:`engine.ovcache`; a report's files, each
+through a temporary file put in place at its end, which may be left behind; an earlier report
+it moved aside stays in ``earlier-reports/``); an output folder's lock is an ``flock``, which
+the operating system releases. Waiting for a conversion instead left SIGTERM (a logout, systemd's
 stop) facing a window that would not go for a minute, the usual end of which is SIGKILL.
 """
 
