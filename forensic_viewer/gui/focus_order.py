@@ -9,6 +9,12 @@ view last. :func:`next_in_order` keeps the chain's order inside each region and 
 regions in the order the window shows them (left column, centre, right column, top to
 bottom); a widget in no region (the status bar's Cancel) follows them, so every widget Tab
 can reach stays reachable.
+
+A panel tabbed behind another (Metadata, Analyses, Ground truth behind Verdict) is skipped:
+Qt keeps such a dock "visible", only moved out of the window, so Tab went on through six
+controls no one could see (keyboard walk-through D, item 1) and Space there could start an
+analysis unseen. The dock tabs' bar is in the order, its arrow keys bring a panel to the
+front, and View ▸ the panel's entry raises it (gui/window_layout.py).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QScrollArea, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabBar, QWidget
 
 
 def takes_tab(widget: QWidget, window: QWidget) -> bool:
@@ -30,15 +36,40 @@ def takes_tab(widget: QWidget, window: QWidget) -> bool:
     )
 
 
+def behind_a_tab(dock: QDockWidget) -> bool:
+    """Whether ``dock`` is tabbed with other docks of its main window and another's tab is the
+    current one (its tab bar names the docks by their titles)."""
+    window = dock.parentWidget()
+    if not isinstance(window, QMainWindow) or not window.tabifiedDockWidgets(dock):
+        return False
+    title = dock.windowTitle()
+    for bar in window.findChildren(QTabBar):
+        if bar.parentWidget() is window and title in (bar.tabText(i) for i in range(bar.count())):
+            return bar.tabText(bar.currentIndex()) != title
+    return False
+
+
+def docks_behind_tabs(window: QWidget) -> list[QDockWidget]:
+    """The docks of ``window`` that sit behind another's tab."""
+    docks = window.findChildren(QDockWidget)
+    return [d for d in docks if d.parentWidget() is window and behind_a_tab(d)]
+
+
 def tab_order(window: QWidget, regions: Sequence[QWidget]) -> list[QWidget]:
     """The widgets of ``window`` that Tab reaches, region by region (a widget belongs to the
-    first region holding it), each region's in the window's focus chain order."""
+    first region holding it), each region's in the window's focus chain order; none in a dock
+    behind another's tab."""
+    hidden = docks_behind_tabs(window)
     chain: list[QWidget] = []
     seen: set[int] = set()
     widget = window.nextInFocusChain()
     while widget is not window and id(widget) not in seen:
         seen.add(id(widget))
-        if window.isAncestorOf(widget) and takes_tab(widget, window):
+        if (
+            window.isAncestorOf(widget)
+            and takes_tab(widget, window)
+            and not any(dock.isAncestorOf(widget) for dock in hidden)
+        ):
             chain.append(widget)
         widget = widget.nextInFocusChain()
 

@@ -400,8 +400,9 @@ def test_the_recent_files_are_numbered_with_letters(
     assert opened == [[paths[2]]]
 
 
-def _takes_tab(widget: QWidget, window: QWidget) -> bool:
-    """Qt's test of a widget Tab can move the focus to."""
+def _takes_tab(widget: QWidget, window: QWidget, behind: tuple[QWidget, ...] = ()) -> bool:
+    """Qt's test of a widget Tab can move the focus to, in none of the panels ``behind``
+    another's tab (Qt calls those visible)."""
     policy = widget.focusPolicy()
     return (
         policy & Qt.FocusPolicy.TabFocus == Qt.FocusPolicy.TabFocus
@@ -409,6 +410,7 @@ def _takes_tab(widget: QWidget, window: QWidget) -> bool:
         and widget.window() is window
         and widget.isVisible()
         and widget.isEnabled()
+        and not any(panel.isAncestorOf(widget) for panel in behind)
     )
 
 
@@ -449,9 +451,11 @@ def test_tab_walks_the_main_window_in_the_order_it_is_laid_out(
     assert controls is not None
     qtbot.waitUntil(controls.opacity.isVisible)
     shown.activateWindow()
+    shown.docks["Ground truth"].raise_()  # its table in front: the Verdict panel behind
+    behind = tuple(shown.docks[n] for n in ("Verdict", "Metadata", "Analyses"))
     walk = _tab_walk(qtbot, shown, shown.evidence_list, Qt.Key.Key_Tab)
     assert len(walk) == len(set(walk))  # each once on the way round
-    reachable = [w for w in shown.findChildren(QWidget) if _takes_tab(w, shown)]
+    reachable = [w for w in shown.findChildren(QWidget) if _takes_tab(w, shown, behind)]
     assert set(walk) == set(reachable)  # nothing out of Tab's reach
     laid_out = [
         shown.evidence_list,  # left column
@@ -461,10 +465,28 @@ def test_tab_walks_the_main_window_in_the_order_it_is_laid_out(
         shown.canvas,  # centre
         shown.layer_panel.list,  # right column
         controls.opacity,
-        shown.verdict_panel,
-        shown.verdict_panel.cards[0].toggle,
         table,
     ]
     assert [walk.index(w) for w in laid_out] == sorted(walk.index(w) for w in laid_out)
     back = _tab_walk(qtbot, shown, shown.evidence_list, Qt.Key.Key_Backtab)
     assert back == [walk[0], *reversed(walk[1:])]
+    shown.docks["Verdict"].raise_()
+    walk = _tab_walk(qtbot, shown, shown.evidence_list, Qt.Key.Key_Tab)
+    cards = [shown.verdict_panel, shown.verdict_panel.cards[0].toggle]
+    assert [walk.index(w) for w in cards] == sorted(walk.index(w) for w in cards)
+    assert table not in walk
+
+
+def test_tab_skips_the_panels_behind_another_tab(qtbot, shown: MainWindow) -> None:
+    """With Verdict in front, Tab went on from its fold buttons into the Metadata, Analyses
+    and Ground truth panels behind it (Qt calls a dock behind a tab visible): six stops with
+    no focus in sight, "Run on this image" among them (walk-through D, item 1)."""
+    shown.activateWindow()
+    walk = _tab_walk(qtbot, shown, shown.evidence_list, Qt.Key.Key_Tab)
+    behind = [shown.docks[n] for n in ("Metadata", "Analyses", "Ground truth")]
+    assert [w for w in walk if any(d.isAncestorOf(w) for d in behind)] == []
+    assert shown.verdict_panel.cards[0].toggle in walk
+    shown.docks["Analyses"].raise_()
+    walk = _tab_walk(qtbot, shown, shown.evidence_list, Qt.Key.Key_Tab)
+    assert any(shown.docks["Analyses"].isAncestorOf(w) for w in walk)
+    assert not any(shown.docks["Verdict"].isAncestorOf(w) for w in walk)
