@@ -8,7 +8,8 @@ and the compare panes in one stack; the panels in their docks (a panel that does
 itself scrolls in its dock when the window is short), left and right: on the right the layers
 over one tabbed area (verdict in front, metadata, analyses, ground truth); the status bar with the pixel read-out, the progress bar and
 Cancel; and the File, Analysis, Models and View menus with their shortcuts, each panel's entry
-in View with a letter of its own (:data:`DOCK_MENU_TEXT`). The slots the actions call are the
+in View with a letter of its own (:data:`DOCK_MENU_TEXT`), which brings a panel tabbed behind
+another to the front (:func:`panel_action`). The slots the actions call are the
 window's.
 """
 
@@ -19,6 +20,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QDockWidget,
+    QMainWindow,
     QMenu,
     QPushButton,
     QStackedWidget,
@@ -30,6 +32,7 @@ from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.compare import CompareView
 from forensic_viewer.gui.escape import EditorsKeepEscape
 from forensic_viewer.gui.file_menu import RecentMenu
+from forensic_viewer.gui.focus_order import behind_a_tab, tab_order
 from forensic_viewer.gui.groundtruth_panel import GroundTruthPanel
 from forensic_viewer.gui.inspector import LoupePanel, ReadoutField
 from forensic_viewer.gui.layer_panel import LayerPanel
@@ -51,6 +54,36 @@ DOCK_MENU_TEXT = {
     "Ground truth": "Ground &truth",
     "Metadata": "Meta&data",
 }
+
+
+def panel_action(window: QMainWindow, dock: QDockWidget, text: str) -> QAction:
+    """View ▸ a panel: a panel closed or tabbed behind another is shown, brought to the front
+    and given the focus (its first control); one in front is closed. The entry is checked
+    while the panel is in front. Qt's ``toggleViewAction`` counts a dock behind a tab as shown,
+    so Alt+V, D closed the Metadata panel it was asked for (walk-through D, item 2)."""
+    action = QAction(text, window)
+    action.setCheckable(True)
+
+    def in_front() -> bool:
+        return dock.isVisible() and not behind_a_tab(dock)
+
+    def update() -> None:
+        action.setChecked(in_front())
+
+    def triggered() -> None:
+        if in_front():
+            dock.hide()
+        else:
+            dock.show()
+            dock.raise_()
+            first = [w for w in tab_order(window, [dock]) if dock.isAncestorOf(w)][:1]
+            (first[0] if first else dock).setFocus(Qt.FocusReason.OtherFocusReason)
+        update()
+
+    action.triggered.connect(triggered)
+    dock.visibilityChanged.connect(update)
+    update()
+    return action
 
 
 class WindowLayout:
@@ -204,10 +237,12 @@ class WindowLayout:
         view_menu.addAction(self.compare_action)
         view_menu.addAction(self.original_action)
         view_menu.addSeparator()
-        for dock in self.docks.values():
-            toggle = dock.toggleViewAction()  # its text is the dock's title, with no letter
-            toggle.setText(DOCK_MENU_TEXT.get(dock.objectName(), dock.windowTitle()))
-            view_menu.addAction(toggle)
+        self.panel_actions = {
+            name: panel_action(self, dock, DOCK_MENU_TEXT.get(name, dock.windowTitle()))
+            for name, dock in self.docks.items()
+        }
+        for action in self.panel_actions.values():
+            view_menu.addAction(action)
         view_menu.addSeparator()  # every status message, with its time (gui/status_bar.py)
         history = self._action("Message &history…", self.statusBar().show_history, "Ctrl+Shift+M")
         view_menu.addAction(history)
