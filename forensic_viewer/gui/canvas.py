@@ -8,10 +8,15 @@ copy; outlines are polylines drawn with cosmetic pens so they stay one or two sc
 wide at any zoom. A classic analysis's map with one value per cell of pixels is drawn over the
 evidence cell by cell, the last cells cut by its border (:class:`RasterItem`); clone pairs are drawn linked (:class:`PairsVisual`).
 
-Navigation: the mouse wheel zooms about the cursor, dragging pans (pyqtgraph's ViewBox), the
-arrow keys pan by a tenth of the view (with Shift, by half of it: the keyboard alone reaches
-every part of the evidence; View ▸ Zoom in / out zoom by keys), and a canvas the keyboard
-focused (Tab) wears a frame in the theme's highlight colour over its edge,
+Navigation: the mouse wheel zooms about the cursor, dragging pans (pyqtgraph's ViewBox),
+Ctrl and the arrow keys pan by a tenth of the view (with Shift, by half of it: the keyboard
+alone reaches every part of the evidence; View ▸ Zoom in / out zoom by keys), and a canvas the
+keyboard focused (Tab) wears a frame in the theme's highlight colour over its edge. The arrow
+keys alone move the inspected pixel (:data:`INSPECT_STEP`, with Shift :data:`INSPECT_STEP_SHIFT`),
+drawn as a square, kept in view, and ``hovered`` gives it, so the read-out and the magnifier
+follow the keys as they follow the mouse (they followed the mouse alone: walk-through D, item
+3); the mouse moved over the image takes the inspection back. :data:`VIEW_KEYS` lists these
+keys for Help ▸ Keyboard shortcuts.
 :meth:`Canvas.fit` shows the whole evidence and :meth:`Canvas.actual_size` one evidence pixel
 per screen pixel. A fitted canvas stays fitted when it is resized, until the analyst zooms or
 pans (``navigated``): a canvas is fitted when it gets its image, often before its layout gives
@@ -64,7 +69,9 @@ BACKGROUND = QColor(40, 42, 46)
 FACE_COLOR = QColor(80, 220, 255)
 FLAGGED_FACE_COLOR = QColor(255, 70, 70)  # a face a face model flagged (face_marks)
 LABEL_FILL = QColor(0, 0, 0, 170)  # behind face labels
-PAN_STEP, PAN_STEP_SHIFT = 0.1, 0.5  # an arrow key pans by this share of the view
+PAN_STEP, PAN_STEP_SHIFT = 0.1, 0.5  # Ctrl and an arrow key pan by this share of the view
+INSPECT_STEP, INSPECT_STEP_SHIFT = 1, 10  # evidence pixels: an arrow key moves the inspected one
+INSPECT_MARK = 9  # screen pixels: the least side of the inspected pixel's square, zoomed out
 FOCUS_FRAME = 2  # pixels: the frame a focused canvas wears over its edge
 # focus given by these shows the frame (a click or the window's activation does not: the frame
 # covers the image's edge, and a mouse user sees where they clicked)
@@ -79,6 +86,13 @@ PAN_KEYS = {
     Qt.Key.Key_Up: (0, -1),
     Qt.Key.Key_Down: (0, 1),
 }
+# (keys, what they do) in a focused evidence view: keys of no action, for the shortcuts' list
+VIEW_KEYS = (
+    ("Arrows", "move the inspected pixel by one (the read-out and magnifier follow)"),
+    ("Shift+Arrows", f"move the inspected pixel by {INSPECT_STEP_SHIFT}"),
+    ("Ctrl+Arrows", "pan by a tenth of the view"),
+    ("Ctrl+Shift+Arrows", "pan by half of the view"),
+)
 
 
 class RasterItem(pg.GraphicsObject):
@@ -378,6 +392,9 @@ class Canvas(pg.GraphicsView):
         self._visuals: dict[int, LayerVisual] = {}
         self._shape: tuple[int, int] | None = None
         self._fitted = False  # fit() again on every resize (module doc)
+        self._point: tuple[float, float] | None = None  # the last point ``hovered`` gave
+        self._inspected: tuple[int, int] | None = None  # (col, row) the arrow keys moved to
+        self._cursor_at = QCursor.pos()  # where the mouse was at the last arrow key
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.view.sigResized.connect(self._on_resized)
         self.view.sigRangeChangedManually.connect(self.release_fit)
@@ -412,13 +429,21 @@ class Canvas(pg.GraphicsView):
             self._add_visual(layer)
         if shape != self._shape:
             self._shape = shape
+            self._inspected = None
             self.fit()
-        self.hovered.emit(*self._inspected_point())
+        self._hover(*self._inspected_point())
+
+    def _hover(self, x: float, y: float) -> None:
+        self._point = (x, y)
+        self.hovered.emit(x, y)
 
     def _inspected_point(self) -> tuple[float, float]:
-        """The scene point under the cursor when it is over the image, else the centre."""
+        """The pixel the arrow keys moved to, else the scene point under the cursor when it is
+        over the image, else the centre."""
         assert self._shape is not None
         h, w = self._shape
+        if self._inspected is not None:
+            return self._inspected[0] + 0.5, self._inspected[1] + 0.5
         if self.underMouse():
             at = self.mapToScene(self.viewport().mapFromGlobal(QCursor.pos()))
             point = self.view.mapSceneToView(at)
@@ -496,17 +521,48 @@ class Canvas(pg.GraphicsView):
         self.release_fit()
         self.view.scaleBy((1.0 / factor, 1.0 / factor))
 
+    @property
+    def inspected(self) -> tuple[int, int] | None:
+        """The (col, row) of the pixel the arrow keys moved to; None when the mouse leads."""
+        return self._inspected
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override
         step = PAN_KEYS.get(Qt.Key(event.key()))
         if step is None or self._shape is None:
             super().keyPressEvent(event)
             return
         shift = event.modifiers() & Qt.KeyboardModifier.ShiftModifier
-        share = PAN_STEP_SHIFT if shift else PAN_STEP
-        (x0, x1), (y0, y1) = self.view.viewRange()
-        self.release_fit()
-        self.view.translateBy(x=step[0] * share * (x1 - x0), y=step[1] * share * (y1 - y0))
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            share = PAN_STEP_SHIFT if shift else PAN_STEP
+            (x0, x1), (y0, y1) = self.view.viewRange()
+            self.release_fit()
+            self.view.translateBy(x=step[0] * share * (x1 - x0), y=step[1] * share * (y1 - y0))
+        else:
+            self._move_inspected(step, INSPECT_STEP_SHIFT if shift else INSPECT_STEP)
         event.accept()
+
+    def _move_inspected(self, step: tuple[int, int], pixels: int) -> None:
+        """Move the inspected pixel ``pixels`` along ``step`` (from the point last given, at
+        first), within the image; pan when it leaves the view; give it (``hovered``)."""
+        assert self._shape is not None
+        h, w = self._shape
+        if self._inspected is None:
+            x, y = self._point if self._point is not None else (w / 2, h / 2)
+            start = int(np.floor(x)), int(np.floor(y))
+        else:
+            start = self._inspected
+        col, row = start[0] + step[0] * pixels, start[1] + step[1] * pixels
+        col, row = min(max(col, 0), w - 1), min(max(row, 0), h - 1)
+        self._inspected = (col, row)
+        self._cursor_at = QCursor.pos()
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        dx = min(0.0, col - x0) + max(0.0, col + 1 - x1)
+        dy = min(0.0, row - y0) + max(0.0, row + 1 - y1)
+        if dx or dy:
+            self.release_fit()
+            self.view.translateBy(x=dx, y=dy)
+        self.viewport().update()
+        self._hover(col + 0.5, row + 0.5)
 
     def focusInEvent(self, event: QFocusEvent) -> None:  # Qt override
         super().focusInEvent(event)
@@ -524,6 +580,8 @@ class Canvas(pg.GraphicsView):
         right and bottom edge: pyqtgraph lays the scene out to the widget's size, not to the
         smaller viewport's."""
         super().drawForeground(painter, rect)
+        if self._inspected is not None:
+            self._draw_inspected(painter)
         if not (self._focus_shown and self.hasFocus()):
             return
         painter.save()
@@ -536,8 +594,33 @@ class Canvas(pg.GraphicsView):
         painter.drawRect(QRectF(self.viewport().rect()).adjusted(half, half, -half, -half))
         painter.restore()
 
+    def _draw_inspected(self, painter: QPainter) -> None:
+        """The inspected pixel's square in screen pixels, at least :data:`INSPECT_MARK` wide,
+        a dark line under a light one: it shows on any image."""
+        assert self._inspected is not None
+        col, row = self._inspected
+        scene = self.view.mapViewToScene(QRectF(col, row, 1, 1)).boundingRect()
+        box = QRectF(self.mapFromScene(scene).boundingRect())
+        grow = max(0.0, (INSPECT_MARK - box.width()) / 2)
+        box.adjust(-grow, -grow, grow, grow)
+        painter.save()
+        painter.resetTransform()
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for color, width in ((QColor(0, 0, 0), 3), (QColor(255, 255, 255), 1)):
+            painter.setPen(_cosmetic(color, width))
+            painter.drawRect(box)
+        painter.restore()
+
     def _on_mouse_moved(self, pos: QPointF) -> None:
         if self._shape is None:
             return
         point = self.view.mapSceneToView(pos)
-        self.hovered.emit(point.x(), point.y())
+        if self._inspected is not None:
+            h, w = self._shape
+            # Qt replays the last mouse move when the view pans under a still mouse
+            inside = 0 <= point.x() < w and 0 <= point.y() < h
+            if not inside or QCursor.pos() == self._cursor_at:
+                return  # the keys lead until the mouse moves over the image
+            self._inspected = None  # the mouse takes the inspection back
+            self.viewport().update()
+        self._hover(point.x(), point.y())

@@ -34,6 +34,7 @@ from engine.checkpoints import read_meta
 from engine.errors import ForensicError
 from forensic_viewer import environment as environment_module
 from forensic_viewer.audit import file_sha256
+from forensic_viewer.gui.canvas import VIEW_KEYS
 
 SHA_SHOWN = 12  # hex digits of a model file's SHA-256 shown (the report has them whole)
 
@@ -124,7 +125,9 @@ def shortcut_rows(window: QMainWindow) -> list[tuple[str, str, str]]:
 
 
 def shortcuts_text(window: QMainWindow) -> str:
-    return "\n".join(f"{keys:<18} {where} ▸ {text}" for where, text, keys in shortcut_rows(window))
+    """The actions' keys (:func:`shortcut_rows`), then the focused evidence view's own."""
+    rows = shortcut_rows(window) + [("Evidence view", text, keys) for keys, text in VIEW_KEYS]
+    return "\n".join(f"{keys:<18} {where} ▸ {text}" for where, text, keys in rows)
 
 
 def text_dialog(parent: QWidget, title: str, text: str) -> QDialog:

@@ -222,7 +222,8 @@ def test_escape_closes_each_dialog(qtbot, shown: MainWindow, which: int) -> None
 def test_the_evidence_view_pans_by_the_arrow_keys_and_shows_its_focus(
     qtbot, shown: MainWindow
 ) -> None:
-    """It panned by mouse alone; a focused canvas looked as an unfocused one."""
+    """It panned by mouse alone; a focused canvas looked as an unfocused one. Ctrl and the
+    arrow keys pan (the arrow keys alone move the inspected pixel)."""
     canvas = shown.canvas
     shown.zoom(4.0)  # a quarter of the image: room to pan every way
     shown.activateWindow()
@@ -231,10 +232,11 @@ def test_the_evidence_view_pans_by_the_arrow_keys_and_shows_its_focus(
     canvas.setFocus(Qt.FocusReason.TabFocusReason)  # as Tab gives it
     qtbot.waitUntil(canvas.hasFocus)
     (x0, x1), (y0, y1) = canvas.view.viewRange()
-    QTest.keyClick(canvas, Qt.Key.Key_Right)
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    QTest.keyClick(canvas, Qt.Key.Key_Right, ctrl)
     (a0, _), (b0, _) = canvas.view.viewRange()
     assert a0 == pytest.approx(x0 + 0.1 * (x1 - x0)) and b0 == pytest.approx(y0)
-    QTest.keyClick(canvas, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClick(canvas, Qt.Key.Key_Down, ctrl | Qt.KeyboardModifier.ShiftModifier)
     (c0, _), (d0, _) = canvas.view.viewRange()
     assert c0 == pytest.approx(a0) and d0 == pytest.approx(y0 + 0.5 * (y1 - y0))
     assert not canvas.fitted  # navigated: a resize keeps the view where the keys put it

@@ -4,12 +4,22 @@ pixel read-out by keys, the names of the verdict cards, compare panes and mask r
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtWidgets import QApplication, QMenu, QTabBar
 
 from forensic_viewer.gui.main_window import MainWindow
+from tests.viewer.test_main_window import open_and_wait
 
 pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def analysed_window(qtbot, case_window: MainWindow, image_path: Path) -> MainWindow:
+    """The case window (tests/viewer/conftest.py) with the 128 x 96 image analysed."""
+    open_and_wait(qtbot, case_window, image_path)
+    return case_window
 
 
 def _view_entry(window: MainWindow, text: str):
@@ -49,3 +59,38 @@ def test_the_view_entry_of_a_panel_behind_a_tab_brings_it_to_the_front(
     window.docks["Verdict"].raise_()
     assert not entry.isChecked()
     assert _view_entry(window, "&Verdict").isChecked()
+
+
+def test_the_arrow_keys_move_the_inspected_pixel_and_the_read_out_follows(
+    qtbot, analysed_window: MainWindow
+) -> None:
+    """The read-out and the magnifier followed the mouse alone: with the focus on the
+    evidence view the arrow keys panned, and the read-out stayed on the centre's pixel
+    (walk-through D, item 3)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QImage
+    from PySide6.QtTest import QTest
+
+    from forensic_viewer.gui.help_menu import shortcuts_text
+
+    window, canvas = analysed_window, analysed_window.canvas
+    window.activateWindow()
+    canvas.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(canvas.hasFocus)
+    assert "x 64  y 48 " in window.readout.text()  # the centre, given at load
+    before = canvas.view.viewRange()
+    shown = canvas.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    QTest.keyClick(canvas, Qt.Key.Key_Right)
+    assert "x 65  y 48 " in window.readout.text()
+    assert canvas.inspected == (65, 48)
+    assert canvas.view.viewRange() == before  # the pixel in view: no pan
+    marked = canvas.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    assert marked != shown  # the inspected pixel is drawn
+    QTest.keyClick(canvas, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    assert canvas.inspected == (65, 58)
+    assert "x 65  y 58 " in window.readout.text()
+    assert window.loupe._point == (65.5, 58.5)  # the magnifier shows it too
+    for _ in range(20):  # kept within the image
+        QTest.keyClick(canvas, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)
+    assert canvas.inspected == (0, 58)
+    assert "Evidence view ▸ move the inspected pixel" in shortcuts_text(window)
