@@ -445,6 +445,8 @@ class TriageModel(QAbstractTableModel):
         col = self.columns[section]
         if role == Qt.ItemDataRole.DisplayRole:
             return col.header
+        if role == Qt.ItemDataRole.AccessibleTextRole and col.id == "thumbnail":
+            return "thumbnail"  # its title blank over the pictures, a screen reader's read none
         if role == Qt.ItemDataRole.ToolTipRole:  # what the computed columns give
             if col.id == "analysis":
                 return tip_text(plain(analysis_note(col.model or "")))

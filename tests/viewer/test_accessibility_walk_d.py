@@ -94,3 +94,64 @@ def test_the_arrow_keys_move_the_inspected_pixel_and_the_read_out_follows(
         QTest.keyClick(canvas, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)
     assert canvas.inspected == (0, 58)
     assert "Evidence view ▸ move the inspected pixel" in shortcuts_text(window)
+
+
+def test_the_triage_table_sorts_from_the_keyboard_and_names_its_thumbnails(qtbot) -> None:
+    """Its header takes no focus and nothing else sorted it: a header click was the only
+    way; its thumbnail column's title was blank to a screen reader (walk-through D, item 4)."""
+    from dataclasses import replace
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QAccessible, QContextMenuEvent
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    from forensic_viewer.gui.triage_view import triage_view
+    from forensic_viewer.scan.triage import triage_row
+    from tests.viewer.test_triage_cells import _record
+
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    view = triage_view(holder)
+    QVBoxLayout(holder).addWidget(view.table)
+    view.model.set_models(["a", "b"], "ens", [])
+    view.table.sortByColumn(*view.model.default_sort())  # as the scan dialogs do
+    for name, score in (("b.jpg", 0.9), ("c.jpg", 0.1), ("a.jpg", 0.5)):
+        record = _record("manipulated", "manipulated")
+        assert record.ensemble is not None
+        record = replace(record, path=name, ensemble=replace(record.ensemble, score=score))
+        view.model.upsert(triage_row(record))
+    view.model.flush()
+
+    def files() -> list[str]:
+        return [view.proxy.row_at(i).key for i in range(view.proxy.rowCount())]
+
+    def choose(text: str) -> None:
+        """The table's context menu by the Menu key, and its entry ``text``."""
+        view.sorting.menu = None
+        # what Qt turns the Menu key or Shift+F10 into, sent to the focused table
+        centre = view.table.rect().center()
+        at = view.table.mapToGlobal(centre)
+        key = QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, centre, at)
+        QApplication.sendEvent(view.table, key)
+        menu = view.sorting.menu
+        assert menu is not None and menu.isVisible()
+        entries = {a.text(): a for a in menu.actions() if a.text()}
+        assert "" not in [a.text() for a in menu.actions() if not a.isSeparator()]
+        entries[text].trigger()
+        menu.close()
+
+    holder.show()
+    assert files() == ["b.jpg", "a.jpg", "c.jpg"]  # the default verdict's score, highest first
+    choose("File")  # kept descending
+    assert files() == ["c.jpg", "b.jpg", "a.jpg"]
+    choose("Descending")
+    assert files() == ["a.jpg", "b.jpg", "c.jpg"]
+    header = view.table.horizontalHeader()
+    assert header.sortIndicatorSection() == view.model.column_of("file")
+    view.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)  # a header click
+    menu = view.sorting.make_menu()
+    checked = [a.text() for a in menu.actions() if a.isChecked()]
+    assert checked == ["ens (ensemble)"]  # ascending: "Descending" unchecked
+    table = QAccessible.queryAccessibleInterface(view.table)
+    titles = [table.child(i + 1).text(QAccessible.Text.Name) for i in range(4)]
+    assert titles == ["thumbnail", "File", "ens (ensemble)", "Status"]
