@@ -245,11 +245,14 @@ class ReadoutField(QLabel):
     tooltip; ``text()`` is always the whole text."""
 
     PREFERRED_WIDTH = 520  # px: coordinates, RGB and two or three heatmap values
+    # px: "x 1234  y 5678" and a little; 240 with the progress bar, Cancel and the case mark
+    # made the window 701 pixels wide at least, wider than 1280 x 800 at 200 % (640)
+    MINIMUM_WIDTH = 120
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setMinimumWidth(240)
+        self.setMinimumWidth(self.MINIMUM_WIDTH)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
     def setText(self, text: str) -> None:  # Qt override: the tooltip follows

@@ -223,10 +223,16 @@ class PanelScroll(QScrollArea):
     at its width (wrapped labels whole, lists at their minimum), and the dock scrolls beyond
     that; the width the panel needs is still asked of the dock. Qt's own resizable scroll area
     would hold a panel with wrapped labels at its preferred height, and scroll where the
-    panel's lists could have shrunk."""
+    panel's lists could have shrunk.
 
-    def __init__(self, panel: QWidget) -> None:
+    With ``narrowest``, no more width than that is asked, and a narrower area scrolls left
+    and right too: the main window's docks, whose widest panels (the magnifier, the classic
+    analyses) made the window 665 to 701 pixels wide at least, wider than a 1280 x 800 screen
+    at 200 % (640 pixels; walk-through D, item 5)."""
+
+    def __init__(self, panel: QWidget, narrowest: int | None = None) -> None:
         super().__init__()
+        self._narrowest = narrowest
         self.setWidget(panel)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         # Tab goes to the panel's controls, and the area scrolls to the one focused
@@ -252,7 +258,10 @@ class PanelScroll(QScrollArea):
     def minimumSizeHint(self) -> QSize:  # Qt override
         panel = self.widget().minimumSizeHint().width()
         bar = self.verticalScrollBar().sizeHint().width()
-        return QSize(panel + bar + 2 * self.frameWidth(), super().minimumSizeHint().height())
+        width = panel + bar + 2 * self.frameWidth()
+        if self._narrowest is not None:
+            width = min(width, self._narrowest)
+        return QSize(width, super().minimumSizeHint().height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
         super().resizeEvent(event)

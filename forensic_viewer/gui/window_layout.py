@@ -86,6 +86,9 @@ def panel_action(window: QMainWindow, dock: QDockWidget, text: str) -> QAction:
     return action
 
 
+DOCK_NARROWEST = 150  # pixels: the most width a dock's panel asks; narrower, it scrolls
+
+
 class WindowLayout:
     """How :class:`~forensic_viewer.gui.main_window.MainWindow` is laid out, and its menus."""
 
@@ -102,8 +105,11 @@ class WindowLayout:
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
-        # a panel that does not scroll itself scrolls in the dock when the window is short
-        dock.setWidget(widget if isinstance(widget, QAbstractScrollArea) else PanelScroll(widget))
+        # a panel that does not scroll itself scrolls in the dock when the window is short,
+        # or narrow: the window fits 640 pixels (1280 at 200 %)
+        if not isinstance(widget, QAbstractScrollArea):
+            widget = PanelScroll(widget, DOCK_NARROWEST)
+        dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
 

@@ -85,3 +85,24 @@ def test_breakable_adds_only_zero_width_spaces_and_leaves_no_long_run() -> None:
         runs = shown.replace(BREAK, " ").split()
         assert all(len(run) <= RUN_CHARS for run in runs), text
     assert breakable("a/b c") == f"a/{BREAK}b c"
+
+
+def test_the_main_window_fits_1280_by_800_at_200_per_cent(
+    qtbot, monkeypatch: pytest.MonkeyPatch, tmp_path, tiny_checkpoint, image_path
+) -> None:
+    """At 200 % a 1280 x 800 screen is 640 x 400 pixels: the window's least width was 665 to
+    701 (the magnifier's and the classic analyses' panels, the read-out's 240 pixels beside
+    the progress bar), so the menus and the left column were cut off at the screen's edge
+    (walk-through D, item 5). The docks' panels scroll instead, the read-out elides."""
+    from forensic_viewer.gui.screen_fit import fit_to_screen
+    from tests.viewer.test_main_window import shown_window
+
+    area = QRect(0, 0, 640, 400)
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _screen: QRect(area))
+    window = shown_window(qtbot, tmp_path, tiny_checkpoint, image_path)
+    window.progress.show()  # as while an analysis runs: the widest status bar
+    least = window.minimumSizeHint()
+    assert least.width() <= area.width() and least.height() <= area.height(), least
+    window.resize(1280, 800)
+    fit_to_screen(window)
+    assert _within(window, area), window.frameGeometry()
