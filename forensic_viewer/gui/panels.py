@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QAbstractScrollArea,
     QDialog,
@@ -177,7 +178,11 @@ def name_form_fields(form: QFormLayout) -> None:
     """Each labelled row of ``form`` names its control for screen readers and takes the
     keyboard focus from its label's mnemonic (``QLabel.setBuddy``). Qt does so only for a row
     whose field is the control itself; a field with its Browse… button (a layout) or a widget
-    holding the control (the batch dialog's "Run on") was read as an unnamed text field."""
+    holding the control (the batch dialog's "Run on") was read as an unnamed text field.
+
+    A control with a text of its own (a check box, a button) keeps it as its name, and the
+    label is its description: the report dialog's "HTML" box was read as "Formats, check box"
+    and "HTML" never said (walk-through D, item 6)."""
     for row in range(form.rowCount()):
         label_item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
         field_item = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
@@ -188,8 +193,12 @@ def name_form_fields(form: QFormLayout) -> None:
         if control is None:
             continue
         label.setBuddy(control)
-        if not control.accessibleName():  # a buddy names only a control beside its label
-            control.setAccessibleName(label.text().replace("&", ""))
+        said = label.text().replace("&", "")
+        if isinstance(control, QAbstractButton) and control.text():
+            if not control.accessibleDescription():
+                control.setAccessibleDescription(said)
+        elif not control.accessibleName():  # a buddy names only a control beside its label
+            control.setAccessibleName(said)
 
 
 def no_enter_button(dialog: QDialog) -> None:

@@ -155,3 +155,35 @@ def test_the_triage_table_sorts_from_the_keyboard_and_names_its_thumbnails(qtbot
     table = QAccessible.queryAccessibleInterface(view.table)
     titles = [table.child(i + 1).text(QAccessible.Text.Name) for i in range(4)]
     assert titles == ["thumbnail", "File", "ens (ensemble)", "Status"]
+
+
+def test_a_form_rows_check_box_keeps_its_own_text_as_its_name(qtbot) -> None:
+    """The report dialog's "HTML" box was named "Formats" after its row, and the batch
+    dialog's "score against true masks" "Ground truth": a screen reader never said the
+    box's own text (walk-through D, item 6)."""
+    from PySide6.QtGui import QAccessible
+    from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLineEdit, QWidget
+
+    from forensic_viewer.gui.batch_dialog import BatchDialog
+    from forensic_viewer.gui.panels import name_form_fields
+
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    form = QFormLayout(holder)
+    html, field = QCheckBox("HTML"), QLineEdit()
+    formats = QHBoxLayout()
+    formats.addWidget(html)
+    formats.addWidget(QCheckBox("PDF"))
+    form.addRow("Formats", formats)
+    form.addRow("Examiner", field)
+    name_form_fields(form)
+
+    def name(widget: QWidget) -> str:
+        return QAccessible.queryAccessibleInterface(widget).text(QAccessible.Text.Name)
+
+    assert name(html) == "HTML" and html.accessibleDescription() == "Formats"
+    assert name(field) == "Examiner"  # a field without a text of its own: its row's label
+    dialog = BatchDialog()
+    qtbot.addWidget(dialog)
+    boxes = [b for b in dialog.findChildren(QCheckBox) if b.text() == "score against true masks"]
+    assert [name(b) for b in boxes] == ["score against true masks"]
