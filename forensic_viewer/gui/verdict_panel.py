@@ -9,6 +9,11 @@ colour management), in the loader's words, as the command line and the reports p
 the reports (:mod:`forensic_viewer.wording`): :func:`threshold_text`, :func:`confidence_text`,
 :func:`odds_text`, :func:`decision_text`, :func:`moved_text` and :func:`mask_text` (what moved a
 stacked default verdict, and when its mask need not show why).
+
+For the keyboard and a screen reader (walk-through D, item 7): the panel is named "verdict";
+its text can be selected and copied from the keyboard (Tab reaches each line's label); each
+card's fold button is named after its model ("details of NAME"), so three cards' buttons are
+told apart.
 """
 
 from __future__ import annotations
@@ -299,6 +304,8 @@ class VerdictPanel(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
+        self.setAccessibleName("verdict")
+        self.setAccessibleDescription("each model's verdict in words, the default verdict first")
         body = QWidget()
         self._layout = QVBoxLayout(body)
         self._layout.setContentsMargins(4, 4, 4, 4)
@@ -319,7 +326,12 @@ class VerdictPanel(QScrollArea):
     @staticmethod
     def _label(text: str) -> QLabel:
         label = text_label(text)
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # by the keyboard too: Tab reaches it, Shift and the arrows select, Ctrl+C copies
+        label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        label.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Qt leaves it the mouse's
         return label
 
     def _clear_cards(self) -> None:
@@ -393,7 +405,8 @@ class VerdictPanel(QScrollArea):
         details = self._label("\n".join(plain(line) for line in how if line))
         details.setToolTip(tip_text(plain(r.checkpoint)))
         toggle = QToolButton()
-        toggle.setAccessibleName(FOLD_WORDS)
+        toggle.setAccessibleName(f"details of {plain(r.name)}")  # one button per model
+        toggle.setAccessibleDescription(FOLD_WORDS)
         toggle.setAutoRaise(True)
         toggle.setCheckable(True)
         card = VerdictCard(title, body, toggle, details)

@@ -187,3 +187,30 @@ def test_a_form_rows_check_box_keeps_its_own_text_as_its_name(qtbot) -> None:
     qtbot.addWidget(dialog)
     boxes = [b for b in dialog.findChildren(QCheckBox) if b.text() == "score against true masks"]
     assert [name(b) for b in boxes] == ["score against true masks"]
+
+
+def test_the_verdict_panel_is_named_and_its_text_taken_by_the_keyboard(
+    qtbot, analysed_window: MainWindow
+) -> None:
+    """The panel took the focus unnamed (a blank scroll area to a screen reader), its fold
+    buttons all had one name without their model's, and its text could be selected by the
+    mouse alone (walk-through D, item 7)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from forensic_viewer.gui.focus_order import takes_tab
+
+    panel = analysed_window.verdict_panel
+    assert panel.accessibleName() == "verdict"
+    names = [card.toggle.accessibleName() for card in panel.cards]
+    assert names == [f"details of {r}" for r in ("tiny",)]
+    card = panel.cards[0]
+    for label in (card.title, card.body):
+        flags = label.textInteractionFlags()
+        assert flags & Qt.TextInteractionFlag.TextSelectableByKeyboard
+        assert takes_tab(label, analysed_window)
+    analysed_window.activateWindow()
+    card.title.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(card.title.hasFocus)
+    QTest.keyClick(card.title, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert card.title.selectedText() == card.title.text()  # to copy with Ctrl+C
