@@ -214,3 +214,20 @@ def test_the_verdict_panel_is_named_and_its_text_taken_by_the_keyboard(
     qtbot.waitUntil(card.title.hasFocus)
     QTest.keyClick(card.title, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     assert card.title.selectedText() == card.title.text()  # to copy with Ctrl+C
+
+
+def test_the_training_charts_are_named_and_say_their_last_values(qtbot, tmp_path: Path) -> None:
+    """The loss, learning-rate and validation charts took Tab unnamed, three blank graphics
+    views to a screen reader, with no text for their curves (walk-through D, item 8)."""
+    from tests.viewer.test_training_layout import _reviewed
+
+    dialog = _reviewed(qtbot, tmp_path, (1100, 800))
+    charts = (dialog.loss_plot, dialog.lr_plot, dialog.val_plot)
+    names = [c.accessibleName() for c in charts]
+    assert names == ["loss terms chart", "learning rate chart", "validation chart"]
+    loss, lr, val = (c.accessibleDescription() for c in charts)
+    assert loss.startswith("at step 67: ") and "bce 0.6" in loss, loss
+    assert lr == "at step 67: learning rate 0.0001", lr
+    assert val.startswith("at epoch 3: ") and "pixel F1" in val, val
+    dialog._reset_curves()
+    assert dialog.loss_plot.accessibleDescription() == "no points yet"
