@@ -293,7 +293,7 @@ class ComparePane(QWidget):
         self.title = PaneTitle(plain(title))
         self.chooser = QComboBox()
         self.chooser.setToolTip("show another model or analysis in this pane")
-        self.chooser.setAccessibleName("pane shows")  # the tooltip describes it
+        self.chooser.setAccessibleName("pane shows")  # the tooltip describes it; set_place
         self.chooser.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -306,6 +306,7 @@ class ComparePane(QWidget):
         self.made_for = ""  # the source the pane was made to show (CompareView.set_content)
         self._layers: LayerList | None = None
         self._sources: list[Source] = []
+        self.place = ""  # "pane 2 of 5": which pane, for a screen reader (set_place)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(1, 1, 1, 1)
         layout.setSpacing(1)
@@ -313,6 +314,15 @@ class ComparePane(QWidget):
         layout.addWidget(self.chooser)
         layout.addWidget(self.canvas, 1)
         self.chooser.currentIndexChanged.connect(self._on_chosen)
+
+    def set_place(self, number: int, count: int) -> None:
+        """Name the pane's chooser and view after its place among ``count`` panes: five
+        choosers named "pane shows" and five views "evidence view" were not told apart
+        (walk-through D, item 9)."""
+        self.place = f"pane {number} of {count}"
+        self.chooser.setAccessibleName(f"{self.place} shows")
+        if self.source is not None:
+            self.canvas.setAccessibleName(f"{self.place}: {plain(self.source.name)}")
 
     def set_sources(self, layers: LayerList, sources: list[Source], current: Source) -> None:
         self._layers, self._sources = layers, sources
@@ -333,6 +343,8 @@ class ComparePane(QWidget):
         self.title.setToolTip(tip_text(plain(source.tooltip)))
         # what the pane shows, its verdict in words, for a screen reader on its view
         self.canvas.setAccessibleDescription(plain(source.tooltip))
+        if self.place:
+            self.canvas.setAccessibleName(f"{self.place}: {plain(source.name)}")
         tint(self.title, source.color)  # WCAG AA on the pane, theme after theme
         self.canvas.set_layers(self._layers, source.accept())
 
@@ -381,6 +393,8 @@ class CompareView(QWidget):
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)  # panes fill the view and scroll only below minimum
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        # the panes take the focus, not the area round them (it took Ctrl+K's, unnamed)
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.scroll.setWidget(grid_widget)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -426,6 +440,7 @@ class CompareView(QWidget):
             titles.append(pane.title)
             pane.made_for = made_for
             pane.set_sources(layers, sources, source)
+            pane.set_place(i + 1, len(shown))
             pane.canvas.hovered.connect(self.hovered)
             pane.canvas.navigated.connect(self._release_fit)
             self._grid.addWidget(pane, i // columns, i % columns)

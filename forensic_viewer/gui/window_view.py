@@ -10,6 +10,9 @@ compare mode); the pixel under the cursor goes to the read-out and the Magnifier
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
 from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.tips import tip_text
@@ -25,6 +28,8 @@ class WindowView:
         puts the layers' visibility back as it was."""
         if self.compare_action.isChecked() != on:
             self.compare_action.setChecked(on)
+        focused = QApplication.focusWidget()
+        in_view = focused is not None and self.stack.isAncestorOf(focused)
         was_on = self.stack.currentWidget() is self.compare
         self.stack.setCurrentWidget(self.compare if on else self.canvas)
         if on and not was_on:
@@ -36,6 +41,11 @@ class WindowView:
             self._visibility_before = None
         self._refresh_compare()
         fit_to_screen(self)
+        # the focus on the view goes to the view shown: Qt moved it to the compare area
+        # around the panes, unnamed (walk-through D, item 9)
+        shown = self._active_canvas() if on else self.canvas
+        if in_view and shown is not None:
+            shown.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _align_for_compare(self) -> None:
         """In compare mode, show every model's layers of the kinds shown (remembering what was

@@ -231,3 +231,33 @@ def test_the_training_charts_are_named_and_say_their_last_values(qtbot, tmp_path
     assert val.startswith("at epoch 3: ") and "pixel F1" in val, val
     dialog._reset_curves()
     assert dialog.loss_plot.accessibleDescription() == "no points yet"
+
+
+def test_compare_panes_are_numbered_and_ctrl_k_keeps_the_focus_on_a_view(
+    qtbot, analysed_window: MainWindow
+) -> None:
+    """Every pane's chooser was named "pane shows" and every view "evidence view"; Ctrl+K
+    with the focus on the evidence view left it on the unnamed area round the panes
+    (walk-through D, item 9)."""
+    from PySide6.QtCore import Qt
+
+    window = analysed_window
+    window.activateWindow()
+    window.canvas.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(window.canvas.hasFocus)
+    window.compare_action.trigger()  # Ctrl+K
+    panes = window.compare.panes
+    count = len(panes)
+    assert count >= 2
+    assert QApplication.focusWidget() is panes[0].canvas
+    choosers = [p.chooser.accessibleName() for p in panes]
+    assert choosers == [f"pane {i} of {count} shows" for i in range(1, count + 1)]
+    views = [p.canvas.accessibleName() for p in panes]
+    assert views == [
+        f"pane {i} of {count}: {p.source.name}" for i, p in enumerate(panes, 1) if p.source
+    ]
+    other = next(name for name in panes[0].offered if name != panes[0].source.name)
+    panes[0].choose(other)
+    assert panes[0].canvas.accessibleName() == f"pane 1 of {count}: {other}"
+    window.compare_action.trigger()  # back to the one view, the focus with it
+    assert QApplication.focusWidget() is window.canvas
