@@ -58,6 +58,19 @@ MODEL_COLORS: tuple[tuple[int, int, int], ...] = (
 )
 ENSEMBLE_COLOR = (204, 121, 167)  # reddish purple
 GROUND_TRUTH_COLOR = (255, 255, 255)  # white: the reference, outlined
+# each mask colour in words: a mask's row in the layer list says it (its swatch shows it)
+COLOR_WORDS = {
+    **dict(
+        zip(MODEL_COLORS, ("vermillion", "sky blue", "yellow", "blue", "bluish green"), strict=True)
+    ),
+    ENSEMBLE_COLOR: "reddish purple",
+    GROUND_TRUTH_COLOR: "white",
+}
+
+
+def color_words(rgb: tuple[int, int, int]) -> str:
+    """``rgb`` in words: its name for the masks' colours, else its three values."""
+    return COLOR_WORDS.get(tuple(rgb), "RGB {} {} {}".format(*rgb))
 
 
 class HeatmapLayer(Layer):

@@ -51,6 +51,7 @@ from forensic_viewer.model_layers import (
     GroundTruthLayer,
     HeatmapLayer,
     MaskLayer,
+    color_words,
 )
 from forensic_viewer.wording import threshold_figure
 
@@ -276,6 +277,15 @@ def mask_summary(layer: MaskLayer) -> str:
     return text
 
 
+def _say_color(item: QListWidgetItem, layer: MaskLayer) -> None:
+    """A mask's row says its colour in words, to a screen reader (its name) and in its
+    tooltip: the swatch alone said which colour on the image was which model's
+    (walk-through D, item 10)."""
+    words = color_words(layer.color)
+    item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{layer.name}, {words}")
+    item.setToolTip(f"{layer.name}: drawn in {words}")
+
+
 def swatch(rgb: tuple[int, int, int]) -> QIcon:
     """A square of ``rgb``: a mask's row in the layer list wears the colour its fill and
     outlines are drawn in. Nothing else said which colour was which model's, and masks of
@@ -388,6 +398,7 @@ class LayerPanel(QWidget):
             item = QListWidgetItem(layer.name)
             if isinstance(layer, MaskLayer):
                 item.setIcon(swatch(layer.color))
+                _say_color(item, layer)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
             self.list.addItem(item)
@@ -411,7 +422,10 @@ class LayerPanel(QWidget):
 
     def _on_name(self, event: Event) -> None:
         layer: Layer = event.source  # type: ignore[assignment]
-        _quietly(self.list, self.item_of(layer).setText, layer.name)
+        item = self.item_of(layer)
+        _quietly(self.list, item.setText, layer.name)
+        if isinstance(layer, MaskLayer):
+            _quietly(self.list, lambda mask: _say_color(item, mask), layer)
 
     def _on_row(self, row: int) -> None:
         rows = self._rows()

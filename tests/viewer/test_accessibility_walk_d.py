@@ -261,3 +261,24 @@ def test_compare_panes_are_numbered_and_ctrl_k_keeps_the_focus_on_a_view(
     assert panes[0].canvas.accessibleName() == f"pane 1 of {count}: {other}"
     window.compare_action.trigger()  # back to the one view, the focus with it
     assert QApplication.focusWidget() is window.canvas
+
+
+def test_a_mask_row_says_its_colour_in_words(qtbot, analysed_window: MainWindow) -> None:
+    """A mask's row showed its colour by its swatch alone: its accessible text, description
+    and tooltip were empty, so nothing in words said which colour on the image was which
+    model's (walk-through D, item 10)."""
+    from PySide6.QtGui import QAccessible
+
+    from forensic_viewer.model_layers import ENSEMBLE_COLOR, color_words
+
+    window = analysed_window
+    panel = window.layer_panel
+    mask = window.layers["tiny mask"]
+    item = panel.item_of(mask)
+    words = color_words(mask.color)
+    assert words != "RGB {} {} {}".format(*mask.color)  # a colour of the palette, named
+    row = QAccessible.queryAccessibleInterface(panel.list).child(panel.list.row(item))
+    assert row.text(QAccessible.Text.Name) == f"tiny mask, {words}"
+    assert words in item.toolTip()
+    assert color_words(ENSEMBLE_COLOR) == "reddish purple"
+    assert color_words((1, 2, 3)) == "RGB 1 2 3"
