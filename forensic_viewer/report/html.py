@@ -54,6 +54,7 @@ from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, O
 from forensic_viewer.report.evidence_text import evidence_rows
 from forensic_viewer.report.limitations import limitations_text
 from forensic_viewer.report.model import ReportItem
+from forensic_viewer.report.summary_marks import summary_flagged
 from forensic_viewer.report.textfile import TextReportFile
 from forensic_viewer.scan import probe as P
 from forensic_viewer.scan.groundtruth import report_section
@@ -352,8 +353,9 @@ class HtmlWriter(TextReportFile):
             tds.append(f'<td><a href="{page}#item-{i + 1}">{esc(cells[1])}</a></td>')
             status_css = "" if row.status == "ok" else ' class="bad"'
             tds.append(f"<td{status_css}>{esc(cells[2])}</td>")
-            for c in cells[3:-1]:
-                css = ' class="manipulated"' if c.startswith("manipulated") else ""
+            flagged = summary_flagged(ov, i)
+            for j, c in enumerate(cells[3:-1], start=3):
+                css = ' class="manipulated"' if j in flagged else ""
                 css = ' class="notrun"' if c == "not run" else css
                 tds.append(f"<td{css}>{esc(c)}</td>")
             integ = ov.integrity[i]

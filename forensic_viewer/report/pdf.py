@@ -57,6 +57,7 @@ from forensic_viewer.report.fonts import Fonts, drawable, fonts, missing_glyphs_
 from forensic_viewer.report.limitations import limitations_text
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.report.pdfstream import StreamingCanvas, StreamingDocument
+from forensic_viewer.report.summary_marks import summary_flagged
 from forensic_viewer.scan import probe as P
 from forensic_viewer.scan.groundtruth import report_section
 
@@ -361,11 +362,12 @@ class PdfWriter:
         errors: dict[int, str] = {}  # table row -> a failed file's error, the row's whole width
         for i in files:
             cells = T.summary_cells(ov, i)
+            flagged = summary_flagged(ov, i)
             r = len(rows)
             rows.append([cells[j] for j in columns])
             for k, j in enumerate(columns):
                 c = cells[j]
-                if c.startswith("manipulated"):
+                if j in flagged:
                     style.append(("BACKGROUND", (k, r), (k, r), colors.HexColor("#ffe0e0")))
                 elif (
                     c == "not run"
