@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.calibration import face_rate_sentence
 from engine.ensemble_provenance import FACE_RULE_PROMISE, decided_by_face, whole_image_decided
+from forensic_viewer.probability_source import source_words
 from forensic_viewer.scan.links import error_without_file
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
@@ -58,6 +59,13 @@ def table_checks(rec: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         kept = {k: ens.get(k) for k in (*_CHECK_FIELDS, "reliability")}
         provenance = str(ens.get("threshold_provenance") or "")
         kept["face_rule_applied"] = decided_by_face(provenance)
+        kept["source"] = source_words(  # a face's probability in the image's place
+            ens.get("probability"),
+            provenance,
+            ens.get("contributions"),
+            [f.get("face_scores") or {} for f in rec.get("faces") or []],
+            set(rec.get("models") or {}),
+        )
         # what moved a stacked score, and whether the mask need not show it: one line under it
         kept["moved"] = contribution_words(
             ens.get("contributions"), by_face=kept["face_rule_applied"]
@@ -157,8 +165,11 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
             p = d.get("probability")
             against = against or odds_words(str(d.get("verdict")), p) is not None
             off = range_words(d.get("out_of_range"))
+            said = calibration_word(d.get("out_of_range"))
+            if d.get("source"):  # "calibrated on face crops" in it, "calibrated" said so
+                said = d["source"] if said == "calibrated" else f"{said}; {d['source']}"
             confidence = (
-                f"p {p:.2f} ({calibration_word(d.get('out_of_range'))})"
+                f"p {p:.2f} ({said})"
                 if p is not None
                 else f"score {d['score']:.3f} (not calibrated)"
             )

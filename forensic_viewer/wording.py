@@ -259,14 +259,19 @@ def calibration_word(out_of_range: Mapping[str, Any] | None) -> str:
     return UNCALIBRATED_HERE if out_of_range else "calibrated"
 
 
-def confidence_words(probability: float | None, score: float, out_of_range: object = None) -> str:
+def confidence_words(
+    probability: float | None, score: float, out_of_range: object = None, source: str | None = None
+) -> str:
     """How sure a model is, as the Verdict panel's cards and the compare panes' titles say it:
     ``probability 0.81 (calibrated)`` (:func:`calibration_word`: not "calibrated" outside the
-    measured range), or with no calibration the raw score said as such (beside a card's
-    probability, a pane's "score 0.430" read as a second, disagreeing figure for the same
-    model)."""
+    measured range; ``source``, a face's probability in the image's place, in its stead:
+    :mod:`forensic_viewer.probability_source`), or with no calibration the raw score said as
+    such (beside a card's probability, a pane's "score 0.430" read as a second, disagreeing
+    figure for the same model)."""
     if probability is not None:
-        return f"probability {probability:.2f} ({calibration_word(out_of_range)})"
+        said = calibration_word(out_of_range)
+        said = said if not source else source if said == "calibrated" else f"{said}; {source}"
+        return f"probability {probability:.2f} ({said})"
     return f"score {score:.3f} (not a probability: no calibration)"
 
 

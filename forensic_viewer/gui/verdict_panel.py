@@ -34,6 +34,7 @@ from engine.types import Analysis, ModelResult
 from forensic_viewer.face_marks import face_name, flagged_by
 from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_label, tint
 from forensic_viewer.gui.tips import tip_text
+from forensic_viewer.probability_source import source_words
 from forensic_viewer.scan.face_rates import face_checkpoints, face_rates_for
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.scan.run_id import shown_start
@@ -119,10 +120,11 @@ def threshold_text(r: ModelResult) -> str:
     return f"θ = {r.threshold:.4g}: {r.threshold_provenance}"
 
 
-def confidence_text(r: ModelResult) -> str:
+def confidence_text(r: ModelResult, source: str | None = None) -> str:
     """``probability 0.81 (calibrated)``, or the uncalibrated score said as such
-    (:func:`~forensic_viewer.wording.confidence_words`, the compare panes' words too)."""
-    return confidence_words(r.probability, r.score, r.out_of_range)
+    (:func:`~forensic_viewer.wording.confidence_words`, the compare panes' words too);
+    ``source``: where a default verdict's probability came from when it is a face's."""
+    return confidence_words(r.probability, r.score, r.out_of_range, source)
 
 
 def odds_text(r: ModelResult) -> str | None:
@@ -372,14 +374,23 @@ class VerdictPanel(QScrollArea):
         results = list(analysis.results.values())
         if analysis.ensemble is not None:  # the default verdict leads, the members follow
             results.insert(0, analysis.ensemble)
+        faces = [f.face_scores for f in analysis.faces]
         for r in results:
-            self._add_card(r, lead="default verdict: " if r is analysis.ensemble else "")
+            ens = r is analysis.ensemble
+            source = (  # a face's probability in the image's place (probability_source)
+                source_words(
+                    r.probability, r.threshold_provenance, r.contributions, faces, analysis.results
+                )
+                if ens
+                else None
+            )
+            self._add_card(r, lead="default verdict: " if ens else "", source=source)
         self.faces.setText(faces_text(analysis, face_reliability))
         self.faces.setVisible(bool(self.faces.text()))
 
-    def _add_card(self, r: ModelResult, lead: str) -> None:
+    def _add_card(self, r: ModelResult, lead: str, source: str | None = None) -> None:
         verdict = verdict_words(r.verdict, out_of_range=bool(r.out_of_range))
-        title = self._label(f"{lead}{plain(r.name)} — {verdict} · {confidence_text(r)}")
+        title = self._label(f"{lead}{plain(r.name)} — {verdict} · {confidence_text(r, source)}")
         # a verdict outside the measured range is neither red nor green: nothing measured it
         color = GREY if r.out_of_range else RED if r.verdict == "manipulated" else GREEN
         # what the verdict is worth before how θ was set: the measured rates are what an

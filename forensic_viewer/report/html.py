@@ -408,7 +408,7 @@ class HtmlWriter(TextReportFile):
             fig = figs.entries.get(e.name)
             if fig is not None:
                 self._w(self._figure(fig, f"{label} on {item.key}"))
-            self._w(f"{_kv(T.entry_rows(e))}</div>")
+            self._w(f"{_kv(T.entry_rows(e, item.probability_source(e)))}</div>")
         for name, fig in figs.face_maps.items():
             self._w(f"<h3>Face map: {esc(name)}</h3>")
             self._w(self._figure(fig, f"face map of {name} on {item.key}"))

@@ -38,6 +38,7 @@ from engine.io import load_evidence
 from engine.types import Analysis, ModelResult
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import environment
+from forensic_viewer.probability_source import source_words
 from forensic_viewer.report.cards import CardCache, ModelCard
 from forensic_viewer.report.integrity import Integrity, verify_integrity
 from forensic_viewer.scan.gone import GoneFile
@@ -272,6 +273,20 @@ class ReportItem:
     def entries(self) -> list[ModelEntry]:
         """The ensemble's entry (the default verdict) first, then the members'."""
         return [*([self.ensemble] if self.ensemble is not None else []), *self.models]
+
+    def probability_source(self, e: ModelEntry) -> str | None:
+        """Where ``e``'s probability came from when it is a flagged face's, not the image's
+        (the default verdict under the face rule: :mod:`forensic_viewer.probability_source`)."""
+        if e.role != "ensemble" or not e.ran:
+            return None
+        f = e.figures
+        return source_words(
+            f.get("probability"),
+            str(f.get("threshold_provenance") or ""),
+            f.get("contributions"),
+            [face.get("face_scores") or {} for face in self.faces],
+            {m.name for m in self.models},
+        )
 
     def triage(self) -> TriageRow:
         """The item's triage row: its record, with every model and the ensemble asked for (a

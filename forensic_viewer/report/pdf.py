@@ -468,7 +468,9 @@ class PdfWriter:
                 add(KeepTogether([self.p(f"{label}: NOT RUN", s.bad), self.kv(T.entry_rows(e))]))
                 continue
             fig = figs.entries.get(e.name)
-            table = self.kv(T.entry_rows(e), label_width=3.2 * cm, width=half)
+            table = self.kv(
+                T.entry_rows(e, item.probability_source(e)), label_width=3.2 * cm, width=half
+            )
             if fig is None:
                 add(KeepTogether([self.p(label, s.h3), table]))
                 continue

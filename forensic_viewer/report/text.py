@@ -361,20 +361,25 @@ def entry_label(e: ModelEntry) -> str:
     return f"Default verdict: ensemble {e.name}" if e.role == "ensemble" else f"Model {e.name}"
 
 
-def probability_cell(f: Mapping[str, Any]) -> str:
-    """A verdict's calibrated probability, and why it points against the verdict when it does
-    (:func:`~forensic_viewer.wording.odds_words`: "authentic" at 0.54 read as a contradiction)."""
+def probability_cell(f: Mapping[str, Any], source: str | None = None) -> str:
+    """A verdict's calibrated probability, where it came from when it is a face's (``source``:
+    :mod:`forensic_viewer.probability_source`), and why it points against the verdict when it
+    does (:func:`~forensic_viewer.wording.odds_words`: "authentic" at 0.54 read as a
+    contradiction)."""
     if f.get("probability") is None:
         return "not calibrated"
     words = odds_words(str(f.get("verdict")), f["probability"])
     if calibration_word(f.get("out_of_range")) != "calibrated":  # the column says it is
         words = UNCALIBRATED_HERE + (f"; {words}" if words else "")
+    if source is not None:
+        words = source + (f"; {words}" if words else "")
     return f"{f['probability']:.2f}" + (f" ({words})" if words else "")
 
 
-def entry_rows(e: ModelEntry) -> Rows:
-    """One model's (or the ensemble's) figures on one file; for a check that did not run, only
-    that fact and why."""
+def entry_rows(e: ModelEntry, source: str | None = None) -> Rows:
+    """One model's (or the ensemble's) figures on one file, ``source`` where its probability
+    came from when it is a face's (:meth:`ReportItem.probability_source`); for a check that
+    did not run, only that fact and why."""
     if e.status != RAN:
         return [("Status", "NOT RUN"), ("Why", e.note or "—")]
     f = e.figures
@@ -382,7 +387,7 @@ def entry_rows(e: ModelEntry) -> Rows:
     off = range_words(f.get("out_of_range"))
     rows: Rows = [
         ("Verdict", verdict_words(f.get("verdict")) + (f" ({off})" if off else "")),
-        ("Probability (calibrated)", probability_cell(f)),
+        ("Probability (calibrated)", probability_cell(f, source)),
         ("Reliability at θ", str(f.get("reliability") or "not measured")),
         (
             "Decision",

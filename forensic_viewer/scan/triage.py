@@ -31,6 +31,7 @@ each analysis the ensemble uses that found a copy pair (:data:`DISAGREEMENT_NOTE
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -46,6 +47,7 @@ from engine.ensemble_provenance import decided_by_face
 from engine.errors import EvidenceError, ForensicError
 from engine.files import read_regular_text
 from engine.io import load_evidence
+from forensic_viewer.probability_source import source_words
 from forensic_viewer.scan.links import record_read_from
 from forensic_viewer.scan.maps import THUMB_SIDE, read_thumbnail, row_file, thumb_name, thumbnail
 from forensic_viewer.scan.records import AnalysisRecord, ModelRecord, ScanRecord, as_record
@@ -159,6 +161,8 @@ class Cell:
     threshold: float | None = None
     probability: float | None = None  # calibrated (issue 17); None: the model has none
     out_of_range: bool = False  # the verdict is outside the measured range (wording.range_words)
+    # where the probability came from when it is a face's, not the image's (probability_source)
+    source: str | None = None
 
     @property
     def text(self) -> str:
@@ -173,13 +177,14 @@ class Cell:
         same = self.probability is not None and math.isclose(
             self.probability, self.score, rel_tol=0.0, abs_tol=1e-9
         )
-        return verdict_words(
+        words = verdict_words(
             self.verdict,
             self.probability,
             score,
             out_of_range=self.out_of_range,
-            threshold=self.threshold if same else None,
+            threshold=self.threshold if same and self.source is None else None,
         )
+        return words if self.source is None else f"{words} ({self.source})"
 
 
 @dataclass(frozen=True)
@@ -489,6 +494,13 @@ def triage_row(
     classic += [n for n in ran_analyses if n not in classic]
     ens_name = rec.ensemble.name if rec.ensemble is not None else ensemble
     ens = None if ens_name is None else _cell(ens_name, rec.ensemble)
+    if ens is not None and rec.ensemble is not None and rec.ensemble.figures is not None:
+        f = rec.ensemble.figures
+        faces = [face.face_scores for face in rec.faces]
+        source = source_words(
+            f.probability, f.threshold_provenance, f.contributions, faces, set(found)
+        )
+        ens = dataclasses.replace(ens, source=source)
     votes = verdict_votes(rec, cells)
     ran = [c for c in cells if c.status == RAN]
     scores = [c.score for c in ran if c.score is not None]

@@ -42,3 +42,119 @@ def test_a_flagged_verdict_cell_is_highlighted_and_a_clear_one_not(tmp_path: Pat
     first = PdfReader(paths["pdf"]).pages[0].get_contents().get_data().decode("latin-1")
     pink = re.findall(r"1 \.878431 \.878431 rg", first)  # #ffe0e0, the flagged cell's fill
     assert len(pink) == 1, first[:2000]
+
+
+STACKED = 0.31  # the image's own stacked probability (Kodak_Z1012_IS.jpg's, σ(-0.80))
+FACE_P = 0.886  # diffforensics-faces' probability for its face 1
+FROM_FACE = (
+    "face 1's probability, diffforensics-faces, calibrated on face crops; "
+    "the image's stacked probability 0.31"
+)
+
+
+def _face_decided() -> object:
+    """An analysis whose default verdict the face rule alone made: the stacked verdict not
+    flagged (p 0.31), face 1 flagged by the face model at p 0.886, which the face rule puts
+    in the image's probability (``engine.ensemble.Ensemble.with_faces``)."""
+    import math
+
+    from engine.ensemble_provenance import (
+        BIAS,
+        FACE_RULE_NOTE,
+        FACES_ALONE_NOTE,
+        ON_THIS_FILE,
+        contribution,
+    )
+    from engine.types import Analysis, FaceRegion, FaceScore, ModelResult
+    from tests.conftest import memory_evidence
+
+    heat = np.zeros((80, 120), np.float32)
+
+    def result(name: str, rule: str, provenance: str, verdict: str, **kw: object) -> ModelResult:
+        return ModelResult(
+            name=name, architecture=rule, checkpoint="", checkpoint_sha256="0" * 64,
+            rule=rule, score=0.62, verdict=verdict, forged_fraction=0.0,
+            threshold=0.5986, pixel_threshold=0.5, threshold_provenance=provenance,
+            input_policy={}, device="cpu", precision="fp32", seconds=0.1, heatmap=heat,
+            mask=heat > 0.5, **kw,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    decided = (
+        f"θ = 0.5986 stacking{ON_THIS_FILE}{FACE_RULE_NOTE}1 face verdict(s) of "
+        f"diffforensics-faces flag the image; {FACES_ALONE_NOTE} (the stacked verdict is not "
+        "flagged)"
+    )
+    bias = contribution("bias", "bias", BIAS, 1.0, math.log(STACKED / (1 - STACKED)))
+    ensemble = result(
+        "duo", "ensemble", decided, "manipulated", probability=FACE_P, contributions=[bias]
+    )
+    member = result("tiny", "logit", "θ = 0.5: test", "authentic", probability=0.2)
+    face = FaceRegion((10, 10, 60, 60), 0.99, face_scores={
+        "tiny": FaceScore(0.2, "authentic", probability=0.2, threshold=0.5, rule="logit"),
+        "diffforensics-faces": FaceScore(
+            0.99, "manipulated", probability=FACE_P, threshold=0.98, rule="logit"
+        ),
+    })  # fmt: skip
+    return Analysis(
+        evidence=memory_evidence(np.zeros((80, 120, 3), np.uint8)),
+        results={"tiny": member},
+        ensemble=ensemble,
+        faces=[face],
+    )
+
+
+def test_a_faces_probability_in_the_images_place_says_so_everywhere(
+    tmp_path: Path, qapp, capsys
+) -> None:
+    """Under the face rule the default verdict's probability is the larger of the stacked
+    one and the flagged face's: an authentic camera photograph read "flagged as manipulated,
+    p 0.89" and "Probability (calibrated) 0.89", face 1's probability, calibrated on face
+    crops, while the image's was 0.31, with nothing saying so (report, command line, viewer)."""
+    import json
+
+    from forensic_viewer.cli_table import print_table, table_checks
+    from forensic_viewer.gui.verdict_panel import VerdictPanel
+    from forensic_viewer.report import item_from_analysis
+    from forensic_viewer.scan.records import FileRecord, record_line
+    from forensic_viewer.scan.triage import triage_row
+
+    analysis = _face_decided()
+    record = FileRecord.from_analysis("k.jpg", analysis, faces_checked=True, heatmaps=False)
+    cell = triage_row(record).ensemble
+    assert cell is not None and cell.text == f"flagged as manipulated, p 0.89 ({FROM_FACE})"
+    assert triage_row(record).cell("tiny").text == "not flagged, p 0.20"  # a member: its own
+
+    item = item_from_analysis(analysis, key="k.jpg", faces_checked=True)  # type: ignore[arg-type]
+    paths = write_report([item], tmp_path / "r", ["html", "pdf"])
+    html = unescape(paths["html"].read_text(encoding="utf-8"))
+    assert f"flagged as manipulated, p 0.89 ({FROM_FACE})</td>" in html  # the first page
+    assert f"Probability (calibrated)</th><td>0.89 ({FROM_FACE})</td>" in html, re.findall(
+        r"Probability \(calibrated\).{0,200}", html
+    )
+    pdf = " ".join(p.extract_text() for p in PdfReader(paths["pdf"]).pages)
+    assert " ".join(pdf.split()).count("calibrated on face crops") >= 2  # summary and section
+
+    row = json.loads(record_line(record))  # as results.jsonl holds it
+    print_table([{"path": "k.jpg", "status": "ok", "checks": table_checks(row)}])
+    first = capsys.readouterr().out.splitlines()[0]
+    assert f"p 0.89 ({FROM_FACE})" in first, first
+
+    panel = VerdictPanel()
+    panel.set_analysis(analysis)  # type: ignore[arg-type]
+    assert f"probability 0.89 ({FROM_FACE})" in panel.text(), panel.text()
+
+
+def test_the_images_own_probability_is_not_attributed_to_a_face() -> None:
+    """When the stacked probability is the larger (both flagged) or no face model flagged a
+    face, the probability is the image's: no source words."""
+    from forensic_viewer.probability_source import source_words
+
+    face = {"f": {"verdict": "manipulated", "probability": 0.7}}
+    rule = "x; on this file: face rule 'any': 1 face verdict(s) of f flag the image"
+    bias = [{"contribution": 2.0}]  # σ(2) = 0.881, larger than the face's 0.7
+    assert source_words(0.8808, rule, bias, [face]) is None
+    assert source_words(0.7, "no face rule here", bias, [face]) is None
+    assert source_words(0.7, rule, bias, [face], whole={"f"}) is None  # a whole-image model's
+    assert source_words(0.7, rule, None, [face]) == (
+        "face 1's probability, f, calibrated on face crops"
+    )

@@ -1,0 +1,68 @@
+"""Where a default verdict's probability came from when it is not the image's own.
+
+Under the face rule (``engine.ensemble.Ensemble.with_faces``) the default verdict's
+probability is the larger of the stacked ensemble's and the flagged faces' face-model
+probabilities: on a photograph with a face, "p 0.89" could be one face's probability,
+calibrated at even odds of forged and real *face crops*, while the image's stacked
+probability was 0.31. Every place that shows the default verdict's probability (the reports'
+summary and model section, the command line's table, the Verdict panel) says so, in
+:func:`source_words`'s words; nothing is hidden and no stored figure changes: results.jsonl
+keeps the faces' probabilities (``faces[].face_scores``) and the stacked terms
+(``ensemble_details.contributions``) from which these words are made.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
+
+from engine.decision import MANIPULATED
+from engine.ensemble_provenance import decided_by_face, stacked_score
+
+FACE_CROPS = "calibrated on face crops"
+
+
+def _get(fs: object, key: str) -> Any:
+    """A face score's field, from a ``FaceScore`` or its JSON form alike."""
+    return fs.get(key) if isinstance(fs, Mapping) else getattr(fs, key, None)
+
+
+def source_words(
+    probability: float | None,
+    provenance: str,
+    contributions: Iterable[Mapping[str, Any]] | None,
+    faces: Iterable[Mapping[str, object]],
+    whole: Collection[str] = (),
+) -> str | None:
+    """``"face 1's probability, diffforensics-faces, calibrated on face crops; the image's
+    stacked probability 0.31"`` when the default verdict's ``probability`` is a flagged face's
+    (the face rule decided, per its θ ``provenance``, and a face model's probability on that
+    face is the one shown), else None (the image's own probability).
+
+    contributions: the stacked ensemble's terms (its own probability is σ of their sum;
+        omitted from the words when unknown: an ensemble that does not stack).
+    faces: each face's ``face_scores`` (model name -> ``FaceScore`` or its JSON), in order.
+    whole: the whole-image models, whose face scores the face rule does not take.
+    """
+    if probability is None or not decided_by_face(provenance):
+        return None
+    terms = list(contributions) if contributions else None
+    stacked = stacked_score(terms)
+    if stacked is not None and math.isclose(stacked, probability, abs_tol=1e-9):
+        return None  # the stacked probability was the larger: the image's own
+
+    def shown(fs: object) -> bool:
+        p = _get(fs, "probability")
+        return (
+            _get(fs, "verdict") == MANIPULATED
+            and p is not None
+            and math.isclose(float(p), probability, abs_tol=1e-9)
+        )
+
+    for i, scores in enumerate(faces, start=1):
+        for name, fs in scores.items():
+            if name not in whole and shown(fs):
+                own = "" if stacked is None else f"; the image's stacked probability {stacked:.2f}"
+                return f"face {i}'s probability, {name}, {FACE_CROPS}{own}"
+    return None
