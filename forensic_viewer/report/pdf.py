@@ -73,6 +73,21 @@ SUMMARY_CHUNK = 40
 TOTAL_FORM = "pages-total"  # the form that prints M of "page N of M", defined at the end
 
 
+def fit_widths(need: list[float], want: list[float], total: float) -> list[float]:
+    """Column widths summing to ``total``: each column at least what it ``need``s (its longest
+    word, so none is cut in the middle), the room left shared by how much more each ``want``s
+    (its longest text on one line); all shrink alike, and long words break, only when the
+    needs alone are wider than ``total``."""
+    room = total - sum(need)
+    if room <= 0:
+        return [n * total / sum(need) for n in need]
+    more = [max(w - n, 0.0) for w, n in zip(want, need, strict=True)]
+    extra = sum(more)
+    if extra <= room:  # every text fits on one line: the rest goes evenly
+        return [max(w, n) + (room - extra) / len(need) for w, n in zip(want, need, strict=True)]
+    return [n + room * m / extra for n, m in zip(need, more, strict=True)]
+
+
 @contextlib.contextmanager
 def binary_streams() -> Iterator[None]:
     """reportlab's streams without ASCII85: its encoder is pure Python here (no rl_accel) and
@@ -279,10 +294,14 @@ class PdfWriter:
             add(self.p(line, s.body))
         # The classic analyses get a table of their own: one A4 row of every column cut
         # words in the middle ("authe|ntic") and stood a letter or two per line.
+        # So does a table of more columns than the page holds (a ground-truth scan's 12): it
+        # goes on in tables of its own, each after the number and the file name.
         apart = T.summary_analysis_columns(ov)
         n = len(T.summary_header(ov))
-        tables = [[j for j in range(n) if j not in apart]] + ([[0, 1, *apart]] if apart else [])
-        widths = [self._column_widths(ov, cols) for cols in tables]  # and self.missing
+        need, want = self._measure(ov)  # and self.missing
+        main = self._split([j for j in range(n) if j not in apart], need)
+        tables = main + (self._split([0, 1, *apart], need) if apart else [])
+        widths = [self._column_widths(cols, need, want) for cols in tables]
         if self.missing:  # the names' code points: said once, under the notes
             add(self.p(missing_glyphs_note(self.missing), s.small))
             self._noted = set(self.missing)
@@ -291,10 +310,13 @@ class PdfWriter:
         add(self.p(T.caveat_text(ov), s.body))
         add(Spacer(1, 3))
         self._summary_table(ov, tables[0], widths[0])
+        for cols, w in zip(tables[1 : len(main)], widths[1 : len(main)], strict=True):
+            add(self.p("Summary, continued", s.h3))
+            self._summary_table(ov, cols, w)
         add(self.p(T.summary_note(ov), s.small))
-        if apart:
-            add(self.p("Classic analyses, file by file", s.h3))
-            self._summary_table(ov, tables[1], widths[1])
+        for k, (cols, w) in enumerate(zip(tables[len(main) :], widths[len(main) :], strict=True)):
+            add(self.p("Classic analyses, file by file" + (", continued" if k else ""), s.h3))
+            self._summary_table(ov, cols, w)
         # the heading goes in one block with the first model (keepWithNext does not hold before
         # a KeepTogether: "Models" stood alone at the foot of the first page)
         heading = [self.p("Models", s.h2)]
@@ -314,11 +336,18 @@ class PdfWriter:
             intro, header, rows = report_section(ov.source.ground_truth)
             add(self.p("Ground truth", s.h2))
             add(self.p(intro, s.body))
-            data = [[self.p(c, s.small) for c in r] for r in [header, *rows]]
-            shares = (0.16, 0.13, 0.09, 0.1, 0.45, 0.07)  # map ... convention, n
-            table = Table(data, [self.width * f for f in shares], repeatRows=1, hAlign="LEFT")
+            texts = [[str(c) for c in r] for r in [header, *rows]]
+            data = [[self.p(c, s.small) for c in r] for r in texts]
+            table = Table(data, self._table_widths(texts), repeatRows=1, hAlign="LEFT")
             table.setStyle(
-                TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb"))])
+                TableStyle(
+                    [
+                        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),  # as _table_widths counts
+                        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
+                    ]
+                )
             )
             add(table)
         add(self.p("Limitations", s.h2))
@@ -395,41 +424,63 @@ class PdfWriter:
         t.setStyle(TableStyle(style))
         return t
 
-    def _column_widths(self, ov: Overview, columns: list[int]) -> list[float]:
-        """Widths for the summary table of ``columns`` (column 1 the file name) across the
-        page: each column at least as wide as its longest word, so no word is cut in the
-        middle, and the room left shared by how much longer each column's texts are. A word
-        longer than :data:`LONG_WORD` and a file name longer than :data:`FILE_COLUMN` break
-        where they must (a failed file's error has a row of its own, as wide as the table).
-        The characters no font draws are added to ``self.missing`` on the way (every row is
-        read here, before any is laid out)."""
-        font, size = self.f.regular, self.s.small.fontSize
-
-        def width(text: str) -> float:
-            return pdfmetrics.stringWidth(drawable(text, self.f), font, size) + 2 * CELL_PAD
-
+    def _measure(self, ov: Overview) -> tuple[list[float], list[float]]:
+        """What each summary column needs and wants across the page: its longest word (so no
+        word is cut in the middle) and its longest text on one line. A word longer than
+        :data:`LONG_WORD` and a file name longer than :data:`FILE_COLUMN` break where they
+        must (a failed file's error has a row of its own, as wide as the table). The
+        characters no font draws are added to ``self.missing`` on the way (every row is read
+        here, before any is laid out)."""
         header = T.summary_header(ov)
-        need = [0.0] * len(columns)
-        want = [0.0] * len(columns)
+        need = [0.0] * len(header)
+        want = [0.0] * len(header)
         for i in range(-1, len(ov.rows)):
             cells = header if i < 0 else T.summary_cells(ov, i)
-            for k, j in enumerate(columns):
-                c = cells[j]
+            for j, c in enumerate(cells):
                 para_text(c, self.f, self.missing)
-                cap = FILE_COLUMN if k == 1 else LONG_WORD
-                need[k] = max(need[k], *(min(width(w), cap) for w in c.split()), 0.0)
-                want[k] = max(want[k], width(c))
-            if i >= 0 and 2 in columns and (error := T.summary_error(ov, i)):
+                cap = FILE_COLUMN if j == 1 else LONG_WORD
+                need[j] = max(need[j], *(min(self._width(w), cap) for w in c.split()), 0.0)
+                want[j] = max(want[j], self._width(c))
+            if i >= 0 and (error := T.summary_error(ov, i)):
                 para_text(error, self.f, self.missing)  # its own row's, under the file's
-        want[1:2] = [min(w, FILE_COLUMN) for w in want[1:2]]
-        room = self.width - sum(need)
-        if room <= 0:  # more columns than the page holds: all shrink, long words break
-            return [w * self.width / sum(need) for w in need]
-        more = [max(w - n, 0.0) for w, n in zip(want, need, strict=True)]
-        total = sum(more)
-        if total <= room:  # every text fits on one line: the rest goes evenly
-            return [w + (room - total) / len(columns) for w in want]
-        return [n + room * m / total for n, m in zip(need, more, strict=True)]
+        want[1] = min(want[1], FILE_COLUMN)
+        return need, want
+
+    def _width(self, text: str) -> float:
+        """``text`` on one line of a summary cell, its padding included."""
+        size = self.s.small.fontSize
+        return pdfmetrics.stringWidth(drawable(text, self.f), self.f.regular, size) + 2 * CELL_PAD
+
+    def _split(self, columns: list[int], need: list[float]) -> list[list[int]]:
+        """``columns`` as one table, or as several that each fit the page's width, each
+        starting with the number and the file name (the first two of ``columns``)."""
+        if sum(need[j] for j in columns) <= self.width:
+            return [columns]
+        head, rest = columns[:2], columns[2:]
+        tables: list[list[int]] = [[*head]]
+        for j in rest:
+            if len(tables[-1]) > 2 and sum(need[c] for c in [*tables[-1], j]) > self.width:
+                tables.append([*head])
+            tables[-1].append(j)
+        return tables
+
+    def _column_widths(
+        self, columns: list[int], need: list[float], want: list[float]
+    ) -> list[float]:
+        """Widths for the summary table of ``columns`` across the page: each column at least
+        what it needs (:meth:`_measure`), and the room left shared by how much longer each
+        column's texts are."""
+        return fit_widths([need[j] for j in columns], [want[j] for j in columns], self.width)
+
+    def _table_widths(self, rows: list[list[str]]) -> list[float]:
+        """Widths for a table of small text ``rows`` (its header first) across the page: each
+        column as wide as its longest word (up to :data:`LONG_WORD`), the rest shared by how
+        much longer its texts are (the Ground truth table's "threshold-f|ree" was cut)."""
+        columns = range(len(rows[0]))
+        need = [max(min(self._width(w), LONG_WORD) for r in rows for w in r[k].split() or [""])
+                for k in columns]  # fmt: skip
+        want = [max(self._width(r[k]) for r in rows) for k in columns]
+        return fit_widths(need, want, self.width)
 
     def item(self, index: int, item: ReportItem, ov: Overview, figs: ItemFigures) -> None:
         s, add = self.s, self.story.append

@@ -158,3 +158,92 @@ def test_the_images_own_probability_is_not_attributed_to_a_face() -> None:
     assert source_words(0.7, rule, None, [face]) == (
         "face 1's probability, f, calibrated on face crops"
     )
+
+
+def _cut_words(writer: object, tables: list) -> list[str]:
+    """The words of ``tables``' cells that their column's width cuts in the middle."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus import Paragraph
+
+    from forensic_viewer.report.pdf import CELL_PAD
+
+    font = writer.s.small  # type: ignore[attr-defined]
+    cut: list[str] = []
+    for t in tables:
+        for row in t._cellvalues:
+            for width, cell in zip(t._colWidths, row, strict=True):
+                cell = cell[0] if isinstance(cell, (list, tuple)) else cell
+                if isinstance(cell, str):  # drawn on one line
+                    if stringWidth(cell, font.fontName, font.fontSize) > width - 2 * CELL_PAD:
+                        cut.append(cell)
+                    continue
+                assert isinstance(cell, Paragraph)
+                cell.wrap(width - 2 * CELL_PAD, 10_000)
+                words = set(cell.getPlainText().split())
+                cut += [w for _, line in cell.blPara.lines for w in line if w not in words]
+    return cut
+
+
+def test_a_summary_wider_than_the_page_goes_on_in_tables_that_cut_no_word(
+    tmp_path: Path,
+) -> None:
+    """A ground-truth scan's 12 columns needed more than the page's width: every column
+    shrank and words broke mid-letter ("analyse|d", "authenti|c", "Disagreeme|nt"). The
+    columns that do not fit go on in a table of their own after the number and the file."""
+    from dataclasses import replace
+
+    from reportlab.platypus import Table
+
+    from forensic_viewer.report import CaseInfo, ReportOptions
+    from forensic_viewer.report.build import overview
+    from forensic_viewer.report.model import ReportSource
+    from forensic_viewer.report.pdf import PdfWriter
+
+    item = _item()
+    names = [f"member-network-{k}" for k in range(8)]  # 15 columns in all
+    item = replace(item, models=[replace(item.models[0], name=n) for n in names])
+    writer = PdfWriter(tmp_path / "report.pdf")
+    writer.laid_out = []
+    ov = overview(ReportSource.from_items([item]), CaseInfo(), ReportOptions())
+    writer.begin(ov, ())
+    tables = [f for f in writer.laid_out + writer.story if isinstance(f, Table)]
+
+    def first(t: Table) -> str:
+        cell = t._cellvalues[0][0]
+        cell = cell[0] if isinstance(cell, (list, tuple)) else cell
+        return cell if isinstance(cell, str) else cell.getPlainText()
+
+    summaries = [t for t in tables if first(t) == "#"]
+    cut = _cut_words(writer, summaries)
+    writer.abort()
+    assert cut == []
+    assert len(summaries) >= 2  # it goes on
+    assert all(sum(t._colWidths) <= writer.width + 1e-6 for t in summaries)
+
+
+def test_the_ground_truth_table_cuts_no_word(tmp_path: Path) -> None:
+    """Its fixed shares of the page cut "threshold-f|ree" in the Threshold column."""
+    from dataclasses import replace
+
+    from reportlab.platypus import Table
+
+    from forensic_viewer.report import CaseInfo, ReportOptions
+    from forensic_viewer.report.build import overview
+    from forensic_viewer.report.model import ReportSource
+    from forensic_viewer.report.pdf import PdfWriter
+    from forensic_viewer.scan.truth_scores import Figure
+
+    figures = [
+        Figure("ensemble", "pixel AUC", 0.81, "threshold-free", "per-image mean", 8).to_json(),
+        Figure("member-network-0", "pixel F1", 0.42, "own 0.42", "pooled over pixels", 8).to_json(),
+    ]
+    gt = {"images": 8, "tampered": 5, "source": "masks", "figures": figures}
+    source = replace(ReportSource.from_items([_item()]), ground_truth=gt)
+    writer = PdfWriter(tmp_path / "report.pdf")
+    writer.laid_out = []
+    writer.begin(overview(source, CaseInfo(), ReportOptions()), ())
+    tables = [f for f in writer.laid_out + writer.story if isinstance(f, Table)]
+    truth = [t for t in tables if len(t._cellvalues[0]) == 6]
+    cut = _cut_words(writer, truth)
+    writer.abort()
+    assert len(truth) == 1 and cut == []

@@ -329,7 +329,7 @@ def test_the_pdf_summary_draws_a_cell_that_fits_one_line_as_text_and_its_red_cel
     ov = overview(ReportSource.from_items([*_items(2), bad]), CaseInfo(), ReportOptions())
     w = PdfWriter(tmp_path / "r.pdf")
     columns = list(range(len(T.summary_header(ov))))
-    widths = w._column_widths(ov, columns)
+    widths = w._column_widths(columns, *w._measure(ov))
     table = w._summary_chunk(ov, columns, widths, range(3))
     cells = table._cellvalues
     assert cells[1][:3] == ["1", "f0.png", "analysed"]  # text, not Paragraphs

@@ -111,7 +111,9 @@ def test_a_failed_files_error_has_a_row_of_its_own_under_a_short_status(analysed
     folder = str(analysed.parent / "ev")
     w = PdfWriter(analysed / "r.pdf")
     columns = list(range(len(T.summary_header(ov))))
-    table = w._summary_chunk(ov, columns, w._column_widths(ov, columns), range(len(keys)))
+    table = w._summary_chunk(
+        ov, columns, w._column_widths(columns, *w._measure(ov)), range(len(keys))
+    )
     w.abort()
     texts = [c.text if isinstance(c, Paragraph) else c for row in table._cellvalues for c in row]
     assert not [t for t in texts if folder in t], texts  # no path in the summary
