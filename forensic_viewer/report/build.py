@@ -50,6 +50,7 @@ from forensic_viewer.scan.face_rates import face_checkpoints
 from forensic_viewer.scan.gone import gone_alert
 from forensic_viewer.scan.groundtruth import truth_labels
 from forensic_viewer.scan.maps import ChangedSinceScan, NamedFileTooLarge, read_named
+from forensic_viewer.scan.probe import probe_summary
 from forensic_viewer.scan.settings import NOT_RUNNING
 from forensic_viewer.scan.triage import TriageRow
 from forensic_viewer.scan.walk import UNREAD_NAMED as UNREAD_NAMED
@@ -149,6 +150,8 @@ class Overview:
     copies: dict[str, str] = field(default_factory=dict)  # key -> the file it is a copy of
     outside: dict[str, str] = field(default_factory=dict)  # key -> read through a link there
     own: OwnFiles = field(default_factory=OwnFiles)  # the scan's own files not as recorded
+    # a probe report's first-page words on its probe, one per probed file (scan/probe.py)
+    probes: list[str] = field(default_factory=list)
 
     def settings(self) -> dict[str, Any]:
         """The settings the report records (report.json's ``settings``): the scan's, but with
@@ -375,6 +378,7 @@ def overview(
     copies: dict[str, str] = {}  # files whose bytes are another scanned file's
     outside: dict[str, str] = {}  # files read through links from outside the scanned folder
     own_files = OwnFiles()  # the scan's own files not as recorded
+    probes: list[str] = []
     asked = set(source.settings.get("analyses") or ())
     for i, item in enumerate(source.items()):
         _check(cancel)
@@ -385,6 +389,9 @@ def overview(
         if item.read_from:
             outside[item.key] = item.read_from
         own_files.add(item)
+        if item.probe is not None:
+            probes.append(probe_summary(item.probe) if source.count == 1 else
+                          f"{item.key}: {probe_summary(item.probe)}")  # fmt: skip
         ens = item.ensemble if item.ensemble is not None and item.ensemble.ran else None
         policy = ens.figures.get("input_policy") or {} if ens is not None else {}
         own = policy.get("analyses") or ()  # what the ensemble ran for its verdict
@@ -476,6 +483,7 @@ def overview(
         copies=copies,
         outside=outside,
         own=own_files,
+        probes=probes,
     )
 
 

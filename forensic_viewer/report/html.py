@@ -297,6 +297,9 @@ class HtmlWriter(TextReportFile):
                 f'<section class="alert" id="partial-scan"><h2>{esc(STOPPED_HEADING)}</h2>'
                 f"<p>{esc(ov.stopped)}</p></section>\n"
             )
+        if ov.probes:  # a probe report says so before anything else (its table is last)
+            lines = "".join(f"<p>{esc(line)}</p>" for line in ov.probes)
+            self._w(f'<section id="probe"><h2>{esc(P.PROBE_HEADING)}</h2>{lines}</section>\n')
         self._w(f'<section id="case"><h2>Case</h2>{_kv(T.case_rows(ov))}</section>\n')
         self._summary(ov, thumbnails)
         self._w('<section id="models"><h2>Models</h2>')

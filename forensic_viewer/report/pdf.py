@@ -285,6 +285,10 @@ class PdfWriter:
         for heading, meaning, alerts in ov.alert_sections:
             add(self.alert_box(heading, [meaning, *alerts]))
             add(Spacer(1, 6))
+        if ov.probes:  # a probe report says so before anything else (its table is last)
+            add(self.p(P.PROBE_HEADING, s.h2))
+            for line in ov.probes:
+                add(self.p(line, s.body))
         add(self.p("Case", s.h2))
         # Notes go below the table, one paragraph per line: a table row cannot break across
         # pages, and notes can be long.
@@ -615,7 +619,7 @@ class PdfWriter:
         data += [[self.p(c, s.small) for c in r] for r in P.table_rows(table)]
         t = Table(data, hAlign="LEFT", repeatRows=1)
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb"))]))
-        add(self.p("Robustness probe", s.h3))
+        add(self.p(P.PROBE_HEADING, s.h3))
         add(t)
         for note in P.table_notes(table):
             add(self.p(note, s.small))

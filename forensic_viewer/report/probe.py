@@ -20,6 +20,7 @@ from forensic_viewer.report import (
     item_from_analysis,
     write_report,
 )
+from forensic_viewer.scan.probe import PROBE_HEADING
 
 BASENAME = "probe-report"
 
@@ -52,5 +53,6 @@ def write_probe_report(
     settings = {"face_model_figures": face_model_figures(analyzer)} if analyzer else {}
     if command is not None:
         settings["command"] = command
-    source = ReportSource.from_items([item], settings=settings)
+    title = f"{PROBE_HEADING} of {item.key}"  # the first page's second line
+    source = ReportSource.from_items([item], settings=settings, title=title)
     return write_report(source, out, formats, case=case, basename=BASENAME)

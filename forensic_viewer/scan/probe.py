@@ -193,6 +193,43 @@ def table_notes(table: dict[str, Any]) -> list[str]:
     return notes
 
 
+PROBE_HEADING = "Robustness probe"
+
+
+def probe_summary(table: dict[str, Any]) -> str:
+    """What a probe report's first page says of its probe (the table itself is in the file's
+    section, on the last pages): how many altered copies were analysed again, and which copies
+    changed the default verdict, and a member's, each with what it read then."""
+    copies = [str(d["name"]) for d in table.get("derivations") or []]
+    changed = [r for r in table.get("rows") or [] if r.get("verdict_changed")]
+
+    def said(r: dict[str, Any]) -> str:
+        return f"{verdict_cell(r)}, was {verdict_words(r['original_verdict'])}"
+
+    ens = [r for r in changed if r.get("role") == "ensemble"]
+    members = [r for r in changed if r.get("role") != "ensemble"]
+    n = len(copies)
+    words = [
+        f"This report holds a robustness probe: the image was analysed again as {n} altered "
+        f"cop{'y' if n == 1 else 'ies'} ({', '.join(map(plain, copies))})."
+    ]
+    has_ensemble = any(o.get("role") == "ensemble" for o in table["original"].values())
+    if has_ensemble and not ens:
+        words.append("No copy changed the default verdict.")
+    elif ens:
+        listed = "; ".join(f"{plain(r['derivation'])} ({said(r)})" for r in ens)
+        k = len({r["derivation"] for r in ens})
+        words.append(f"The default verdict changed on {k} of them: {listed}.")
+    if members:
+        listed = "; ".join(
+            f"{plain(r['derivation'])}, {plain(r['model'])} ({said(r)})" for r in members
+        )
+        words.append(f"A member's verdict changed on: {listed}.")
+    elif not has_ensemble:
+        words.append("No copy changed a verdict.")
+    return " ".join(words) + f" The whole table is in the file's section, under {PROBE_HEADING}."
+
+
 def table_lines(table: dict[str, Any]) -> list[str]:
     """``probe.json``'s table as tab-separated lines, then its notes."""
     lines = ["\t".join(TABLE_COLUMNS)]

@@ -247,3 +247,61 @@ def test_the_ground_truth_table_cuts_no_word(tmp_path: Path) -> None:
     cut = _cut_words(writer, truth)
     writer.abort()
     assert len(truth) == 1 and cut == []
+
+
+def _probe_table() -> dict:
+    """probe.json's table of coffee-copymove.jpg, two copies: the default verdict changed
+    on jpeg-q85, a member's on resize-50."""
+
+    def row(copy: str, model: str, role: str, verdict: str, was: str) -> dict:
+        return {"derivation": copy, "model": model, "role": role, "verdict": verdict,
+                "score": 0.4, "probability": 0.4, "iou": 0.4, "verdict_changed": verdict != was,
+                "original_verdict": was, "original_score": 0.7, "pixel_threshold": 0.5,
+                "out_of_range": None}  # fmt: skip
+
+    def copy(name: str, label: str) -> dict:
+        return {"name": name, "label": label, "steps": [], "width": 60, "height": 40,
+                "notes": []}  # fmt: skip
+
+    return {
+        "iou_convention": "masks at each model's pixel threshold",
+        "original": {
+            "ens": {
+                "role": "ensemble",
+                "verdict": "manipulated",
+                "score": 0.7,
+                "probability": 0.87,
+            },
+            "m": {"role": "model", "verdict": "authentic", "score": 0.2, "probability": 0.2},
+        },
+        "derivations": [
+            copy("jpeg-q85", "JPEG re-save, quality 85"),
+            copy("resize-50", "resized to 50 %"),
+        ],
+        "rows": [
+            row("jpeg-q85", "ens", "ensemble", "authentic", "manipulated"),
+            row("jpeg-q85", "m", "model", "authentic", "authentic"),
+            row("resize-50", "ens", "ensemble", "manipulated", "manipulated"),
+            row("resize-50", "m", "model", "manipulated", "authentic"),
+        ],
+    }
+
+
+def test_a_probe_reports_first_page_says_it_is_a_probe_and_what_changed(tmp_path: Path) -> None:
+    """Its first page read "Forensic examination report / coffee-copymove.jpg" and the
+    verdict, nothing of the probe, whose table was on page 10 of 10 (its default verdict
+    "not flagged (was flagged as manipulated)" at jpeg-q85)."""
+    from dataclasses import replace
+
+    item = replace(_item("coffee-copymove.jpg"), probe=_probe_table())
+    paths = write_report([item], tmp_path / "r", ["html", "pdf"])
+    first = " ".join(PdfReader(paths["pdf"]).pages[0].extract_text().split())
+    said = (
+        "This report holds a robustness probe: the image was analysed again as 2 altered "
+        "copies (jpeg-q85, resize-50). The default verdict changed on 1 of them: jpeg-q85 (not "
+        "flagged, was flagged as manipulated). A member's verdict changed on: resize-50, m "
+        "(flagged as manipulated, was not flagged)."
+    )
+    assert said in first, first
+    html = unescape(paths["html"].read_text(encoding="utf-8"))
+    assert html.index(said) < html.index('id="case"')
