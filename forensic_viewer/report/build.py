@@ -551,9 +551,11 @@ def item_figures(
     pixels, why = item.load_pixels()
     if why:
         out.notes.append(why)
+    of = evidence_named(item)  # every caption: a figure page alone still names its evidence
     if pixels is not None:
         fig = evidence_figure(pixels, item.faces, style)
-        caption = "The evidence as analysed (orientation applied), with the face boxes."
+        boxes = ", with the face boxes" if item.faces else ""
+        caption = f"{of}The evidence as analysed (orientation applied){boxes}."
         caption += _folded(pixels.shape, style)
         out.evidence = Figure.jpeg(caption, fig, q)
     for e in item.entries():
@@ -576,7 +578,7 @@ def item_figures(
         what = "the ensemble" if e.role == "ensemble" else f"model {e.name}"
         drawn = f"Heatmap of {what}" if copies is None else "C" + copy_map_words(copies)[1:]
         out.entries[e.name] = Figure.jpeg(
-            f"{drawn} ({e.heatmap_precision}); outline: mask "
+            f"{of}{drawn} ({e.heatmap_precision}); outline: mask "
             f"({'map' if copies else 'heatmap'} > {threshold_figure(pt)}), at "
             f"{mask_source_words(e.role)}"
             + ("" if base is not None else "; evidence not shown")
@@ -603,7 +605,8 @@ def item_figures(
         )
         shown = len(item.faces) if len(item.faces) <= FACE_TILES else f"the first {FACE_TILES}"
         out.face_maps[fm.name] = Figure.jpeg(
-            f"Face map of model {fm.name} ({fm.heatmap_precision}): each detected face analysed "
+            f"{of}Face map of model {fm.name} ({fm.heatmap_precision}): each detected face "
+            "analysed "
             f"on its own at the model's scale, shown on its crop ({shown} of "
             f"{len(item.faces)}, numbered as in the faces table){outline}"
             + ("" if base is not None else "; evidence not shown"),
@@ -614,7 +617,8 @@ def item_figures(
         if a.ran and a.record is not None and a.display is not None:
             ends, words = picture_scale(a.name, a.record.params, a.record.extras)
             out.pictures[a.name] = Figure.jpeg(
-                f"Picture of analysis {a.name}, as the viewer's '{picture_layer_name(a.name)}' "
+                f"{of}Picture of analysis {a.name}, as the viewer's "
+                f"'{picture_layer_name(a.name)}' "
                 "layer shows "
                 f"it: {words}. Not a probability." + _folded(a.display.shape, style),
                 picture_figure(a.display, ends, style),
@@ -630,7 +634,7 @@ def item_figures(
         fig = analysis_figure(base, values, kind, a.record.pairs, style)
         pairs = " Boxes: clone pairs, source and target joined by a line." if a.record.pairs else ""
         out.analyses[a.name] = Figure.jpeg(
-            f"Analysis {a.name}: {a.record.map.meaning.label} ({scale_words(kind)}; "
+            f"{of}Analysis {a.name}: {a.record.map.meaning.label} ({scale_words(kind)}; "
             f"{a.map_precision}), drawn as the viewer draws it: {analysis_colormap(kind)}, "
             f"every value coloured, at opacity {ANALYSIS_OPACITY:g}.{pairs}"
             + ("" if base is not None else " Evidence not shown.")
@@ -640,6 +644,14 @@ def item_figures(
             q,
         )
     return out
+
+
+def evidence_named(item: ReportItem) -> str:
+    """The words that open each of a file's figure captions: its name and the first 8 hex
+    digits of its SHA-256 (as the summary gives them), so that a figure page, which may hold
+    no heading of its file, identifies the evidence it shows."""
+    sha = f"SHA-256 {item.sha256[:8]}…" if item.sha256 else "SHA-256 not recorded"
+    return f"{item.key} ({sha}): "
 
 
 NO_PICTURE = (

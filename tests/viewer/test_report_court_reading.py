@@ -305,3 +305,26 @@ def test_a_probe_reports_first_page_says_it_is_a_probe_and_what_changed(tmp_path
     assert said in first, first
     html = unescape(paths["html"].read_text(encoding="utf-8"))
     assert html.index(said) < html.index('id="case"')
+
+
+def test_every_figure_caption_names_its_evidence_and_face_boxes_only_with_faces() -> None:
+    """Figure pages (a file's evidence, heatmaps and face maps) named no file and no SHA-256:
+    a page read alone did not say whose figures it held. The evidence's caption said "with
+    the face boxes" on files with no face."""
+    from dataclasses import replace
+
+    from forensic_viewer.report import ReportOptions
+    from forensic_viewer.report.build import item_figures
+
+    heat = np.zeros((40, 48), np.float32)
+    item = _item()
+    item = replace(item, ensemble=replace(item.ensemble, heatmap=heat),
+                   models=[replace(item.models[0], heatmap=heat)])  # fmt: skip
+    figs = item_figures(item, item.triage(), ReportOptions())
+    captions = [figs.evidence.caption, *(f.caption for f in figs.entries.values())]
+    assert len(captions) == 3
+    assert all(c.startswith("ev.jpg (SHA-256 ab12cd34…): ") for c in captions), captions
+    assert "face boxes" not in figs.evidence.caption
+    face = {"box": [4, 4, 20, 20], "confidence": 0.99}
+    with_face = item_figures(replace(item, faces=[face]), item.triage(), ReportOptions())
+    assert with_face.evidence.caption.endswith("(orientation applied), with the face boxes.")

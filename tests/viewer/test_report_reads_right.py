@@ -204,13 +204,14 @@ def test_a_copy_move_map_in_the_ensembles_place_is_captioned_and_scaled_as_regio
 
     item = _copied_item()
     figs = item_figures(item, item.triage(), ReportOptions())  # type: ignore[attr-defined]
-    ens = figs.entries["ens"].caption
+    of = "Sp_S_CNN_A_pla0052.jpg (SHA-256 not recorded): "  # each caption names its evidence
+    ens = figs.entries["ens"].caption.removeprefix(of)
     assert ens.startswith(
         "Copy-move regions found by the clone analysis (1 inside, 0 outside), in place of the "
         "ensemble's heatmap: it found a pair"
     ), ens
     assert "Heatmap of" not in ens and "probability" not in ens
-    assert figs.entries["m"].caption.startswith("Heatmap of model m")  # a member: a heatmap
+    assert figs.entries["m"].caption.startswith(f"{of}Heatmap of model m")  # a member: a heatmap
     on_file = dataclasses.replace(item.ensemble, heatmap=None)  # type: ignore[attr-defined]
     assert on_file.heatmap_precision == REGIONS_8BIT  # a scan's: its row and caption say so
     member = dataclasses.replace(item.models[0], heatmap=None)  # type: ignore[attr-defined]
