@@ -340,20 +340,7 @@ class PdfWriter:
             intro, header, rows = report_section(ov.source.ground_truth)
             add(self.p("Ground truth", s.h2))
             add(self.p(intro, s.body))
-            texts = [[str(c) for c in r] for r in [header, *rows]]
-            data = [[self.p(c, s.small) for c in r] for r in texts]
-            table = Table(data, self._table_widths(texts), repeatRows=1, hAlign="LEFT")
-            table.setStyle(
-                TableStyle(
-                    [
-                        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
-                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),  # as _table_widths counts
-                        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
-                    ]
-                )
-            )
-            add(table)
+            add(self._text_table([header, *rows], s.small))
         add(self.p("Limitations", s.h2))
         for line in limitations_text(ov):
             add(self.p(line, s.body))
@@ -476,6 +463,27 @@ class PdfWriter:
         column's texts are."""
         return fit_widths([need[j] for j in columns], [want[j] for j in columns], self.width)
 
+    def _text_table(self, rows: list[list[str]], header: ParagraphStyle) -> Table:
+        """A table of small text ``rows``, the first its header (in ``header``'s style),
+        repeated on each page it runs onto; its columns as wide as their longest words
+        (:meth:`_table_widths`), each cell's text at its top."""
+        texts = [[str(c) for c in r] for r in rows]
+        data = [[self.p(c, header if r == 0 else self.s.small) for c in row]
+                for r, row in enumerate(texts)]  # fmt: skip
+        table = Table(data, self._table_widths(texts), repeatRows=1, hAlign="LEFT")
+        grid = colors.HexColor("#bbbbbb")
+        table.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.4, grid),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),  # as _table_widths counts
+                    ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
+                ]
+            )
+        )
+        return table
+
     def _table_widths(self, rows: list[list[str]]) -> list[float]:
         """Widths for a table of small text ``rows`` (its header first) across the page: each
         column as wide as its longest word (up to :data:`LONG_WORD`), the rest shared by how
@@ -543,12 +551,8 @@ class PdfWriter:
         detector = F.detector_of(self.ov.source.settings if self.ov else None)
         add(KeepTogether([self.p("Faces", s.h3), self.p(F.faces_text(item, detector), s.body)]))
         faces = F.face_rows(item)
-        if faces:
-            data = [[self.p(h, s.label) for h in F.FACE_COLUMNS]]
-            data += [[self.p(c, s.small) for c in r] for r in faces]
-            t = Table(data, hAlign="LEFT")
-            t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb"))]))
-            add(t)
+        if faces:  # across pages, its header repeated: a face alone on the next page read bare
+            add(self._text_table([list(F.FACE_COLUMNS), *faces], s.label))
 
     def _legend(self) -> list[Flowable]:
         """The colour legend, once, above the report's first heatmap figure (it stood under

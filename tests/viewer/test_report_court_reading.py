@@ -180,7 +180,13 @@ def _cut_words(writer: object, tables: list) -> list[str]:
                 assert isinstance(cell, Paragraph)
                 cell.wrap(width - 2 * CELL_PAD, 10_000)
                 words = set(cell.getPlainText().split())
-                cut += [w for _, line in cell.blPara.lines for w in line if w not in words]
+                for line in cell.blPara.lines:  # (width, words), or a FragLine of fragments
+                    said = (
+                        line[1]
+                        if isinstance(line, tuple)
+                        else [w for f in line.words for w in getattr(f, "text", "").split()]
+                    )
+                    cut += [w for w in said if w not in words]
     return cut
 
 
@@ -328,3 +334,40 @@ def test_every_figure_caption_names_its_evidence_and_face_boxes_only_with_faces(
     face = {"box": [4, 4, 20, 20], "confidence": 0.99}
     with_face = item_figures(replace(item, faces=[face]), item.triage(), ReportOptions())
     assert with_face.evidence.caption.endswith("(orientation applied), with the face boxes.")
+
+
+def test_a_faces_table_across_pages_repeats_its_header_and_cuts_no_word(tmp_path: Path) -> None:
+    """Canon_IXUS_300.jpg's face 3 stood alone on the next page with no column headings, and
+    with no column widths its verdict column was squeezed into 14-line cells."""
+    from dataclasses import replace
+
+    from reportlab.platypus import Table
+
+    from forensic_viewer.report import CaseInfo, ReportOptions
+    from forensic_viewer.report.build import item_figures, overview
+    from forensic_viewer.report.model import ReportSource
+    from forensic_viewer.report.pdf import PdfWriter
+
+    verdict = {"score": 0.99, "verdict": "manipulated", "probability": 0.9, "threshold": 0.98,
+               "rule": "logit", "forged_fraction": 0.3}  # fmt: skip
+    faces = [
+        {"box": [k, k, 20, 20], "confidence": 0.99, "scores": {"m": 0.5},
+         "face_scores": {"diffforensics-faces": verdict}}
+        for k in range(90)
+    ]  # fmt: skip
+    item = replace(_item(), faces=faces, faces_checked=True)
+    source = ReportSource.from_items([item])
+    ov = overview(source, CaseInfo(), ReportOptions())
+    writer = PdfWriter(tmp_path / "report.pdf")
+    writer.laid_out = []
+    writer.begin(ov, ())
+    writer.item(0, item, ov, item_figures(item, item.triage(), ReportOptions(figures="none")))
+    tables = [f for f in writer.laid_out + writer.story if isinstance(f, Table)]
+    (faces_table,) = [t for t in tables if len(t._cellvalues[0]) == 5
+                      and t._cellvalues[0][1].getPlainText() == "Box"]  # fmt: skip
+    assert faces_table.repeatRows == 1
+    assert _cut_words(writer, [faces_table]) == []
+    writer.finish()
+    pages = [p.extract_text() for p in PdfReader(tmp_path / "report.pdf").pages]
+    with_faces = [p for p in pages if "m 0.5" in p]  # a row's mean heatmap in its box
+    assert len(with_faces) >= 2 and all("Verdict of the face alone" in p for p in with_faces)
