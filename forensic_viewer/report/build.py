@@ -635,8 +635,7 @@ def item_figures(
         pairs = " Boxes: clone pairs, source and target joined by a line." if a.record.pairs else ""
         out.analyses[a.name] = Figure.jpeg(
             f"{of}Analysis {a.name}: {a.record.map.meaning.label} ({scale_words(kind)}; "
-            f"{a.map_precision}), drawn as the viewer draws it: {analysis_colormap(kind)}, "
-            f"every value coloured, at opacity {ANALYSIS_OPACITY:g}.{pairs}"
+            f"{a.map_precision}), drawn as the viewer draws it: {_drawn(kind)}.{pairs}"
             + ("" if base is not None else " Evidence not shown.")
             + (NO_PICTURE if a.record.display and a.display is None else "")
             + _folded(values.shape, style),
@@ -644,6 +643,18 @@ def item_figures(
             q,
         )
     return out
+
+
+def _drawn(kind: str) -> str:
+    """How a classic analysis's map of scale ``kind`` is drawn (overlays.analysis_raster): a
+    map of regions only inside them, any other at every value."""
+    colormap = analysis_colormap(kind)
+    if kind == "region":
+        return (
+            f"its regions in {colormap}'s colour for 1 at opacity {ANALYSIS_OPACITY:g}, "
+            "outlined; nothing is drawn outside them, where the evidence shows as it is"
+        )
+    return f"{colormap}, every value coloured, at opacity {ANALYSIS_OPACITY:g}"
 
 
 def evidence_named(item: ReportItem) -> str:

@@ -208,12 +208,17 @@ def legend_bar(
     pixel_threshold: float | None = None,
     contour_rgb: tuple[int, int, int] = (0, 255, 255),
     regions: bool = False,
+    outside_drawn: bool = True,
 ) -> NDArray[np.uint8]:
     """A colour scale from probability 0 (left) to 1 (right) with ticks at 0, .25, .5, .75, 1
     below it and, when given, a marker at the pixel threshold (labelled above the scale) in
     the mask outline's colour. ``regions``: the scale of a map of regions (the copy-move
     analysis's, when it replaced the ensemble's heatmap), its two ends alone labelled
-    "0 outside" and "1 inside", no marker: no value between them is drawn."""
+    "0 outside" and "1 inside", no marker: no value between them is drawn. ``outside_drawn``
+    False: a map of regions drawn transparent outside them (a classic analysis's,
+    :func:`~forensic_viewer.overlays.region_raster`): the scale is the colour of 1 alone,
+    "1 inside", beside an empty box, "0 outside: not drawn" (a dark "0 outside" in the
+    legend appeared nowhere in the figure)."""
     width = max(width, 160)
     k = text_scale(width)  # every length below grows with it: the text prints alike
     out = np.full((round(LEGEND_HEIGHT * k), width, 3), 255, np.uint8)
@@ -227,6 +232,14 @@ def legend_bar(
         tx = min(max(x - tw // 2 if centred else x, 0), width - tw)
         cv2.putText(out, label, (tx, y), font, 0.38 * k, black, stroke, cv2.LINE_AA)
 
+    if regions and not outside_drawn:
+        mid = (x0 + x1) // 2
+        out[y0:y1, x0:mid] = 255
+        cv2.rectangle(out, (x0, y0), (mid - 1, y1 - 1), (128, 128, 128), 1)
+        out[y0:y1, mid:x1] = colorize(np.ones((1, 1), np.float32), colormap)[0, 0]
+        text("0 outside: not drawn", x0, y1 + round(14 * k), centred=False)
+        text("1 inside", (mid + x1) // 2, y1 + round(14 * k))
+        return out
     ticks = {0.0: "0 outside", 1.0: "1 inside"} if regions else {v: f"{v:g}" for v in TICKS}
     for v, label in ticks.items():
         x = round(x0 + v * (x1 - x0 - 1))
@@ -295,9 +308,12 @@ def above_legend(
     style: FigureStyle,
     pixel_threshold: float | None,
     regions: bool = False,
+    outside_drawn: bool = True,
 ) -> NDArray[np.uint8]:
     """``img`` above the legend bar of its width (padded with white when narrower)."""
-    legend = legend_bar(img.shape[1], style.colormap, pixel_threshold, style.contour_rgb, regions)
+    legend = legend_bar(
+        img.shape[1], style.colormap, pixel_threshold, style.contour_rgb, regions, outside_drawn
+    )
     if legend.shape[1] != img.shape[1]:
         pad = np.full((img.shape[0], legend.shape[1], 3), 255, np.uint8)
         pad[:, : img.shape[1]] = img
@@ -417,11 +433,12 @@ def analysis_figure(
     analysis_raster` at :data:`~forensic_viewer.overlays.ANALYSIS_OPACITY`, in
     :func:`~forensic_viewer.overlays.analysis_colormap`'s colormap, ``style``'s colormap and
     opacity aside: those are the networks'): every value coloured, a low reading as visible as
-    on screen, not faded into the photograph like a network's "nothing found".
+    on screen, not faded into the photograph like a network's "nothing found"; but a map of
+    regions, drawn inside its regions only.
 
     scale_kind: the map's scale (``probability``, ``raw`` or ``region``); a region map is also
-    outlined, its legend's ends labelled "0 outside" and "1 inside". pairs: clone pairs,
-    drawn linked (:func:`draw_pairs`).
+    outlined, its legend "0 outside: not drawn" and "1 inside" (:func:`legend_bar`). pairs:
+    clone pairs, drawn linked (:func:`draw_pairs`).
     """
     h, w = values.shape[:2]
     if rgb is not None and rgb.shape[:2] != (h, w):
@@ -437,7 +454,8 @@ def analysis_figure(
         out = draw_mask_outline(out, small > 0.5, style.contour_rgb)
     drawn = fold(draw_pairs(out, pairs, scale), style.max_side)
     legend_style = dataclasses.replace(style, colormap=colormap)
-    return above_legend(drawn, legend_style, None, scale_kind == "region")
+    region = scale_kind == "region"  # transparent outside its regions: so is its legend
+    return above_legend(drawn, legend_style, None, region, outside_drawn=not region)
 
 
 def picture_scale(

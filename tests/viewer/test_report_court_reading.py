@@ -371,3 +371,37 @@ def test_a_faces_table_across_pages_repeats_its_header_and_cuts_no_word(tmp_path
     pages = [p.extract_text() for p in PdfReader(tmp_path / "report.pdf").pages]
     with_faces = [p for p in pages if "m 0.5" in p]  # a row's mean heatmap in its box
     assert len(with_faces) >= 2 and all("Verdict of the face alone" in p for p in with_faces)
+
+
+def test_a_region_maps_figure_says_and_shows_it_is_drawn_inside_its_regions_only() -> None:
+    """The clone figure's caption said "viridis, every value coloured, at opacity 0.6" and its
+    legend showed a dark-purple "0 outside", while a map of regions is drawn transparent
+    outside its regions: the figure's pixels there were the evidence's own."""
+    from dataclasses import replace
+
+    from engine.analyses import AnalysisResult, MapMeaning, MapScale, Output, Provenance
+    from forensic_viewer.overlays import colorize
+    from forensic_viewer.report import ReportOptions
+    from forensic_viewer.report.build import item_figures
+    from forensic_viewer.report.figures import analysis_figure, legend_bar
+    from forensic_viewer.report.model import AnalysisEntry
+    from forensic_viewer.scan.records import AnalysisRecord
+    from forensic_viewer.scan.triage import RAN
+
+    regions = np.zeros((40, 48), np.float32)
+    regions[4:12, 4:12] = 1.0
+    meaning = MapMeaning(MapScale.REGION, "copy-move regions", "1 inside", "a copied region")
+    out = Output(map=regions, meaning=meaning, score=1.0, extras={"pairs": 1})
+    result = AnalysisResult("clone", Provenance("cm", "s", "4"), {}, "0" * 64, 0.1, out)
+    entry = AnalysisEntry("clone", RAN, record=AnalysisRecord.from_result(result, None),
+                          map=regions)  # fmt: skip
+    item = replace(_item(), analyses=[entry])
+    caption = item_figures(item, item.triage(), ReportOptions()).analyses["clone"].caption
+    assert "every value coloured" not in caption and "nothing is drawn outside" in caption
+
+    rgb = np.full((40, 48, 3), 128, np.uint8)
+    fig = analysis_figure(rgb, regions, "region")
+    legend = legend_bar(fig.shape[1], "viridis", regions=True, outside_drawn=False)
+    assert np.array_equal(fig[-legend.shape[0] :], legend)  # the legend drawn is this one
+    dark = colorize(np.zeros((1, 1), np.float32), "viridis")[0, 0]  # viridis at 0
+    assert not (legend == dark).all(axis=-1).any()  # "0 outside" is no colour in it
