@@ -13,6 +13,7 @@ from engine.ensemble_provenance import decided_by_face, whole_image_decided
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import app_text, computed_by, run_environments
 from forensic_viewer.report.cards import calibration_words
+from forensic_viewer.report.entry_text import compared_words, probability_cell, score_label
 from forensic_viewer.report.limitations import (
     LEAD_WORDS,
     bundled_training_words,
@@ -42,14 +43,11 @@ from forensic_viewer.wording import (
     MASK_NOT_THE_REASON_LINE,
     NOT_FLAGGED,
     OUT_OF_RANGE,
-    UNCALIBRATED_HERE,
-    calibration_word,
     contribution_details,
     decision_words,
     evidence_files_words,
     mask_source_words,
     model_files_words,
-    odds_words,
     parameters_words,
     policy_text,
     range_words,
@@ -361,21 +359,6 @@ def entry_label(e: ModelEntry) -> str:
     return f"Default verdict: ensemble {e.name}" if e.role == "ensemble" else f"Model {e.name}"
 
 
-def probability_cell(f: Mapping[str, Any], source: str | None = None) -> str:
-    """A verdict's calibrated probability, where it came from when it is a face's (``source``:
-    :mod:`forensic_viewer.probability_source`), and why it points against the verdict when it
-    does (:func:`~forensic_viewer.wording.odds_words`: "authentic" at 0.54 read as a
-    contradiction)."""
-    if f.get("probability") is None:
-        return "not calibrated"
-    words = odds_words(str(f.get("verdict")), f["probability"])
-    if calibration_word(f.get("out_of_range")) != "calibrated":  # the column says it is
-        words = UNCALIBRATED_HERE + (f"; {words}" if words else "")
-    if source is not None:
-        words = source + (f"; {words}" if words else "")
-    return f"{f['probability']:.2f}" + (f" ({words})" if words else "")
-
-
 def entry_rows(e: ModelEntry, source: str | None = None) -> Rows:
     """One model's (or the ensemble's) figures on one file, ``source`` where its probability
     came from when it is a face's (:meth:`ReportItem.probability_source`); for a check that
@@ -396,9 +379,12 @@ def entry_rows(e: ModelEntry, source: str | None = None) -> Rows:
             ),
         ),
         *moved_rows(f),
-        ("Score", num(f.get("score"))),
+        (score_label(f), num(f.get("score"))),
         ("Forged fraction", f"{percent(f.get('forged_fraction'))} of the pixels"),
-        ("θ (threshold)", f"{num(f.get('threshold'))}, rule {f.get('rule', '—')}"),
+        (
+            "θ (threshold)",
+            f"{num(f.get('threshold'))}, rule {f.get('rule', '—')}{compared_words(f)}",
+        ),
         ("θ provenance", str(f.get("threshold_provenance") or "—")),
         (
             "Pixel threshold (mask)",

@@ -405,3 +405,23 @@ def test_a_region_maps_figure_says_and_shows_it_is_drawn_inside_its_regions_only
     assert np.array_equal(fig[-legend.shape[0] :], legend)  # the legend drawn is this one
     dark = colorize(np.zeros((1, 1), np.float32), "viridis")[0, 0]  # viridis at 0
     assert not (legend == dark).all(axis=-1).any()  # "0 outside" is no colour in it
+
+
+def test_the_theta_row_gives_the_figure_compared_with_it_and_the_score_says_what_it_is() -> None:
+    """crfd-net-compact's section read "Score 0.4924" above "θ (threshold) 0.3423" with the
+    verdict "not flagged": the score, p / (p + θ), is not what θ is compared with (its forged
+    fraction is), and nothing said so."""
+    from forensic_viewer.report import text as T
+
+    f = {"rule": "forged_fraction", "score": 0.4924, "forged_fraction": 0.3323,
+         "threshold": 0.3423, "verdict": "authentic"}  # fmt: skip
+    rows = dict(T.entry_rows(ModelEntry("crfd-net-compact", "model", "ran", figures=f)))
+    assert rows["θ (threshold)"] == (
+        "0.3423, rule forged_fraction; compared with: forged fraction 33.23 %"
+    )
+    (label,) = [k for k in rows if k.startswith("Score")]
+    assert label != "Score" and "ranks images" in label and rows[label] == "0.4924"
+    logit = {**f, "rule": "logit", "score": 0.62, "threshold": 0.5}
+    rows = dict(T.entry_rows(ModelEntry("m", "model", "ran", figures=logit)))
+    assert rows["θ (threshold)"] == "0.5, rule logit; compared with: score 0.6200"
+    assert rows["Score (compared with θ)"] == "0.62"
