@@ -386,7 +386,8 @@ class HtmlWriter(TextReportFile):
                 "<p>No check ran on this file.</p></div>"
             )
         css = "alert" if integ.status in ("mismatch", "unreadable") else "ok"
-        self._w(f'<div class="{css}">{_kv(T.integrity_rows(integ))}</div>')
+        rows = T.integrity_rows(integ, item.status == "ok")
+        self._w(f'<div class="{css}">{_kv(rows)}</div>')
         settings = self._ov.source.settings if self._ov is not None else None
         self._w(f"<h3>Evidence</h3>{_kv(evidence_rows(item, settings))}")
         meta = T.metadata_rows(item)

@@ -504,14 +504,12 @@ class PdfWriter:
         if item.status != "ok":
             add(self.alert_box(f"NOT ANALYSED: {item.error}", ["No check ran on this file."]))
             add(Spacer(1, 4))
+        analysed = item.status == "ok"
         if integ.status in ("match", "not recorded"):
-            add(self.kv(T.integrity_rows(integ)))
+            add(self.kv(T.integrity_rows(integ, analysed)))
         else:
-            add(
-                self.alert_box(
-                    "EVIDENCE INTEGRITY: " + T.INTEGRITY_WORDS[integ.status], [integ.message]
-                )
-            )
+            words = T.integrity_words(integ, analysed)
+            add(self.alert_box("EVIDENCE INTEGRITY: " + words, [integ.message]))
         add(self.p("Evidence", s.h3))
         add(self.kv(evidence_rows(item, self.ov.source.settings if self.ov else None)))
         meta = T.metadata_rows(item)

@@ -67,6 +67,11 @@ INTEGRITY_WORDS = {
     "unreadable": "NOT VERIFIED: unreadable at export",
     "not recorded": "no SHA-256 recorded",
 }
+# a file that could not be analysed was read (its SHA-256 taken), never analysed
+INTEGRITY_WORDS_NOT_ANALYSED = {
+    "match": "verified: unchanged since it was read (not analysed)",
+    "mismatch": "CHANGED SINCE IT WAS READ (not analysed)",
+}
 SUMMARY_HEADER = ("#", "File", "Status")
 # a failed file's Status cell starts so, then "see §N": its error goes in a row of its own
 # (summary_error) and whole in the file's section
@@ -310,7 +315,7 @@ def summary_cells(ov: Overview, i: int) -> list[str]:
         "not run" if r.faces is None else str(r.faces),
         r.disagreement_text,
         *(truth_texts(r, ov.truth) if ov.truth is not None else ()),
-        integrity_cell(ov.integrity[i]),
+        integrity_cell(ov.integrity[i], r.status == "ok"),
     ]
     return cells
 
@@ -327,18 +332,25 @@ def summary_error(ov: Overview, i: int) -> str | None:
     return "error: " + error_without_file(r.error or "(no error recorded)", r.file)
 
 
-def integrity_cell(integ: Integrity) -> str:
+def integrity_words(integ: Integrity, analysed: bool = True) -> str:
+    """The check at export in words; of a file not ``analysed`` (its row an error), "since it
+    was read": "unchanged since the analysis" stood beside files no analysis ever ran on."""
+    own = {} if analysed else INTEGRITY_WORDS_NOT_ANALYSED
+    return own.get(integ.status) or INTEGRITY_WORDS[integ.status]
+
+
+def integrity_cell(integ: Integrity, analysed: bool = True) -> str:
     """The summary's last cell: the check at export and the first 8 hex digits of the SHA-256
     the file was analysed with, so the summary itself identifies each file (the whole digest
     is in the file's own section; more digits break across the narrow column, and a broken
     digest is not found by a search)."""
-    words = INTEGRITY_WORDS[integ.status]
+    words = integrity_words(integ, analysed)
     return f"{words}; SHA-256 {integ.recorded[:8]}…" if integ.recorded else words
 
 
-def integrity_rows(integ: Integrity) -> Rows:
+def integrity_rows(integ: Integrity, analysed: bool = True) -> Rows:
     return [
-        ("SHA-256 check at export", INTEGRITY_WORDS[integ.status]),
+        ("SHA-256 check at export", integrity_words(integ, analysed)),
         ("SHA-256 at load", integ.recorded or "—"),
         ("SHA-256 at export", integ.current or "—"),
         ("Checked at", integ.checked_at),

@@ -425,3 +425,24 @@ def test_the_theta_row_gives_the_figure_compared_with_it_and_the_score_says_what
     rows = dict(T.entry_rows(ModelEntry("m", "model", "ran", figures=logit)))
     assert rows["θ (threshold)"] == "0.5, rule logit; compared with: score 0.6200"
     assert rows["Score (compared with θ)"] == "0.62"
+
+
+def test_a_file_never_analysed_is_not_said_unchanged_since_the_analysis(tmp_path: Path) -> None:
+    """A truncated JPEG that no check ran on read "verified: unchanged since the analysis" in
+    the summary and its section (trunc-out p.1 and p.17)."""
+    import hashlib
+
+    evidence = tmp_path / "trunc.jpg"
+    evidence.write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    sha = hashlib.sha256(evidence.read_bytes()).hexdigest()
+    failed = ReportItem(
+        key="trunc.jpg", file=str(evidence), status="error", sha256=sha,
+        error=f"{evidence}: damaged JPEG data: the file ends after 15 bytes", evidence={},
+        models=[],
+    )  # fmt: skip
+    paths = write_report([failed, _item()], tmp_path / "r", ["html", "pdf"])
+    html = unescape(paths["html"].read_text(encoding="utf-8"))
+    pdf = " ".join(" ".join(p.extract_text() for p in PdfReader(paths["pdf"]).pages).split())
+    for text in (html, pdf):
+        assert "unchanged since the analysis" not in text
+        assert "verified: unchanged since it was read (not analysed)" in text
