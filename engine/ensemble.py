@@ -438,7 +438,7 @@ class Ensemble:
                 heat = np.maximum(heat, rescale_map(fmap, t, self.pixel_threshold))
         mask = None if heat is None else heat > self.pixel_threshold
         names = ", ".join(dict.fromkeys(n for n, _, _ in flagged))
-        where = f"; {FACES_ALONE_NOTE} (the stacked verdict is authentic)" if faces_alone else ""
+        where = f"; {FACES_ALONE_NOTE} (the stacked verdict is not flagged)" if faces_alone else ""
         out_of_range = result.out_of_range
         if faces_alone:
             unique = {id(f): f for _, _, f in flagged}

@@ -175,6 +175,9 @@ def test_a_verdict_the_face_rule_alone_makes_draws_the_flagged_faces_alone(
     assert alone.mask[5:12, 5:12].all() and alone.mask.sum() == 49
     assert alone.heatmap[30:40, 0:10].max() == 0 and alone.heatmap[21:28, 31:38].max() == 0
     assert "face map alone" in alone.threshold_provenance
+    # the report's own rule: never "authentic" (walk-through H read it on pg-062's θ row)
+    assert alone.threshold_provenance.endswith("(the stacked verdict is not flagged)")
+    assert "authentic" not in alone.threshold_provenance
     both = _ensemble("any").with_faces(
         dataclasses.replace(members_marked, verdict=MANIPULATED, score=0.8),
         [flagged, real],
