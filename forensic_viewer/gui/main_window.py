@@ -29,7 +29,7 @@ from typing import Any
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QListWidgetItem, QMainWindow, QTabBar, QWidget
+from PySide6.QtWidgets import QApplication, QListWidgetItem, QMainWindow, QTabBar, QWidget
 
 from engine.types import Analysis
 from forensic_viewer.audit import AuditLog
@@ -336,7 +336,17 @@ class MainWindow(
 
     def focusNextPrevChild(self, next: bool) -> bool:  # Qt override
         """Tab and Shift+Tab: left column, centre, right column, top to bottom
-        (gui/focus_order.py); the tabbed docks' tab bars before their pages."""
+        (gui/focus_order.py); the tabbed docks' tab bars before their pages.
+
+        Qt also asks here while it hides or disables the widget that has the focus (the
+        view's page of the stack when compare mode is turned on or off, a compare pane or a
+        verdict card discarded): that is left to Qt's own rule. Walking the window's focus
+        chain and moving the focus from inside Qt's hiding corrupted memory (PySide6 6.11):
+        after Ctrl+K twice with the focus in the view, the next file opened crashed the
+        viewer in ``show_entry`` (walk-through E, 4 runs of 5)."""
+        focused = QApplication.focusWidget()
+        if focused is not None and not (focused.isVisible() and focused.isEnabled()):
+            return super().focusNextPrevChild(next)
         d = self.docks
         bars = [b for b in self.findChildren(QTabBar) if b.parentWidget() is self]
         regions = [d["Evidence"], d["Models"], d["Magnifier"], self.centralWidget()]
