@@ -202,9 +202,18 @@ class ProbeDialog(QDialog):
         return self.job
 
     def cancel(self) -> None:
+        """Stop the running probe, and only it: the analyses of files opened meanwhile go on
+        (the worker's ``cancel()`` stopped them too)."""
         if self.running:
-            self.worker.cancel()
+            self.worker.cancel_job(self.job)  # type: ignore[arg-type]
             self.status.setText("cancelling…")
+
+    def reject(self) -> None:  # Qt override: Esc, the window's close button
+        """Closing the dialog cancels its probe. It ran on, out of sight, on the analysis
+        worker, and files opened meanwhile waited behind it (walk-through E: 106 s on after
+        Close)."""
+        self.cancel()
+        super().reject()
 
     # --- messages from the worker ---
 

@@ -378,7 +378,7 @@ class AnalysisWorker(QThread):
         self._lock = threading.Lock()
         self._next_job = 1
         self._cancel_before = 0  # every job with an id below this is cancelled
-        self._live: set[int] = set()  # evidence files submitted whose analysis has not ended
+        self._live: set[int] = set()  # analyses and probes submitted that have not ended
         self._dropped: set[int] = set()  # of those, the ones cancelled alone (cancel_job)
         # cancelled jobs whose kept part follows: added on this thread before ``cancelled``
         # goes out, removed on the GUI thread once ``kept`` (or ``failed``, when building the
@@ -455,6 +455,7 @@ class AnalysisWorker(QThread):
         with self._lock:
             job = self._next_job
             self._next_job += 1
+            self._live.add(job)  # cancel_job reaches it (its dialog closed)
         self.mail.start()
         self._decoder.put(_Probe(job, evidence, original))  # after the model change before it
         return job
@@ -472,8 +473,8 @@ class AnalysisWorker(QThread):
             self._cancel_before = self._next_job
 
     def cancel_job(self, job: int) -> None:
-        """Cancel the analysis ``job`` alone (running: at its next window batch; queued:
-        dropped when its turn comes); the others go on. Nothing happens once it has ended.
+        """Cancel the analysis or probe ``job`` alone (running: at its next window batch;
+        queued: dropped when its turn comes); the others go on. Nothing happens once it has ended.
         It keeps nothing (no ``kept``): a job cancelled alone was superseded, and what it
         finished would not be shown."""
         with self._lock:
@@ -560,8 +561,8 @@ class AnalysisWorker(QThread):
                         item.job,
                         f"{item.evidence.path}: unexpected error ({type(err).__name__}: {err})",
                     )
-            finally:
-                if isinstance(item, _Analyze):  # its last signal is out: cancel_job has no say
+            finally:  # its last signal or message is out: cancel_job has no say
+                if isinstance(item, _Analyze | _Probe):
                     with self._lock:
                         self._live.discard(item.job)
                         self._dropped.discard(item.job)

@@ -107,6 +107,27 @@ def test_cancel_during_the_probe_stops_it(qtbot, tmp_path: Path, tiny_checkpoint
     assert window.probe_tables == {}
 
 
+def test_closing_the_dialog_cancels_its_probe_and_only_it(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """Walk-through E: closed, the dialog left its probe running on the analysis worker (106 s
+    on), files opened meanwhile waiting behind it; its Cancel stopped their analyses too."""
+    big = write_image(tmp_path / "big.png", h=384, w=512)
+    window: MainWindow = _window(qtbot, tmp_path, [str(tiny_checkpoint)])
+    open_and_wait(qtbot, window, big)
+    dialog = window.open_probe()
+    dialog.run()
+    other = write_image(tmp_path / "other.png", seed=3)
+    window.open_paths([str(other)])  # queued behind the probe
+    qtbot.waitUntil(lambda: str(other) in window.entries, timeout=HANG_MS)
+    dialog.close()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
+    assert dialog.status.text() == "probe cancelled"
+    entry = window.entries[str(other)]
+    qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
+    assert not entry.cancelled and entry.analysis is not None and not entry.analysis.cancelled
+
+
 def test_a_probe_of_a_file_opened_from_a_scan_joins_that_scans_folder_and_report(
     qtbot, tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
@@ -182,6 +203,9 @@ class _Worker:
         return 1
 
     def cancel(self) -> None:
+        pass
+
+    def cancel_job(self, job: int) -> None:
         pass
 
 
