@@ -143,7 +143,8 @@ class ScanResultsDialog(QDialog):
     """The triage table of the scan output folder ``out``, read-only (see the module doc).
 
     Signals as the batch dialog's: ``openAnalysis(ScanAnalysis)``, ``openFile(path)``,
-    ``reportOpened(ReportDialog)``, ``resultsEdited(details)`` (the analyst's answer about an
+    ``reportOpened(ReportDialog)`` (``reportClosed()`` when that dialog closes),
+    ``resultsEdited(details)`` (the analyst's answer about an
     edited results.jsonl, the case log's ``results-edited`` as the command line's report logs
     it), and ``opened(details)``, the case log's ``folder-opened`` of the folder, once its
     results were read (:class:`RowReader`). ``case_end``: the case log's recorded end of a
@@ -156,6 +157,7 @@ class ScanResultsDialog(QDialog):
     reportOpened = Signal(object)
     resultsEdited = Signal(object)
     opened = Signal(object)
+    reportClosed = Signal()
 
     def __init__(
         self,
@@ -270,6 +272,7 @@ class ScanResultsDialog(QDialog):
 
         job = results_report_job(self.out, taken, self.seen)
         self._report = ReportDialog(job, self, default_dir=self.out)
+        self._report.finished.connect(self.reportClosed)
         self.reportOpened.emit(self._report)
         self._report.show()
         return self._report
@@ -287,8 +290,13 @@ class ScanResultsDialog(QDialog):
         box.setDefaultButton(no)
         return box.exec() == yes
 
+    def holds_report(self) -> bool:
+        """Whether its report dialog is open or writing (closed, the dialog stays for it)."""
+        report: Any = self._report  # a ReportDialog (imported where it is made)
+        return report is not None and (report.isVisible() or report.running)
+
     def shutdown(self, timeout_ms: int = 30_000) -> None:
-        """Stop reading and wait for the threads (the viewer quits)."""
+        """Stop reading and wait for the threads (the viewer quits, or the dialog was closed)."""
         stop_within(self.reader, timeout_ms, "the scan results' reader")
         self.opener.wait(timeout_ms)
         self.table_model.thumbnails.stop()

@@ -9,6 +9,9 @@ import hashlib
 from pathlib import Path
 
 import pytest
+import shiboken6
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication
 
 from forensic_viewer.gui.scan_results import ScanResultsDialog, not_a_scan_folder
 from forensic_viewer.scan.integrity import RESULTS_EDITED
@@ -134,3 +137,30 @@ def test_rows_edited_after_the_folder_was_read_are_not_reported(
     )
     assert report.paths == {} and not list(scanned.glob("report*"))
     dialog.shutdown()
+
+
+def test_a_closed_results_dialog_goes_once_its_report_dialog_is_closed(
+    qtbot, case_window, scanned: Path
+) -> None:
+    """Walk-through E: every Open scan results… stayed for the session, closed, with its rows
+    and its finished reader and thumbnail threads (6 openings: +144 widgets, +12 QThreads)."""
+
+    def deleted_later() -> None:
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # as app.exec() does
+
+    first = _opened(qtbot, case_window, scanned)
+    reader = first.reader
+    first.close()
+    deleted_later()
+    assert case_window.results_dialogs == []
+    assert not shiboken6.isValid(first) and not shiboken6.isValid(reader)
+
+    second = _opened(qtbot, case_window, scanned)
+    report = second.open_report()
+    assert report is not None
+    second.close()  # its report dialog still open: the analyst may be typing in it
+    deleted_later()
+    assert case_window.results_dialogs == [second] and report.isVisible()
+    report.close()
+    deleted_later()
+    assert case_window.results_dialogs == [] and not shiboken6.isValid(second)
