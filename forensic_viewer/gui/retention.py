@@ -11,7 +11,8 @@ finished first; a file beyond it is *released* (:func:`compact_analysis`): what 
 (verdicts, scores, thresholds, faces, SHA-256 and metadata), so its badge, its SHA-256 and the
 case log's entries are unchanged; its pixels and maps go. Shown again, it is decoded and
 analysed again from its file (the window's ``show_entry``): the evidence is never copied to a
-temporary file, and what is shown is what the file holds now. A file whose analysis a Cancel
+temporary file, and what is shown is what the file holds now; a file opened from a scan's results
+is read again from the scan's folder with its recorded result, not analysed again. A file whose analysis a Cancel
 stopped before anything of it finished is decoded only, and shown still cancelled.
 """
 

@@ -28,10 +28,12 @@ from forensic_viewer.gui.panels import verdict_badge
 from forensic_viewer.gui.probe_dialog import ProbeDialog
 from forensic_viewer.gui.report_dialog import ReportDialog
 from forensic_viewer.gui.report_job import ReportJob, image_report_job
+from forensic_viewer.gui.result_loader import ResultLoader
 from forensic_viewer.gui.scan_results import ScanResultsDialog, not_a_scan_folder
 from forensic_viewer.gui.window_entry import Entry, complete_analysis
 from forensic_viewer.report import CaseInfo
 from forensic_viewer.scan.probe import keep_scan_probe
+from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.wording import plain
 
 
@@ -136,13 +138,34 @@ class WindowDialogs:
         entry.job, entry.running, entry.error = None, False, ""  # a queued job's result is dropped
         entry.cancelled = entry.released = False
         entry.evidence, entry.analysis = analysis.evidence, analysis
-        entry.join_classic()
-        self.retention.forget(path)  # a scan's result is kept whole: it is not analysed again
+        entry.join_classic()  # its pixels and maps count towards the limit (_retain)
         self.evidence_list.set_badge(self.evidence_list.entry(path), verdict_badge(analysis))
         self.evidence_list.set_sha256(path, analysis.evidence.sha256)
         self.recent.remember(path)
         self.show_entry(path)
         self._update_busy()
+
+    def reload_scan_result(self, entry: Entry) -> None:
+        """Read the scan's result of ``entry`` again (:class:`ResultLoader`: decoded, its
+        SHA-256 checked, the scan's maps), its pixels and maps having been let go: a file
+        opened from a scan is never analysed again by the viewer's models. Shown when it
+        arrives if the analyst still looks at that file; one that cannot be read again (the
+        file changed or went) says why in one line and stays as it is."""
+        analysis = entry.analysis
+        if not isinstance(analysis, ScanAnalysis) or entry.path in self._reloading:
+            return
+        loader = ResultLoader(analysis.scan_out, analysis.scan_key, self)
+        self._reloading[entry.path] = loader
+        loader.loaded.connect(self._on_scan_result_read)
+        loader.failed.connect(lambda _file, why: self.show_error(f"{why}; not shown again"))
+        loader.finished.connect(lambda path=entry.path: self._reloading.pop(path, None))
+        loader.finished.connect(loader.deleteLater)
+        loader.start()
+
+    def _on_scan_result_read(self, analysis: ScanAnalysis) -> None:
+        entry = self.entries.get(analysis.evidence.path)
+        if entry is not None and entry.released and entry.path == self.current:
+            self.show_analysis(analysis)
 
     def export_report(self) -> ReportDialog | None:
         """File ▸ Export report…: the report of the current image (written off the GUI thread)."""

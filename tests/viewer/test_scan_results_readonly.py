@@ -8,11 +8,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 import shiboken6
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
+from forensic_viewer.gui.main_window import RELOADING_WORDS
+from forensic_viewer.gui.retention import held_bytes
 from forensic_viewer.gui.scan_results import ScanResultsDialog, not_a_scan_folder
 from forensic_viewer.scan.integrity import RESULTS_EDITED
 from forensic_viewer.scan.replay import ScanAnalysis
@@ -164,3 +167,35 @@ def test_a_closed_results_dialog_goes_once_its_report_dialog_is_closed(
     report.close()
     deleted_later()
     assert case_window.results_dialogs == [] and not shiboken6.isValid(second)
+
+
+def test_rows_opened_from_a_scan_count_towards_the_limit_and_are_read_again_from_it(
+    qtbot, case_window, scanned: Path
+) -> None:
+    """Walk-through E: a row opened from a scan was kept whole outside the limit (+0.7 MB a
+    CASIA row), so walking through a scan's rows grew without bound. Let go like any other
+    file, it is read again from the scan's folder when shown again, never analysed again."""
+    window = case_window
+    dialog = _opened(qtbot, window, scanned)
+    rows = sorted((r for r in dialog.table_model.rows() if r.status == "ok"), key=lambda r: r.key)
+    window.retention.limit = 0  # only the file shown keeps its pixels and maps
+
+    def open_row(row) -> None:
+        dialog.open_row(row)
+        qtbot.waitUntil(lambda: window.current == row.file, timeout=HANG_MS)
+
+    open_row(rows[0])
+    first = window.entries[rows[0].file]
+    maps = {k: r.heatmap.copy() for k, r in first.analysis.results.items()}
+    open_row(rows[1])
+    assert first.released and not held_bytes(first.evidence, first.analysis)
+    assert isinstance(first.analysis, ScanAnalysis)  # its verdicts and scores stay
+
+    window.show_entry(rows[0].file)
+    assert window.verdict_panel.text() == RELOADING_WORDS
+    qtbot.waitUntil(lambda: not first.released, timeout=HANG_MS)
+    assert isinstance(first.analysis, ScanAnalysis) and first.job is None  # the scan's result
+    for name, heatmap in maps.items():
+        assert np.array_equal(first.analysis.results[name].heatmap, heatmap)
+    assert window.entries[rows[1].file].released  # shown before: let go in turn
+    dialog.shutdown()
