@@ -3,7 +3,8 @@
 Walk-through E (a day-long session) crashed the viewer 4 times in 5 with a segmentation fault
 in ``show_entry`` on the file opened after Ctrl+K twice: hiding the page of the stack that held
 the focus made Qt ask the window for the next widget, and the window's Tab order walked the
-focus chain and moved the focus from inside Qt's hiding, which corrupted memory. The session
+focus chain from inside Qt's hiding, which corrupted memory (moving the focus there alone did
+not). The session
 runs in a process of its own (``compare_session.py``), so a crash fails this test.
 """
 
