@@ -101,6 +101,7 @@ class Action(StrEnum):
     ANALYSIS_FAILED = "analysis-failed"
     ANALYSIS_CANCELLED = "analysis-cancelled"
     CLASSIC_ANALYSES = "classic-analyses"  # classic analyses run: names, parameters, scores
+    TRUTH_LOADED = "truth-loaded"  # a ground-truth mask for the evidence: both SHA-256
     THRESHOLD_CHANGED = "threshold-changed"  # a mask layer's pixel threshold: from, to
     LAYER_EXPORTED = "layer-exported"  # a layer written to a file: path, SHA-256
     REPORT_EXPORTED = "report-exported"  # report files: paths, SHA-256

@@ -6,7 +6,7 @@ models, device and path chosen when it was asked for, the ones it runs with;
 ``analysis-finished`` with every model's checkpoint SHA-256, θ, pixel threshold, verdict and
 score; failed; cancelled, with what the cancel kept: the
 finished models and the running one's share computed), the classic analyses' results
-(names, parameters, scores), the mask layers' ``threshold`` events, and the report dialog's
+(names, parameters, scores), a ground-truth mask loaded (``truth-loaded``), the mask layers' ``threshold`` events, and the report dialog's
 ``written`` signal (each file with its SHA-256, and the head hash the report printed), and the
 batch dialog's scans (``scan-started``, ``scan-finished`` as :mod:`forensic_viewer.casework`
 words them for the command line) and reports, and File ▸ Open scan results… (the folder opened,
@@ -27,6 +27,7 @@ is recorded.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
     from forensic_viewer.gui.report_dialog import ReportDialog
     from forensic_viewer.gui.scan_results import ScanResultsDialog
     from forensic_viewer.gui.unread import UnreadFile
+    from forensic_viewer.scan.truth_scores import TruthMask
 
 THRESHOLD_SETTLE_MS = 500  # a threshold unchanged this long is logged (see the docstring)
 
@@ -408,6 +410,23 @@ class CaseRecorder(QObject):
         something, which are not opened (``file_menu.unopened_subfolders``)."""
         details = {"path": folder, "files": files, "subfolders_not_opened": left_out}
         return self.append(Action.FOLDER_OPENED, details)
+
+    def log_truth(self, path: str, sha256: str, truth: TruthMask) -> AuditEntry | None:
+        """``truth-loaded``: a ground-truth mask loaded for the evidence ``path`` (File ▸ Load
+        ground-truth mask…, or dropped), with both files' SHA-256. The Ground truth panel and
+        the report score the maps against it, and nothing in the log named it (a walk-through
+        of 2026-12-06): ``mask`` beside ``mask_sha256`` is a file ``audit verify --files``
+        checks."""
+        details: dict[str, Any] = {
+            "path": path,
+            "sha256": sha256,
+            "mask": os.path.realpath(truth.file) if truth.file else None,
+            "mask_sha256": truth.sha256,
+            "tampered": truth.label,
+        }
+        if truth.warnings:  # as the panel says them (a mask of 0 and 1 read as empty, ...)
+            details["warnings"] = list(truth.warnings)
+        return self.append(Action.TRUTH_LOADED, details)
 
     def log_probe(self, table: Mapping[str, Any], kept: Path | None = None) -> AuditEntry | None:
         """A robustness probe run from the viewer (its table: ProbeResult.to_dict(); kept:

@@ -155,10 +155,11 @@ class WindowOpening:
             self.show_error(f"{mask}: open an image before loading its ground-truth mask")
             return
         try:
-            self.truth_panel.load(entry.path, evidence, mask)
+            truth = self.truth_panel.load(entry.path, evidence, mask)
         except ForensicError as e:
             self.show_error(str(e))
             return
+        self.case.log_truth(entry.path, evidence.sha256, truth)  # a report scores against it
         self._show_truth()
         self._refresh_compare()  # its pane
         self.docks["Ground truth"].raise_()

@@ -1,0 +1,73 @@
+"""What the analyst adjusts in the viewer (a ground-truth mask, a threshold, an export's look)
+is logged in the case log, kept while the window is open and stated where it goes (a
+walk-through of 2026-12-06 compared them with the log, exports and reports)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from forensic_viewer.audit import LOG_NAME, verify_log
+from forensic_viewer.cli import main
+from forensic_viewer.gui.main_window import MainWindow
+from tests.viewer.test_main_window import open_and_wait
+
+pytestmark = pytest.mark.gui
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _entries(case: Path) -> list:
+    result = verify_log(case / LOG_NAME)
+    assert result.ok, result.message()
+    return list(result.entries)
+
+
+def _actions(case: Path) -> list[str]:
+    return [e.action for e in _entries(case)]
+
+
+def _mask_file(path: Path, h: int = 96, w: int = 128) -> Path:
+    mask = np.zeros((h, w), np.uint8)
+    mask[20:60, 30:90] = 255
+    Image.fromarray(mask, mode="L").save(path)
+    return path
+
+
+def test_a_ground_truth_mask_loaded_is_logged_and_checked_by_verify_files(
+    qtbot, case_window: MainWindow, image_path: Path, tmp_path: Path, capsys
+) -> None:
+    case = tmp_path / "case"
+    open_and_wait(qtbot, case_window, image_path)
+    mask = _mask_file(tmp_path / "evidence_gt.png")
+    case_window.load_truth(mask)
+    loaded = [e for e in _entries(case) if e.action == "truth-loaded"]
+    assert len(loaded) == 1
+    assert loaded[0].details == {
+        "path": str(image_path),
+        "sha256": _sha(image_path),
+        "mask": str(mask),
+        "mask_sha256": _sha(mask),
+        "tampered": 1,
+    }
+    capsys.readouterr()
+    assert main(["audit", "verify", str(case), "--files"]) == 0
+    assert f"OK {mask}: as entry {loaded[0].seq} recorded" in capsys.readouterr().out
+    mask.write_bytes(mask.read_bytes() + b"\0")  # the mask changed after the examination
+    assert main(["audit", "verify", str(case), "--files"]) == 1
+    assert f"CHANGED {mask}:" in capsys.readouterr().out
+
+
+def test_a_mask_that_cannot_be_read_is_not_logged(
+    qtbot, case_window: MainWindow, image_path: Path, tmp_path: Path
+) -> None:
+    open_and_wait(qtbot, case_window, image_path)
+    case_window.load_truth(tmp_path / "missing_gt.png")
+    assert "truth-loaded" not in _actions(tmp_path / "case")
+    assert "missing_gt.png" in case_window.statusBar().currentMessage()
