@@ -17,7 +17,8 @@ logged with its SHA-256) and shows the log with its verification.
 
 Threshold sliders emit an event per step; an entry per step would bury the log. A change is
 therefore logged once the layer's threshold has rested for :data:`THRESHOLD_SETTLE_MS` (from,
-to), and any change still waiting is logged when the window closes or another image is shown;
+to), and any change still waiting is logged when the window closes, another image is shown,
+a layer is exported or a report written (before them: they are drawn at it);
 a crash within that half second loses that one change (nothing already logged is lost).
 Writing errors (a full disk) go to the status bar in one line; the window carries on. With no
 log (the case folder could not be opened: a read-only per-user folder, a broken chain), the
@@ -258,7 +259,9 @@ class CaseRecorder(QObject):
         A map of one value per cell of pixels (a JPEG ghost's, the noise level's) is written
         at the evidence's size, cell by cell as drawn: written as its cells, it was not a
         whole number of times smaller than the evidence, and stretched over it, it did not
-        line up."""
+        line up. A threshold change still settling is logged first: the export is drawn at
+        it, and was logged before it."""
+        self.flush_thresholds()
         raster = layer.raster()
         image = None if self.window.layers is None else self.window.layers.image
         if raster is None or image is None:
@@ -518,6 +521,7 @@ class CaseRecorder(QObject):
         if self.log is None or dialog.audit_log is self.log:
             return
         dialog.audit_log = self.log
+        dialog.before_logging = self.flush_thresholds  # a move just made comes before the head
         dialog.written.connect(lambda paths: self._on_report(dialog, paths))
 
     def _on_report(self, dialog: ReportDialog, paths: Mapping[str, str]) -> None:

@@ -42,7 +42,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
@@ -276,6 +276,9 @@ class ReportDialog(QDialog):
         self.paths: dict[str, str] = {}
         self._busy = False
         self.audit_log: AuditLog | None = None  # the case log whose head reports print
+        # called before anything of a write is logged or the head taken: the case recorder
+        # logs a threshold change still settling, which the report states as the slider's
+        self.before_logging: Callable[[], None] | None = None
         self.written_case: CaseInfo | None = None  # the case fields of the last write
         self.moved: MovedReport | None = None  # the earlier report the last write moved aside
         self.locks: list[OutputLock] = []  # the folders' locks, held from Write to the end
@@ -386,6 +389,8 @@ class ReportDialog(QDialog):
     def _start(self, dest: Path) -> bool:
         """Under the folders' locks: the earlier report moved aside when the analyst says so,
         then the worker started; False, after one line saying why, when nothing was."""
+        if self.audit_log is not None and self.before_logging is not None:
+            self.before_logging()
         basename = safe_basename(self.basename.text())
         earlier = report_names(dest, basename)
         if earlier and not self._move_asked(dest, earlier):

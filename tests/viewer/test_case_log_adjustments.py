@@ -14,6 +14,8 @@ from PIL import Image
 from forensic_viewer.audit import LOG_NAME, verify_log
 from forensic_viewer.cli import main
 from forensic_viewer.gui.main_window import MainWindow
+from forensic_viewer.model_layers import MaskLayer
+from tests.conftest import HANG_MS
 from tests.viewer.test_main_window import open_and_wait
 
 pytestmark = pytest.mark.gui
@@ -71,3 +73,31 @@ def test_a_mask_that_cannot_be_read_is_not_logged(
     case_window.load_truth(tmp_path / "missing_gt.png")
     assert "truth-loaded" not in _actions(tmp_path / "case")
     assert "missing_gt.png" in case_window.statusBar().currentMessage()
+
+
+def test_an_export_and_a_report_right_after_a_slider_move_are_logged_after_it(
+    qtbot, case_window: MainWindow, image_path: Path, tmp_path: Path
+) -> None:
+    case = tmp_path / "case"
+    open_and_wait(qtbot, case_window, image_path)
+    qtbot.waitUntil(lambda: "analysis-finished" in _actions(case), timeout=HANG_MS)
+    mask = next(la for la in case_window.layers if isinstance(la, MaskLayer))
+    qtbot.waitUntil(lambda: mask.is_current, timeout=HANG_MS)
+    mask.threshold = 0.3  # then at once, within the half second a move takes to settle
+    exported = case_window.case.export_layer(mask, tmp_path / "mask.png")
+    assert exported is not None
+    actions = _actions(case)
+    assert actions[-2:] == ["threshold-changed", "layer-exported"]
+
+    mask.threshold = 0.35
+    dialog = case_window.export_report()
+    assert dialog is not None
+    dialog.format_boxes["pdf"].setChecked(False)
+    dialog.dest.setText(str(tmp_path / "reports"))
+    dialog.write()
+    qtbot.waitUntil(lambda: "report-exported" in _actions(case), timeout=HANG_MS)
+    entries = _entries(case)
+    assert [e.action for e in entries[-2:]] == ["threshold-changed", "report-exported"]
+    assert entries[-2].details["to"] == pytest.approx(0.35)
+    # the head the report printed holds the move it states
+    assert entries[-1].details["head_in_report"] == entries[-2].hash
