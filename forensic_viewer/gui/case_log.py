@@ -29,7 +29,7 @@ is recorded.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +70,7 @@ from forensic_viewer.casework import (
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.layer_base import Layer
+from forensic_viewer.layer_memory import Reset
 from forensic_viewer.layers import LayerList
 from forensic_viewer.model_layers import MaskLayer, PartialHeatmapLayer
 from forensic_viewer.overlays import evidence_raster
@@ -513,6 +514,32 @@ class CaseRecorder(QObject):
                     "calibrated": layer.calibrated_threshold,
                 },
             )
+
+    def log_resets(self, path: str, resets: Sequence[Reset]) -> None:
+        """Masks built anew at their calibrated threshold where the analyst had moved it (the
+        file's bytes or the model's calibration changed, ``layer_memory.py``): each logged as
+        a ``threshold-changed`` with its ``reason``, and said in the status bar, since the
+        log's last word on it was the moved threshold."""
+        said = []
+        for reset in resets:
+            layer = reset.layer
+            self.append(
+                Action.THRESHOLD_CHANGED,
+                {
+                    **self._evidence(path),
+                    "layer": layer.name,
+                    "model": layer.model,
+                    "from": reset.was,
+                    "to": layer.threshold,
+                    "calibrated": layer.calibrated_threshold,
+                    "reason": f"reset to the calibrated threshold: {reset.why}",
+                },
+            )
+            said.append(
+                f"{layer.name}: threshold back at its calibrated {layer.threshold:g} "
+                f"(was {reset.was:g}): {reset.why}"
+            )
+        self.window.statusBar().showMessage(plain("; ".join(said)))
 
     # --- reports and closing ---
 

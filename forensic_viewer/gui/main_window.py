@@ -54,6 +54,7 @@ from forensic_viewer.gui.window_models import WindowModels
 from forensic_viewer.gui.window_opening import WindowOpening
 from forensic_viewer.gui.window_view import WindowView
 from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer
+from forensic_viewer.layer_memory import LayerMemory
 from forensic_viewer.layers import LayerList, build_layers
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.wording import plain
@@ -112,6 +113,8 @@ class MainWindow(
             None,
         )  # what the Metadata panel shows (_show_panels)
         self.layers: LayerList | None = None
+        # each file's layer settings, kept when its layers are built anew (layer_memory.py)
+        self.adjusted = LayerMemory(lambda path, resets: self.case.log_resets(path, resets))
         self.model_names: list[str] = []
         self._models_known = False
         self._visibility_before: tuple[LayerList, dict] | None = None
@@ -293,6 +296,12 @@ class MainWindow(
         if self.layers is not None:
             self.renderer.unwatch(self.layers)
         self.layers = layers
+        # the analyst's threshold, opacity, colormap... of this file as last shown, put back
+        # before the log watches them: the layers are built anew on each showing and analysis
+        entry = self.entries.get(self.current) if self.current else None
+        sha = None if entry is None or entry.evidence is None else entry.evidence.sha256
+        self.case.flush_thresholds()  # the file left: its last move before any reset
+        self.adjusted.swap(self.current, sha, layers)
         self.case.watch(layers)
         self.readout.setText("")  # what was under the cursor belonged to the previous image
         self.loupe.clear()

@@ -14,8 +14,9 @@ from PIL import Image
 from forensic_viewer.audit import LOG_NAME, verify_log
 from forensic_viewer.cli import main
 from forensic_viewer.gui.main_window import MainWindow
-from forensic_viewer.model_layers import MaskLayer
+from forensic_viewer.model_layers import HeatmapLayer, MaskLayer
 from tests.conftest import HANG_MS
+from tests.viewer.conftest import write_image
 from tests.viewer.test_main_window import open_and_wait
 
 pytestmark = pytest.mark.gui
@@ -101,3 +102,68 @@ def test_an_export_and_a_report_right_after_a_slider_move_are_logged_after_it(
     assert entries[-2].details["to"] == pytest.approx(0.35)
     # the head the report printed holds the move it states
     assert entries[-1].details["head_in_report"] == entries[-2].hash
+
+
+def _mask(window: MainWindow) -> MaskLayer:
+    assert window.layers is not None
+    return next(la for la in window.layers if isinstance(la, MaskLayer))
+
+
+def _reanalyse(qtbot, window: MainWindow, path: Path) -> None:
+    window.analyse(str(path))
+    entry = window.entries[str(path)]
+    qtbot.waitUntil(
+        lambda: not entry.running and bool(window.layers.of_kind("mask")), timeout=HANG_MS
+    )
+
+
+def test_a_moved_threshold_stays_when_another_image_is_shown_and_on_analyse_again(
+    qtbot, case_window: MainWindow, image_path: Path, tmp_path: Path
+) -> None:
+    case = tmp_path / "case"
+    other = write_image(tmp_path / "other.png", seed=3)
+    open_and_wait(qtbot, case_window, image_path)
+    open_and_wait(qtbot, case_window, other)
+    case_window.show_entry(str(image_path))
+    mask = _mask(case_window)
+    mask.threshold, mask.opacity, mask.fill = 0.25, 0.4, False
+    heatmap = next(la for la in case_window.layers if isinstance(la, HeatmapLayer))
+    heatmap.colormap, heatmap.fade = "viridis", False
+    case_window.show_entry(str(other))
+    assert _mask(case_window).threshold == _mask(case_window).calibrated_threshold
+    case_window.show_entry(str(image_path))
+    back = _mask(case_window)
+    assert back is not mask  # built anew, with the analyst's settings
+    assert (back.threshold, back.opacity, back.fill) == (0.25, 0.4, False)
+    again = next(la for la in case_window.layers if isinstance(la, HeatmapLayer))
+    assert (again.colormap, again.fade) == ("viridis", False)
+    assert case_window.layers.moved_thresholds() == {back.model: 0.25}
+
+    _reanalyse(qtbot, case_window, image_path)
+    assert _mask(case_window) is not back and _mask(case_window).threshold == 0.25
+    case_window.case.flush_thresholds()
+    changed = [e.details for e in _entries(case) if e.action == "threshold-changed"]
+    # one move logged; putting it back is no move
+    assert [(c["from"], c["to"]) for c in changed] == [(back.calibrated_threshold, 0.25)]
+
+
+def test_a_moved_threshold_reset_by_changed_bytes_is_logged_and_said(
+    qtbot, case_window: MainWindow, tmp_path: Path
+) -> None:
+    case = tmp_path / "case"
+    path = write_image(tmp_path / "evidence.png")
+    open_and_wait(qtbot, case_window, path)
+    _mask(case_window).threshold = 0.25
+    case_window.case.flush_thresholds()
+    write_image(path, seed=9)  # the file replaced on disk, then analysed again
+    _reanalyse(qtbot, case_window, path)
+    mask = _mask(case_window)
+    assert mask.threshold == mask.calibrated_threshold
+    changed = [e for e in _entries(case) if e.action == "threshold-changed"]
+    assert len(changed) == 2
+    last = changed[-1]
+    assert (last.details["from"], last.details["to"]) == (0.25, mask.calibrated_threshold)
+    assert last.details["sha256"] == _sha(path)
+    assert "the file's bytes changed" in last.details["reason"]
+    said = case_window.statusBar().history.text()  # later lines may have followed it
+    assert f"{mask.name}: threshold back at its calibrated" in said

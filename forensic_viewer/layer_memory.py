@@ -1,0 +1,119 @@
+"""The analyst's settings of each file's layers, kept while the window is open (no Qt).
+
+A file's layers are built anew whenever it is shown again or its analysis ends again
+(:func:`~forensic_viewer.layers.build_layers`): each layer starts at its defaults, a mask at its
+model's calibrated threshold. A threshold the analyst had moved, and the opacity, colormap,
+fade or what a mask draws, were thereby reset in silence when another image was shown and
+this one again, or on Analyse again, while the case log's last word was the moved threshold (a
+walk-through of 2026-12-06). An analyst expects a setting to stay where it was put, as any
+viewer keeps it, so :class:`LayerMemory` keeps them per file and layer name and puts them back
+on the layers built next for that file.
+
+A threshold is put back only onto the same bytes (the evidence's SHA-256) and the same
+calibration (the mask's calibrated threshold): a file changed on disk, or analysed by other
+weights under the same name, gives another map, on which the old threshold means something
+else. Such a mask starts at its calibrated threshold and is handed to ``on_reset`` as a
+:class:`Reset`, for the window to log (``threshold-changed``, with the reason) and say.
+Visibility is not kept: which layers show after an analysis is the analysis's choice
+(``add_analysis_layers``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from forensic_viewer.events import Subscriptions
+from forensic_viewer.layer_base import Layer
+from forensic_viewer.layers import LayerList
+from forensic_viewer.model_layers import MaskLayer
+
+KEPT = ("opacity", "colormap", "fade", "fill", "contours", "boxes")  # besides a mask's threshold
+
+
+@dataclass(frozen=True)
+class Reset:
+    """A mask whose threshold the analyst had moved to ``was``, started at its calibrated
+    threshold instead; ``why``: in words, for the log and the status bar."""
+
+    layer: MaskLayer
+    was: float
+    why: str
+
+
+@dataclass
+class _Kept:
+    """One file's remembered settings: layer name -> attribute -> value, and per mask the
+    threshold with the evidence SHA-256 and the calibrated threshold it was set against."""
+
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    thresholds: dict[str, tuple[float, str | None, float]] = field(default_factory=dict)
+
+
+class LayerMemory:
+    """Per evidence file, the settings of its layers as last shown. ``on_reset``: called with
+    the file's path and the masks whose moved threshold was not put back."""
+
+    def __init__(self, on_reset: Callable[[str, list[Reset]], None] | None = None) -> None:
+        self.on_reset = on_reset
+        self._files: dict[str, _Kept] = {}
+        self._shown: tuple[str, str | None, LayerList] | None = None  # path, SHA-256, layers
+        self._subs = Subscriptions()
+
+    def swap(self, path: str | None, sha256: str | None, layers: LayerList | None) -> None:
+        """The layers shown until now are left (their settings kept), ``layers`` of the file
+        ``path`` (its bytes' ``sha256``) are shown: their settings as this file's were left,
+        now and as layers are added to them (an analysis that ends adds its masks to the
+        image's list). Call it before anything else watches ``layers``, so that they see the
+        settings put back, not a change."""
+        self._subs.clear()
+        if self._shown is not None:
+            self.remember(*self._shown)
+        self._shown = None if path is None or layers is None else (path, sha256, layers)
+        if self._shown is None or layers is None:
+            return
+        self._subs.on(layers.events.inserted, lambda event: self._restore([event.value]))
+        self._restore(list(layers))
+
+    def remember(self, path: str, sha256: str | None, layers: Iterable[Layer]) -> None:
+        """Keep the settings of ``layers``, the file ``path``'s; layers not among them stay
+        remembered (an image shown before its analysis ended has no masks yet)."""
+        kept = self._files.setdefault(path, _Kept())
+        for layer in layers:
+            settings = {a: getattr(layer, a) for a in KEPT if a in layer.events}
+            if settings:
+                kept.settings[layer.name] = settings
+            if isinstance(layer, MaskLayer):
+                kept.thresholds[layer.name] = (
+                    layer.threshold,
+                    sha256,
+                    layer.calibrated_threshold,
+                )
+
+    def _restore(self, layers: Iterable[Layer]) -> None:
+        if self._shown is None:
+            return
+        path, sha256, _ = self._shown
+        kept = self._files.get(path)
+        if kept is None:
+            return
+        resets: list[Reset] = []
+        for layer in layers:
+            for attr, value in kept.settings.get(layer.name, {}).items():
+                setattr(layer, attr, value)
+            if not isinstance(layer, MaskLayer) or layer.name not in kept.thresholds:
+                continue
+            threshold, sha_then, calibrated_then = kept.thresholds[layer.name]
+            if sha_then == sha256 and calibrated_then == layer.calibrated_threshold:
+                layer.threshold = threshold
+            elif threshold != layer.threshold:
+                why = (
+                    "the file's bytes changed since"
+                    if sha_then != sha256
+                    else f"its calibrated threshold is now {layer.calibrated_threshold:g} "
+                    f"(was {calibrated_then:g}): other weights"
+                )
+                resets.append(Reset(layer, threshold, why))
+        if resets and self.on_reset is not None:
+            self.on_reset(path, resets)
