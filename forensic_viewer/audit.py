@@ -72,7 +72,6 @@ from engine.files import (
     write_all,
 )
 from forensic_viewer.environment import APP_PACKAGE, code_identity, package_version
-from forensic_viewer.wording import plain
 
 try:
     import fcntl
@@ -86,7 +85,6 @@ CASE_ENV = "FORENSIC_VIEWER_CASE"
 EXAMINER_ENV = "FORENSIC_VIEWER_EXAMINER"
 FIELDS = ("action", "details", "examiner", "hash", "host", "prev", "seq", "time")
 HEX64 = re.compile(r"[0-9a-f]{64}")
-_HEX64_IN = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 
 
 class Action(StrEnum):
@@ -386,23 +384,6 @@ def _unreadable(e: OSError) -> str:
         if reason
         else f"cannot read the audit log ({e.strerror or e})"
     )
-
-
-def describe(entry: AuditEntry, limit: int = 240) -> str:
-    """One readable line of an entry (``audit show``): seq, time, action, who, details.
-
-    For reading, not checking: a note's text comes first, SHA-256 values inside the details
-    are cut to their first 12 digits, and the details to ``limit`` characters. ``verify`` and
-    the file itself have every digit."""
-    parts = []
-    for k, v in sorted(entry.details.items(), key=lambda kv: kv[0] != "text"):
-        text = v if isinstance(v, str) else json.dumps(v, sort_keys=True, ensure_ascii=False)
-        parts.append(f"{k}={_HEX64_IN.sub(lambda m: m.group(0)[:12] + '…', text)}")
-    details = "; ".join(parts)
-    if len(details) > limit:
-        details = details[: limit - 1] + "…"
-    who = f"{entry.examiner}@{entry.host}"
-    return plain(f"{entry.seq:>5}  {entry.time}  {entry.action:<20} {who}  {details}", 2 * limit)
 
 
 # --- where logs live ---

@@ -34,12 +34,12 @@ from forensic_viewer.audit import (
     AuditLog,
     AuditStamp,
     case_dir_from,
-    describe,
     file_sha256,
     log_lines,
     parse_entry,
     verify_log,
 )
+from forensic_viewer.audit_show import describe
 from forensic_viewer.scan.command import command_record
 from forensic_viewer.wording import plain
 

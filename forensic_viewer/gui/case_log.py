@@ -55,10 +55,10 @@ from forensic_viewer.audit import (
     AuditEntry,
     AuditError,
     AuditLog,
-    describe,
     file_sha256,
     verify_log,
 )
+from forensic_viewer.audit_show import describe
 from forensic_viewer.casework import (
     case_recorded_end,
     probe_details,

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from forensic_viewer.audit import LOG_NAME, verify_log
+from forensic_viewer.audit import LOG_NAME, AuditEntry, verify_log
+from forensic_viewer.audit_show import describe
 from forensic_viewer.cli import main
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.model_layers import HeatmapLayer, MaskLayer
@@ -167,3 +168,63 @@ def test_a_moved_threshold_reset_by_changed_bytes_is_logged_and_said(
     assert "the file's bytes changed" in last.details["reason"]
     said = case_window.statusBar().history.text()  # later lines may have followed it
     assert f"{mask.name}: threshold back at its calibrated" in said
+
+
+def _entry(action: str, details: dict) -> AuditEntry:
+    return AuditEntry(
+        1, "2026-12-06T08:00:00.000000Z", action, "A. Examiner", "vm", details, "0" * 64, "1" * 64
+    )
+
+
+def test_audit_show_says_the_adjusted_values_before_cutting_the_line() -> None:
+    long_path = "/cases/evidence/" + "a" * 120 + ".jpg"
+    exported = describe(
+        _entry(
+            "layer-exported",
+            {
+                "calibrated_threshold": 0.5,
+                "file": "/cases/exports/" + "m" * 60 + ".png",
+                "file_sha256": "f" * 64,
+                "kind": "mask",
+                "layer": "crfd-net-compact mask",
+                "model": "crfd-net-compact",
+                "opacity": 0.9,
+                "path": long_path,
+                "sha256": "e" * 64,
+                "threshold": 0.2,
+            },
+        )
+    )
+    assert exported.endswith("…")  # cut, and still saying the threshold drawn
+    assert (
+        "threshold=0.2; calibrated_threshold=0.5; opacity=0.9; layer=crfd-net-compact mask"
+        in exported
+    )
+    model = {
+        "architecture": "crfd_net",
+        "checkpoint": "/models/" + "c" * 80 + ".safetensors",
+        "checkpoint_sha256": "c" * 64,
+        "device": "cpu",
+        "forged_fraction": 0.1,
+        "input_policy": {"mode": "tiles", "tile": 512, "overlap": 0.25, "model_files": None},
+        "pixel_threshold": 0.5,
+        "precision": "fp32",
+        "probability": 0.93,
+        "score": 0.97,
+        "threshold": 0.61,
+        "verdict": "manipulated",
+    }
+    finished = describe(_entry("analysis-finished", {"models": {"crfd": model}, "path": long_path}))
+    assert 'verdict": "manipulated", "score": 0.97' in finished
+    report = describe(
+        _entry(
+            "report-exported",
+            {
+                "entries_in_report": 9,
+                "files": {"html": {"path": long_path, "sha256": "a" * 64}},
+                "head_in_report": "b" * 64,
+                "subject": "evidence.jpg",
+            },
+        )
+    )
+    assert f"head_in_report={'b' * 12}…; entries_in_report=9" in report
