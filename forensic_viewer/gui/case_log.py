@@ -33,8 +33,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import cv2
-import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -70,10 +68,10 @@ from forensic_viewer.casework import (
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.layer_base import Layer
+from forensic_viewer.layer_export import NotDrawn, layer_bgra, layer_png, layer_settings
 from forensic_viewer.layer_memory import Reset
 from forensic_viewer.layers import LayerList
-from forensic_viewer.model_layers import MaskLayer, PartialHeatmapLayer
-from forensic_viewer.overlays import evidence_raster
+from forensic_viewer.model_layers import MaskLayer
 from forensic_viewer.scan.jobs import AUTO_JOBS
 from forensic_viewer.wording import plain
 
@@ -257,44 +255,34 @@ class CaseRecorder(QObject):
     def export_layer(self, layer: Layer, path: Path) -> AuditEntry | None:
         """Write ``layer`` as the canvas draws it now (RGBA PNG, one pixel per evidence pixel,
         alpha not premultiplied) and log the file with its SHA-256 and the layer's settings.
-        A map of one value per cell of pixels (a JPEG ghost's, the noise level's) is written
-        at the evidence's size, cell by cell as drawn: written as its cells, it was not a
-        whole number of times smaller than the evidence, and stretched over it, it did not
-        line up. A threshold change still settling is logged first: the export is drawn at
+        The PNG says what shaped it, and a mask is drawn with its outlines
+        (:mod:`forensic_viewer.layer_export`). A map of one value per cell of pixels (a JPEG
+        ghost's, the noise level's) is written at the evidence's size, cell by cell as drawn:
+        written as its cells, it was not a whole number of times smaller than the evidence,
+        and stretched over it, it did not line up. A threshold change still settling is logged first: the export is drawn at
         it, and was logged before it."""
         self.flush_thresholds()
-        raster = layer.raster()
         image = None if self.window.layers is None else self.window.layers.image
-        if raster is None or image is None:
-            self.window.show_error(f"{layer.name}: not drawn yet (or not a raster layer)")
+        if image is None:
+            self.window.show_error(f"{layer.name}: no image shown to export it over")
             return None
-        bgra = evidence_raster(raster, layer.cell, image.shape).astype(np.float32)
-        alpha = bgra[..., 3:4]
-        bgra[..., :3] = np.where(alpha > 0, bgra[..., :3] * 255.0 / np.maximum(alpha, 1), 0)
-        ok, png = cv2.imencode(".png", np.clip(bgra + 0.5, 0, 255).astype(np.uint8))
         try:
-            if not ok:
-                raise OSError("PNG encoding failed")
+            bgra = layer_bgra(layer, image.shape)
+        except NotDrawn as e:
+            self.window.show_error(str(e))
+            return None
+        evidence = self._evidence(self.window.current)
+        settings = layer_settings(layer)
+        about = {"layer": layer.name, "kind": layer.kind, "model": layer.model, **settings}
+        try:
+            png = layer_png(bgra, {**about, "evidence_sha256": evidence["sha256"]})
             with AtomicFile(path, "wb") as f:
                 assert f.file is not None
-                f.file.write(png.tobytes())
+                f.file.write(png)
         except OSError as e:
             self.window.show_error(f"{path}: cannot export the layer ({e})")
             return None
-        details: dict[str, Any] = {
-            "file": str(path),
-            "file_sha256": file_sha256(path),
-            "layer": layer.name,
-            "kind": layer.kind,
-            "model": layer.model,
-            "opacity": layer.opacity,
-            **self._evidence(self.window.current),
-        }
-        if isinstance(layer, PartialHeatmapLayer):  # a part of the image only, no verdict
-            details["partial"] = layer.fraction
-        for attr in ("threshold", "calibrated_threshold", "colormap"):
-            if hasattr(layer, attr):
-                details[attr] = getattr(layer, attr)
+        details = {"file": str(path), "file_sha256": file_sha256(path), **about, **evidence}
         self.window.statusBar().showMessage(f"layer {layer.name} exported to {path}")
         return self.append(Action.LAYER_EXPORTED, details)
 

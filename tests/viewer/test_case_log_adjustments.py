@@ -5,8 +5,10 @@ walk-through of 2026-12-06 compared them with the log, exports and reports)."""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -14,7 +16,9 @@ from PIL import Image
 from forensic_viewer.audit import LOG_NAME, AuditEntry, verify_log
 from forensic_viewer.audit_show import describe
 from forensic_viewer.cli import main
+from forensic_viewer.gui.case_log import THRESHOLD_SETTLE_MS
 from forensic_viewer.gui.main_window import MainWindow
+from forensic_viewer.layer_export import PNG_KEY
 from forensic_viewer.model_layers import HeatmapLayer, MaskLayer
 from tests.conftest import HANG_MS
 from tests.viewer.conftest import write_image
@@ -228,3 +232,60 @@ def test_audit_show_says_the_adjusted_values_before_cutting_the_line() -> None:
         )
     )
     assert f"head_in_report={'b' * 12}…; entries_in_report=9" in report
+
+
+def _about(path: Path) -> dict:
+    with Image.open(path) as png:
+        return json.loads(png.info[PNG_KEY])
+
+
+def test_an_exported_layer_says_what_shaped_it_in_the_log_and_in_the_png(
+    qtbot, case_window: MainWindow, image_path: Path, tmp_path: Path
+) -> None:
+    open_and_wait(qtbot, case_window, image_path)
+    heatmap = next(la for la in case_window.layers if isinstance(la, HeatmapLayer))
+    qtbot.waitUntil(lambda: heatmap.is_current, timeout=HANG_MS)
+    faded = case_window.case.export_layer(heatmap, tmp_path / "faded.png")
+    heatmap.fade = False
+    opaque = case_window.case.export_layer(heatmap, tmp_path / "opaque.png")
+    assert faded is not None and opaque is not None
+    assert faded.details["fade"] is True and opaque.details["fade"] is False
+    assert faded.details["file_sha256"] != opaque.details["file_sha256"]
+    assert _about(tmp_path / "opaque.png")["fade"] is False
+
+    mask = _mask(case_window)
+    mask.threshold = 0.3
+    moved = case_window.case.export_layer(mask, tmp_path / "at_once.png")  # before its render
+    assert moved is not None
+    about = _about(tmp_path / "at_once.png")
+    assert about["threshold"] == 0.3
+    assert about["calibrated_threshold"] == mask.calibrated_threshold
+    assert about["model"] == mask.model and about["layer"] == mask.name
+    assert about["evidence_sha256"] == _sha(image_path)
+    assert about["opacity"] == mask.opacity and about["program"].startswith("forensic-viewer ")
+    qtbot.wait(THRESHOLD_SETTLE_MS + 100)
+    later = case_window.case.export_layer(mask, tmp_path / "later.png")
+    assert later is not None  # drawn at 0.3 both times, not the drawing before the move
+    assert (tmp_path / "at_once.png").read_bytes() == (tmp_path / "later.png").read_bytes()
+
+
+def test_a_mask_with_its_fill_unticked_is_exported_as_its_outlines(
+    qtbot, case_window: MainWindow, image_path: Path, tmp_path: Path
+) -> None:
+    open_and_wait(qtbot, case_window, image_path)
+    mask = _mask(case_window)
+    mask.threshold = 0.05  # regions to outline on the tiny model's map
+    qtbot.waitUntil(lambda: mask.is_current and mask.stats is not None, timeout=HANG_MS)
+    assert mask.stats.outlined > 0
+    mask.fill = False
+    entry = case_window.case.export_layer(mask, tmp_path / "outlines.png")
+    assert entry is not None and entry.details["fill"] is False
+    bgra = cv2.imread(str(tmp_path / "outlines.png"), cv2.IMREAD_UNCHANGED)
+    drawn = bgra[..., 3] == 255
+    assert drawn.any() and set(np.unique(bgra[..., 3])) == {0, 255}
+    r, g, b = mask.color
+    assert (bgra[drawn][:, :3] == (b, g, r)).all()  # the contours in the mask's colour
+    mask.contours = mask.boxes = False
+    assert case_window.case.export_layer(mask, tmp_path / "nothing.png") is None
+    said = case_window.statusBar().currentMessage()
+    assert said == f"{mask.name}: draws nothing (fill, contours and boxes unticked)"
