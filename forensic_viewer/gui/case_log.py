@@ -20,14 +20,17 @@ therefore logged once the layer's threshold has rested for :data:`THRESHOLD_SETT
 to), and any change still waiting is logged when the window closes, another image is shown,
 a layer is exported or a report written (before them: they are drawn at it);
 a crash within that half second loses that one change (nothing already logged is lost).
-Writing errors (a full disk) go to the status bar in one line; the window carries on. With no
-log (the case folder could not be opened: a read-only per-user folder, a broken chain), the
-menu says why, the status bar says "Not logged" for as long as the window is open, and nothing
-is recorded.
+With no log (the case folder could not be opened: a read-only per-user folder, a broken
+chain), the menu says why, the status bar says "Not logged" for as long as the window is open,
+and nothing is recorded. A write that fails (a full disk) is said in one line, goes to the
+viewer's log file with the entry not written, and leaves the same lasting "Not logged" mark,
+its tooltip counting the actions not logged; the window carries on.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -54,6 +57,7 @@ from forensic_viewer.audit import (
     AuditError,
     AuditLog,
     file_sha256,
+    jsonable,
     verify_log,
 )
 from forensic_viewer.audit_show import describe
@@ -82,6 +86,7 @@ if TYPE_CHECKING:
     from forensic_viewer.gui.unread import UnreadFile
     from forensic_viewer.scan.truth_scores import TruthMask
 
+log = logging.getLogger(__name__)
 THRESHOLD_SETTLE_MS = 500  # a threshold unchanged this long is logged (see the docstring)
 
 
@@ -137,7 +142,8 @@ class CaseRecorder(QObject):
         self.window = window
         self.log = log
         self.problem = problem
-        self.not_logged: QLabel | None = None  # the status bar's mark when there is no log
+        self.not_logged: QLabel | None = None  # the status bar's mark: no log, or a write failed
+        self._failed = 0  # actions whose entry could not be written (a full disk)
         self.note_dialog: NoteDialog | None = None
         self._scans: dict[BatchDialog, ScanJob | None] = {}  # batch dialog -> its last scan
         # cancelled job -> its path, until its kept part (or the failure to build it) arrives
@@ -193,18 +199,24 @@ class CaseRecorder(QObject):
             menu.setToolTipsVisible(True)
             self._say_not_logged()
 
-    def _say_not_logged(self) -> None:
-        """Without a log, a mark in the status bar for as long as the window is open: the one
-        line at the start (why the log could not be opened) went at the next status message,
-        and the examination then went unrecorded with nothing on the screen saying so."""
-        mark = QLabel("Not logged")  # short: the status bar's messages keep their room
-        why = "no case audit log: no case folder; start with --case DIR (see docs/AUDIT.md)"
-        said = plain(self.problem or why)
+    def _say_not_logged(self, why: str = "") -> None:
+        """A mark in the status bar for as long as the window is open, without a log or once a
+        write to it failed (``why``): the one line said (why the log could not be opened, or
+        written: a full disk) went at the next status message, and the examination then went
+        unrecorded with nothing on the screen saying so."""
+        if not why:
+            why = self.problem or (
+                "no case audit log: no case folder; start with --case DIR (see docs/AUDIT.md)"
+            )
+        mark = self.not_logged
+        if mark is None:
+            mark = QLabel("Not logged")  # short: the status bar's messages keep their room
+            mark.setAccessibleName("Case log")
+            self.window.statusBar().addPermanentWidget(mark)
+            self.not_logged = mark
+        said = plain(why)
         mark.setToolTip(tip_text(said))
-        mark.setAccessibleName("Case log")
         mark.setAccessibleDescription(said)
-        self.window.statusBar().addPermanentWidget(mark)
-        self.not_logged = mark
 
     def _add(self, menu: QMenu, text: str, slot: Callable[[], object], key: str = "") -> QAction:
         action = QAction(text, self.window)
@@ -312,7 +324,11 @@ class CaseRecorder(QObject):
         try:
             return self.log.append(action, details)
         except AuditError as e:
+            self._failed += 1
+            log.error("not logged: %s; the entry: %s %s", e, action, json.dumps(jsonable(details)))
             self.window.show_error(f"not logged: {e}")
+            first = "1 action" if self._failed == 1 else f"{self._failed} actions"
+            self._say_not_logged(f"{first} of this window not in the case log, the last: {e}")
             return None
 
     def _evidence(self, path: str | None) -> dict[str, Any]:

@@ -4,8 +4,11 @@ walk-through of 2026-12-06 compared them with the log, exports and reports)."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import logging
+import os
 from pathlib import Path
 
 import cv2
@@ -13,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from forensic_viewer import audit
 from forensic_viewer.audit import LOG_NAME, AuditEntry, verify_log
 from forensic_viewer.audit_show import describe
 from forensic_viewer.cli import main
@@ -289,3 +293,30 @@ def test_a_mask_with_its_fill_unticked_is_exported_as_its_outlines(
     assert case_window.case.export_layer(mask, tmp_path / "nothing.png") is None
     said = case_window.statusBar().currentMessage()
     assert said == f"{mask.name}: draws nothing (fill, contours and boxes unticked)"
+
+
+def test_a_write_that_fails_on_a_full_disk_leaves_a_lasting_mark_and_a_line_in_the_viewers_log(
+    qtbot, case_window: MainWindow, image_path: Path, tmp_path: Path, monkeypatch, caplog
+) -> None:
+    open_and_wait(qtbot, case_window, image_path)
+    assert case_window.case.not_logged is None  # logged so far: no mark
+
+    def full(fd: int, data: bytes, path: str | Path) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(audit, "append_whole", full)
+    with caplog.at_level(logging.ERROR):
+        assert case_window.case.add_note("seen on a full disk") is None
+    mark = case_window.case.not_logged
+    assert mark is not None and mark.text() == "Not logged"
+    assert "1 action of this window not in the case log" in mark.toolTip()
+    assert "No space left on device" in mark.accessibleDescription()
+    # the viewer's log file keeps what was not written
+    assert any(
+        "not logged" in r.getMessage() and "seen on a full disk" in r.getMessage()
+        for r in caplog.records
+    )
+    case_window.statusBar().showMessage("the next message")  # the one line is gone, the mark stays
+    assert case_window.case.add_note("a second") is None
+    assert case_window.case.not_logged is mark and mark.isVisibleTo(case_window)
+    assert "2 actions of this window" in mark.accessibleDescription()
