@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from forensic_viewer.events import Subscriptions
+from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.layer_base import Layer
 from forensic_viewer.layers import LayerList
 from forensic_viewer.model_layers import MaskLayer
@@ -52,29 +52,30 @@ class _Kept:
 
 
 class LayerMemory:
-    """Per evidence file, the settings of its layers as last shown. ``on_reset``: called with
-    the file's path and the masks whose moved threshold was not put back."""
+    """Per evidence file, the settings of its layers as last set. ``on_reset``: called with
+    the file's path and the masks whose moved threshold was not put back.
+
+    The shown file's layers are followed as they change, not read when they are left: a layer
+    taken out and put back, or replaced (the ground truth's on every result, a classic
+    analysis run again), gets the settings it had a moment ago, not those of the last swap."""
 
     def __init__(self, on_reset: Callable[[str, list[Reset]], None] | None = None) -> None:
         self.on_reset = on_reset
         self._files: dict[str, _Kept] = {}
-        self._shown: tuple[str, str | None, LayerList] | None = None  # path, SHA-256, layers
+        self._shown: tuple[str, str | None] | None = None  # path, SHA-256 of the shown file
         self._subs = Subscriptions()
 
     def swap(self, path: str | None, sha256: str | None, layers: LayerList | None) -> None:
-        """The layers shown until now are left (their settings kept), ``layers`` of the file
-        ``path`` (its bytes' ``sha256``) are shown: their settings as this file's were left,
-        now and as layers are added to them (an analysis that ends adds its masks to the
-        image's list). Call it before anything else watches ``layers``, so that they see the
-        settings put back, not a change."""
+        """Show ``layers`` of the file ``path`` (its bytes' ``sha256``): their settings as this
+        file's were last set, now and as layers are added to them (an analysis that ends adds
+        its masks to the image's list); then follow their changes. Call it before anything
+        else watches ``layers``, so that they see the settings put back, not a change."""
         self._subs.clear()
-        if self._shown is not None:
-            self.remember(*self._shown)
-        self._shown = None if path is None or layers is None else (path, sha256, layers)
-        if self._shown is None or layers is None:
+        self._shown = None if path is None or layers is None else (path, sha256)
+        if layers is None:
             return
-        self._subs.on(layers.events.inserted, lambda event: self._restore([event.value]))
-        self._restore(list(layers))
+        self._subs.on(layers.events.inserted, lambda event: self._add([event.value]))
+        self._add(list(layers))
 
     def remember(self, path: str, sha256: str | None, layers: Iterable[Layer]) -> None:
         """Keep the settings of ``layers``, the file ``path``'s; layers not among them stay
@@ -91,10 +92,23 @@ class LayerMemory:
                     layer.calibrated_threshold,
                 )
 
-    def _restore(self, layers: Iterable[Layer]) -> None:
+    def _add(self, layers: list[Layer]) -> None:
+        """Put back the settings of ``layers`` (of the shown file), then follow them."""
         if self._shown is None:
             return
-        path, sha256, _ = self._shown
+        path, sha256 = self._shown
+        self._restore(path, sha256, layers)
+        for layer in layers:
+            for attr in (*KEPT, "threshold"):
+                if attr in layer.events:
+                    self._subs.on(layer.events[attr], self._changed)
+            self.remember(path, sha256, [layer])
+
+    def _changed(self, event: Event) -> None:
+        if self._shown is not None:
+            self.remember(*self._shown, [event.source])
+
+    def _restore(self, path: str, sha256: str | None, layers: list[Layer]) -> None:
         kept = self._files.get(path)
         if kept is None:
             return

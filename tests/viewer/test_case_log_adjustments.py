@@ -320,3 +320,22 @@ def test_a_write_that_fails_on_a_full_disk_leaves_a_lasting_mark_and_a_line_in_t
     assert case_window.case.add_note("a second") is None
     assert case_window.case.not_logged is mark and mark.isVisibleTo(case_window)
     assert "2 actions of this window" in mark.accessibleDescription()
+
+
+def test_a_layer_put_back_keeps_the_setting_made_since_the_image_was_shown_again(
+    qtbot, case_window: MainWindow, image_path: Path, tmp_path: Path
+) -> None:
+    other = write_image(tmp_path / "other.png", seed=3)
+    open_and_wait(qtbot, case_window, image_path)
+    open_and_wait(qtbot, case_window, other)
+    case_window.show_entry(str(image_path))
+    case_window.load_truth(_mask_file(tmp_path / "evidence_gt.png"))
+    (truth,) = case_window.layers.of_kind("groundtruth")
+    truth.opacity = 0.8
+    case_window.show_entry(str(other))
+    case_window.show_entry(str(image_path))
+    (truth,) = case_window.layers.of_kind("groundtruth")
+    assert truth.opacity == 0.8
+    truth.opacity = 0.3  # then results arrive: the layer is taken out and put back on top
+    case_window._show_truth()
+    assert case_window.layers.of_kind("groundtruth")[0].opacity == 0.3
