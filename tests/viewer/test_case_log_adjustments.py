@@ -5,7 +5,6 @@ walk-through of 2026-12-06 compared them with the log, exports and reports)."""
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import logging
 import os
@@ -17,7 +16,7 @@ import pytest
 from PIL import Image
 
 from forensic_viewer import audit
-from forensic_viewer.audit import LOG_NAME, AuditEntry, verify_log
+from forensic_viewer.audit import AuditEntry
 from forensic_viewer.audit_show import describe
 from forensic_viewer.cli import main
 from forensic_viewer.gui.case_log import THRESHOLD_SETTLE_MS
@@ -26,23 +25,10 @@ from forensic_viewer.layer_export import PNG_KEY
 from forensic_viewer.model_layers import HeatmapLayer, MaskLayer
 from tests.conftest import HANG_MS
 from tests.viewer.conftest import write_image
+from tests.viewer.test_case_log import _actions, _entries, _sha
 from tests.viewer.test_main_window import open_and_wait
 
 pytestmark = pytest.mark.gui
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _entries(case: Path) -> list:
-    result = verify_log(case / LOG_NAME)
-    assert result.ok, result.message()
-    return list(result.entries)
-
-
-def _actions(case: Path) -> list[str]:
-    return [e.action for e in _entries(case)]
 
 
 def _mask_file(path: Path, h: int = 96, w: int = 128) -> Path:
