@@ -96,7 +96,12 @@ from forensic_viewer.scan.truth_scores import (
     figure_rows,
     score_image,
 )
-from forensic_viewer.scan.truth_trained import trained_on, trained_on_line
+from forensic_viewer.scan.truth_trained import (
+    scan_checkpoints,
+    trained_on,
+    trained_on_line,
+    training_data,
+)
 from forensic_viewer.scan.walk import real_path
 
 GT_NAME = "groundtruth.json"  # the summary next to results.jsonl
@@ -417,7 +422,7 @@ def evaluate_scan(
     out: Path,
     truth: TruthSource,
     keys: Sequence[str] | None = None,
-    models: Sequence[tuple[str, list[Path]]] = (),
+    models: Sequence[tuple[str, list[Path]]] | None = None,
 ) -> ScanTruth:
     """Score the scan in ``out`` (``keys``: those files; default all) against ``truth``; write
     ``groundtruth.json`` and the ``gt.*`` columns of ``results.csv``. A file without a mask, a
@@ -428,7 +433,11 @@ def evaluate_scan(
     workers finished, and two scans of one folder must give the same ``groundtruth.json``
     (its files, its problems, the ``gt.*`` columns and the figures' order). ``models``: each
     model's name and training data (:func:`~forensic_viewer.scan.truth_trained.training_data`),
-    for the note that scored images are among them."""
+    for the note that scored images are among them; None: those of the models scan.json
+    records, so that every caller (the viewer's scoring too) keeps the note and does not
+    rewrite ``trained_on`` as empty."""
+    if models is None:
+        models = training_data(scan_checkpoints(out, ()))
     index = ResultIndex(out)
     chosen = sorted(k for k in (keys if keys is not None else index.keys()) if k in index)
     summary = TruthSummary()

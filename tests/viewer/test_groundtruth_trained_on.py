@@ -12,7 +12,7 @@ from PIL import Image
 
 from engine.checkpoints import load_checkpoint, save_checkpoint
 from forensic_viewer.cli import main
-from forensic_viewer.scan.groundtruth import GT_NAME
+from forensic_viewer.scan.groundtruth import GT_NAME, evaluate_scan, read_truth
 from forensic_viewer.scan.truth_trained import trained_on
 from tests.conftest import make_tiny_checkpoint
 
@@ -66,3 +66,23 @@ def test_a_json_list_counts_the_images_it_names(tmp_path: Path) -> None:
         {"model": "m", "data": str(listing), "images": 1, "of": 2}
     ]
     assert trained_on([("m", [tmp_path / "elsewhere"])], scored) == []
+
+
+def test_scoring_again_without_models_keeps_the_note(tmp_path: Path, monkeypatch) -> None:
+    """The viewer scores a scan with ``evaluate_scan(out, truth, keys)``, naming no models:
+    it found them from scan.json no more and rewrote groundtruth.json's ``trained_on`` as
+    ``[]`` over the command line's (review of 2026-12-06)."""
+    models = tmp_path / "models"
+    models.mkdir()
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(models))
+    data = _folder(tmp_path / "lab")
+    _trained_on(models / "lab-model.safetensors", data)
+    out = tmp_path / "out"
+    code = main(["scan", str(data), "--recursive", "--out", str(out), "--model", "lab-model",
+                 "--no-faces", "--gt", str(data)])  # fmt: skip
+    assert code == 0
+    before = json.loads((out / GT_NAME).read_text())["trained_on"]
+    assert before and before[0]["model"] == "lab-model"
+    result = evaluate_scan(out, read_truth(data))
+    assert result.trained_on == before
+    assert json.loads((out / GT_NAME).read_text())["trained_on"] == before
