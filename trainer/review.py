@@ -183,11 +183,15 @@ def theta_warning(details: dict) -> str:
     """One line when the θ ``calibrate`` stored (``details["strategy"]`` of its Table-3
     figures, ``details["strategies"]``) flags none of the tampered validation images or has a
     balanced accuracy of at most 0.5 there, naming the strategy that did best; "" otherwise
-    (and for a θ of another command, whose details hold no strategies). calibrate prints it
-    and the review shows it before Install: the midpoint had stored a θ of recall 0, said only
-    by a note in the log, and the installed model called tampered images authentic."""
+    (and for a θ of another command, whose details hold no strategies, or of ``verdict``,
+    which keeps calibrate's details beside its ``evidence_size`` but stores a θ of its own).
+    calibrate prints it and the review shows it before Install: the midpoint had stored a θ
+    of recall 0, said only by a note in the log, and the installed model called tampered
+    images authentic."""
     strategies, chosen = details.get("strategies"), details.get("strategy")
     if not isinstance(strategies, dict) or not isinstance(strategies.get(chosen), dict):
+        return ""
+    if "evidence_size" in details:  # verdict's θ: calibrate's figures judge one not stored
         return ""
     figures = strategies[chosen]
     recall, bacc = figures.get("recall"), figures.get("balanced_accuracy")

@@ -62,6 +62,9 @@ def test_a_theta_of_recall_zero_gets_one_warning_naming_the_better_strategy() ->
     )
     assert theta_warning({**details, "strategy": "fake-min"}) == ""
     assert theta_warning({}) == ""  # a θ of another command (verdict, face-model)
+    # verdict keeps calibrate's details and adds evidence_size, storing a θ of its own: the
+    # strategies' figures judge a θ no longer stored (review of 2026-12-06)
+    assert theta_warning({**details, "evidence_size": {"objective": "accuracy"}}) == ""
 
 
 def test_calibrate_prints_the_warning_and_the_review_shows_it(
