@@ -44,6 +44,30 @@ def test_the_default_stores_the_strategy_of_the_best_balanced_accuracy() -> None
     assert best_strategy(calibration_table([0.0, 0.1], [0.5, 0.6], [])) == "midpoint"
 
 
+def test_the_provenance_says_when_no_balanced_accuracy_chose_theta(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no authentic validation image every balanced accuracy is NaN and ``--choose best``
+    falls back to the midpoint; the provenance said "the best validation balanced accuracy of
+    Table 3's three" all the same (review of 2026-12-06)."""
+    real = calibration_table
+    no_authentic = (OVERLAPPING[0], OVERLAPPING[1], [])
+    monkeypatch.setattr(calibrate_module, "calibration_table", lambda *_: real(*no_authentic))
+    root = make_folder(tmp_path / "d", 12, 12, seed=5)
+    src = tiny_checkpoint(tmp_path / "m.safetensors")
+    dst = tmp_path / "cal.safetensors"
+    argv = ["calibrate", "--model", str(src), "--data", str(root), "--out", str(dst),
+            "--split-by", "seed", "--val-fraction", "0.5"]  # fmt: skip
+    assert cli.main(argv) == 0
+    meta = read_meta(dst)
+    assert meta.decision.details["strategy"] == "midpoint"
+    assert "best validation balanced accuracy" not in meta.decision.provenance
+    assert meta.decision.provenance.endswith(
+        "(the paper's midpoint: with no authentic validation image no balanced accuracy could "
+        "choose among Table 3's three)"
+    )
+
+
 def test_the_rates_at_the_stored_theta_are_said_with_their_counts() -> None:
     table = calibration_table(*OVERLAPPING)
     assert at_theta_words(table, "fake-min") == (
