@@ -98,6 +98,7 @@ from forensic_viewer.scan.truth_scores import (
 )
 from forensic_viewer.scan.truth_trained import (
     scan_checkpoints,
+    scanned_folder,
     trained_on,
     trained_on_line,
     training_data,
@@ -452,6 +453,7 @@ def evaluate_scan(
     mask_warnings: list[str] = []
     inverted: list[str] = []  # the lines of masks that look inverted (inverted_mask_line)
     scored: list[Path] = []  # the files scored, for the models' training data
+    folder = scanned_folder(out)
     for rec in index.iter_records(chosen):
         if rec.file is not None and is_mask(rec.file):
             continue  # a mask's row, from a scan that analysed its masks too: not evidence
@@ -488,7 +490,8 @@ def evaluate_scan(
             mask_warnings += tm.warnings
         summary.add(image)
         files.append(image)
-        scored.append(Path(rec.file or rec.path))
+        if (where := rec.file or (folder and folder / rec.path)) is not None:
+            scored.append(Path(where))  # a row of an early version holds its key alone
     problems += truth.unmatched(used)
     mask_warning = implausible_line(marked, mask_warnings, not truth.one_mask, faint)
     if mask_warning is not None:

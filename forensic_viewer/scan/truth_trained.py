@@ -21,33 +21,52 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ForensicError
-from engine.files import read_regular_text, suffix_is
+from engine.files import read_regular_text, sha256_of, suffix_is
 from forensic_viewer.scan.results import SCAN_INFO
 
 # a JSON list larger than this is not read for the note (the trainer's lists are far smaller)
 LIST_LIMIT = 64 * 1024 * 1024
 
 
+def _scan_info(out: Path) -> dict[str, Any]:
+    """The scan's scan.json, {} when it cannot be read."""
+    try:
+        info = json.loads(read_regular_text(out / SCAN_INFO))
+    except (OSError, ValueError, ForensicError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def scanned_folder(out: Path) -> Path | None:
+    """The folder the scan in ``out`` scanned (scan.json's ``source``), against which the
+    keys of rows that hold no ``file`` (early versions) are read; None for files given one by
+    one (``analyze``) or a scan.json that does not say."""
+    source = _scan_info(out).get("source")
+    return Path(source) if isinstance(source, str) and source and source != "analyze" else None
+
+
 def scan_checkpoints(out: Path, specs: Iterable[str]) -> list[Path]:
     """The checkpoint files of a scan's models: those ``specs`` (``--model``) name, and those
     its scan.json records by name (a resume's, the default models), each found as ``--model
-    NAME`` finds it (:func:`engine.catalog.resolve`); a name not found is passed over."""
+    NAME`` finds it (:func:`engine.catalog.resolve`); a name not found is passed over, and so
+    is a file found by a recorded name whose SHA-256 is not the one scan.json records (a model
+    retrained or replaced under the name since: its training data is not the scan's model's)."""
     from engine.catalog import resolve
 
-    names = list(specs)
-    try:
-        recorded = json.loads(read_regular_text(out / SCAN_INFO)).get("models")
-    except (OSError, ValueError, ForensicError, AttributeError):
-        recorded = None
-    names += [name for name in (recorded if isinstance(recorded, dict) else {})]
+    recorded = _scan_info(out).get("models")
+    wanted: list[tuple[str, object]] = [(str(spec), None) for spec in specs]
+    wanted += list(recorded.items()) if isinstance(recorded, dict) else []
     found: dict[Path, None] = {}
-    for name in names:
+    for name, sha256 in wanted:
         try:
             path = resolve(str(name))
+            if not suffix_is(path, ".safetensors"):
+                continue
+            if isinstance(sha256, str) and sha256_of(path) != sha256:
+                continue
         except (ForensicError, OSError, ValueError):
             continue
-        if suffix_is(path, ".safetensors"):
-            found[path.resolve()] = None
+        found[path.resolve()] = None
     return list(found)
 
 

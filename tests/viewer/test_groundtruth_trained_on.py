@@ -13,7 +13,7 @@ from PIL import Image
 from engine.checkpoints import load_checkpoint, save_checkpoint
 from forensic_viewer.cli import main
 from forensic_viewer.scan.groundtruth import GT_NAME, evaluate_scan, read_truth
-from forensic_viewer.scan.truth_trained import trained_on
+from forensic_viewer.scan.truth_trained import scan_checkpoints, trained_on
 from tests.conftest import make_tiny_checkpoint
 
 
@@ -86,3 +86,46 @@ def test_scoring_again_without_models_keeps_the_note(tmp_path: Path, monkeypatch
     result = evaluate_scan(out, read_truth(data))
     assert result.trained_on == before
     assert json.loads((out / GT_NAME).read_text())["trained_on"] == before
+
+
+def _scanned(tmp_path: Path, monkeypatch) -> tuple[Path, Path, Path]:
+    """A lab folder scanned with lab-model, found by name in the user's models folder, which
+    was trained on it: (the folder, the checkpoint, the scan's output)."""
+    models = tmp_path / "models"
+    models.mkdir()
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(models))
+    data = _folder(tmp_path / "lab")
+    model = _trained_on(models / "lab-model.safetensors", data)
+    out = tmp_path / "out"
+    code = main(["scan", str(data), "--recursive", "--out", str(out), "--model", "lab-model",
+                 "--no-faces", "--gt", str(data)])  # fmt: skip
+    assert code == 0
+    return data, model, out
+
+
+def test_a_model_replaced_under_its_name_is_not_the_scans(tmp_path: Path, monkeypatch) -> None:
+    """scan.json records each model's SHA-256; a checkpoint found by the name since, of other
+    bytes (retrained on other data), was taken for the scan's (review of 2026-12-06)."""
+    data, model, out = _scanned(tmp_path, monkeypatch)
+    assert scan_checkpoints(out, ()) == [model.resolve()]
+    _trained_on(model, tmp_path / "elsewhere")
+    assert scan_checkpoints(out, ()) == []
+    assert evaluate_scan(out, read_truth(data)).trained_on == []
+
+
+def test_a_row_without_its_file_is_read_in_the_scanned_folder(tmp_path: Path, monkeypatch) -> None:
+    """Rows of early versions hold their key alone (``Tp/t0.png``), which was resolved against
+    the current directory, not the scanned folder: the note counted none of them (review of
+    2026-12-06)."""
+    data, _model, out = _scanned(tmp_path, monkeypatch)
+    results = out / "results.jsonl"
+    rows = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
+    assert all("file" in row for row in rows)
+    results.write_text("".join(json.dumps({k: v for k, v in row.items() if k != "file"}) + "\n"
+                               for row in rows))  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    result = evaluate_scan(out, read_truth(data))
+    assert result.images == 3
+    assert result.trained_on == [
+        {"model": "lab-model", "data": str(data.resolve()), "images": 3, "of": 3}
+    ]
