@@ -196,10 +196,10 @@ def theta_warning(details: dict) -> str:
     figures = strategies[chosen]
     recall, bacc = figures.get("recall"), figures.get("balanced_accuracy")
     counts = details.get("counts") if isinstance(details.get("counts"), dict) else {}
-    tampered = counts.get("val_tampered", "the")
+    tampered = f"{counts['val_tampered']} " if "val_tampered" in counts else ""
     if isinstance(recall, int | float) and recall == 0:
         what = (
-            f"flags none of the {tampered} tampered validation images (recall 0): its "
+            f"flags none of the {tampered}tampered validation images (recall 0): its "
             "verdicts would call forgeries authentic"
         )
     elif isinstance(bacc, int | float) and bacc <= 0.5:  # NaN (one class) is not <= 0.5

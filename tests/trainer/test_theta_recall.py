@@ -85,6 +85,11 @@ def test_a_theta_of_recall_zero_gets_one_warning_naming_the_better_strategy() ->
         "0.775 (calibrate --choose fake-min)"
     )
     assert theta_warning({**details, "strategy": "fake-min"}) == ""
+    # without the counts: no "none of the the tampered" (review of 2026-12-06)
+    uncounted = {k: v for k, v in details.items() if k != "counts"}
+    assert theta_warning(uncounted).startswith(
+        "the stored θ (midpoint) flags none of the tampered validation images (recall 0)"
+    )
     assert theta_warning({}) == ""  # a θ of another command (verdict, face-model)
     # verdict keeps calibrate's details and adds evidence_size, storing a θ of its own: the
     # strategies' figures judge a θ no longer stored (review of 2026-12-06)
