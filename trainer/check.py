@@ -209,12 +209,12 @@ def check_dataset(
     empty = empty_masks(samples, [m for m in shares if m[0] not in {f for f, _ in faint}])
     # an image that cannot be read is skipped, never trained as untouched texture: said once,
     # by its own warning (a truncated image had both: fine-tune walk-through, 2026-12-06)
-    empty = [image for image in empty if str(image) not in set(report.unreadable)]
+    unreadable = set(report.unreadable)
+    empty = [image for image in empty if str(image) not in unreadable]
     if stage == "fit":
         report.warnings += taken_as_given(shares, as_given)
     if empty:
         report.warnings.append(empty_mask_warning(empty).removeprefix("warning: "))
-    unreadable = set(report.unreadable)
     usable = [s for s in samples if str(s.image) not in unreadable]
     if stage == "fit" and role == "train" and not any(s.label == 1 for s in usable):
         report.problems.append(
