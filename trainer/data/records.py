@@ -324,19 +324,19 @@ def _oriented_size(path: Path) -> tuple[int, int] | str:
     mask read "cannot identify image file <_io.BufferedReader name=4>" (fine-tune walk-through,
     2026-12-06)."""
     try:
-        with open_regular(path) as f:
-            head = f.read(512)
-            f.seek(0)
-            try:
-                opened = Image.open(f)
-            except UnidentifiedImageError:
-                fmt = sniff_format(head[:64])
-                if fmt is None:
-                    return not_allowed_reason(head)
-                return f"a {fmt} file whose header cannot be read"
-            with opened as im:
-                w, h = im.size
-                orientation = im.getexif().get(0x0112, 1)
+        with open_image(path) as im:
+            w, h = im.size
+            orientation = im.getexif().get(0x0112, 1)
+    except UnidentifiedImageError:  # an OSError: its file's first bytes say what it is
+        try:
+            with open_regular(path) as f:
+                head = f.read(512)
+        except OSError as e:
+            return unreadable_reason(e)
+        fmt = sniff_format(head[:64])
+        return (
+            not_allowed_reason(head) if fmt is None else f"a {fmt} file whose header cannot be read"
+        )
     except (OSError, ValueError) as e:
         return unreadable_reason(e)
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
