@@ -24,9 +24,6 @@ from engine.errors import ForensicError
 from engine.files import read_regular_text, sha256_of, suffix_is
 from forensic_viewer.scan.results import SCAN_INFO
 
-# a JSON list larger than this is not read for the note (the trainer's lists are far smaller)
-LIST_LIMIT = 64 * 1024 * 1024
-
 
 def _scan_info(out: Path) -> dict[str, Any]:
     """The scan's scan.json, {} when it cannot be read."""
@@ -96,19 +93,16 @@ def training_data(checkpoints: Iterable[Path]) -> list[tuple[str, list[Path]]]:
 
 
 def _listed_images(listing: Path) -> set[Path] | None:
-    """The image paths a trainer's JSON list names (relative to its folder), resolved; None
-    when it cannot be read as one."""
+    """The image paths a trainer's JSON list names, resolved, as the trainer reads the list
+    (:func:`trainer.data.records.read_json_list`: its entries that are no pair, or name no
+    file, left out); None when it cannot be read as one."""
+    from trainer.data.records import read_json_list
+
     try:
-        entries = json.loads(read_regular_text(listing, limit=LIST_LIMIT))
-    except (OSError, ValueError, ForensicError):
+        samples = read_json_list(listing, problems=[])
+    except (OSError, ForensicError):
         return None
-    if not isinstance(entries, list):
-        return None
-    images = set()
-    for entry in entries:
-        if isinstance(entry, list | tuple) and entry and isinstance(entry[0], str):
-            images.add((listing.parent / entry[0]).resolve())
-    return images
+    return {s.image.resolve() for s in samples}
 
 
 def trained_on(

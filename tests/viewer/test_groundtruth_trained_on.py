@@ -60,6 +60,9 @@ def test_scan_gt_notes_the_images_a_model_was_trained_on(tmp_path: Path, capsys)
 
 def test_a_json_list_counts_the_images_it_names(tmp_path: Path) -> None:
     listing = tmp_path / "lab.json"
+    for name in ("a/x.png", "a/x_gt.png", "b/y.png"):  # the list read as the trainer reads it
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
     listing.write_text(json.dumps([["a/x.png", "a/x_gt.png"], ["b/y.png", "Negative"]]))
     scored = [tmp_path / "a" / "x.png", tmp_path / "c" / "z.png"]
     assert trained_on([("m", [listing])], scored) == [
