@@ -425,7 +425,9 @@ def odds_words(verdict: str, probability: float | None) -> str | None:
     answers at the validation data's even mix of tampered and authentic images, θ by its own
     rule (the bundled models': the false-alarm rate), so an image can be not flagged at p 0.54.
     Not "θ is set to flag few authentic ones" for every model: a θ set by ``forensic-train
-    calibrate`` (a fine-tune of the training dialog) is a midpoint between the split's figures."""
+    calibrate`` (a fine-tune of the training dialog) is by default the Table-3 threshold of the
+    best validation balanced accuracy (the midpoint, real-max or fake-min of the split's
+    figures)."""
     side = _odds_against(verdict, probability)
     if side == "above":
         return (

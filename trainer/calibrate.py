@@ -11,6 +11,12 @@ can be far from useful. The figures are printed and stored so a human can judge.
 than ``MIN_IMAGES_PER_CLASS`` (5) authentic training or tampered validation images one image
 sets θ: it is refused then (:func:`refuse_few`), nothing written.
 
+Which of the three is stored is ``--choose``'s: by default (``best``, since 2026-12-06) the
+one of the highest validation balanced accuracy (ties to the midpoint, then real-max), the
+midpoint when no authentic validation image gives a balanced accuracy (:func:`best_strategy`;
+the provenance says which, :func:`best_words`); ``midpoint``, ``real-max`` or ``fake-min`` by
+name. The midpoint alone had stored a θ that flagged no tampered validation image.
+
 The chosen θ is written into the checkpoint's :class:`~engine.checkpoints.DecisionRule` with a
 provenance sentence the viewer shows next to every verdict, and the figures in ``details``. The
 tensors are copied byte for byte (dtype kept); only the metadata header changes.
