@@ -121,7 +121,7 @@ class LayerMemory:
             threshold, sha_then, calibrated_then = kept.thresholds[layer.name]
             if sha_then == sha256 and calibrated_then == layer.calibrated_threshold:
                 layer.threshold = threshold
-            elif threshold != layer.threshold:
+            elif threshold not in (calibrated_then, layer.threshold):  # moved, and lost
                 why = (
                     "the file's bytes changed since"
                     if sha_then != sha256
