@@ -44,6 +44,7 @@ from forensic_viewer.gui.result_loader import ResultLoader
 from forensic_viewer.gui.retention import Retention, compact_analysis, compact_evidence, held_bytes
 from forensic_viewer.gui.scan_results import ScanResultsDialog
 from forensic_viewer.gui.screen_fit import fit_to_screen
+from forensic_viewer.gui.thread_stop import stop_within
 from forensic_viewer.gui.training_dialog import TrainingDialog
 from forensic_viewer.gui.verdict_panel import face_rates, no_model_hint
 from forensic_viewer.gui.window_analysis import CANCELLED_WORDS, WindowAnalysis
@@ -400,7 +401,7 @@ class MainWindow(
             if dialog is not None:
                 dialog.shutdown()
         for loader in list(self._reloading.values()):
-            loader.wait(CLOSE_WAIT_MS)  # a file's decode: never destroyed running
+            stop_within(loader, CLOSE_WAIT_MS, "a scan result's decode")  # never destroyed running
         self.lister.stop()
         self.worker.stop()
         self.renderer.stop()

@@ -76,3 +76,36 @@ def test_hiding_the_table_waits_a_bounded_time_for_a_stuck_thumbnail(
         release.set()
         unstick.cancel()
     assert loader.wait(HANG_MS)
+
+
+def test_closing_the_window_keeps_a_scan_result_still_decoding_from_destruction(
+    qtbot, case_window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window's close waited for a scan result read again (``_reloading``) with a plain
+    bounded wait: a decode longer than that was then destroyed running with the window, which
+    Qt answers with an abort."""
+    import forensic_viewer.gui.main_window as main_window
+    import forensic_viewer.gui.result_loader as result_loader
+
+    release = threading.Event()
+    reading = threading.Event()
+
+    def stalled(_out: Path) -> None:
+        reading.set()
+        release.wait(HANG_S)
+        raise OSError("released")
+
+    monkeypatch.setattr(result_loader, "ResultIndex", stalled)
+    monkeypatch.setattr(main_window, "CLOSE_WAIT_MS", 50)
+    loader = result_loader.ResultLoader(tmp_path, "a.png", case_window)
+    case_window._reloading["a.png"] = loader
+    loader.start()
+    assert reading.wait(HANG_S)
+    try:
+        case_window.close()
+        assert loader.isRunning()  # the close returned while the decode went on
+        assert loader.parent() is None  # the window's destruction no longer takes it
+        assert loader in running_threads()
+    finally:  # a failure here must not leave the thread to the window's destruction
+        release.set()
+        assert loader.wait(HANG_MS)
