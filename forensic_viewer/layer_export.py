@@ -57,15 +57,31 @@ def _straight(raster: NDArray[np.uint8], cell: int, shape: tuple[int, int]) -> N
     return np.clip(bgra + 0.5, 0, 255).astype(np.uint8)
 
 
+def _bgra(color: tuple[int, int, int]) -> tuple[int, int, int, int]:
+    return int(color[2]), int(color[1]), int(color[0]), 255
+
+
 def _draw(
     bgra: NDArray[np.uint8], lines: Polylines, color: tuple[int, int, int], width: int
 ) -> None:
-    """Each joined pair of points of ``lines`` (scene coordinates) as an opaque line."""
-    bgr = (int(color[2]), int(color[1]), int(color[0]), 255)
+    """Each joined pair of points of ``lines`` (scene coordinates of pixel centres, x + 0.5)
+    as an opaque line through those pixels. Rounding the centres moved every odd coordinate a
+    pixel on (Python rounds halves to even), off the image at its right and bottom edges."""
+    x = np.floor(lines.x).astype(np.int64)  # the pixel whose centre the point is
+    y = np.floor(lines.y).astype(np.int64)
     for i in np.flatnonzero(lines.connect[:-1]) if len(lines) else ():
-        a = (round(lines.x[i]), round(lines.y[i]))
-        b = (round(lines.x[i + 1]), round(lines.y[i + 1]))
-        cv2.line(bgra, a, b, bgr, width, lineType=cv2.LINE_8)
+        a, b = (int(x[i]), int(y[i])), (int(x[i + 1]), int(y[i + 1]))
+        cv2.line(bgra, a, b, _bgra(color), width, lineType=cv2.LINE_8)
+
+
+def _draw_boxes(
+    bgra: NDArray[np.uint8], boxes: NDArray[np.int32], color: tuple[int, int, int]
+) -> None:
+    """Each region's box (x, y, w, h rows) 1 pixel wide on the region's outermost pixels. The
+    box's corners, on pixel edges (x + w), drew its right and bottom sides outside the region,
+    and not at all at the image's right and bottom edges."""
+    for x, y, w, h in boxes.tolist():
+        cv2.rectangle(bgra, (x, y), (x + w - 1, y + h - 1), _bgra(color), 1, cv2.LINE_8)
 
 
 def layer_bgra(layer: Layer, shape: tuple[int, int]) -> NDArray[np.uint8]:
@@ -89,7 +105,7 @@ def layer_bgra(layer: Layer, shape: tuple[int, int]) -> NDArray[np.uint8]:
         if layer.contours:
             _draw(bgra, stats.contours, layer.color, 2)
         if layer.boxes:
-            _draw(bgra, stats.boxes, layer.color, 1)
+            _draw_boxes(bgra, stats.box_list, layer.color)
         return bgra
     raster = layer.raster()
     if raster is None:
