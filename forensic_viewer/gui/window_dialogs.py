@@ -36,6 +36,10 @@ from forensic_viewer.scan.probe import keep_scan_probe
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.wording import plain
 
+# ms a closed scan-results dialog waits for each of its threads (a row's decode, its reader);
+# one still running then is held from destruction (gui/thread_stop.py) and ends on its own
+RESULTS_CLOSE_WAIT_MS = 250
+
 
 class WindowDialogs:
     """The scan, report and probe dialogs of
@@ -123,10 +127,11 @@ class WindowDialogs:
         """A closed scan-results dialog goes, its threads stopped first, with its rows; one
         whose report dialog is open or writing stays until that closes. Every one opened was
         kept for the session (walk-through E: 6 openings closed, 6 dialogs, +144 widgets,
-        +12 finished QThreads)."""
+        +12 finished QThreads). Waits briefly: the quit's wait froze the window up to 30 s
+        per thread while a row's decode went on."""
         if dialog.isVisible() or dialog.holds_report() or dialog not in self.results_dialogs:
             return
-        dialog.shutdown()
+        dialog.shutdown(RESULTS_CLOSE_WAIT_MS)
         self.results_dialogs.remove(dialog)
         dialog.deleteLater()
 

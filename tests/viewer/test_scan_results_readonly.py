@@ -6,6 +6,7 @@ evidence chain: ``audit verify --files`` said CHANGED and the report's SHA-256 n
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +15,15 @@ import shiboken6
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
+import forensic_viewer.gui.result_loader as result_loader
+import forensic_viewer.gui.triage_view as triage_view
 from forensic_viewer.gui.main_window import RELOADING_WORDS
 from forensic_viewer.gui.retention import held_bytes
 from forensic_viewer.gui.scan_results import ScanResultsDialog, not_a_scan_folder
+from forensic_viewer.gui.thread_stop import running_threads
 from forensic_viewer.scan.integrity import RESULTS_EDITED
 from forensic_viewer.scan.replay import ScanAnalysis
-from tests.conftest import HANG_MS
+from tests.conftest import HANG_MS, HANG_S
 from tests.viewer.conftest import scan_cli, write_image
 
 pytestmark = pytest.mark.gui
@@ -199,3 +203,38 @@ def test_rows_opened_from_a_scan_count_towards_the_limit_and_are_read_again_from
         assert np.array_equal(first.analysis.results[name].heatmap, heatmap)
     assert window.entries[rows[1].file].released  # shown before: let go in turn
     dialog.shutdown()
+
+
+def test_closing_a_results_dialog_while_a_row_is_read_waits_briefly_for_it(
+    qtbot, case_window, scanned: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing the dialog stopped its threads with the quit's 30 s wait: the window froze
+    while a row's decode went on (a large file, a stalled share). The close waits briefly;
+    a decode still running is held from destruction (gui/thread_stop.py) and ends on its own."""
+    release, reading = threading.Event(), threading.Event()
+    waits: list[int] = []
+
+    def stalled(_out: Path) -> None:
+        reading.set()
+        release.wait(HANG_S)
+        raise OSError("released")
+
+    class Loader(result_loader.ResultLoader):
+        def wait(self, *args):  # type: ignore[no-untyped-def, override]
+            waits.extend(a for a in args if isinstance(a, int))
+            return super().wait(*args)
+
+    dialog = _opened(qtbot, case_window, scanned)
+    monkeypatch.setattr(result_loader, "ResultIndex", stalled)
+    monkeypatch.setattr(triage_view, "ResultLoader", Loader)
+    dialog.open_row(next(r for r in dialog.table_model.rows() if r.status == "ok"))
+    assert reading.wait(HANG_S)
+    (loader,) = dialog.opener._loaders
+    try:
+        dialog.close()
+        assert waits and max(waits) <= 1000  # the closing window waited a moment at most
+        assert loader.isRunning() and loader.parent() is None and loader in running_threads()
+        assert case_window.results_dialogs == []
+    finally:  # a failure here must not leave the thread to the dialog's destruction
+        release.set()
+        assert loader.wait(HANG_MS)
