@@ -261,6 +261,7 @@ class ReportDialog(QDialog):
 
     written = Signal(dict)  # format -> path
     failed = Signal(str)  # why no report was written (the line the dialog shows)
+    ended = Signal()  # the report thread's end handled: no longer running, folders free
 
     def __init__(
         self,
@@ -527,6 +528,7 @@ class ReportDialog(QDialog):
         self._busy = False
         self.write_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
+        self.ended.emit()
 
     def _release(self) -> None:
         locks, self.locks = self.locks, []

@@ -143,7 +143,8 @@ class ScanResultsDialog(QDialog):
     """The triage table of the scan output folder ``out``, read-only (see the module doc).
 
     Signals as the batch dialog's: ``openAnalysis(ScanAnalysis)``, ``openFile(path)``,
-    ``reportOpened(ReportDialog)`` (``reportClosed()`` when that dialog closes),
+    ``reportOpened(ReportDialog)`` (``reportClosed()`` when that dialog closes or its report
+    ends, written or not),
     ``resultsEdited(details)`` (the analyst's answer about an
     edited results.jsonl, the case log's ``results-edited`` as the command line's report logs
     it), and ``opened(details)``, the case log's ``folder-opened`` of the folder, once its
@@ -273,6 +274,7 @@ class ScanResultsDialog(QDialog):
         job = results_report_job(self.out, taken, self.seen)
         self._report = ReportDialog(job, self, default_dir=self.out)
         self._report.finished.connect(self.reportClosed)
+        self._report.ended.connect(self.reportClosed)  # closed while it wrote: now it may go
         self.reportOpened.emit(self._report)
         self._report.show()
         return self._report

@@ -15,6 +15,7 @@ import shiboken6
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
+import forensic_viewer.gui.report_dialog as rd
 import forensic_viewer.gui.result_loader as result_loader
 import forensic_viewer.gui.triage_view as triage_view
 from forensic_viewer.gui.main_window import RELOADING_WORDS
@@ -171,6 +172,41 @@ def test_a_closed_results_dialog_goes_once_its_report_dialog_is_closed(
     report.close()
     deleted_later()
     assert case_window.results_dialogs == [] and not shiboken6.isValid(second)
+
+
+def test_a_closed_results_dialog_goes_when_its_report_ends_after_its_report_dialog_closed(
+    qtbot, case_window, scanned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both dialogs closed while the report still wrote: the results dialog stayed for it,
+    and was kept for the session, since only the report dialog's close said it could go."""
+    gate = threading.Event()
+    write_report = rd.write_report
+
+    def held(*args: object, **kwargs: object) -> object:
+        gate.wait(HANG_S)
+        return write_report(*args, **kwargs)
+
+    monkeypatch.setattr(rd, "write_report", held)
+    dialog = _opened(qtbot, case_window, scanned)
+    report = dialog.open_report()
+    assert report is not None
+    for fmt in ("html", "pdf"):
+        report.format_boxes[fmt].setChecked(False)
+    report.dest.setText(str(tmp_path / "reports"))
+    report.write()
+    try:
+        assert report.running
+        report.close()
+        dialog.close()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        assert case_window.results_dialogs == [dialog]  # kept while its report writes
+    finally:  # a failure here must not leave the report's thread to a destruction
+        gate.set()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(report) or not report.running, timeout=HANG_MS)
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert (tmp_path / "reports" / "report.json").is_file()
+    assert case_window.results_dialogs == []
+    assert not shiboken6.isValid(dialog)
 
 
 def test_rows_opened_from_a_scan_count_towards_the_limit_and_are_read_again_from_it(
