@@ -127,14 +127,19 @@ class NotesArea(QScrollArea):
 
 def last_points(series: Mapping[str, Series], by: str) -> str:
     """The last point of each curve of a chart, in words: ``at step 120: loss 0.412, bce
-    0.300`` (``by`` "step" or "epoch"; the x of the latest point), or "no points yet"."""
-    drawn = {name: s for name, s in series.items() if s.x}
-    if not drawn:
+    0.300`` (``by`` "step" or "epoch"), each at the x it was taken at (``at epoch 3: pixel F1
+    0.3; at epoch 2: AUC 0.8``; all at the latest x said a figure was measured where it was
+    not), or "no points yet"."""
+    at: dict[float, list[str]] = {}  # a curve's last x -> its words, in the curves' order
+    for name, s in series.items():
+        if s.x:
+            at.setdefault(s.x[-1], []).append(f"{name} {s.y[-1]:.4g}")
+    if not at:
         return "no points yet"
-    last = max(s.x[-1] for s in drawn.values())
-    where = f"{by} {epoch_text(last)}" if by == "epoch" else f"{by} {last:.0f}"
-    values = ", ".join(f"{name} {s.y[-1]:.4g}" for name, s in drawn.items())
-    return f"at {where}: {values}"
+    return "; ".join(
+        f"at {by} {epoch_text(x) if by == 'epoch' else f'{x:.0f}'}: {', '.join(words)}"
+        for x, words in at.items()
+    )
 
 
 def _set_points(

@@ -13,12 +13,13 @@ import pyqtgraph as pg
 import pytest
 
 from forensic_viewer.gui.training_dialog import TrainingDialog
-from forensic_viewer.gui.training_live import MARKED_POINTS
+from forensic_viewer.gui.training_live import MARKED_POINTS, last_points
 from tests.conftest import HANG_S, make_tiny_checkpoint
 from trainer.plan import PROGRESS_LOG, RESUME_NAME, RunState
 from trainer.progress import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
+    Series,
     TrainingProgress,
     describe_event,
     figure_words,
@@ -390,3 +391,16 @@ def test_the_status_never_says_a_step_past_its_total(dialog: TrainingDialog) -> 
     dialog._on_event({"event": "val", "epoch": 2, "step": 19, "pixel_f1": 0.25})
     dialog._redraw()
     assert dialog.status.text().startswith("step 19, past the 18 estimated, epoch 2")
+
+
+def test_a_charts_words_give_each_curve_the_x_it_was_measured_at() -> None:
+    """Every curve's last value was said "at" the latest x of any curve: a validation figure
+    measured at epoch 2 was read as epoch 3's."""
+    f1, auc = Series(), Series()
+    for epoch in (1, 2, 3):
+        f1.add(epoch, 0.1 * epoch)
+    auc.add(1, 0.7)
+    auc.add(2, 0.8)
+    said = last_points({"pixel F1": f1, "AUC": auc}, "epoch")
+    assert said == "at epoch 3: pixel F1 0.3; at epoch 2: AUC 0.8", said
+    assert last_points({"pixel F1": f1}, "epoch") == "at epoch 3: pixel F1 0.3"
