@@ -403,7 +403,9 @@ def log_failed(
         pass
 
 
-def results_opened_details(out: Path, edited: Any = None) -> dict[str, Any]:
+def results_opened_details(
+    out: Path, edited: Any = None, results_sha256: str | None = None
+) -> dict[str, Any]:
     """What ``folder-opened`` records of a scan output folder ``out`` opened read-only (the
     viewer's File ▸ Open scan results…; before 2026-12-06 it logged nothing, so an examiner's
     case log did not show that a scan's results were looked at): the folder, absolute with its
@@ -414,13 +416,16 @@ def results_opened_details(out: Path, edited: Any = None) -> dict[str, Any]:
     does not, or nothing was recorded). The hashes are what was seen, not a record of the
     files: they are not in the shapes ``audit verify --files`` checks the last record of (a
     scan's ``out`` with ``results_sha256``, ``scan_json``), so an edit made before the opening
-    still reads CHANGED against the run's own record."""
+    still reads CHANGED against the run's own record. ``results_sha256``: results.jsonl's as
+    the caller read it and judged ``edited`` by (read here when None)."""
     from forensic_viewer.scan.results import CSV_NAME, RESULTS, SCAN_INFO
 
+    if results_sha256 is None:
+        results_sha256 = file_sha256(out / RESULTS)
     return {
         "path": str(out.resolve()),
         "scan_results": "read-only",
-        "results_sha256": {n: file_sha256(out / n) for n in (RESULTS, CSV_NAME)},
+        "results_sha256": {RESULTS: results_sha256, CSV_NAME: file_sha256(out / CSV_NAME)},
         "scan_json_sha256": file_sha256(out / SCAN_INFO),
         "edited": None if edited is None else edited.to_json(),
     }

@@ -47,7 +47,7 @@ from forensic_viewer.gui.report_job import ReportJob
 from forensic_viewer.gui.thread_stop import stop_within
 from forensic_viewer.gui.triage_table import TABLE_THUMB
 from forensic_viewer.gui.triage_view import RowOpener, triage_view
-from forensic_viewer.scan.integrity import edited_results
+from forensic_viewer.scan.integrity import edited_results, file_sha256
 from forensic_viewer.scan.results import RESULTS, SCAN_INFO, missing_scan_files
 from forensic_viewer.scan.triage import TriageRow, scan_info, triage_rows
 from forensic_viewer.wording import plain
@@ -114,9 +114,11 @@ class RowReader(QThread):
                 "columns", models, info.get("ensemble"), list(info.get("analyses") or {})
             )
             results, settings = self.out / RESULTS, self.out / SCAN_INFO
-            edited = edited_results(results, settings, self.recorded)
+            # read once: the bytes judged (edited) are those the log and the report take as seen
+            seen = file_sha256(results)
+            edited = edited_results(results, settings, self.recorded, seen)
             self.mailbox.post("edited", edited)
-            self.mailbox.post("opened", results_opened_details(self.out, edited))
+            self.mailbox.post("opened", results_opened_details(self.out, edited, seen))
             opened = True
             batch: list[TriageRow] = []
             count = 0

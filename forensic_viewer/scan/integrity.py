@@ -209,14 +209,19 @@ def recorded_end(scan_info: Path) -> tuple[str, str] | None:
 
 
 def edited_since(
-    results: Path, recorded: tuple[str, str] | None, where: str, other: str = ""
+    results: Path,
+    recorded: tuple[str, str] | None,
+    where: str,
+    other: str = "",
+    now: str | None = None,
 ) -> Edited | None:
     """How ``results`` (results.jsonl) differs from ``recorded`` ((when, SHA-256) of a run's
     end, as ``where`` holds it: a :class:`CaseEnd` names its entry); None when it does not, or
-    nothing was recorded. ``other``: what another record says, when it disagrees."""
+    nothing was recorded. ``other``: what another record says, when it disagrees. ``now``:
+    the file's SHA-256 as the caller read it (read here when None)."""
     if recorded is None:
         return None
-    now = file_sha256(results)
+    now = file_sha256(results) if now is None else now
     if now == recorded[1]:
         return None
     which = recorded.words() if isinstance(recorded, CaseEnd) else ""
@@ -224,7 +229,10 @@ def edited_since(
 
 
 def edited_results(
-    results: Path, scan_info: Path, case_end: tuple[str, str] | None = None
+    results: Path,
+    scan_info: Path,
+    case_end: tuple[str, str] | None = None,
+    now: str | None = None,
 ) -> Edited | None:
     """How ``results`` (a scan's results.jsonl) differs from what its last run recorded as it
     ended: first as the case log recorded it (``case_end``:
@@ -232,17 +240,20 @@ def edited_results(
     copied from; scan.json may have been edited to agree), else as ``scan_info`` (scan.json)
     did; None when it is as recorded, or nothing was. When the two records disagree, the line
     says what scan.json holds beside the case log's record it used. The check a resume makes
-    before it takes the rows as done, the command line's and the batch dialog's alike."""
+    before it takes the rows as done, the command line's and the batch dialog's alike.
+    ``now``: results.jsonl's SHA-256 as the caller read it, so that the bytes judged are the
+    ones it records as seen (read here when None)."""
     own = recorded_end(scan_info)
     if case_end is None or own is None or own[1] == case_end[1]:
-        return edited_since(results, case_end, "the case log") or edited_since(
-            results, own, scan_info.name
+        return edited_since(results, case_end, "the case log", now=now) or edited_since(
+            results, own, scan_info.name, now=now
         )
     # the two records disagree: the case log's is checked first, and each line names both
     which = case_end.words() if isinstance(case_end, CaseEnd) else "its last scan-finished"
     other = f"{scan_info.name} records {own[1][:12]}… for its run of {own[0]}"
-    return edited_since(results, case_end, "the case log", other) or edited_since(
-        results, own, scan_info.name, f"the case log's {which} records the file as it is now"
+    agrees = f"the case log's {which} records the file as it is now"
+    return edited_since(results, case_end, "the case log", other, now) or edited_since(
+        results, own, scan_info.name, agrees, now
     )
 
 

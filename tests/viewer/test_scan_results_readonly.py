@@ -17,12 +17,13 @@ from PySide6.QtWidgets import QApplication
 
 import forensic_viewer.gui.report_dialog as rd
 import forensic_viewer.gui.result_loader as result_loader
+import forensic_viewer.gui.scan_results as scan_results
 import forensic_viewer.gui.triage_view as triage_view
 from forensic_viewer.gui.main_window import RELOADING_WORDS
 from forensic_viewer.gui.retention import held_bytes
 from forensic_viewer.gui.scan_results import ScanResultsDialog, not_a_scan_folder
 from forensic_viewer.gui.thread_stop import running_threads
-from forensic_viewer.scan.integrity import RESULTS_EDITED
+from forensic_viewer.scan.integrity import RESULTS_EDITED, recorded_end
 from forensic_viewer.scan.replay import ScanAnalysis
 from tests.conftest import HANG_MS, HANG_S
 from tests.viewer.conftest import scan_cli, write_image
@@ -274,3 +275,25 @@ def test_closing_a_results_dialog_while_a_row_is_read_waits_briefly_for_it(
     finally:  # a failure here must not leave the thread to the dialog's destruction
         release.set()
         assert loader.wait(HANG_MS)
+
+
+def test_the_bytes_judged_unedited_are_the_bytes_whose_hash_is_recorded_as_seen(
+    qtbot, case_window, scanned: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader hashed results.jsonl once for the edited check and again for the case log's
+    ``folder-opened`` (and the report's check, ``seen``): a write between the two reads had
+    the log record, as what was seen, bytes the check never judged."""
+    check = scan_results.edited_results
+
+    def then_written(*args: object, **kwargs: object) -> object:
+        edited = check(*args, **kwargs)
+        with (scanned / "results.jsonl").open("a") as f:
+            f.write("\n")  # a writer between the reads
+        return edited
+
+    monkeypatch.setattr(scan_results, "edited_results", then_written)
+    dialog = _opened(qtbot, case_window, scanned)
+    assert dialog.edited is None  # judged as the scan recorded it
+    ended = recorded_end(scanned / "scan.json")
+    assert ended is not None and dialog.seen == ended[1]
+    dialog.shutdown()
