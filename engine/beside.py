@@ -1,0 +1,141 @@
+"""The classic analyses an ensemble needs, run on a thread beside the networks (issue 18, 1 MP).
+
+On the CPU fast path the default analysis ran its stages one after the other: the networks
+(OpenVINO's streams, one per core), then the copy-move analysis (``engine.analyses.clone``:
+OpenCV and numpy's OpenBLAS, each on its own pool of one thread per core). The analysis needs
+nothing from the networks and OpenVINO, OpenCV and BLAS release the GIL, so
+:class:`Beside` runs it on a thread of its own while the networks run, with OpenBLAS at one
+thread (:func:`one_thread_pools`: its map and pairs are the same at any count, and it costs
+fewer CPU seconds at one; docs/BENCHMARKS.md, "The copy-move analysis beside the networks").
+The caller takes each result where it needs it (:meth:`Beside.result`), in the order the
+serial code ran them.
+
+What the caller sees is what it saw before: progress is reported on the caller's thread, each
+analysis's steps after the networks' (the thread queues them); an analysis's error is raised
+from :meth:`~Beside.result` as it is, its own one-line message; Cancel stops the thread at its
+next step and :meth:`~Beside.result` stops waiting at once; an analysis that ends in an error or
+Cancel on the caller's side (:meth:`~Beside.abandon`) has the thread stop at its next step, its
+result discarded, the caller not waiting for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from engine.tiling import Cancelled
+from engine.types import Progress
+
+ProgressFn = Callable[[Progress], None]
+CancelFn = Callable[[], bool]
+RunFn = Callable[[str, CancelFn, ProgressFn], Any]
+
+# how often a caller waiting for a result asks its own cancel() (seconds)
+_POLL = 0.05
+
+_pools_lock = threading.Lock()
+_pools_users = 0
+_pools_restore: list[Callable[[], None]] = []
+
+
+def _limit_pools() -> list[Callable[[], None]]:
+    """Every OpenBLAS in the process (numpy's, OpenCV's own) at one thread, through
+    threadpoolctl when it is installed (else left as it is); the calls that restore them.
+
+    OpenCV's own pool is left alone: ``cv2.setNumThreads`` is process-wide and documented as
+    not thread-safe (never to be called while another thread may be inside OpenCV, as the
+    networks' resize of the detection view or a viewer's other threads may be), and at one thread
+    it saved nothing measurable beside OpenBLAS's one (docs/BENCHMARKS.md)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return []
+    limiter = ThreadpoolController().select(internal_api="openblas").limit(limits=1)
+    return [limiter.restore_original_limits]
+
+
+@contextlib.contextmanager
+def one_thread_pools() -> Iterator[None]:
+    """OpenBLAS's thread pools at one thread while any caller is inside.
+
+    The setting is process-wide: the first caller in sets it and the last one out restores
+    it, so an abandoned thread still running beside the next analysis's cannot leave it at
+    one. The networks use no BLAS of these meanwhile (OpenVINO and PyTorch have their own)."""
+    global _pools_users
+    with _pools_lock:
+        if _pools_users == 0:
+            _pools_restore[:] = _limit_pools()
+        _pools_users += 1
+    try:
+        yield
+    finally:
+        with _pools_lock:
+            _pools_users -= 1
+            if _pools_users == 0:
+                for undo in reversed(_pools_restore):
+                    undo()
+                _pools_restore.clear()
+
+
+class Beside:
+    """``run(name, cancel, progress)`` for each of ``names``, in order, on a thread of its own.
+
+    cancel: the caller's; the thread also stops at its next step after :meth:`abandon`.
+    Started at once; :meth:`result` gives each name's result in turn.
+    """
+
+    def __init__(self, names: Sequence[str], run: RunFn, cancel: CancelFn | None) -> None:
+        self.names = tuple(names)
+        self._cancel = cancel
+        self._stop = threading.Event()
+        # ("progress", Progress) | ("done", name, result) | ("error", name, exception)
+        self._events: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        self._thread = threading.Thread(
+            target=self._work, args=(run,), name="analyses beside the networks", daemon=True
+        )
+        self._thread.start()
+
+    def _cancelled(self) -> bool:
+        return self._stop.is_set() or (self._cancel is not None and self._cancel())
+
+    def _work(self, run: RunFn) -> None:
+        with one_thread_pools():
+            for name in self.names:
+                try:
+                    out = run(name, self._cancelled, lambda p: self._events.put(("progress", p)))
+                except BaseException as e:  # raised on the caller's thread by result()
+                    self._events.put(("error", name, e))
+                    return
+                self._events.put(("done", name, out))
+
+    def result(self, name: str, progress: ProgressFn | None) -> Any:
+        """``name``'s result (the next in order), its progress reported on this thread; its
+        exception raised. Cancelled as soon as the caller's cancel() turns True."""
+        while True:
+            try:
+                event = self._events.get(timeout=_POLL)
+            except queue.Empty:
+                if self._cancel is not None and self._cancel():
+                    self.abandon()
+                    raise Cancelled(f"{name} cancelled") from None
+                continue
+            if event[0] == "progress":
+                if progress is not None:
+                    progress(event[1])
+                continue
+            if event[1] != name:
+                raise RuntimeError(f"analysis '{event[1]}' finished where '{name}' was expected")
+            if event[0] == "error":
+                raise event[2]
+            return event[2]
+
+    def abandon(self) -> None:
+        """The caller ended without the results: the thread stops at its next step."""
+        self._stop.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
