@@ -5,10 +5,17 @@ Qt moves the focus along one chain per window, in the order its widgets were mad
 given a parent: a widget made after the window (a verdict card's fold button, a compare
 pane, the evidence view moved between the stack's pages) joined the chain at its end, so
 Tab went from the Ground truth table back to the Verdict panel and reached the evidence
-view last. :func:`next_in_order` keeps the chain's order inside each region and puts the
-regions in the order the window shows them (left column, centre, right column, top to
-bottom); a widget in no region (the status bar's Cancel) follows them, so every widget Tab
-can reach stays reachable.
+view last. :func:`next_in_order` puts the regions in the order the window shows them (left
+column, centre, right column, top to bottom), each region's widgets in the order of the
+window's widget tree; a widget in no region (the status bar's Cancel) follows them, so every
+widget Tab can reach stays reachable.
+
+The order is read without ``nextInFocusChain()`` and ``focusProxy()``: PySide6 makes the
+object such a getter returns a child of the widget asked. Walking the chain made each widget
+the child of the one before it, and the line edit of a spin box the spin box's child; asking
+the line edit for its focus proxy made the spin box the line edit's child. Objects that then
+held only each other were freed by the garbage collector while Qt kept their widgets, and
+the viewer crashed on a later use (walk-through E: Tab pressed with files open).
 
 A panel tabbed behind another (Metadata, Analyses, Ground truth behind Verdict) is skipped:
 Qt keeps such a dock "visible", only moved out of the window, so Tab went on through six
@@ -22,7 +29,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabBar, QWidget
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QAbstractSpinBox,
+    QComboBox,
+    QDockWidget,
+    QLineEdit,
+    QMainWindow,
+    QScrollArea,
+    QTabBar,
+    QWidget,
+)
+
+
+def hands_on_focus(widget: QWidget) -> bool:
+    """Whether ``widget`` is the inner part of one of Qt's composite controls, which passes the
+    focus to the control holding it: a scroll area's viewport (the evidence view's too), a
+    spin box's or combo box's line edit. The main window's widgets whose ``focusProxy()`` is
+    set are of these kinds (the window sets none itself).
+
+    ``focusProxy()`` is not asked: PySide6 makes the Python object it returns a child of the
+    widget asked, here the control a child of its own inner part. A spin box and its line
+    edit then held only each other, the garbage collector freed both Python objects while Qt
+    kept the widgets, and the next use of the spin box crashed the process
+    (tests/viewer/test_tab_order_wrappers.py)."""
+    parent = widget.parentWidget()
+    if isinstance(parent, QAbstractScrollArea):
+        return widget is parent.viewport()  # asked of its parent: the link PySide keeps holds
+    return isinstance(parent, QAbstractSpinBox | QComboBox) and isinstance(widget, QLineEdit)
 
 
 def takes_tab(widget: QWidget, window: QWidget) -> bool:
@@ -30,9 +64,9 @@ def takes_tab(widget: QWidget, window: QWidget) -> bool:
     is shown and enabled, and hands its focus to no other widget)."""
     return (
         widget.focusPolicy() & Qt.FocusPolicy.TabFocus == Qt.FocusPolicy.TabFocus
-        and widget.focusProxy() is None
         and widget.isVisibleTo(window)
         and widget.isEnabled()
+        and not hands_on_focus(widget)
     )
 
 
@@ -57,21 +91,22 @@ def docks_behind_tabs(window: QWidget) -> list[QDockWidget]:
 
 def tab_order(window: QWidget, regions: Sequence[QWidget]) -> list[QWidget]:
     """The widgets of ``window`` that Tab reaches, region by region (a widget belongs to the
-    first region holding it), each region's in the window's focus chain order; none in a dock
-    behind another's tab."""
+    first region holding it), each region's in the order of the window's widget tree (a
+    panel's widgets as they were added to it); none in a dock behind another's tab.
+
+    The tree is read with one ``findChildren``, not by walking Qt's focus chain: PySide6 makes
+    the object each ``nextInFocusChain()`` returns a child of the widget asked, which put the
+    window's own Python object under the last widget of the chain and each widget under the
+    one before it, whatever Qt's parents; ``findChildren`` puts them under the window, which
+    holds them all in Qt too."""
     hidden = docks_behind_tabs(window)
-    chain: list[QWidget] = []
-    seen: set[int] = set()
-    widget = window.nextInFocusChain()
-    while widget is not window and id(widget) not in seen:
-        seen.add(id(widget))
-        if (
-            window.isAncestorOf(widget)
-            and takes_tab(widget, window)
-            and not any(dock.isAncestorOf(widget) for dock in hidden)
-        ):
-            chain.append(widget)
-        widget = widget.nextInFocusChain()
+    chain = [
+        widget
+        for widget in window.findChildren(QWidget)
+        if window.isAncestorOf(widget)  # not a dialog's
+        and takes_tab(widget, window)
+        and not any(dock.isAncestorOf(widget) for dock in hidden)
+    ]
 
     def region_of(widget: QWidget) -> int:
         for i, region in enumerate(regions):
@@ -79,7 +114,7 @@ def tab_order(window: QWidget, regions: Sequence[QWidget]) -> list[QWidget]:
                 return i
         return len(regions)
 
-    return sorted(chain, key=region_of)  # stable: the chain's order inside a region
+    return sorted(chain, key=region_of)  # stable: the tree's order inside a region
 
 
 def next_in_order(window: QWidget, regions: Sequence[QWidget], forward: bool) -> QWidget | None:

@@ -367,8 +367,9 @@ class MainWindow(
         chain there (``focus_order.tab_order``) corrupted memory under PySide6 6.11: after
         Ctrl+K twice with the focus in the view, the next file opened crashed the viewer in
         ``show_entry`` (walk-through E, 4 runs of 5). Moving the focus there alone did not.
-        Tab presses walk the chain too: a session pressing Tab with files open crashed as well
-        (not fixed here: the walk, not its caller, is at fault)."""
+        Tab presses walked the chain too and crashed a session with files open: the order is
+        now read from the widget tree, without the getters that re-parented the widgets'
+        Python objects (gui/focus_order.py)."""
         focused = QApplication.focusWidget()
         if focused is not None and not (focused.isVisible() and focused.isEnabled()):
             return super().focusNextPrevChild(next)
