@@ -1,9 +1,10 @@
 """A viewer session as an analyst has it, run in a process of its own by
 ``test_compare_session.py`` (a crash there fails the test instead of killing pytest).
 
-``python -m tests.viewer.compare_session FOLDER COUNT``: a main window with a tiny checkpoint
-opens COUNT images one after another; after each, compare mode is turned on and off (Ctrl+K
-twice) with the focus in the view, and Qt's deferred deletions run as ``app.exec()`` runs them.
+``python -m tests.viewer.compare_session FOLDER COUNT [TABS]``: a main window with a tiny
+checkpoint opens COUNT images one after another; after each, compare mode is turned on and off
+(Ctrl+K twice) with the focus in the view, or with TABS, Tab is pressed that many times from
+the view instead; Qt's deferred deletions run as ``app.exec()`` runs them.
 The waits turn a real ``QEventLoop``. It prints ``session ended`` when every file was opened,
 analysed and shown; a crash of the process ends it before.
 """
@@ -11,6 +12,7 @@ analysed and shown; a crash of the process ends it before.
 from __future__ import annotations
 
 import faulthandler
+import gc
 import os
 import sys
 import time
@@ -22,9 +24,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 WAIT_S = 120  # for one file's analysis, at most, on a loaded machine
 
 
-def main(folder: Path, count: int) -> None:
+def main(folder: Path, count: int, tabs: int = 0) -> None:
     faulthandler.enable()
-    from PySide6.QtCore import QEvent, QEventLoop, QSettings, QTimer
+    from PySide6.QtCore import QEvent, QEventLoop, QSettings, Qt, QTimer
+    from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
     from forensic_viewer.gui.main_window import MainWindow
@@ -66,6 +69,12 @@ def main(folder: Path, count: int) -> None:
         wait(lambda p=path: not window.entries[p].running)
         wait(settled)
         window.canvas.setFocus()  # where a click on the image leaves it
+        if tabs:
+            for _ in range(tabs):
+                QTest.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_Tab)
+            turn(50)
+            gc.collect()  # as it runs, some time, in a session of any length
+            continue
         for on in (True, False):
             window.set_compare(on)
             wait(settled)
@@ -76,4 +85,4 @@ def main(folder: Path, count: int) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), int(sys.argv[2]))
+    main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 0)
