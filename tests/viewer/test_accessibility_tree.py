@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from forensic_viewer.gui.focus_order import hands_on_focus
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.wording import FLAGGED, NOT_FLAGGED
 from tests.conftest import HANG_MS
@@ -408,7 +409,7 @@ def _takes_tab(widget: QWidget, window: QWidget, behind: tuple[QWidget, ...] = (
     policy = widget.focusPolicy()
     return (
         policy & Qt.FocusPolicy.TabFocus == Qt.FocusPolicy.TabFocus
-        and widget.focusProxy() is None
+        and not hands_on_focus(widget)  # not focusProxy(): it can free Python objects (focus_order)
         and widget.window() is window
         and widget.isVisible()
         and widget.isEnabled()
