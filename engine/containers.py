@@ -153,14 +153,8 @@ def ceil_div(a: int, b: int) -> int:
 def jpeg_frame(data: bytes) -> JpegFrame | None:
     """The frame header of ``data`` (a JPEG), or None when none precedes the first scan."""
     pos, n = 2, len(data)
-    while pos + 4 <= n:
-        if data[pos] != 0xFF:  # bytes outside every segment: skipped, as decoders do
-            pos = _skip_stray(data, pos)
-            continue
+    while (pos := _marker_at(data, pos)) + 4 <= n:
         marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
         if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # markers without a length
             pos += 2
             continue
@@ -212,6 +206,22 @@ def _skip_stray(data: bytes, pos: int) -> int:
     return n if pos == -1 else pos
 
 
+def _marker_at(data: bytes, pos: int) -> int:
+    """The offset of the next marker at or after ``pos`` (an 0xFF followed by another byte
+    than 0xFF), past bytes outside every segment (:func:`_skip_stray`) and fill bytes, as
+    decoders find it; ``len(data)`` when none follows. The one way every JPEG walk here steps
+    to its next marker (each walk had its own copy of these steps)."""
+    n = len(data)
+    while pos + 1 < n:
+        if data[pos] != 0xFF:  # bytes outside every segment: skipped, as decoders do
+            pos = _skip_stray(data, pos)
+        elif data[pos + 1] == 0xFF:  # fill byte
+            pos += 1
+        else:
+            return pos
+    return n
+
+
 def jpeg_overrun(data: bytes) -> str | None:
     """In words, the first marker segment before the first scan of ``data`` (a JPEG) that does
     not end at a marker: its content runs past the length it declares (or the length is
@@ -235,10 +245,9 @@ def jpeg_overrun(data: bytes) -> str | None:
                 "marker, which decoders skip (a damaged or edited header; what is read from the "
                 "segment may be incomplete)"
             )
+        if (pos := _marker_at(data, pos)) + 4 > n:  # past fill bytes
+            break
         marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
         if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # markers without a length
             pos, last = pos + 2, None
             continue
@@ -266,14 +275,8 @@ def jpeg_end(data: bytes) -> int | None:
     marker. Raises :class:`StructureError` at the scan beyond
     :data:`MAX_JPEG_SCANS`, before the decoder spends its time on them."""
     pos, n, scans = 2, len(data), 0
-    while pos + 2 <= n:
-        if data[pos] != 0xFF:  # bytes outside every segment: skipped, as decoders do
-            pos = _skip_stray(data, pos)
-            continue
+    while (pos := _marker_at(data, pos)) + 2 <= n:
         marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
         if marker == 0xD9:
             return pos + 2
         if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # markers without a length
@@ -350,14 +353,8 @@ def jpeg_sequential_scan(data: bytes) -> JpegScan | None:
     pos, n = 2, len(data)
     tables: dict[tuple[int, int], int] = {}
     frame: list[int] | None = None  # component ids, in frame order
-    while pos + 4 <= n:
-        if data[pos] != 0xFF:  # bytes outside every segment: skipped, as decoders do
-            pos = _skip_stray(data, pos)
-            continue
+    while (pos := _marker_at(data, pos)) + 4 <= n:
         marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
         length = int.from_bytes(data[pos + 2 : pos + 4], "big")
         seg = data[pos + 4 : pos + 2 + length]
         if marker in (0x01, 0xD9) or 0xD0 <= marker <= 0xD8 or length < 2 or len(seg) < length - 2:
