@@ -100,9 +100,20 @@ LONGEST_FIXED_WAIT_S = 10.0  # longer, it is a hang guard: tests/conftest.py's H
 def _fixed_waits(source: str) -> list[tuple[int, float]]:
     """(line, seconds) of every wait in ``source`` bounded by a number written in it: a
     ``timeout=`` (milliseconds for qtbot's waits), ``x.wait(n)`` (not ``qtbot.wait``, a pause),
-    ``pytest.mark.timeout(n)`` and ``time.monotonic() + n``."""
+    ``pytest.mark.timeout(n)`` and ``time.monotonic() + n``; the number may be a constant of
+    the module (``TIMEOUT = 60_000``, which hid a hang guard of its own from this check)."""
     found: list[tuple[int, float]] = []
-    for node in ast.walk(ast.parse(source)):
+    tree = ast.parse(source)
+    named = {
+        target.id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, int | float)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             name = node.func.attr
             owner = node.func.value
@@ -114,11 +125,11 @@ def _fixed_waits(source: str) -> list[tuple[int, float]]:
                 values += node.args[:1]
             if name == "monotonic" or not values:
                 continue
-            found += [
-                (node.lineno, v.value * scale)
+            numbers = [
+                named.get(v.id) if isinstance(v, ast.Name) else getattr(v, "value", None)
                 for v in values
-                if isinstance(v, ast.Constant) and isinstance(v.value, int | float)
             ]
+            found += [(node.lineno, n * scale) for n in numbers if isinstance(n, int | float)]
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left = node.left
             if (
@@ -149,6 +160,7 @@ def test_the_fixed_wait_finder_finds_each_kind() -> None:
         "qtbot.waitUntil(f, timeout=60_000)\nqtbot.waitSignal(s, timeout=5_000)\n"
         "subprocess.run(a, timeout=120)\nchild.wait(30)\nqtbot.wait(50)\n"
         "@pytest.mark.timeout(600)\ndef t(): d = time.monotonic() + 300\n"
-        "x.communicate(timeout=HANG_S)\n"
+        "x.communicate(timeout=HANG_S)\nTIMEOUT = 60_000\nqtbot.waitUntil(f, timeout=TIMEOUT)\n"
     )
-    assert _fixed_waits(source) == [(1, 60.0), (2, 5.0), (3, 120), (4, 30), (6, 600), (7, 300.0)]
+    found = [(1, 60.0), (2, 5.0), (3, 120), (4, 30), (6, 600), (7, 300.0), (10, 60.0)]
+    assert _fixed_waits(source) == found

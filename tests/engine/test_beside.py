@@ -17,11 +17,12 @@ from engine.io import load_evidence
 from engine.pipeline import Analyzer, Cancelled
 from engine.runtime import openvino_available
 from engine.types import Evidence, Progress
+from tests.conftest import HANG_S
 from tests.engine.analyses.conftest import jpeg_bytes
 from tests.engine.analyses.test_clone import cloned
 from tests.engine.test_fastpath import _figures
 
-WAIT = 60  # seconds a hook waits for the other thread: a deadlock guard, never a measure
+WAIT = HANG_S  # seconds a hook waits for the other thread: a deadlock guard, never a measure
 
 
 def copy_moved(tmp_path: Path) -> Evidence:

@@ -20,10 +20,10 @@ import pytest
 
 from forensic_viewer.audit import LOG_NAME, verify_log
 from forensic_viewer.scan.results import ResultLog
+from tests.conftest import HANG_MS
 from tests.viewer.conftest import scan_cli, write_image
 
 PREFIX = "forensic-viewer: error: "
-TIMEOUT = 60_000
 
 
 def evidence(tmp_path: Path) -> Path:
@@ -90,7 +90,7 @@ def dialog_line(qtbot, folder: Path, out: Path, checkpoint: Path) -> tuple[str, 
     dialog.out.setText(str(out))
     dialog.jobs.setValue(1)  # in this process, where the damage is made
     dialog.start()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     (outcome,) = ended
     return dialog.message.text(), outcome
 
