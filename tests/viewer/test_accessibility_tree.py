@@ -448,7 +448,7 @@ def test_tab_walks_the_main_window_in_the_order_it_is_laid_out(
     Image.fromarray(mask).save(tmp_path / "evidence_gt.png")
     shown.load_truth(tmp_path / "evidence_gt.png")
     table = shown.truth_panel.table
-    qtbot.waitUntil(lambda: table.rowCount() > 0)
+    qtbot.waitUntil(lambda: table.rowCount() > 0, timeout=HANG_MS)
     shown.layers.selected = shown.layers["tiny mask"]
     controls = shown.layer_panel.controls
     assert controls is not None

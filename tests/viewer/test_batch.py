@@ -96,7 +96,7 @@ def test_scan_to_completion_fills_a_sortable_filterable_table(
     ok = next(i for i, r in enumerate(model.rows()) if r.key == "a.png")
     # thumbnails are read off the GUI thread when first asked for
     qtbot.waitUntil(
-        lambda: model.index(ok, 0).data(Qt.ItemDataRole.DecorationRole) is not None, timeout=5000
+        lambda: model.index(ok, 0).data(Qt.ItemDataRole.DecorationRole) is not None, timeout=HANG_MS
     )
     thumb = model.index(ok, 0).data(Qt.ItemDataRole.DecorationRole)
     assert max(thumb.width(), thumb.height()) == 64
@@ -397,7 +397,7 @@ def test_double_click_opens_the_file_with_the_scans_result_without_analysing_aga
     # the corrupt file has no result: it opens as a new file and the viewer says why
     broken = _visible_keys(dialog).index(CORRUPT)
     dialog.open_row(dialog.proxy.row_at(broken))
-    qtbot.waitUntil(lambda: window.entries.get(str(folder / CORRUPT)) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.entries.get(str(folder / CORRUPT)) is not None, timeout=HANG_MS)
     entry = window.entries[str(folder / CORRUPT)]
     qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
     assert CORRUPT in entry.error
@@ -598,7 +598,7 @@ def test_mailbox_delivers_in_order_on_the_gui_thread_once_per_round(qtbot) -> No
     t.join()
     assert got == []  # nothing is delivered before the GUI thread runs a round
     box.start()
-    qtbot.waitUntil(lambda: len(got) == 101, timeout=5000)
+    qtbot.waitUntil(lambda: len(got) == 101, timeout=HANG_MS)
     assert [g[1] for g in got] == [*range(100), -1] and all(g[2] for g in got)
     assert rounds == [101]  # one round took them all, and `after` ran once
     box.stop()

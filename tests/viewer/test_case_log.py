@@ -124,7 +124,7 @@ def test_the_window_forgets_a_job_once_it_ended_after_the_log_named_its_file(
     open_and_wait(qtbot, w, image_path)
     job = w.entries[str(image_path)].job
     qtbot.waitUntil(lambda: "analysis-finished" in _actions(case), timeout=HANG_MS)
-    qtbot.waitUntil(lambda: not w._job_paths, timeout=5_000)
+    qtbot.waitUntil(lambda: not w._job_paths, timeout=HANG_MS)
     assert w._job_models == {} and w._job_started == {}
     ended = {e.action: e.details["path"] for e in _entries(case) if "path" in e.details}
     assert ended["analysis-failed"] == str(corrupt_path)
@@ -133,7 +133,9 @@ def test_the_window_forgets_a_job_once_it_ended_after_the_log_named_its_file(
     w._on_partial(job, PartialMap("tiny", np.zeros((96, 128), np.float32), 0.5))  # late
     assert [la.name for la in w.layers] == shown
     w.analyse()  # the same file again: a new job, forgotten in turn
-    qtbot.waitUntil(lambda: w.entries[str(image_path)].job != job and not w._job_paths)
+    qtbot.waitUntil(
+        lambda: w.entries[str(image_path)].job != job and not w._job_paths, timeout=HANG_MS
+    )
     assert len([a for a in _actions(case) if a == "analysis-finished"]) == 2
 
 
@@ -194,7 +196,9 @@ def test_a_map_of_cells_is_exported_at_the_evidence_size_as_drawn(
     open_and_wait(qtbot, case_window, image)
     case_window.analysis_panel.set_checked(["noise"])
     assert case_window.run_classic() is not None
-    qtbot.waitUntil(lambda: "noise: noise-sigma" in [la.name for la in case_window.layers])
+    qtbot.waitUntil(
+        lambda: "noise: noise-sigma" in [la.name for la in case_window.layers], timeout=HANG_MS
+    )
     layer = case_window.layers["noise: noise-sigma"]
     qtbot.waitUntil(lambda: layer.is_current, timeout=HANG_MS)
     assert layer.cell == 32
@@ -395,7 +399,7 @@ def test_without_a_case_log_nothing_is_recorded_and_the_menu_says_so(qtbot, tmp_
     assert not window.case.note_action.isEnabled() and not window.case.show_action.isEnabled()
     assert not window.case.export_action.isEnabled()  # no layer to export yet
     open_listed(qtbot, window, [write_rgb(tmp_path / "a.png")])
-    qtbot.waitUntil(lambda: window.layers is not None)
+    qtbot.waitUntil(lambda: window.layers is not None, timeout=HANG_MS)
     window.layers.selected = window.layers[0]
     assert window.case.export_action.isEnabled()  # exporting a layer needs no log
     assert window.case.open_note_dialog() is None and window.case.add_note("x") is None

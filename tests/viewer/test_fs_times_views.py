@@ -166,7 +166,9 @@ def test_the_case_log_records_them_when_a_file_is_opened_or_fails(qtbot, tmp_pat
         found = [e.details for e in checked.entries if e.action == action]
         return found[0] if found else {}
 
-    qtbot.waitUntil(lambda: bool(logged("evidence-opened") and logged("analysis-failed")))
+    qtbot.waitUntil(
+        lambda: bool(logged("evidence-opened") and logged("analysis-failed")), timeout=HANG_MS
+    )
     opened, failed = logged("evidence-opened"), logged("analysis-failed")
     assert opened["path"] == str(image.resolve())
     assert set(opened["fs_times"]) == {"modified", "status_changed", "accessed", "created"}
