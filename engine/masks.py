@@ -15,9 +15,16 @@ The rule (:func:`read_mask`):
   pixels it erases. When the colour then marks no pixel (a region painted black, or drawn in
   the alpha alone), the opaque pixels are the region, and a warning says the transparency was
   read. An alpha that is the same everywhere says nothing and is ignored.
-- A mask that marks no pixel but is not all black (a mask of 0 and 1, a faint drawing) is read
+- A **mask of 0 and 1** (its values, at the file's own depth, 0 and 1 only: 8 or 16-bit grey,
+  32-bit or signed grey, a colour's brightest channel, or a palette image's indices when
+  its colours mark nothing, as a palette of black alone or of black and (1, 1, 1) does) is
+  read as what it is: **its 1s are tampered** (:func:`_zero_one`). Such masks are common
+  in data sets written from arrays (``Image.fromarray(mask)`` of a 0/1 array); read by the
+  rule above alone it marked no pixel, and the viewer showed its tampered image as authentic.
+- A mask that marks no pixel but is not all black (a faint drawing: values above 1 and up to
+  half the range) is read
   as **empty** (no pixel tampered), with a warning naming its brightest value at the file's
-  own depth: a 16-bit grey mask of 0 and 1 says "the brightest is 1 of 65535" (the 8-bit
+  own depth: a 16-bit grey mask of 0 and 100 says "the brightest is 100 of 65535" (the 8-bit
   pixels hold 0 there). A 16-bit colour mask, which the decoder reads at its high byte, says
   that instead when it reads as empty. Such a mask's :attr:`MaskFile.faint` gives the reason
   in a phrase ("its brightest value is 100; only values above 127 count as tampered"): the
@@ -28,8 +35,9 @@ The rule (:func:`read_mask`):
   so a pixel's 8-bit value depends on the others: a mask of 0 and 1 marked its 1s, one of
   all 1s nothing) is read from its samples by the same rule at its declared range: tampered
   above half the highest value its format holds (2147483647 of 4294967295 unsigned, 1073741823
-  of 2147483647 signed, 16383 of 32767 signed 16-bit; negative values never), so a mask of 0
-  and 1 reads as empty with the warning above ("the brightest is 1 of 2147483647").
+  of 2147483647 signed, 16383 of 32767 signed 16-bit; negative values never), so a faint
+  mask reads as empty with the warning above ("the brightest is 100 of 2147483647") and a mask
+  of 0 and 1 as its 1s.
 - **Which mask is an image's** in a folder of masks (:func:`list_masks`: ``forensic-viewer scan
   --gt`` and the trainer's ``Tp/`` + ``Gt/`` folders alike): a file named like an image whose
   stem, less a ``_gt``/``_mask``/``-gt``/``-mask`` ending (BenCo's and CASIA's names, any case),
@@ -78,8 +86,11 @@ APPLEDOUBLE = "._"  # the name's start of macOS's resource-fork companion files
 
 # (alpha [H, W] uint8 or None, 16/32-bit grey samples [H, W] or None, the highest value
 # their declared format holds (0 without them), whether the decoded image kept a TIFF
-# Orientation tag: Pillow turns a TIFF as it loads it and drops the tag)
-_Planes = tuple[NDArray[np.uint8] | None, NDArray[np.int64] | None, int, bool]
+# Orientation tag: Pillow turns a TIFF as it loads it and drops the tag, a palette image's
+# indices [H, W] uint8 or None)
+_Planes = tuple[
+    NDArray[np.uint8] | None, NDArray[np.int64] | None, int, bool, NDArray[np.uint8] | None
+]
 
 
 class MaskSizeError(ForensicError):
@@ -109,13 +120,15 @@ def read_mask(path: str | Path, size: tuple[int, int] | None = None) -> MaskFile
         ev = load_evidence(path, native=lambda img: planes.append(_native_planes(img)))
     except EvidenceError as e:
         raise ForensicError(path, f"ground-truth mask cannot be read: {e.reason}") from e
-    alpha, wide = _oriented(planes[0], ev.orientation, ev.format)
+    alpha, wide, index = _oriented(planes[0], ev.orientation, ev.format)
     of = planes[0][2]  # the declared format's highest value
     brightest = ev.pixels.max(axis=2)  # H, W
     # The evidence pixels of 32-bit or signed samples are min-max rescaled (one value: mapped
     # from the declared range), so their meaning would depend on the other pixels: such a
     # mask is read from its samples, above half its declared highest value
     mask = brightest > 127 if wide is None or of == 65535 else wide > of // 2
+    if not mask.any():
+        mask = _zero_one(brightest, wide, index)
     warnings: list[str] = []
     faint = ""
     if alpha is not None and alpha.min() <= 127 < alpha.max():
@@ -153,6 +166,23 @@ def read_mask(path: str | Path, size: tuple[int, int] | None = None) -> MaskFile
     return MaskFile(mask, ev.sha256, warnings, faint)
 
 
+def _zero_one(
+    brightest: NDArray[np.uint8],
+    wide: NDArray[np.int64] | None,
+    index: NDArray[np.uint8] | None,
+) -> NDArray[np.bool_]:
+    """The 1s of a mask of 0 and 1 (the module docstring), else no pixel: its grey samples at
+    their own depth when it has them, else its brightest channel, else (its colours all
+    black: a palette of black alone, indices past its end read black) its palette indices.
+    brightest: [H, W]; wide, index: [H, W] or None."""
+    for values in (wide, brightest if wide is None else None, index):
+        if values is not None and values.size and values.min() >= 0 and values.max() == 1:
+            return values == 1
+        if values is not None and values.size and values.max() > 0:
+            break  # values that are not 0 and 1 (a faint mask): the indices are not asked
+    return np.zeros(brightest.shape, bool)
+
+
 def check_mask_size(
     path: str | Path, mask: NDArray[np.bool_], size: tuple[int, int] | None
 ) -> None:
@@ -174,27 +204,29 @@ def _native_planes(img: Image.Image) -> _Planes:
     signed mode ``I``, bit for bit) with their format's highest value."""
     mode = img.mode
     tagged = 0x0112 in getattr(img, "tag_v2", {})
+    index = np.asarray(img).copy() if mode == "P" else None
     if mode in _WIDE_INT:
         bits, signed = integer_format(img)
         plane = np.asarray(img)
         if (bits, signed) == (32, False):
             plane = plane.view(np.uint32)
-        return None, plane.astype(np.int64), declared_range(bits, signed)[1], tagged
+        return None, plane.astype(np.int64), declared_range(bits, signed)[1], tagged, None
     if mode in _ALPHA_MODES or (mode == "P" and "transparency" in img.info):
         im = img.convert("RGBA") if mode == "P" else img
-        return np.asarray(im.getchannel(im.getbands()[-1])), None, 0, tagged
-    return None, None, 0, tagged
+        return np.asarray(im.getchannel(im.getbands()[-1])), None, 0, tagged, index
+    return None, None, 0, tagged, index
 
 
 def _oriented(
     planes: _Planes, orientation: int, fmt: str
-) -> tuple[NDArray[np.uint8] | None, NDArray[np.int64] | None]:
-    """``planes`` with the EXIF orientation applied as :mod:`engine.io` applies it to the
-    pixels: once, so not to a TIFF that Pillow turned as it loaded it."""
-    alpha, wide, _, tagged = planes
+) -> tuple[NDArray[np.uint8] | None, NDArray[np.int64] | None, NDArray[np.uint8] | None]:
+    """``planes`` (alpha, grey samples, palette indices) with the EXIF orientation applied as
+    :mod:`engine.io` applies it to the pixels: once, so not to a TIFF that Pillow turned as it
+    loaded it."""
+    alpha, wide, _, tagged, index = planes
     if orientation == 1 or (fmt == "TIFF" and not tagged):
-        return alpha, wide
-    return _turn(alpha, orientation), _turn(wide, orientation)
+        return alpha, wide, index
+    return _turn(alpha, orientation), _turn(wide, orientation), _turn(index, orientation)
 
 
 def _turn(plane: NDArray | None, orientation: int) -> NDArray | None:
@@ -297,8 +329,8 @@ def implausible_masks(
     marked: list[tuple[Path, float]], warnings: list[str], *, as_given: bool = False
 ) -> tuple[Path, str] | None:
     """(first mask, reason) when a data set's tampered masks, as (mask, share of its pixels
-    marked tampered), cannot mark its forgeries: every one marks nothing (masks saved as 0 and
-    1 read so: the reason then quotes :func:`engine.masks.read_mask`'s warning of it), or they
+    marked tampered), cannot mark its forgeries: every one marks nothing (faint masks, of
+    values up to half the range, read so: the reason then quotes :func:`engine.masks.read_mask`'s warning of it), or they
     look inverted (:func:`inverted_masks`). Trained on, either teaches the network the
     opposite of the forgeries or nothing at all, without a word, and figures measured against
     them are wrong without a word: ``forensic-train check``, ``fit``, ``eval``, ``calibrate``,
@@ -312,7 +344,7 @@ def implausible_masks(
         return None
     if not any(share > 0 for _, share in marked):
         faint = any(w.startswith(f"{m}: ") for m, _ in marked for w in warnings)
-        why = "; some hold values up to half the range: saved as 0 and 1?" if faint else ""
+        why = "; some hold values up to half the range: faint drawings?" if faint else ""
         return (
             marked[0][0],
             f"no tampered image's mask marks a pixel ({len(marked)} masks{why}): nothing to "

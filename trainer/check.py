@@ -192,7 +192,7 @@ def check_dataset(
             + (f", and {n - 1} more image(s)" if n > 1 else "")
         )
     # the masks' own findings too, of the masks that are there and fit their images: masks
-    # saved as 0 and 1 were said only once a missing mask and a misfit one had been fixed
+    # saved faint (then 0 and 1) were said only once a missing mask and a misfit one had been fixed
     # (fine-tune walk-through, 2026-12-06)
     named = {file for file, _ in found}
     faint: list[tuple[Path, str]] = []

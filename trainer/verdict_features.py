@@ -159,7 +159,7 @@ def read_truth(mask_path: Path, ev: Evidence, tampered: bool = True) -> NDArray[
     """The true mask of ``ev`` by :func:`engine.masks.read_mask` (the one rule: a channel above
     127, transparency; a pipe refused at once); None when it is of another size than the image
     (no pixel figure then). A ``tampered`` image's mask that is not black but marks no pixel (a
-    mask of 0 and 1) is a :class:`DataError`, as ``fit`` refuses it
+    faint mask, 0 and 100) is a :class:`DataError`, as ``fit`` refuses it
     (:func:`trainer.data.records.load_mask`): read as empty, it gave the row's pixel F1 against
     nothing (``features`` skips the image saying so; ``--reuse`` stops, writing nothing)."""
     from engine.masks import read_mask

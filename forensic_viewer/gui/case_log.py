@@ -432,7 +432,7 @@ class CaseRecorder(QObject):
             "mask_sha256": truth.sha256,
             "tampered": truth.label,
         }
-        if truth.warnings:  # as the panel says them (a mask of 0 and 1 read as empty, ...)
+        if truth.warnings:  # as the panel says them (a faint mask read as empty, ...)
             details["warnings"] = list(truth.warnings)
         return self.append(Action.TRUTH_LOADED, details)
 

@@ -3,7 +3,8 @@
 The analyst loads a mask ("Load ground-truth mask…", or drops it on the canvas while an image is
 open); it is read and matched to the image by :func:`~forensic_viewer.scan.groundtruth.read_mask`
 (read-only, with its SHA-256, by :mod:`engine.masks`' rule; refused, one line naming it, when
-its size differs from the image's),
+its size differs from the image's; not scored, in ``scan --gt``'s line, when it is faint: not
+black and marking no pixel, :func:`~forensic_viewer.scan.truth_lines.faint_line`),
 kept for that evidence file, drawn as a
 :class:`~forensic_viewer.model_layers.GroundTruthLayer`, and every map of the file's analysis (networks,
 ensemble, classic analyses) is scored against it in a table whose rows say each figure's
@@ -47,7 +48,7 @@ from forensic_viewer.layers import LayerList
 from forensic_viewer.model_layers import GroundTruthLayer
 from forensic_viewer.report import ReportSource
 from forensic_viewer.scan.groundtruth import MASK_TAILS, read_mask
-from forensic_viewer.scan.truth_lines import inverted_line
+from forensic_viewer.scan.truth_lines import faint_line, inverted_line
 from forensic_viewer.scan.truth_scores import (
     FIGURE_HEADER,
     Figure,
@@ -163,6 +164,8 @@ class GroundTruthPanel(QWidget):
             self.message.setText(
                 "no ground-truth mask: File ▸ Load ground-truth mask…, or drop one"
             )
+        elif truth.faint:  # as scan --gt leaves it unscored: read as empty, never authentic
+            self.message.setText(faint_line(truth.file, truth.faint))
         elif analysis is None or evidence is None or analysis.evidence.sha256 != evidence.sha256:
             lines = [f"{truth.file}: loaded; figures follow the analysis", *_problems(truth)]
             self.message.setText("\n".join(lines))
@@ -246,7 +249,7 @@ class GroundTruthPanel(QWidget):
 
 def _problems(truth: TruthMask) -> list[str]:
     """The mask's lines: that it looks inverted (:func:`inverted_line`, the rule the trainer
-    refuses by), then its reader's warnings (a mask of 0 and 1 read as empty, ...)."""
+    refuses by), then its reader's warnings (a region read from the transparency, ...)."""
     inverted = inverted_line(truth)
     return ([inverted] if inverted else []) + list(truth.warnings)
 

@@ -16,7 +16,7 @@ What a mask is (:func:`read_mask`): :func:`engine.masks.read_mask`'s rule, the t
 decoded read-only by the evidence decoder (with its SHA-256), a pixel is tampered when any
 channel is above 127, a varying alpha channel counts, and a mask of another size than its
 image is refused (one problem line naming it; the image is not scored). So is a mask that is
-not black but marks no pixel (a mask saved as 0 and 1): read as empty it would count its
+not black but marks no pixel (a faint one, 0 and 100): read as empty it would count its
 image, tampered, as authentic, and ``forensic-train`` refuses it
 (:func:`~forensic_viewer.scan.truth_lines.faint_line`).
 
@@ -115,7 +115,8 @@ NEGATIVE = "Negative"  # the BenCo JSON list's mask of an authentic image
 def read_mask(path: str | Path, size: tuple[int, int]) -> TruthMask:
     """The mask file ``path`` for an image of ``size`` (height, width), read by
     :func:`engine.masks.read_mask`, the one rule of training, ``forensic-train eval`` and this
-    mode (a channel above 127, transparency, a warning for a mask of 0 and 1, which ``faint``
+    mode (a channel above 127, transparency, a mask of 0 and 1 as its 1s, a warning for a faint
+    mask, which ``faint``
     says). Raises :class:`ForensicError` naming the file when it cannot be read or is of
     another size."""
     read = engine_read_mask(path, size)

@@ -18,13 +18,14 @@ from forensic_viewer.scan.truth_scores import TruthMask
 
 def faint_line(path: str | Path, faint: str) -> str:
     """Why a scan leaves unscored the image of the mask ``path``, not black but marking no pixel
-    (``faint``: :attr:`engine.masks.MaskFile.faint`). ``scan --gt`` read such a mask, a mask
-    of 0 and 1, as empty and counted its tampered image as authentic: a missed forgery scored
+    (``faint``: :attr:`engine.masks.MaskFile.faint`; a mask of 0 and 1 is none: its 1s are
+    read). ``scan --gt`` read such a mask as empty and counted its tampered image as authentic: a missed forgery scored
     as a correct authentic image, said only in a warning, while ``forensic-train`` refuses the
-    same mask (``trainer.data.records.load_mask``); the two now agree."""
+    same mask (``trainer.data.records.load_mask``); the two now agree, and the viewer's Ground
+    truth panel says this line and scores nothing."""
     return (
-        f"{path}: ground-truth mask not scored: {faint} (saved as 0 and 1?); read as empty it "
-        "would count its image as authentic, and forensic-train refuses it too; save the "
+        f"{path}: ground-truth mask not scored: {faint}; read as empty it would "
+        "count its image as authentic, and forensic-train refuses it too; save the "
         "tampered region as 255"
     )
 
@@ -45,7 +46,7 @@ def implausible_line(
     not scored). A warning, not a refusal: the scan's analyses stand without the figures.
     ``tampered`` False: the masks are no set of tampered images' but the one mask given for
     one image (:attr:`~forensic_viewer.scan.groundtruth.TruthSource.one_mask`), and an all-black mask is an authentic image's
-    truth, no defect: only whether it looks inverted (a mask of 0 and 1 is left unscored in
+    truth, no defect: only whether it looks inverted (a faint mask is left unscored in
     its own line)."""
     found = implausible_masks(marked, warnings) if tampered else inverted_masks(marked)
     if found is None:
@@ -53,7 +54,7 @@ def implausible_line(
     if any(share > 0 for _, share in marked):  # inverted
         return f"{found[0]}: {found[1]}; the ground-truth figures are computed against them as they are"
     unscored = sum(m in faint for m, _ in marked)
-    did = [f"{unscored} not scored (not black, no value above 127: saved as 0 and 1?)"]
+    did = [f"{unscored} not scored (not black, no value above 127: faint)"]
     did = did if unscored else []
     if len(marked) > unscored:
         did.append(f"{len(marked) - unscored} scored as authentic (all black)")
@@ -68,8 +69,8 @@ def not_said_again(
     problems: list[str], marked: list[tuple[Path, float]], said: list[str]
 ) -> list[str]:
     """``problems`` less the own lines (``said``: the masks' warnings and the files' problems)
-    of the mask that :func:`implausible_line` names when no mask marks a pixel: a mask of 0
-    and 1 is that line's problem, and its own line (that it is not scored) named the same file
+    of the mask that :func:`implausible_line` names when no mask marks a pixel: a faint mask
+    is that line's problem, and its own line (that it is not scored) named the same file
     again in a second line (one mask, ``analyze --gt``: two lines for one problem). Kept in
     the file's ``gt.error``."""
     if any(share > 0 for _, share in marked):  # inverted: the named mask's warnings differ

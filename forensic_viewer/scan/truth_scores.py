@@ -55,7 +55,7 @@ class TruthMask:
     """A true mask at its image's size. mask: [H, W] bool, True = tampered (all False for an
     authentic image). file / sha256: the mask file and its SHA-256 (None for the implied all-zero
     mask of an authentic image). warnings: one line each, naming the file. faint: why a mask
-    that is not black marks no pixel (:attr:`engine.masks.MaskFile.faint`: a mask of 0 and 1),
+    that is not black marks no pixel (:attr:`engine.masks.MaskFile.faint`: a faint mask, 0 and 100),
     else empty; a scan leaves its image unscored, as the trainer refuses such a mask."""
 
     mask: NDArray[np.bool_]

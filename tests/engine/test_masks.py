@@ -1,7 +1,7 @@
 """The one reader of ground-truth masks (engine.masks), which training, ``forensic-train eval``
 and ``scan --gt`` share: a channel above 127 is tampered (a red drawing too), a varying alpha
-counts, a mask of 0 and 1 (8, 16 or 32 bits) reads as empty and says so, another size is
-refused."""
+counts, a mask of 0 and 1 (8, 16 or 32 bits, palette) reads as its 1s, a faint one (values
+above 1, none above half the range) reads as empty and says so, another size is refused."""
 
 from __future__ import annotations
 
@@ -45,16 +45,65 @@ def test_a_mask_drawn_in_the_alpha_channel_is_read_from_it(tmp_path: Path) -> No
     assert read_mask(_save(tmp_path / "opaque.png", opaque), (4, 6)).mask.sum() == 8
 
 
-def test_a_16_bit_mask_of_0_and_1_is_empty_and_says_so_at_its_depth(tmp_path: Path) -> None:
+def test_a_16_bit_faint_mask_is_empty_and_says_so_at_its_depth(tmp_path: Path) -> None:
     m = np.zeros((4, 6), np.uint16)
-    m[:, :3] = 1
+    m[:, :3] = 2
     path = _save(tmp_path / "m16.png", m)
     assert Image.open(path).mode.startswith("I;16")
     got = read_mask(path, (4, 6))
     assert not got.mask.any()
-    assert len(got.warnings) == 1 and "the brightest is 1 of 65535" in got.warnings[0]
-    full = read_mask(_save(tmp_path / "full16.png", m * 65535), (4, 6))
+    assert len(got.warnings) == 1 and "the brightest is 2 of 65535" in got.warnings[0]
+    full = read_mask(_save(tmp_path / "full16.png", (m > 0) * np.uint16(65535)), (4, 6))
     assert full.mask.sum() == 12 and full.warnings == []
+
+
+def _palette(path: Path, indices: np.ndarray, palette: list[int] | None) -> Path:
+    """A palette PNG of ``indices``; ``palette`` None: as ``Image.fromarray(a, "P")`` of a
+    0/1 array saves it, a palette of black alone (index 1 past its end, decoded black)."""
+    im = Image.frombytes("P", indices.shape[::-1], indices.tobytes())
+    if palette is not None:
+        im.putpalette(palette)
+    im.save(path)
+    return path
+
+
+def test_a_mask_of_0_and_1_reads_as_its_1s_at_every_depth(tmp_path: Path) -> None:
+    """A 0/1 mask (common in data sets written from arrays) read as empty: its tampered image
+    was authentic in the viewer, refused by the trainer and left unscored by scan --gt."""
+    ones = np.zeros((4, 6), np.uint8)
+    ones[1:3, 2:5] = 1
+    want = ones == 1
+    rgb = np.zeros((4, 6, 3), np.uint8)
+    rgb[..., 1] = ones
+    files = {
+        "grey8": _save(tmp_path / "g8.png", ones),
+        "grey16": _save(tmp_path / "g16.png", ones.astype(np.uint16)),
+        "colour": _save(tmp_path / "rgb.png", rgb),
+        "palette black alone": _palette(tmp_path / "p0.png", ones, None),
+        "palette (1, 1, 1)": _palette(tmp_path / "p1.png", ones, [0, 0, 0, 1, 1, 1]),
+        "palette white": _palette(tmp_path / "pw.png", ones, [0, 0, 0, 255, 255, 255]),
+    }
+    assert Image.open(files["grey16"]).mode.startswith("I;16")
+    assert Image.open(files["palette black alone"]).getpalette() == [0, 0, 0]
+    for kind, path in files.items():
+        got = read_mask(path, (4, 6))
+        assert (got.mask == want).all(), kind
+        assert got.warnings == [] and got.faint == "", kind
+    whole = read_mask(_save(tmp_path / "all1.png", np.ones((4, 6), np.uint8)), (4, 6))
+    assert whole.mask.all()  # a wholly generated image, as an all-255 mask says it
+
+
+def test_a_palette_mask_is_read_by_its_colours_first(tmp_path: Path) -> None:
+    """Indices are asked only when the colours mark nothing: a palette drawing a region at
+    index 2 in white is that region, and indices of 0 and 1 with a colour that is not 0 or 1
+    (a faint grey) are the faint mask they show."""
+    idx = np.zeros((4, 6), np.uint8)
+    idx[:, :2] = 1
+    idx[:, 4:] = 2
+    drawn = read_mask(_palette(tmp_path / "d.png", idx, [0, 0, 0, 0, 0, 0, 255, 255, 255]))
+    assert (drawn.mask == (idx == 2)).all()
+    faint = read_mask(_palette(tmp_path / "f.png", idx.clip(0, 1), [0, 0, 0, 60, 60, 60]))
+    assert not faint.mask.any() and "its brightest value is 60" in faint.faint
 
 
 def _tiff32(path: Path, samples: np.ndarray) -> Path:
@@ -80,8 +129,11 @@ def test_a_32_bit_mask_is_read_at_its_own_range_not_by_its_rescaled_pixels(
     ones = np.zeros((4, 6), dtype)
     ones[1:3, 2:5] = 1
     got = read_mask(_tiff32(tmp_path / "ones.tif", ones), (4, 6))
+    assert (got.mask == (ones == 1)).all() and got.warnings == []  # a mask of 0 and 1
+    low = ones * 2
+    got = read_mask(_tiff32(tmp_path / "low.tif", low), (4, 6))
     assert not got.mask.any()
-    assert len(got.warnings) == 1 and f"the brightest is 1 of {of}" in got.warnings[0]
+    assert len(got.warnings) == 1 and f"the brightest is 2 of {of}" in got.warnings[0]
     assert "65535" not in got.warnings[0]
 
 
@@ -111,7 +163,7 @@ def test_a_mask_with_planes_the_pixels_drop_is_read_and_decoded_once(
         path, want = _save(tmp_path / "m.png", rgba), np.zeros((4, 6), bool)
         want[1:, :3] = True
     elif kind == "16-bit":
-        path = _save(tmp_path / "m.png", np.full((4, 6), 1, np.uint16))
+        path = _save(tmp_path / "m.png", np.full((4, 6), 2, np.uint16))
         want = np.zeros((4, 6), bool)
     else:
         pal = Image.fromarray(np.tile(np.array([[1, 1, 0, 0, 2, 2]], np.uint8), (4, 1)), "P")
@@ -139,4 +191,4 @@ def test_a_mask_with_planes_the_pixels_drop_is_read_and_decoded_once(
     assert len(decodes) == 1, decodes
     assert len(reads) == 1, reads
     if kind == "16-bit":  # the warning that needs the 16-bit samples
-        assert "the brightest is 1 of 65535" in got.warnings[0], got.warnings
+        assert "the brightest is 2 of 65535" in got.warnings[0], got.warnings

@@ -231,20 +231,20 @@ def test_other_layouts_are_refused_in_one_line_saying_what_to_do(tmp_path: Path)
     [
         (lambda m: 255 - 255 * m, "the masks look inverted: 4 of 4 mark more than half", None),
         (
-            lambda m: m,
+            lambda m: 100 * m,
             "no tampered image's mask marks a pixel (4 masks; some hold values up",
-            "t000.png: its brightest value is 1; only values above 127 count as tampered",
+            "t000.png: its brightest value is 100; only values above 127 count as tampered",
         ),
     ],
-    ids=["inverted", "zero-one"],
+    ids=["inverted", "faint"],
 )
 def test_inverted_or_all_empty_masks_stop_check_and_fit(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], encode, words: str, fit_words: str | None
 ) -> None:
-    """Masks saved white = authentic (as some sets ship them), or as 0 and 1 (read as empty):
+    """Masks saved white = authentic (as some sets ship them), or faint (read as empty):
     check said "ready to train" and fit trained the network on the opposite of the forgeries,
     or on nothing, without a word. Both refuse, in one line naming a mask; fit before it makes
-    its run folder (a mask of 0 and 1 by its own reason, as it decodes the first)."""
+    its run folder (a faint mask by its own reason, as it decodes the first)."""
     root = make_folder(tmp_path / "d", 4, 2, seed=0, size=48)
     for mask in sorted((root / "Gt").iterdir()):
         marked = (cv2.imread(str(mask), cv2.IMREAD_GRAYSCALE) > 127).astype(np.uint8)
@@ -458,22 +458,22 @@ def test_check_takes_only_fits_split_choices(
     assert "invalid choice: 'random'" in err and out == ""
 
 
-def test_masks_of_0_and_1_are_said_with_the_missing_and_misfit_masks_in_one_run(
+def test_faint_masks_are_said_with_the_missing_and_misfit_masks_in_one_run(
     tmp_path: Path,
 ) -> None:
     """Fine-tune walk-through (2026-12-06): check listed a missing mask and a misfit one; the
-    masks saved as 0/1 appeared only on a second run, once those two were fixed."""
+    masks saved as 0/1 (now faint ones) appeared only on a second run, once those two were fixed."""
     root = make_folder(tmp_path / "d", 5, 2, seed=0, size=48)
     (root / "Gt" / "t000.png").unlink()  # missing
     save_mask(root / "Gt" / "t001.png", np.ones((20, 30), np.uint8))  # another size
     low = np.zeros((48, 48), np.uint8)
-    low[10:30, 10:30] = 1
-    assert cv2.imwrite(str(root / "Gt" / "t003.png"), low)  # 0 and 1
+    low[10:30, 10:30] = 100
+    assert cv2.imwrite(str(root / "Gt" / "t003.png"), low)  # faint
     problems = check([str(root)], val_fraction=0.3, split_by="seed")["problems"]
     assert any("t000.png" in p and "no mask" in p for p in problems), problems
     assert any("mask is 30x20 but its image t001.png" in p for p in problems), problems
     assert any(
-        p.startswith(f"{root / 'Gt' / 't003.png'}: its brightest value is 1") for p in problems
+        p.startswith(f"{root / 'Gt' / 't003.png'}: its brightest value is 100") for p in problems
     ), problems
 
 

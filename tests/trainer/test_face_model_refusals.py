@@ -74,12 +74,14 @@ def test_a_forged_crops_faint_mask_is_refused(
     val = _crops(tmp_path / "val", 0)
     faint = val / "Gt" / "ff_00001_swap_val_fr_p1_f0.png"
     gt = np.zeros((64, 64), np.uint8)
-    gt[16:48, 16:48] = 1  # a mask of 0 and 1: read as empty, F1 0 at every threshold
+    gt[16:48, 16:48] = 100  # a faint mask: read as empty, F1 0 at every threshold
     Image.fromarray(gt).save(faint)
     args = ["face-model", "--model", str(ckpt), "--val", str(val), "--device", "cpu"]
     assert main([*args, "--mirror", "off", "--json", str(tmp_path / "x.json")]) == 2
     err = capsys.readouterr().err
-    assert f"{faint}: its brightest value is 1" in err and "save the tampered region as 255" in err
+    assert (
+        f"{faint}: its brightest value is 100" in err and "save the tampered region as 255" in err
+    )
     assert not (tmp_path / "x.json").exists()
 
 
@@ -92,11 +94,11 @@ def test_every_faint_crop_mask_is_refused_before_any_crop_is_scored(tmp_path: Pa
 
     val = _crops(tmp_path / "val", 0)
     gt = np.zeros((64, 64), np.uint8)
-    gt[16:48, 16:48] = 1  # a mask of 0 and 1: read as empty
+    gt[16:48, 16:48] = 100  # a faint mask: read as empty
     faint = sorted((val / "Gt").glob("*.png"))[-2:]
     for mask in faint:
         Image.fromarray(gt).save(mask)
     with pytest.raises(DataError) as e:
         refuse_crop_masks(crop_files(val), val.name, as_given=False)
     for mask in faint:
-        assert f"{mask}: its brightest value is 1" in str(e.value)
+        assert f"{mask}: its brightest value is 100" in str(e.value)

@@ -50,18 +50,22 @@ def test_the_trainer_lists_the_readers_warnings(tmp_path: Path) -> None:
     assert len(skipped.mask_warnings) == 1 and "the transparency does" in skipped.summary()
 
 
-def test_a_tampered_images_mask_of_0_and_1_is_refused_not_read_as_empty(tmp_path: Path) -> None:
-    """Read as empty with a warning, a mask of 0 and 1 trained its image's forged region as
-    untouched texture; the scan's reader still reads it as empty and warns (engine.masks)."""
+def test_a_tampered_images_faint_mask_is_refused_not_read_as_empty(tmp_path: Path) -> None:
+    """Read as empty with a warning, a faint mask trained its image's forged region as
+    untouched texture; the scan's reader still reads it as empty and warns (engine.masks). A
+    mask of 0 and 1 is no faint mask: its 1s are the region."""
     m = np.zeros((4, 6), np.uint8)
-    m[:, :3] = 1
-    path = _save(tmp_path / "m01.png", m, "L")
+    m[:, :3] = 100
+    path = _save(tmp_path / "m100.png", m, "L")
     with pytest.raises(DataError) as e:
         load_mask(Sample(tmp_path / "img.png", path, 1), (4, 6), SkipLog())
     assert str(e.value) == (
-        f"{path}: its brightest value is 1; only values above 127 count as tampered: "
+        f"{path}: its brightest value is 100; only values above 127 count as tampered: "
         "save the tampered region as 255"
     )
+    ones = _save(tmp_path / "m01.png", (m > 0).astype(np.uint8), "L")
+    got = load_mask(Sample(tmp_path / "img1.png", ones, 1), (4, 6), SkipLog())
+    assert (got == (m > 0)).all()
     black = _save(tmp_path / "black.png", np.zeros((4, 6), np.uint8), "L")
     sample = Sample(tmp_path / "img2.png", black, 1)
     assert not load_mask(sample, (4, 6), SkipLog()).any()  # all black: an empty mask, not refused

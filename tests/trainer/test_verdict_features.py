@@ -298,7 +298,7 @@ def test_features_says_a_file_it_skips_with_escape_sequences_shown(
 
 
 def test_a_tampered_rows_faint_mask_is_refused_as_fit_refuses_it(tmp_path: Path) -> None:
-    """A mask of 0 and 1 reads as empty: a row's pixel F1 was measured against nothing. As
+    """A faint mask (0 and 100) reads as empty: a row's pixel F1 was measured against nothing. As
     ``fit`` (trainer.data.records.load_mask) it is refused naming the mask; ``--reuse`` writes
     nothing. An authentic image's such mask stays what it reads: empty."""
     from trainer.errors import DataError
@@ -306,11 +306,11 @@ def test_a_tampered_rows_faint_mask_is_refused_as_fit_refuses_it(tmp_path: Path)
 
     old, image, truth = _old_features(tmp_path)
     faint = tmp_path / "data" / "Gt" / "Sp_S_copy_faint.png"
-    Image.fromarray(truth.astype(np.uint8)).save(faint)  # 0 and 1
+    Image.fromarray(truth.astype(np.uint8) * 100).save(faint)  # 0 and 100
     good = tmp_path / "data" / "Gt" / "Sp_S_copy_gt.png"
     val, test = (json.loads(line) for line in old.read_text(encoding="utf-8").splitlines())
     old.write_text(json.dumps({**val, "mask": str(faint)}) + "\n" + json.dumps(test) + "\n")
-    with pytest.raises(DataError, match=r"its brightest value is 1; .*save the tampered region"):
+    with pytest.raises(DataError, match=r"its brightest value is 100; .*save the tampered region"):
         list(refresh(old, tmp_path / "new.jsonl", ["clone"]))
     assert not (tmp_path / "new.jsonl").exists()
     ev = load_evidence(image)

@@ -94,15 +94,19 @@ def test_read_mask_binarises_and_refuses_another_size(tmp_path: Path) -> None:
     assert str(e.value).startswith(f"{path}: ground-truth mask is 6x4 but its image is 12x8")
 
 
-def test_a_mask_of_0_and_1_is_read_as_empty_and_says_so(tmp_path: Path) -> None:
+def test_a_faint_mask_is_read_as_empty_and_says_so(tmp_path: Path) -> None:
     m = np.zeros((4, 6), np.uint8)
-    m[:, :3] = 1  # saved as 0 / 1 instead of 0 / 255
-    path = tmp_path / "m01.png"
+    m[:, :3] = 100  # a faint drawing: no value above 127
+    path = tmp_path / "m100.png"
     Image.fromarray(m, mode="L").save(path)
     tm = read_mask(path, (4, 6))
     assert tm.label == 0 and not tm.mask.any()  # the documented convention: above 127
     assert len(tm.warnings) == 1 and str(path) in tm.warnings[0]
-    assert "brightest is 1" in tm.warnings[0] and "\n" not in tm.warnings[0]
+    assert "brightest is 100" in tm.warnings[0] and "\n" not in tm.warnings[0]
+    ones = tmp_path / "m01.png"
+    Image.fromarray((m > 0).astype(np.uint8), mode="L").save(ones)
+    tm = read_mask(ones, (4, 6))  # a mask of 0 and 1: its 1s
+    assert tm.label == 1 and (tm.mask == (m > 0)).all() and tm.warnings == []
     black = tmp_path / "black.png"
     Image.fromarray(np.zeros((4, 6), np.uint8), mode="L").save(black)
     assert read_mask(black, (4, 6)).warnings == []  # an authentic image's mask: nothing to say
@@ -577,10 +581,10 @@ def test_groundtruth_json_does_not_hang_on_the_order_of_the_rows(tmp_path: Path)
     assert [p.split(": ")[0] for p in gt["problems"]] == expected
 
 
-def test_a_tampered_image_whose_mask_is_0_and_1_is_left_unscored_never_authentic(
+def test_a_tampered_image_whose_mask_is_faint_is_left_unscored_never_authentic(
     tmp_path: Path,
 ) -> None:
-    """A mask of 0 and 1 was read as empty, so its ``Tp/`` image was labelled authentic: a
+    """A faint mask (0 and 1 then, 0 and 100 now) was read as empty, so its ``Tp/`` image was labelled authentic: a
     walk-through's missed forgery counted as a correct authentic image (image AUC, balanced
     accuracy, the report's "agrees"), said only in a warning, while forensic-train refuses the
     same mask. The image is now left unscored, as for a mask of another size: one line naming
@@ -592,17 +596,17 @@ def test_a_tampered_image_whose_mask_is_0_and_1_is_left_unscored_never_authentic
     for i, name in enumerate(("a", "b")):
         write_rgb(ev / f"{name}.png", 24, 32, seed=i)
     region = np.zeros((24, 32), np.uint8)
-    region[4:12, 8:20] = 1
+    region[4:12, 8:20] = 100
     (truth / "Gt").mkdir()
     zero_one = truth / "Gt" / "a_gt.png"
-    Image.fromarray(region, mode="L").save(zero_one)  # saved as 0 / 1 instead of 0 / 255
+    Image.fromarray(region, mode="L").save(zero_one)  # faint: no value above 127
     _mask(truth / "Gt" / "b_gt.png", region.astype(bool))
     run_scan(files_of(ev), StubAnalyzer(), out, source=str(ev))
     result = evaluate_scan(out, read_truth(truth))
     assert {f.key: f.truth.label for f in result.files} == {"b.png": 1}  # a.png not scored
     assert (result.images, result.tampered) == (1, 1)
     (line,) = result.problems
-    assert line.startswith(f"{zero_one}: ground-truth mask not scored: its brightest value is 1")
+    assert line.startswith(f"{zero_one}: ground-truth mask not scored: its brightest value is 100")
     assert "forensic-train refuses it" in line and "\n" not in line
     with open(out / "results.csv", newline="", encoding="utf-8") as f:
         rows = {r["path"]: r for r in csv.DictReader(f)}

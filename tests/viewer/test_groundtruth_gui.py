@@ -124,6 +124,42 @@ def test_an_inverted_mask_is_said_in_one_line_where_the_panel_speaks(
     assert said[0].endswith("the figures are computed against it as it is")
 
 
+@pytest.mark.parametrize("saved", ["grey", "16-bit", "palette"])
+def test_a_mask_of_0_and_1_is_its_1s_and_a_faint_one_is_not_scored(
+    qtbot, win: MainWindow, image_path: Path, tmp_path: Path, saved: str
+) -> None:
+    """A mask saved as 0 and 1 (a data set's usual array dump) read as empty: the panel drew
+    nothing and scored the image as authentic while scan --gt left it unscored and the trainer
+    refused it. It is its 1s now, everywhere; a faint mask (0 and 100), still read as empty, is
+    not scored by the panel either, in the scan's own line."""
+    open_and_wait(qtbot, win, image_path)
+    _, mask = _mask_file(tmp_path / "masks" / "right.png")
+    ones = tmp_path / "masks" / "ones.png"
+    if saved == "grey":
+        Image.fromarray(mask.astype(np.uint8), mode="L").save(ones)
+    elif saved == "16-bit":
+        Image.fromarray(mask.astype(np.uint16)).save(ones)
+    else:  # as Image.fromarray(a, "P") saves a 0/1 array: a palette of black alone
+        Image.frombytes("P", mask.shape[::-1], mask.astype(np.uint8).tobytes()).save(ones)
+    win.load_truth(ones)
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=HANG_MS)
+    (layer,) = win.layers.of_kind("groundtruth")
+    assert np.array_equal(layer.truth, mask)
+    assert "(tampered, sha256" in win.truth_panel.message.text()
+    assert win.truth_panel.figures and win.truth_panel.report_data() is not None
+    faint = tmp_path / "masks" / "faint.png"
+    Image.fromarray(mask.astype(np.uint8) * 100, mode="L").save(faint)
+    win.load_truth(faint)
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=HANG_MS)
+    assert win.truth_panel.message.text() == (
+        f"{faint}: ground-truth mask not scored: its brightest value is 100; only values above "
+        "127 count as tampered; read as empty it would count its image as authentic, and "
+        "forensic-train refuses it too; save the tampered region as 255"
+    )
+    assert win.truth_panel.figures == [] and win.truth_panel.table.rowCount() == 0
+    assert win.truth_panel.report_data() is None
+
+
 def test_a_mask_loaded_in_compare_mode_gets_its_pane(
     qtbot, win: MainWindow, image_path: Path, tmp_path: Path
 ) -> None:

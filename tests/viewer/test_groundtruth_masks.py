@@ -304,10 +304,10 @@ def test_one_inverted_mask_among_right_ones_is_said_of_its_file_and_scored_as_it
 
 
 @pytest.mark.parametrize("given", ["mask", "folder"])
-def test_analyze_gt_says_a_mask_of_0_and_1_in_one_line(
+def test_analyze_gt_says_a_faint_mask_in_one_line(
     tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str], given: str
 ) -> None:
-    """A mask saved as 0 and 1 was said twice by ``analyze --gt``: the mask's own line and
+    """A faint mask (0 and 1 then, 0 and 100 now) was said twice by ``analyze --gt``: the mask's own line and
     the line that no tampered image's mask marks a pixel, both naming the same file for one
     problem. It is one line now, naming the file, whether the mask is given as a file or
     found in a folder's Gt/; the image is not scored (never read as authentic)."""
@@ -315,16 +315,17 @@ def test_analyze_gt_says_a_mask_of_0_and_1_in_one_line(
     image = _rgb(root / "Tp" / "a.png", seed=0)
     zero_one = root / "Gt" / "a.png"
     region = np.zeros((24, 32), np.uint8)
-    region[4:12, 8:20] = 1
+    region[4:12, 8:20] = 100
     zero_one.parent.mkdir(parents=True)
-    Image.fromarray(region, mode="L").save(zero_one)  # saved as 0 / 1 instead of 0 / 255
+    Image.fromarray(region, mode="L").save(zero_one)  # faint: no value above 127
     truth = zero_one if given == "mask" else root
     argv = ["analyze", str(image), "--out", str(tmp_path / "out"), "--model", str(tiny_checkpoint)]
     assert main([*argv, "--no-faces", "--gt", str(truth)]) == EXIT_OK
     err = capsys.readouterr().err.splitlines()
     (line,) = [ln for ln in err if str(zero_one) in ln]
     assert line.startswith(f"ground truth: {zero_one}: ")
-    assert "0 and 1" in line and "not scored" in line
+    said = "its brightest value is 100" if given == "mask" else "1 not scored (not black, no value"
+    assert said in line and "not scored" in line
     gt = json.loads((tmp_path / "out" / GT_NAME).read_text(encoding="utf-8"))
     assert len(gt["problems"]) == 1 and gt["files"] == []
 
@@ -336,7 +337,7 @@ def test_an_all_black_mask_given_for_one_image_is_its_authentic_truth_without_a_
     given on purpose, warned that "no tampered image's mask marks a pixel": a warning for sets
     of tampered images' masks. It is scored as authentic without a word now; one mask given
     that looks inverted still warns, and a folder of tampered images whose masks mark nothing
-    (a Gt/ of masks of 0 and 1) still warns, through analyze and scan alike."""
+    (a Gt/ of faint masks) still warns, through analyze and scan alike."""
     from forensic_viewer.scan.groundtruth import evaluate_scan
     from forensic_viewer.scan.run import run_scan
     from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of
@@ -357,11 +358,12 @@ def test_an_all_black_mask_given_for_one_image_is_its_authentic_truth_without_a_
     (line,) = [ln for ln in capsys.readouterr().err.splitlines() if "ground truth" in ln]
     assert line.startswith(f"ground truth: {white}: the masks look inverted: 1 of 1")
 
-    root = tmp_path / "data"  # tampered images whose masks, saved as 0 and 1, mark nothing
+    root = tmp_path / "data"  # tampered images whose masks, faint, mark nothing
     for i, name in enumerate(("a", "b")):
         _rgb(root / "Tp" / f"{name}.png", seed=i)
         (root / "Gt").mkdir(exist_ok=True)
-        Image.fromarray(inverted.astype(np.uint8), mode="L").save(root / "Gt" / f"{name}.png")
+        faint = inverted.astype(np.uint8) * 100
+        Image.fromarray(faint, mode="L").save(root / "Gt" / f"{name}.png")
     assert main([*argv, "--out", str(tmp_path / "out3"), "--gt", str(root)]) == EXIT_OK
     first = next(ln for ln in capsys.readouterr().err.splitlines() if "ground truth: " in ln)
     assert first.startswith(f"ground truth: {root / 'Gt' / 'a.png'}: no tampered image's mask")

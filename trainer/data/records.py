@@ -88,7 +88,7 @@ class Sample:
 @dataclass
 class SkipLog:
     """Images skipped because they could not be read, with the reason; listed at the end. Also
-    the masks' warnings (:func:`engine.masks.read_mask`: a mask of 0 and 1 read as empty, a
+    the masks' warnings (:func:`engine.masks.read_mask`: a faint mask read as empty, a
     region read from the transparency), each once, listed after them."""
 
     entries: list[tuple[str, str]] = field(default_factory=list)
@@ -511,7 +511,7 @@ def load_mask(
     --gt`` reads masks by (a channel above 127; transparency; warnings); zeros for an authentic
     image. A mask that cannot be read or is not of ``shape`` is a :class:`DataError` naming
     it: never resized, a misaligned mask would train on wrong pixels; so is a tampered image's
-    mask that is not black but marks no pixel (a mask of 0 and 1, or drawn at 100): read as
+    mask that is not black but marks no pixel (a mask drawn at 100; one of 0 and 1 marks its 1s): read as
     empty, it trained the forged region as untouched, said only in a warning. Its warnings go
     to ``skipped``, listed at the end of the command."""
     if sample.mask is None:
