@@ -8,7 +8,10 @@ probability was 0.31. Every place that shows the default verdict's probability (
 summary and model section, the command line's table, the Verdict panel) says so, in
 :func:`source_words`'s words; nothing is hidden and no stored figure changes: results.jsonl
 keeps the faces' probabilities (``faces[].face_scores``) and the stacked terms
-(``ensemble_details.contributions``) from which these words are made.
+(``ensemble_details.contributions``) from which these words are made. The machine-readable
+outputs say it too (:func:`source_fields`: results.jsonl's ``probability_source``, results.csv's
+``ensemble.probability_source`` and ``ensemble.stacked_probability``, report.json's ensemble
+entry), where a bare probability was read as the image's (docs/RESULTS.md, "Whose probability").
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 from engine.decision import MANIPULATED
 from engine.ensemble_provenance import decided_by_face, stacked_score
+from engine.types import Analysis
 
 FACE_CROPS = "calibrated on face crops"
 
@@ -66,3 +70,52 @@ def source_words(
                 own = "" if stacked is None else f"; the image's stacked probability {stacked:.2f}"
                 return f"face {i}'s probability, {name}, {FACE_CROPS}{own}"
     return None
+
+
+IMAGE = "image"  # source_fields' source when the probability is the image's own
+UNKNOWN = "unknown"  # ... when the face rule moved it and no face's probability is it
+
+
+def source_fields(
+    probability: float | None,
+    provenance: str,
+    contributions: Iterable[Mapping[str, Any]] | None,
+    faces: Iterable[Mapping[str, object]],
+    whole: Collection[str] = (),
+) -> dict[str, Any] | None:
+    """The machine-readable form of :func:`source_words` for results.jsonl
+    (``probability_source``), results.csv (``ensemble.probability_source``,
+    ``ensemble.stacked_probability``) and report.json (the ensemble entry's): a bare
+    ``ensemble.probability`` is read as the image's, and under the face rule it may be a face
+    crop's. None without a probability. Else ``{"source": ..., "stacked_probability": ...}``:
+    ``source`` :data:`IMAGE` (the image's own: no face decided, or the stacked probability
+    was the larger), the face's words (:func:`source_words`) when a flagged face's is shown,
+    :data:`UNKNOWN` when the face rule moved it and no face's matches (an ensemble that does
+    not stack); ``stacked_probability`` the image's own stacked probability, σ of the sum of
+    ``contributions`` (None: an ensemble that does not stack). Arguments as
+    :func:`source_words`'."""
+    if probability is None:
+        return None
+    terms = list(contributions) if contributions else None
+    stacked = stacked_score(terms)
+    words = source_words(probability, provenance, terms, faces, whole)
+    own = not decided_by_face(provenance) or (
+        stacked is not None and math.isclose(stacked, probability, abs_tol=1e-9)
+    )
+    source = words if words is not None else (IMAGE if own else UNKNOWN)
+    return {"source": source, "stacked_probability": stacked}
+
+
+def analysis_source(analysis: Analysis) -> dict[str, Any] | None:
+    """:func:`source_fields` of an :class:`engine.types.Analysis`'s default verdict (None
+    without an ensemble or its probability)."""
+    ens = analysis.ensemble
+    if ens is None:
+        return None
+    return source_fields(
+        ens.probability,
+        ens.threshold_provenance,
+        ens.contributions,
+        [f.face_scores for f in analysis.faces],
+        set(analysis.results),
+    )

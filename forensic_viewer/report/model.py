@@ -38,7 +38,7 @@ from engine.io import load_evidence
 from engine.types import Analysis, ModelResult
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import environment
-from forensic_viewer.probability_source import source_words
+from forensic_viewer.probability_source import source_fields, source_words
 from forensic_viewer.report.cards import CardCache, ModelCard
 from forensic_viewer.report.integrity import Integrity, verify_integrity
 from forensic_viewer.scan.gone import GoneFile
@@ -274,13 +274,15 @@ class ReportItem:
         """The ensemble's entry (the default verdict) first, then the members'."""
         return [*([self.ensemble] if self.ensemble is not None else []), *self.models]
 
-    def probability_source(self, e: ModelEntry) -> str | None:
+    def probability_source(self, e: ModelEntry, fields: bool = False) -> Any:
         """Where ``e``'s probability came from when it is a flagged face's, not the image's
-        (the default verdict under the face rule: :mod:`forensic_viewer.probability_source`)."""
+        (the default verdict under the face rule: :mod:`forensic_viewer.probability_source`):
+        its words, or None; ``fields``: report.json's ``probability_source``
+        (:func:`~forensic_viewer.probability_source.source_fields`), None too for a member."""
         if e.role != "ensemble" or not e.ran:
             return None
         f = e.figures
-        return source_words(
+        return (source_fields if fields else source_words)(
             f.get("probability"),
             str(f.get("threshold_provenance") or ""),
             f.get("contributions"),
@@ -365,7 +367,7 @@ class ReportItem:
             **({"run": run} if (run := getattr(self.record, "run", None)) else {}),
             "integrity": None if self.integrity is None else self.integrity.to_dict(),
             "evidence": self.evidence,
-            "ensemble": None if self.ensemble is None else self.ensemble.to_dict(),
+            "ensemble": None if (e := self.ensemble) is None else self._ensemble_dict(e),
             "models": [e.to_dict() for e in self.models],
             "face_detection": {True: RAN, False: NOT_RUN, None: "not recorded"}[self.faces_checked],
             "faces": self.faces,
@@ -374,6 +376,11 @@ class ReportItem:
             "analyses": {a.name: a.to_dict() for a in self.analyses},
             **({"probe": self.probe} if self.probe is not None else {}),
         }
+
+    def _ensemble_dict(self, e: ModelEntry) -> dict[str, Any]:
+        """The default verdict's entry of report.json, with whose probability it is beside
+        its bare ``probability`` (:meth:`probability_source`; null when it has none)."""
+        return {**e.to_dict(), "probability_source": self.probability_source(e, fields=True)}
 
 
 def with_viewer_thresholds(item: ReportItem, thresholds: Mapping[str, float]) -> ReportItem:

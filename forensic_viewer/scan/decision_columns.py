@@ -23,10 +23,17 @@ and the ensemble besides:
 - ``ensemble.score_without_face_rule``: the ensemble's own score, the face rule left out, which
   its measured reliability was counted on: ``ensemble.score`` when no face flagged the image,
   else the stacked score from its terms (:func:`engine.ensemble_provenance.stacked_score`);
-  empty when it cannot be known (an ensemble that does not stack, whose score the face rule moved).
+  empty when it cannot be known (an ensemble that does not stack, whose score the face rule moved);
+- ``ensemble.probability_source``: whose probability ``ensemble.probability`` is: ``image`` (the
+  image's own), a flagged face's in the words the reports say it in ("face 1's probability,
+  diffforensics-faces, calibrated on face crops; the image's stacked probability 0.31"), or
+  ``unknown`` (:func:`forensic_viewer.probability_source.source_fields`); empty without a
+  probability;
+- ``ensemble.stacked_probability``: the image's own stacked probability, σ of the sum of its
+  terms (empty for an ensemble that does not stack).
 
-They come after the ``warnings`` column (added 2026-12-06), so that every column before keeps
-its place; docs/RESULTS.md, "results.csv" and "Which column to use for an image AUC".
+They come after the ``warnings`` column (added 2026-12-06; the last two later that day, at the
+end), so that every column before keeps its place; docs/RESULTS.md, "results.csv" and "Which column to use for an image AUC".
 """
 
 from __future__ import annotations
@@ -35,12 +42,18 @@ from collections.abc import Sequence
 
 from engine.decision import threshold_applies_to
 from engine.ensemble_provenance import decided_by_face, decided_by_face_alone, stacked_score
-from forensic_viewer.scan.record_parts import ModelRecord
+from forensic_viewer.probability_source import source_fields
+from forensic_viewer.scan.record_parts import FaceRecord, ModelRecord
 
 # per model and the ensemble: <model>.<column>
 DECISION_COLUMNS = ("rule", "decision_value", "pixel_threshold")
 # the ensemble's alone: ensemble.<column>
-ENSEMBLE_COLUMNS = ("decided_by", "score_without_face_rule")
+ENSEMBLE_COLUMNS = (
+    "decided_by",
+    "score_without_face_rule",
+    "probability_source",
+    "stacked_probability",
+)
 
 OWN, FACE_RULE, BOTH = "ensemble", "face rule", "ensemble and face rule"
 
@@ -99,9 +112,27 @@ def without_face_rule(e: ModelRecord) -> float | None:
     return stacked_score(None if e.figures is None else e.figures.contributions)
 
 
-def ensemble_cells(e: ModelRecord | None) -> list[str]:
-    """The :data:`ENSEMBLE_COLUMNS` of the ensemble on one file (empty: it did not run)."""
+def ensemble_cells(
+    e: ModelRecord | None, faces: Sequence[FaceRecord] = (), models: Sequence[str] = ()
+) -> list[str]:
+    """The :data:`ENSEMBLE_COLUMNS` of the ensemble on one file (empty: it did not run), of
+    its ``faces`` and the scan's whole-image ``models`` (whose face scores the face rule does
+    not take)."""
     if e is None:
         return [""] * len(ENSEMBLE_COLUMNS)
     own = without_face_rule(e)
-    return [decided_by(e), "" if own is None else f"{own:.6f}"]
+    fig = e.figures
+    src = source_fields(
+        None if fig is None else fig.probability,
+        "" if fig is None else fig.threshold_provenance,
+        None if fig is None else fig.contributions,
+        [dict(f.face_scores) for f in faces],
+        models,
+    )
+    stacked = None if src is None else src["stacked_probability"]
+    return [
+        decided_by(e),
+        "" if own is None else f"{own:.6f}",
+        "" if src is None else src["source"],
+        "" if stacked is None else f"{stacked:.6f}",
+    ]

@@ -48,6 +48,7 @@ from typing import Any, ClassVar, Literal, TypeAlias
 from engine.analyses import AnalysisResult
 from engine.errors import ForensicError, ImageHeader
 from engine.types import Analysis, ModelResult
+from forensic_viewer.probability_source import analysis_source
 from forensic_viewer.scan.analysis_record import AnalysisRecord, MapRecord
 from forensic_viewer.scan.maps import (
     analysis_map_name,
@@ -120,6 +121,9 @@ class FileRecord:
         runs had one, its start to the second, its ``started``:
         :mod:`~forensic_viewer.scan.run_id`); None in rows written before 2026-12-06 and
         outside a scan.
+    probability_source: whose probability the ensemble's is, and the image's own stacked
+        probability (:func:`forensic_viewer.probability_source.source_fields`); None without
+        an ensemble probability and in rows written before 2026-12-06.
     """
 
     path: str
@@ -140,6 +144,7 @@ class FileRecord:
     face_maps: Mapping[str, str] = field(default_factory=dict)
     files_sha256: Mapping[str, str] = field(default_factory=dict)
     run: str | None = None
+    probability_source: Mapping[str, Any] | None = None
 
     status: ClassVar[Literal["ok"]] = "ok"
     error: ClassVar[None] = None
@@ -264,6 +269,7 @@ class FileRecord:
             replaces=replaces,
             analyses=tuple(classic(n, r) for n, r in analysis.analyses.items()),
             face_maps={n: face_map_name(base, n) for n in analysis.face_maps} if heatmaps else {},
+            probability_source=None if ens is None else analysis_source(analysis),
         )
 
 
@@ -391,6 +397,8 @@ def record_to_json(record: ScanRecord) -> dict[str, Any]:
         row["replaces"] = {"sha256": record.replaces}
     if record.run is not None:  # rows of earlier versions have none: written back unchanged
         row["run"] = record.run
+    if record.probability_source is not None:  # ... nor this
+        row["probability_source"] = dict(record.probability_source)
     return row
 
 
@@ -538,7 +546,20 @@ def _file_record(o: RowObject, path: str) -> FileRecord:
         face_maps={name: face_maps.text(name) for name in face_maps.raw},
         files_sha256={name: hashes.text(name) for name in hashes.raw},
         run=o.text("run", None, nullable=True),
+        probability_source=_probability_source(o),
     )
+
+
+def _probability_source(o: RowObject) -> dict[str, Any] | None:
+    """The row's ``probability_source`` (absent in rows written before 2026-12-06)."""
+    value = o.mapping("probability_source", None, nullable=True)
+    if value is None:
+        return None
+    src = RowObject(value, "row.probability_source")
+    return {
+        "source": src.text("source"),
+        "stacked_probability": src.number("stacked_probability", None, nullable=True),
+    }
 
 
 def _replaces(o: RowObject) -> str | None:

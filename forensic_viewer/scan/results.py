@@ -599,5 +599,5 @@ def write_csv(
                 is_ensemble = m == "ensemble"
                 row += decision_cells(r.ensemble if is_ensemble else r.model(m), is_ensemble)
             if ensemble:
-                row += ensemble_cells(r.ensemble)
+                row += ensemble_cells(r.ensemble, r.faces, models)
             writerow(row)

@@ -139,4 +139,9 @@ def test_the_table_says_when_the_face_rule_made_the_default_verdict(
 def test_the_new_columns_come_after_every_earlier_one(table: dict[str, dict[str, str]]) -> None:
     header = list(next(iter(table.values())))
     assert header.index("warnings") < header.index("ff.rule")  # earlier columns keep places
-    assert header[-2:] == ["ensemble.decided_by", "ensemble.score_without_face_rule"]
+    assert header[-4:] == [
+        "ensemble.decided_by",
+        "ensemble.score_without_face_rule",
+        "ensemble.probability_source",  # added later: at the end
+        "ensemble.stacked_probability",
+    ]
