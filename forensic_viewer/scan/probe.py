@@ -5,9 +5,11 @@ into the output folder, next to a scan's files but of its own kind:
 
 - ``probe.json``: :meth:`engine.probe.ProbeResult.to_dict` (the evidence's SHA-256, each
   copy's provenance, one row per copy and model with verdict, score, probability and mask IoU)
-  plus ``maps``: for the original and every copy, the PNG of each model's heatmap;
+  plus ``maps``: for the original and every copy, the PNG of each model's heatmap, and
+  ``maps_sha256``: each of those files' SHA-256, by its name, of the bytes written (as a scan
+  row's ``files_sha256``: a map handed on can be checked against the table);
 - ``probe-maps/<copy>.<model>.png``: each heatmap as 8-bit grayscale (value = round(255 x
-  probability), :func:`~forensic_viewer.scan.maps.save_heatmap_png`) at the **original's**
+  probability), :func:`~forensic_viewer.scan.maps.heatmap_png`) at the **original's**
   size (a 50 % copy's map is resized bilinearly, as its IoU was computed), so the maps of one
   model lie on one grid; ``<copy>`` is ``original`` for the evidence itself.
 
@@ -23,6 +25,7 @@ keeps the table, not the maps: the report section shows the table.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,7 +35,7 @@ from engine.files import atomic_write, read_regular_text
 from engine.probe import ORIGINAL, ProbeResult, ProbeRow
 from engine.types import Analysis
 from forensic_viewer.scan.escaping import json_text
-from forensic_viewer.scan.maps import fitted_name, save_heatmap_png
+from forensic_viewer.scan.maps import fitted_name, heatmap_png
 from forensic_viewer.wording import plain, range_words, verdict_words
 
 PROBE_JSON = "probe.json"
@@ -56,17 +59,21 @@ def write_probe(result: ProbeResult, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     (out / PROBE_MAPS).mkdir(exist_ok=True)
     maps: dict[str, dict[str, str]] = {}
+    hashes: dict[str, str] = {}  # file name -> SHA-256 of the bytes written
     for derivation in [ORIGINAL, *(c.derivation.name for c in result.copies)]:
         for model in result.models:
             heat = result.heatmap(derivation, model)
             if heat is None:
                 continue
             name = probe_map_name(derivation, model)
-            save_heatmap_png(heat, out / name)
+            png = heatmap_png(heat)
+            atomic_write(out / name, png)
+            hashes[name] = hashlib.sha256(png).hexdigest()
             maps.setdefault(derivation, {})[model] = name
     table: dict[str, Any] = result.to_dict()
     table["maps"] = maps
     table["maps_size"] = MAPS_SIZE
+    table["maps_sha256"] = hashes
     return _write_table(out / PROBE_JSON, table)
 
 

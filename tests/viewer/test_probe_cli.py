@@ -56,6 +56,23 @@ def test_probe_writes_the_table_and_maps_and_leaves_the_evidence_alone(
     assert printed.count("\ttiny\t") == 1 + len(names)  # the original's row, then each copy's
 
 
+def test_probe_json_records_each_map_files_sha256(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    """Every other output records the SHA-256 of the files it writes; probe.json named its
+    maps without one, so a map handed on could not be checked against the table. Its
+    report's JSON carries the table, hashes included."""
+    img = write_rgb(tmp_path / "evidence.png", h=48, w=64)
+    out = tmp_path / "out"
+    args = ["probe", str(img), "--out", str(out), "--model", str(tiny_checkpoint)]
+    assert main([*args, "--device", "cpu", "--no-faces", "--report", "json"]) == 0
+    table = json.loads((out / PROBE_JSON).read_text(encoding="utf-8"))
+    named = sorted(name for per_model in table["maps"].values() for name in per_model.values())
+    assert sorted(table["maps_sha256"]) == named and len(named) == 1 + len(DERIVATIONS)
+    for name, sha in table["maps_sha256"].items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == sha
+    sidecar = json.loads((out / "probe-report.json").read_text(encoding="utf-8"))
+    assert sidecar["items"][0]["probe"]["maps_sha256"] == table["maps_sha256"]
+
+
 def test_probe_exit_codes(tmp_path: Path, tiny_checkpoint: Path) -> None:
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n not really")
