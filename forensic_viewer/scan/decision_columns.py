@@ -30,7 +30,12 @@ and the ensemble besides:
   ``unknown`` (:func:`forensic_viewer.probability_source.source_fields`); empty without a
   probability;
 - ``ensemble.stacked_probability``: the image's own stacked probability, σ of the sum of its
-  terms (empty for an ensemble that does not stack).
+  terms (empty for an ensemble that does not stack);
+
+and last, per model and the ensemble, ``<model>.checkpoint_sha256``: the SHA-256 of the weights
+that made the row (the ensemble's: its ensemble file's), as its ``details`` record it, so that
+a results.csv handed on alone says which weights produced each row (scan.json holds them for
+the folder; a resumed scan's rows may come from several runs).
 
 They come after the ``warnings`` column (added 2026-12-06; the last two later that day, at the
 end), so that every column before keeps its place; docs/RESULTS.md, "results.csv" and "Which column to use for an image AUC".
@@ -47,6 +52,9 @@ from forensic_viewer.scan.record_parts import FaceRecord, ModelRecord
 
 # per model and the ensemble: <model>.<column>
 DECISION_COLUMNS = ("rule", "decision_value", "pixel_threshold")
+# per model and the ensemble, after the ensemble's columns (added later): the SHA-256 of the
+# weights (the ensemble's: of its ensemble file) that made the row, as its details record it
+CHECKPOINT_COLUMN = "checkpoint_sha256"
 # the ensemble's alone: ensemble.<column>
 ENSEMBLE_COLUMNS = (
     "decided_by",
@@ -62,7 +70,14 @@ def decision_column_names(names: Sequence[str], ensemble: bool) -> list[str]:
     """The header cells: :data:`DECISION_COLUMNS` for each of ``names`` (the models, then
     ``ensemble`` when the scan had one), then the ensemble's :data:`ENSEMBLE_COLUMNS`."""
     cols = [f"{m}.{c}" for m in names for c in DECISION_COLUMNS]
-    return cols + ([f"ensemble.{c}" for c in ENSEMBLE_COLUMNS] if ensemble else [])
+    cols += [f"ensemble.{c}" for c in ENSEMBLE_COLUMNS] if ensemble else []
+    return cols + [f"{m}.{CHECKPOINT_COLUMN}" for m in names]
+
+
+def checkpoint_cell(d: ModelRecord | None) -> str:
+    """The :data:`CHECKPOINT_COLUMN` of one model (or the ensemble) on one file: empty when it
+    did not run or the row holds no details."""
+    return "" if d is None or d.figures is None else d.figures.checkpoint_sha256
 
 
 def rule_of(d: ModelRecord, is_ensemble: bool) -> str | None:

@@ -19,6 +19,7 @@ from engine.errors import ForensicError
 from engine.files import AtomicFile, append_whole, not_regular_reason, open_append, open_regular
 from engine.fstimes import TIME_NAMES
 from forensic_viewer.scan.decision_columns import (
+    checkpoint_cell,
     decision_cells,
     decision_column_names,
     ensemble_cells,
@@ -600,4 +601,5 @@ def write_csv(
                 row += decision_cells(r.ensemble if is_ensemble else r.model(m), is_ensemble)
             if ensemble:
                 row += ensemble_cells(r.ensemble, r.faces, models)
+            row += [checkpoint_cell(r.ensemble if m == "ensemble" else r.model(m)) for m in names]
             writerow(row)

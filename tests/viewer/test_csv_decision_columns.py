@@ -25,6 +25,7 @@ from forensic_viewer.scan.results import write_csv
 
 SHAPE = (20, 50)  # 1,000 pixels: a forged fraction in steps of 0.001
 FRACTION_THETA, LOGIT_THETA, ENSEMBLE_THETA, FACE_THETA = 0.3, 0.6, 0.55, 0.9
+SHA = {"ff": "f" * 64, "lg": "1" * 64}  # the members' weights
 
 
 def _member(name: str, rule: str, theta: float, p: float, image_logit: float | None) -> ModelResult:
@@ -34,7 +35,7 @@ def _member(name: str, rule: str, theta: float, p: float, image_logit: float | N
     mask = heat > 0.5
     d = decide(rule, mask, theta, image_logit)
     return ModelResult(
-        name=name, architecture="test", checkpoint="", checkpoint_sha256="", rule=rule,
+        name=name, architecture="test", checkpoint="", checkpoint_sha256=SHA[name], rule=rule,
         score=d.score, verdict=d.verdict, forged_fraction=d.forged_fraction, threshold=theta,
         pixel_threshold=0.5, threshold_provenance="test", input_policy={}, device="cpu",
         precision="fp32", seconds=0.0, heatmap=heat, mask=mask, image_logit=image_logit,
@@ -67,6 +68,7 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]
     ens = Ensemble(
         "stack", [Member("ff"), Member("lg")], threshold=ENSEMBLE_THETA,
         stacking=Stacking(bias=-0.5, weights={"ff": 0.8, "lg": 1.2}), face_rule="any",
+        sha256="e" * 64,
     )  # fmt: skip
     face_model = SimpleNamespace(meta=SimpleNamespace(decision=DecisionRule("logit", FACE_THETA)))
     records = []
@@ -139,9 +141,20 @@ def test_the_table_says_when_the_face_rule_made_the_default_verdict(
 def test_the_new_columns_come_after_every_earlier_one(table: dict[str, dict[str, str]]) -> None:
     header = list(next(iter(table.values())))
     assert header.index("warnings") < header.index("ff.rule")  # earlier columns keep places
-    assert header[-4:] == [
+    assert header[-7:] == [
         "ensemble.decided_by",
         "ensemble.score_without_face_rule",
         "ensemble.probability_source",  # added later: at the end
         "ensemble.stacked_probability",
+        "ff.checkpoint_sha256",  # later still
+        "lg.checkpoint_sha256",
+        "ensemble.checkpoint_sha256",
     ]
+
+
+def test_each_row_names_the_weights_that_made_it(table: dict[str, dict[str, str]]) -> None:
+    """results.jsonl and scan.json carried the checkpoints' SHA-256, results.csv not: a CSV
+    handed on alone could not say which weights produced its rows."""
+    for row in table.values():
+        assert row["ff.checkpoint_sha256"] == "f" * 64 and row["lg.checkpoint_sha256"] == "1" * 64
+        assert row["ensemble.checkpoint_sha256"] == "e" * 64  # the ensemble file's

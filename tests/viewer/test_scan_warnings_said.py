@@ -52,10 +52,12 @@ def test_scan_prints_each_warning_and_csv_holds_them(
     with open(out / "results.csv", encoding="utf-8", newline="") as f:
         header, *rows = csv.reader(f)
     # appended after the file-system times (every earlier column keeps its place); only the
-    # columns of what each verdict compared with θ come after it (scan/decision_columns.py)
+    # columns of what each verdict compared with θ and by which weights come after it
+    # (scan/decision_columns.py)
     at = header.index("warnings")
     assert at == header.index("fs_times.created") + 1
-    assert all(c.endswith(("rule", "decision_value", "pixel_threshold")) for c in header[at + 1 :])
+    after = ("rule", "decision_value", "pixel_threshold", "checkpoint_sha256")
+    assert all(c.endswith(after) for c in header[at + 1 :])
     cells = {r[0]: r[at] for r in rows}
     assert cells == {
         "plain.png": "",
