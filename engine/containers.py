@@ -542,6 +542,15 @@ def describe_unknown(head: bytes) -> str:
     return "unrecognised bytes"
 
 
+def is_refused_image(head: bytes) -> bool:
+    """Whether the first bytes ``head`` of a file outside the allow-list are an image of a
+    format recognised here but not decoded (:func:`describe_unknown`'s: an AVIF image, a
+    Windows icon or cursor). A scan lists such a file as evidence so that it gets its refusal
+    row with its SHA-256, where a file of anything else (text, a PDF, a video) is passed over.
+    """
+    return is_avif(head) or _icon_words(head) is not None
+
+
 def _icon_words(head: bytes) -> str | None:
     """A Windows icon (ICO) or cursor (CUR) in words, with its pictures' count and the largest
     size its directory lists as far as ``head`` holds it; None for other bytes. Icons are a

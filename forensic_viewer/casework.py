@@ -259,7 +259,11 @@ def scan_started_details(
     it is read against (:func:`forensic_viewer.scan.command.command_record`, as scan.json's
     ``run.command``; None: a caller's own arguments, parsed by no command line); ``unread``
     the folders and files the listing could not read, as scan.json's ``run.unread`` (None:
-    none, or not listed: :func:`forensic_viewer.scan.walk.unread_record`)."""
+    none, or not listed: :func:`forensic_viewer.scan.walk.unread_record`), and the files it
+    passed over as no image, recorded as ``passed_over`` as scan.json's ``run.passed_over``."""
+    from forensic_viewer.scan.walk import split_listing
+
+    unread_part, passed_over = split_listing(unread)
     return {
         "command": command,
         "source": _real(source),
@@ -276,7 +280,8 @@ def scan_started_details(
         "command_line": None
         if command_line is None
         else {k: command_line.get(k) for k in ("line", "cwd", "origin")},
-        "unread": None if unread is None else dict(unread),
+        "unread": unread_part,
+        "passed_over": passed_over,
     }
 
 

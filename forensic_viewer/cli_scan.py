@@ -129,11 +129,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
             print(plain(skipped.line()), file=sys.stderr)
         if outputs:
             print(plain(output_folders_line(folder, outputs)), file=sys.stderr)
-        args.unread = unread_record(unread)  # and recorded: scan.json, the case log
+        # and recorded: scan.json, the case log, the reports; the passed over by name too
+        args.unread = unread_record(unread, left_out, folder)
         if left_out:  # said, so that a file the scan passed over is never a surprise
             print(
                 f"{plain(folder)}: {len(left_out)} file(s) passed over, not images by name or "
-                f"content (first: {plain(left_out[0].relative_to(folder).as_posix())})",
+                f"content (first: {plain(left_out[0].relative_to(folder).as_posix())}; all "
+                "named in scan.json, run.passed_over)",
                 file=sys.stderr,
             )
         if args.gt is not None:  # the masks are what the images are scored against

@@ -201,7 +201,8 @@ class ScanWorker(QThread):
                 job.folder, job.recursive, job.suffixes, job.out, left_out, unread, outputs
             )
             unread_lines = [u.line() for u in unread]
-            self._unread = unread_record(unread)  # scan.json's run.unread, the case log's
+            # scan.json's run.unread and run.passed_over, the case log's
+            self._unread = unread_record(unread, left_out, job.folder)
             masks: list[Path] = []
             if truth is not None:  # what the images are scored against, as scan --gt
                 from forensic_viewer.scan.groundtruth import without_masks

@@ -22,6 +22,7 @@ from forensic_viewer.report.reproduce import reproducing_text
 from forensic_viewer.report.text import caveat_text
 from forensic_viewer.report.textfile import TextReportFile
 from forensic_viewer.scan.command import command_summary
+from forensic_viewer.scan.walk import passed_over_json
 
 FORMAT = "forensic-viewer report"
 FORMAT_VERSION = 1
@@ -68,6 +69,8 @@ class JsonWriter(TextReportFile):
             "partial_scan": ov.stopped,  # null, or how the scan stopped before its end
             # null, or the folders and files the scan's listing could not read: not covered
             "not_covered": ov.not_covered_record,
+            # null, or the files the scan's listing passed over as no image: each named
+            "passed_over": passed_over_json(ov.source.settings),
             "counts": ov.counts,
             "caveat": caveat_text(ov),  # the words beside the other formats' headline
             # the Case section's "Reproducing the figures": the path and runtimes that ran

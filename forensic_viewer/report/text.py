@@ -36,6 +36,7 @@ from forensic_viewer.scan.command import command_summary
 from forensic_viewer.scan.links import error_without_file
 from forensic_viewer.scan.results import copies_line
 from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, truth_texts
+from forensic_viewer.scan.walk import passed_over_words
 from forensic_viewer.wording import (
     ENSEMBLE_HEATMAP_MEANING,
     FLAGGED,
@@ -141,6 +142,7 @@ def case_rows(ov: Overview) -> Rows:
         ("Report generated", ov.generated),
         ("Covers", covers_text(ov.source.title, ov.source.count)),
         *([("Not covered", ov.not_covered)] if ov.not_covered else []),
+        *([("Passed over", passed)] if (passed := passed_over_words(ov.source.settings)) else []),
         *figures_rows(ov.options.figures),
         *results_rows(ov.source.results_sha256),
         *audit_rows(c.audit),

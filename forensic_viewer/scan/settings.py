@@ -32,7 +32,7 @@ from forensic_viewer.scan.integrity import (
 from forensic_viewer.scan.lock import OutputLock, OutputLocked
 from forensic_viewer.scan.results import RESULTS, SCAN_INFO
 from forensic_viewer.scan.run_id import RUN_ID, new_run_id, shown_start
-from forensic_viewer.scan.walk import TRUTH_UNREAD, not_covered_record
+from forensic_viewer.scan.walk import PASSED_OVER, TRUTH_UNREAD, not_covered_record, split_listing
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -154,7 +154,9 @@ def check_settings(
     command: the run's command line (:func:`forensic_viewer.scan.command.command_record`),
     kept in ``run`` to its end; None: not known (a scan started by a script's own call).
     unread: what the run's listing could not read (:func:`forensic_viewer.scan.walk.unread_record`),
-    kept in ``run`` to its end as ``unread``; None: it read everything, or it is not known.
+    kept in ``run`` to its end as ``unread``, and the files it passed over as no image, kept
+    as ``passed_over`` (:func:`~forensic_viewer.scan.walk.split_listing`); None: it read
+    everything and passed over nothing, or it is not known.
     """
     info = out / SCAN_INFO
     old: Any = None
@@ -189,8 +191,11 @@ def check_settings(
     run: dict[str, Any] = {"state": "running", "started": shown_start(run_id), RUN_ID: run_id}
     if command is not None:
         run["command"] = dict(command)
-    if unread is not None:
-        run["unread"] = dict(unread)
+    unread_part, passed_over = split_listing(unread)
+    if unread_part is not None:
+        run["unread"] = unread_part
+    if passed_over is not None:
+        run[PASSED_OVER] = passed_over
     history = earlier_runs(old) if isinstance(old, dict) else {}
     scan = {**(extra or {}), **history, RUN_FIELD: run, **settings}
     atomic_write(info, json.dumps(scan, indent=2) + "\n")
@@ -377,7 +382,7 @@ def record_run(out: Path, run: dict[str, Any]) -> None:
     info = out / SCAN_INFO
     old = json.loads(read_regular_text(info))
     began = old.get(RUN_FIELD) or {}
-    keep = (RUN_ID, "command", "unread", RESULTS_EDITED, ROWS_SET_ASIDE)
+    keep = (RUN_ID, "command", "unread", PASSED_OVER, RESULTS_EDITED, ROWS_SET_ASIDE)
     kept = {k: began[k] for k in keep if k in began}
     left = {RESULTS_SHA256: sha} if (sha := file_sha256(out / RESULTS)) else {}
     old[RUN_FIELD] = {**run, "started": began.get("started"), "ended": now_text(), **kept, **left}

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from engine.containers import is_refused_image
 from engine.files import NotRegularFile, open_evidence
 from engine.io import IMAGE_SUFFIXES, is_image_name, sniff_format
 from forensic_viewer.scan.probe import PROBE_JSON, PROBE_MAPS
@@ -30,6 +31,17 @@ FORMAT_SUFFIXES = {
 _SAME_TYPE = {".jpeg": ".jpg", ".tiff": ".tif", ".heif": ".heic", ".hif": ".heic"}
 _BMP_HEADER_SIZES = (12, 40, 52, 56, 64, 108, 124)  # the DIB headers Pillow reads
 _HEAD = 64  # a phone's HEIF ftyp box with its compatible brands (engine.heif.is_heif)
+# The kind of a file whose content is an image of a format recognised but not decoded (AVIF,
+# a Windows icon: engine.containers.is_refused_image): listed as evidence, refused with a row
+REFUSED_IMAGE = "refused image"
+
+
+def content_kind(path: str | Path) -> str | None:
+    """:func:`read_kind`, None for a file that cannot be read."""
+    try:
+        return read_kind(path)
+    except OSError:
+        return None
 
 
 def content_suffix(path: str | Path) -> str | None:
@@ -48,12 +60,23 @@ def content_suffix(path: str | Path) -> str | None:
 
 def read_suffix(path: str | Path) -> str | None:
     """:func:`content_suffix`, raising the OSError of a file that cannot be read."""
+    kind = read_kind(path)
+    return None if kind == REFUSED_IMAGE else kind
+
+
+def read_kind(path: str | Path) -> str | None:
+    """:func:`read_suffix`, or :data:`REFUSED_IMAGE` for a file whose first bytes are an image
+    of a format recognised but not decoded (an AVIF photograph, a Windows icon): evidence a
+    scan must account for with a row (the loader's refusal and the file's SHA-256), where a
+    file of anything else (text, XML sidecars, a PDF, a video) is passed over."""
     with open_evidence(path) as f:
         head = f.read(_HEAD)
     fmt = sniff_format(head)
     if fmt == "BMP" and int.from_bytes(head[14:18], "little") not in _BMP_HEADER_SIZES:
         return None
-    return None if fmt is None else FORMAT_SUFFIXES[fmt]
+    if fmt is None:
+        return REFUSED_IMAGE if is_refused_image(head) else None
+    return FORMAT_SUFFIXES[fmt]
 
 
 class Unread(NamedTuple):
@@ -84,25 +107,91 @@ def is_output_folder(d: Path) -> bool:
 
 
 UNREAD_LISTED = 100  # of the folders and files a scan could not read, those scan.json names
+PASSED_OVER = "passed_over"  # scan.json's run and scan-started: the files passed over
 
 
-def unread_record(unread: Sequence[Unread]) -> dict[str, Any] | None:
+def unread_record(
+    unread: Sequence[Unread], passed_over: Sequence[Path] = (), folder: Path | None = None
+) -> dict[str, Any] | None:
     """What scan.json's ``run`` and the case log's ``scan-started`` keep of what the walk
     could not read (:class:`Unread`), so that a report of the scan can say which part of the
     evidence it did not cover: ``folders`` and ``files`` counted, and the first
     :data:`UNREAD_LISTED` of them in the listing's order, each its absolute ``path``, whether
-    it is a ``folder`` and the ``reason``; None when the walk read everything."""
-    if not unread:
-        return None
-    folders = sum(u.folder for u in unread)
+    it is a ``folder`` and the ``reason``; and under :data:`PASSED_OVER` the files below
+    ``folder`` it passed over as no image by name or content (:func:`passed_over_record`),
+    which :func:`split_listing` takes apart again for scan.json and the case log. None when
+    the walk read everything and passed over nothing."""
+    record: dict[str, Any] = {}
+    if unread:
+        folders = sum(u.folder for u in unread)
+        record |= {
+            "folders": folders,
+            "files": len(unread) - folders,
+            "first": [
+                {"path": os.path.abspath(u.path), "folder": u.folder, "reason": u.reason}
+                for u in unread[:UNREAD_LISTED]
+            ],
+        }
+    if passed_over and folder is not None:
+        record[PASSED_OVER] = passed_over_record(folder, passed_over)
+    return record or None
+
+
+def passed_over_record(folder: Path, passed_over: Sequence[Path]) -> dict[str, Any]:
+    """scan.json's ``run.passed_over``: how many ``files`` below ``folder`` a scan passed over
+    as no image by name or content, and every one's ``names`` (relative to ``folder``, forward
+    slashes, in the listing's order), so that the record accounts for each file of the folder:
+    a row, or a name here."""
     return {
-        "folders": folders,
-        "files": len(unread) - folders,
-        "first": [
-            {"path": os.path.abspath(u.path), "folder": u.folder, "reason": u.reason}
-            for u in unread[:UNREAD_LISTED]
-        ],
+        "files": len(passed_over),
+        "names": [rel_key(p, folder) for p in passed_over],
     }
+
+
+def split_listing(
+    listing: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(``unread``, ``passed_over``) of :func:`unread_record`'s record, each None when absent:
+    the two keys scan.json's ``run`` and the case log's ``scan-started`` record them under."""
+    if listing is None:
+        return None, None
+    rest = dict(listing)
+    passed = rest.pop(PASSED_OVER, None)
+    return rest or None, passed
+
+
+PASSED_NAMED = 10  # of the files a scan passed over, those a report names
+
+
+def passed_over_words(settings: dict[str, Any]) -> str | None:
+    """What the listing of the scan's last run passed over as no image by name or content
+    (``settings``: scan.json, whose ``run.passed_over`` :func:`passed_over_record` made): how
+    many, the first :data:`PASSED_NAMED` named, and where all are named. None when it passed
+    over nothing, and for folders written before ``passed_over`` existed (2026-12-06)."""
+    run = settings.get("run")
+    passed = run.get(PASSED_OVER) if isinstance(run, dict) else None
+    if not isinstance(passed, dict) or not passed.get("files"):
+        return None
+    names = [str(n) for n in passed.get("names") or []]
+    count = passed["files"]
+    more = count - min(len(names), PASSED_NAMED)
+    return (
+        f"{count} file(s) in the scanned folder are no image by name or content and were not "
+        f"analysed: {', '.join(names[:PASSED_NAMED])}"
+        + (f"; and {more} more (all named in scan.json, run.passed_over)" if more > 0 else "")
+        + ". Files whose content is an image of a format not decoded here (AVIF, icons) "
+        "have rows of their own."
+    )
+
+
+def passed_over_json(settings: dict[str, Any]) -> dict[str, Any] | None:
+    """report.json's ``passed_over``: scan.json's ``run.passed_over`` as recorded (``files``,
+    ``names``) and ``note``, :func:`passed_over_words`; None when it passed over nothing."""
+    note = passed_over_words(settings)
+    if note is None:
+        return None
+    passed = settings["run"][PASSED_OVER]
+    return {k: passed[k] for k in ("files", "names") if k in passed} | {"note": note}
 
 
 UNREAD_NAMED = 3  # of the folders and files a scan could not read, those a report names
@@ -156,7 +245,8 @@ def iter_images(
     subfolders: list[Path] | None = None,
 ) -> Iterator[Path]:
     """Image files below ``folder`` in a stable order: every file named like an image, and
-    every other file whose content is one (:func:`content_suffix`).
+    every other file whose content is one (:func:`read_kind`: of an allowed format, or of one
+    recognised but not decoded, such as AVIF, which its reader then refuses in its own words).
 
     others: when given, every other file found is appended to it (what the scan leaves out,
     for the count it reports). unread: when given, every folder that could not be listed
@@ -184,7 +274,7 @@ def iter_images(
         if is_image_name(e.name):
             return True
         try:
-            return read_suffix(e.path) is not None
+            return read_kind(e.path) is not None
         except (NotRegularFile, FileNotFoundError, IsADirectoryError):
             return False  # no file's content: a pipe, a device, a link to nothing
         except OSError as err:  # permission denied, an I/O error: not known to be no image
@@ -324,7 +414,9 @@ def scan_files(
     """(path, key) of the images to scan below ``folder`` of one of the types ``suffixes``:
     by name, or for a file not named like an image, by content (:func:`content_suffix`;
     ``.jpeg`` and ``.jpg``, ``.tiff`` and ``.tif``, ``.heic``, ``.heif`` and ``.hif`` are one
-    type).
+    type). With every type wanted (no type filter), a file whose content is an image of a
+    format recognised but not decoded (:data:`REFUSED_IMAGE`: AVIF, a Windows icon) is listed
+    too, so that the scan refuses it with a row and its SHA-256 as ``analyze`` does.
 
     exclude: a folder whose files are never scanned: the output folder, when it sits inside the
     scanned one, holds heatmap PNGs and thumbnails that must not become evidence.
@@ -341,6 +433,8 @@ def scan_files(
         return skip is None or not real_path(p).is_relative_to(skip)
 
     wanted = {_SAME_TYPE.get(s, s) for s in suffixes}
+    if wanted >= {_SAME_TYPE.get(s, s) for s in IMAGE_SUFFIXES}:  # no type filter: every image
+        wanted.add(REFUSED_IMAGE)
     others: list[Path] = []
     missed: list[Unread] = []
     files = []
@@ -348,7 +442,7 @@ def scan_files(
     for p in iter_images(folder, recursive, others, missed, found):
         if not kept(p):
             continue
-        kind = p.suffix.lower() if is_image_name(p) else content_suffix(p)
+        kind = p.suffix.lower() if is_image_name(p) else content_kind(p)
         if kind is None or _SAME_TYPE.get(kind, kind) not in wanted:
             continue
         files.append((p, rel_key(p, folder)))

@@ -450,7 +450,8 @@ def test_scan_analyses_an_image_whose_name_hides_it_and_says_what_it_passed_over
     row = _records(out)["renamed.dat"]
     assert row["status"] == "ok" and row["evidence"]["format"] == "JPEG"
     err = capsys.readouterr().err
-    assert "1 file(s) passed over, not images by name or content (first: readme.txt)" in err
+    said = "1 file(s) passed over, not images by name or content (first: readme.txt; all named"
+    assert f"{said} in scan.json, run.passed_over)" in err
 
 
 def test_the_table_gives_each_face_verdict_with_its_threshold(capsys) -> None:
