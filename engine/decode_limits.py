@@ -8,8 +8,9 @@ colour profile, a preview analysed in place of its image, pixels set to 0, HEVC 
 verdicts were not measured on. :func:`analysis_limits` picks those out, in the loader's own
 words (never reworded), for the places that speak of a verdict: the viewer's Verdict panel
 showed none of them, only its Metadata tab listed every warning. The others (a name that is
-not its format, bytes after the image's end, an alpha channel opaque everywhere, orientation)
-change nothing of what was analysed.
+not its format, bytes after the image's end, an alpha channel opaque everywhere, orientation,
+an orientation tag outside 1-8, a colour profile not applied: the networks read the stored
+values, as their training images were read) change nothing of what was analysed.
 
 Recognised by the loader's fixed phrases, not its figures; tests load a file of each kind
 (tests/engine/test_decode_limits.py), so a reworded warning is caught there."""

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 from PIL import ExifTags, Image, TiffImagePlugin
 
 from engine.containers import png_text_bomb
+from engine.icc import icc_text
 from engine.xmp import XMP_INFO_KEYS, XMP_TIFF_TAG, packet_text, xmp_rows
 
 METADATA_VALUE_CAP = 1000
@@ -246,7 +247,7 @@ def read_metadata(img: Image.Image, png_time: bytes | None = None) -> dict[str, 
         elif isinstance(value, str | bytes | int | float):
             put(f"info:{key}", value)
     if "icc_profile" in img.info:
-        out["info:icc_profile"] = f"{len(img.info['icc_profile'])} bytes"
+        out["info:icc_profile"] = icc_text(img.info["icc_profile"])
     if png_time is not None:
         out[PNG_TIME] = png_time_text(png_time)
     if left_out[0]:

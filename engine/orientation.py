@@ -11,7 +11,9 @@ from PIL import Image
 
 def exif_orientation(img: Image.Image, warns: list[str]) -> int:
     """The EXIF orientation (1-8) of a Pillow image; 1 (pixels as stored) when it has none or an
-    invalid one, and when its EXIF cannot be parsed, which ``warns`` is told."""
+    invalid one, and when its EXIF cannot be parsed. ``warns`` is told of the last two: a tag
+    outside 1-8 (0, 9, 65535) was edited or damaged, which is itself a finding, and other
+    viewers may show such a file turned where this one shows it as stored."""
     try:
         value = int(img.getexif().get(0x0112, 1))
     except Exception as e:
@@ -19,7 +21,10 @@ def exif_orientation(img: Image.Image, warns: list[str]) -> int:
             f"EXIF cannot be parsed ({type(e).__name__}): orientation unknown, pixels as stored"
         )
         return 1
-    return value if 1 <= value <= 8 else 1
+    if not 1 <= value <= 8:
+        warns.append(f"EXIF orientation {value} is not a valid value (1-8): pixels as stored")
+        return 1
+    return value
 
 
 def apply_orientation(rgb: NDArray[np.uint8], orientation: int) -> NDArray[np.uint8]:

@@ -10,7 +10,8 @@ significant bits when a PNG's sBIT chunk declares fewer and the values are held 
 float data outside [0, 1] are min-max rescaled from their own values, and the warning names the
 depth and sample format the file declares (nothing is silently clipped); such data of one value
 has no range of its own and maps from the range it declares (float: [0, 1], clipped), with a
-warning (min-max made it black); CMYK converts with Pillow's formula, with a warning.
+warning (min-max made it black); CMYK converts with Pillow's formula, with a warning. An
+embedded colour profile is never applied; one that is not sRGB is warned of (``engine.icc``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from engine.errors import InvalidImageError
+from engine.icc import profile_warning
 
 BAND_PIXELS = 1 << 18  # pixels per band when converting to RGB: bounds every temporary array
 WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")  # more than 8 bits per sample
@@ -45,6 +47,8 @@ def to_rgb(
     chunk, the bits of each channel its source held (``containers.PngLayout``)."""
     mode = img.mode
     key = img.info.get("transparency")  # a palette's alphas, or the one transparent colour
+    if mode != "CMYK" and (icc := profile_warning(img.info.get("icc_profile"))) is not None:
+        warns.append(icc)  # the pixels stay as stored: engine/icc.py says why
     if mode in WIDE_MODES:
         bits = significant[0] if len(significant) == 1 and 0 < significant[0] < 16 else 16
         return _wide_to_rgb(img, warns, key if isinstance(key, int) else None, bits)

@@ -14,6 +14,7 @@ from PIL import Image
 from engine.decode_limits import analysis_limits
 from engine.heif import HEIF_VERDICT_NOTE
 from engine.io import load_evidence
+from tests.engine.test_io_profile_orientation import icc_profile
 
 GREY = (np.indices((24, 32)).sum(0) * 4 % 256).astype(np.uint8)  # H, W
 RGB = np.stack([GREY, GREY[::-1], 255 - GREY], -1)  # H, W, 3
@@ -28,6 +29,12 @@ def _nan_tiff(p: Path) -> None:
     f = GREY.astype(np.float32) / 255
     f[0, 0] = np.nan
     Image.fromarray(f, "F").save(p)
+
+
+def _orientation(value: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = value
+    return exif.tobytes()
 
 
 LIMITING: dict[str, tuple[Callable[[Path], object], str]] = {
@@ -62,6 +69,9 @@ NOT_LIMITING: dict[str, Callable[[Path], object]] = {
         p
     ),
     "jpeg.png": lambda p: Image.fromarray(RGB).save(p, format="JPEG"),
+    # the stored values are what the networks learned from: shown unmanaged, nothing less
+    "adobe.png": lambda p: Image.fromarray(RGB).save(p, icc_profile=icc_profile("Adobe RGB")),
+    "orient9.png": lambda p: Image.fromarray(RGB).save(p, exif=_orientation(9)),
 }
 
 
