@@ -2,7 +2,8 @@
 
 :class:`CaseRecorder` listens to the window instead of living in it: the analysis worker's
 signals (a file decoded and hashed: ``evidence-opened`` then ``analysis-started`` with the
-models, device and path chosen when it was asked for, the ones it runs with;
+models, device and path chosen when it was asked for, the ones it runs with; a file decoded
+only to be shown again, ``evidence-opened`` alone;
 ``analysis-finished`` with every model's checkpoint SHA-256, θ, pixel threshold, verdict and
 score; failed; cancelled, with what the cancel kept: the
 finished models and the running one's share computed), the classic analyses' results
@@ -350,6 +351,8 @@ class CaseRecorder(QObject):
         self.append(Action.EVIDENCE_OPENED, details)
         w = self.window
         asked = w.job_models(job)  # those chosen when the file was opened: the ones it runs with
+        if asked is None:  # decoded only to be shown: opened, no analysis started
+            return
         if asked.get("models") or w.model_names:
             self.append(
                 Action.ANALYSIS_STARTED,

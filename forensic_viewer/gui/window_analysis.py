@@ -120,10 +120,12 @@ class WindowAnalysis:
             self._cancel_words, self._cancelled_elsewhere = "", set()
             self.statusBar().showMessage("cancelling…")
 
-    def job_models(self, job: int) -> dict[str, Any]:
+    def job_models(self, job: int) -> dict[str, Any] | None:
         """The models, device and path (fast or exact) chosen when ``job`` was asked for: the
-        ones it runs with (the worker keeps jobs and model changes in order)."""
-        return dict(self._job_models.get(job, {}))
+        ones it runs with (the worker keeps jobs and model changes in order). None when
+        ``job`` was not asked to analyse: a file decoded only to be shown (``_decode_to_show``)."""
+        asked = self._job_models.get(job)
+        return None if asked is None else dict(asked)
 
     def _entry_for(self, job: int) -> Entry | None:
         path = self._job_paths.get(job)
