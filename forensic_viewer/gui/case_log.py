@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -149,6 +149,10 @@ class CaseRecorder(QObject):
         self._scans: dict[BatchDialog, ScanJob | None] = {}  # batch dialog -> its last scan
         # cancelled job -> its path, until its kept part (or the failure to build it) arrives
         self._kept: dict[int, str | None] = {}
+        # job -> its path, from its analysis-started until its end is logged (close() ends them)
+        self._started: dict[int, str] = {}
+        # the jobs a Cancel had stopped when the window began to close (closing()), else None
+        self._cancelled_before_close: set[int] | None = None
         self._unread: dict[int, UnreadFile] = {}  # a file that did not decode, until it fails
         self._layers: LayerList | None = None
         self._layers_path: str | None = None  # the evidence file the watched layers belong to
@@ -159,13 +163,16 @@ class CaseRecorder(QObject):
         self._settle.setSingleShot(True)
         self._settle.setInterval(THRESHOLD_SETTLE_MS)
         self._settle.timeout.connect(self.flush_thresholds)
-        worker = window.worker
-        worker.loaded.connect(self._on_loaded)
-        worker.succeeded.connect(self._on_succeeded)
-        worker.unreadable.connect(self._on_unreadable)
-        worker.failed.connect(self._on_failed)
-        worker.cancelled.connect(self._on_cancelled)
-        worker.kept.connect(self._on_kept)
+        self._worker_slots = (
+            (window.worker.loaded, self._on_loaded),
+            (window.worker.succeeded, self._on_succeeded),
+            (window.worker.unreadable, self._on_unreadable),
+            (window.worker.failed, self._on_failed),
+            (window.worker.cancelled, self._on_cancelled),
+            (window.worker.kept, self._on_kept),
+        )
+        for signal, slot in self._worker_slots:
+            signal.connect(slot)
         panel = window.analysis_panel
         shown = panel.on_results  # the window's handler first, then the log
 
@@ -354,12 +361,14 @@ class CaseRecorder(QObject):
         if asked is None:  # decoded only to be shown: opened, no analysis started
             return
         if asked.get("models") or w.model_names:
+            self._started[job] = evidence.path
             self.append(
                 Action.ANALYSIS_STARTED,
                 {"path": evidence.path, "sha256": evidence.sha256, **asked},
             )
 
     def _on_succeeded(self, job: int, analysis: Analysis) -> None:
+        self._started.pop(job, None)
         if not analysis.results and analysis.ensemble is None:
             return  # no model: the file was only shown (evidence-opened says so)
         ens = analysis.ensemble
@@ -383,6 +392,7 @@ class CaseRecorder(QObject):
         decode, and the file-system times found before the read when the loader took them, as
         an error row's header records them); after a cancel whose kept part could not be
         built, the cancel first (it happened, and kept nothing)."""
+        self._started.pop(job, None)
         if job in self._kept:
             self.append(Action.ANALYSIS_CANCELLED, {"path": self._kept.pop(job)})
         details: dict[str, Any] = {"path": self.window._job_paths.get(job), "error": message}
@@ -398,13 +408,21 @@ class CaseRecorder(QObject):
         """One entry per cancel; when the cancel kept something (it follows, ``kept``), the
         entry waits for it and lists it: the finished models as a finished analysis logs them,
         and the running model's share of the image computed (no verdict)."""
+        self._started.pop(job, None)
         path = self.window._job_paths.get(job)
         if self.window.worker.keeping(job):
             self._kept[job] = path
             return
-        self.append(Action.ANALYSIS_CANCELLED, {"path": path})
+        self.append(Action.ANALYSIS_CANCELLED, {"path": path, **self._closed_reason(job)})
+
+    def _closed_reason(self, job: int) -> dict[str, str]:
+        """``reason`` of the cancel of ``job`` when the window's closing stopped it, not a
+        Cancel before."""
+        before = self._cancelled_before_close
+        return {} if before is None or job in before else {"reason": "the window closed"}
 
     def _on_kept(self, job: int, kept: Analysis) -> None:
+        self._started.pop(job, None)
         path = self._kept.pop(job, self.window._job_paths.get(job))
         details: dict[str, Any] = {"path": path, "sha256": kept.evidence.sha256}
         details["kept"] = {
@@ -627,12 +645,35 @@ class CaseRecorder(QObject):
             gone = getattr(getattr(dialog, "run_end", None), "gone", ())  # said at its end too
             self.append(Action.SCAN_FINISHED, scan_finished_details(job.out, outcome, gone))
 
+    def closing(self) -> None:
+        """The window is about to stop its worker: the analyses a Cancel has stopped already
+        are told from those the closing stops (their ``analysis-cancelled`` says ``reason``)."""
+        worker, jobs = self.window.worker, self.window._job_paths
+        self._cancelled_before_close = {j for j in jobs if worker.was_cancelled(j)}
+
     def close(self) -> None:
-        """The window closes: log what is waiting, then let the log go."""
+        """The window closes, its worker stopped: log what is waiting, end every analysis the
+        log started, then let the log go.
+
+        The worker's last signals (the running analysis's ``cancelled``, a file decoded as it
+        stopped) are queued calls from its threads that the event loop would deliver after
+        the window had gone, to a closed log: they are delivered here first. An analysis the
+        log started that never reached an end (it waited in the queue, or its worker did not
+        stop in time) is then logged cancelled by the closing; whatever the worker says
+        after that is not logged (the log already ended it)."""
         self.flush_thresholds()
-        for path in self._kept.values():  # cancels whose kept part never arrived
+        if self._cancelled_before_close is None:
+            self.closing()
+        QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall.value)
+        for signal, slot in self._worker_slots:
+            signal.disconnect(slot)
+        for job, path in self._kept.items():  # cancels whose kept part never arrived
+            self._started.pop(job, None)
             self.append(Action.ANALYSIS_CANCELLED, {"path": path})
         self._kept.clear()
+        for job, path in self._started.items():  # never ran, or not stopped in time
+            self.append(Action.ANALYSIS_CANCELLED, {"path": path, **self._closed_reason(job)})
+        self._started.clear()
         self._subs.clear()
         if self.log is not None:
             self.log.close()

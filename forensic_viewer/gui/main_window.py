@@ -404,7 +404,8 @@ class MainWindow(
         for loader in list(self._reloading.values()):
             stop_within(loader, CLOSE_WAIT_MS, "a scan result's decode")  # never destroyed running
         self.lister.stop()
+        self.case.closing()  # before the stop: which analyses a Cancel had stopped already
         self.worker.stop()
         self.renderer.stop()
-        self.case.close()
+        self.case.close()  # the worker's last signals first, then every analysis ended
         super().closeEvent(event)

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, QThread
+from PySide6.QtCore import QSettings, Qt, QThread
 
-from forensic_viewer.audit import LOG_NAME, AuditLog
+from forensic_viewer.audit import LOG_NAME, AuditLog, verify_log
 from forensic_viewer.gui import workers
 from forensic_viewer.gui.main_window import MainWindow
 from tests.conftest import HANG_MS, HANG_S, make_tiny_checkpoint
@@ -93,3 +93,77 @@ def test_a_file_decoded_only_to_show_it_is_logged_opened_not_analysed(
     assert not entry.running and entry.analysis is None and entry.cancelled
     assert window.layers is not None and window.layers.image is not None  # shown
     assert _of(_entries(tmp_path), queued) == [*before, "evidence-opened"]
+
+
+def test_closing_the_window_mid_analysis_logs_every_started_analysis_cancelled(
+    qtbot, tmp_path: Path, gate: threading.Event
+) -> None:
+    """Closing the window while one file is analysed and another, decoded, waits: both
+    ``analysis-started`` entries get their ``analysis-cancelled`` (``reason``: the window
+    closed) before the log is closed, and the chain verifies. The running one's cancel was
+    queued from the worker thread and arrived after the log was closed (lost, said as "not
+    logged"); the waiting one's analysis never ran and had no end at all."""
+    window = _window(qtbot, tmp_path)
+    big = write_image(tmp_path / "big.png", 192, 256)
+    waiting = write_image(tmp_path / "waiting.png", 96, 128, seed=2)
+    open_listed(qtbot, window, [big, waiting])
+    job = window.entries[str(big)].job
+    qtbot.waitUntil(lambda: job in window._job_started, timeout=HANG_MS)  # running, held
+    qtbot.waitUntil(lambda: "analysis-started" in _of(_entries(tmp_path), waiting), timeout=HANG_MS)
+    window.close()
+    assert window.case._failed == 0  # nothing was refused by a closed log
+    entries = _entries(tmp_path)
+    for path in (big, waiting):
+        assert _of(entries, path) == ["evidence-opened", "analysis-started", "analysis-cancelled"]
+        cancel = [e for e in entries if e["details"].get("path") == str(path)][-1]
+        assert cancel["details"] == {"path": str(path), "reason": "the window closed"}
+    assert verify_log(tmp_path / "case" / LOG_NAME).ok
+    qtbot.wait(50)  # any signal still queued for the closed window: nothing more is written
+    assert _entries(tmp_path) == entries and window.case._failed == 0
+
+
+def test_an_analysis_that_ended_as_the_window_closed_is_logged_as_it_ended(
+    qtbot, tmp_path: Path, gate: threading.Event
+) -> None:
+    """The analysis finished on the worker thread just before the window closed, its
+    ``succeeded`` still queued for the GUI thread: the case log delivers it before it closes,
+    and the log says ``analysis-finished``, not a cancel by the closing (or nothing)."""
+    window = _window(qtbot, tmp_path)
+    image = write_image(tmp_path / "big.png", 192, 256)
+    finished = threading.Event()
+    window.worker.succeeded.connect(
+        lambda *_a: finished.set(), Qt.ConnectionType.DirectConnection
+    )  # on the worker thread: the queued slots have not run
+    open_listed(qtbot, window, [image])
+    job = window.entries[str(image)].job
+    qtbot.waitUntil(lambda: job in window._job_started, timeout=HANG_MS)  # running, held
+    gate.set()
+    assert finished.wait(HANG_S)  # no event of this thread is handled meanwhile
+    assert window.entries[str(image)].analysis is None  # not delivered yet
+    window.close()
+    entries = _entries(tmp_path)
+    assert _of(entries, image) == ["evidence-opened", "analysis-started", "analysis-finished"]
+    assert entries[-1]["details"]["models"]["m1"]["verdict"] in ("authentic", "tampered")
+    assert verify_log(tmp_path / "case" / LOG_NAME).ok and window.case._failed == 0
+
+
+def test_a_cancel_just_before_closing_is_logged_as_the_analysts_not_the_closings(
+    qtbot, tmp_path: Path, gate: threading.Event
+) -> None:
+    """Cancel, then the window closed before the cancels arrived: both analyses end in
+    ``analysis-cancelled`` without the closing's ``reason`` (the analyst stopped them)."""
+    window = _window(qtbot, tmp_path)
+    big = write_image(tmp_path / "big.png", 192, 256)
+    waiting = write_image(tmp_path / "waiting.png", 96, 128, seed=2)
+    open_listed(qtbot, window, [big, waiting])
+    job = window.entries[str(big)].job
+    qtbot.waitUntil(lambda: job in window._job_started, timeout=HANG_MS)  # running, held
+    qtbot.waitUntil(lambda: "analysis-started" in _of(_entries(tmp_path), waiting), timeout=HANG_MS)
+    window.cancel()
+    window.close()
+    entries = _entries(tmp_path)
+    for path in (big, waiting):
+        assert _of(entries, path) == ["evidence-opened", "analysis-started", "analysis-cancelled"]
+        cancel = [e for e in entries if e["details"].get("path") == str(path)][-1]
+        assert cancel["details"] == {"path": str(path)}
+    assert verify_log(tmp_path / "case" / LOG_NAME).ok and window.case._failed == 0
