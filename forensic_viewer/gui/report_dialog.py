@@ -538,8 +538,13 @@ class ReportDialog(QDialog):
         """Stop the report thread (the viewer quits) and release the folders. A report still
         running after ``timeout_ms`` (reading a large scan before it can be cancelled) is
         left to the process's end, which frees its locks (``flock``): releasing them here
-        would remove a lock file while it still writes."""
+        would remove a lock file while it still writes. What a stopped thread posted last is
+        handled first, as at its end (:meth:`_on_finished`), while the case log is open: the
+        report it wrote is logged, an earlier report it moved aside put back (before, a report
+        written as the window closed was left on the disk with no ``report-exported``)."""
         if stop_within(self.worker, timeout_ms, "a report being written"):
+            if self.worker is not None:
+                self.worker.mailbox.stop()  # what the thread posted last
             self._release()
         elif self.worker is not None:
             self.worker.mailbox.rest()  # nothing more is delivered: the window is going away

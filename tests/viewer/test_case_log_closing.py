@@ -167,3 +167,29 @@ def test_a_cancel_just_before_closing_is_logged_as_the_analysts_not_the_closings
         cancel = [e for e in entries if e["details"].get("path") == str(path)][-1]
         assert cancel["details"] == {"path": str(path)}
     assert verify_log(tmp_path / "case" / LOG_NAME).ok and window.case._failed == 0
+
+
+def test_a_report_written_as_the_window_closed_is_logged(qtbot, tmp_path: Path) -> None:
+    """The report thread had written the report and posted it to its dialog when the window
+    closed: the files were there, and the log had no ``report-exported`` for them (the post
+    was never delivered: the dialog's shutdown let the thread go without reading it)."""
+    window = _window(qtbot, tmp_path)
+    image = write_image(tmp_path / "a.png")
+    open_listed(qtbot, window, [image])
+    entry = window.entries[str(image)]
+    qtbot.waitUntil(lambda: entry.analysis is not None, timeout=HANG_MS)
+    dialog = window.export_report()
+    assert dialog is not None
+    dialog.format_boxes["pdf"].setChecked(False)
+    dialog.dest.setText(str(tmp_path / "reports"))
+    dialog.write()
+    assert dialog.worker is not None and dialog.worker.wait(HANG_MS)  # no event handled
+    assert dialog.paths == {}  # written, not yet delivered
+    window.close()
+    entries = _entries(tmp_path)
+    assert entries[-1]["action"] == "report-exported"
+    files = entries[-1]["details"]["files"]
+    assert sorted(files) == ["html", "json"] and all(
+        Path(f["path"]).is_file() for f in files.values()
+    )
+    assert verify_log(tmp_path / "case" / LOG_NAME).ok and window.case._failed == 0
