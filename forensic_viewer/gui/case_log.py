@@ -163,7 +163,7 @@ class CaseRecorder(QObject):
         self._settle.setSingleShot(True)
         self._settle.setInterval(THRESHOLD_SETTLE_MS)
         self._settle.timeout.connect(self.flush_thresholds)
-        self._worker_slots = (
+        self._worker_slots: tuple[tuple[Any, Callable[..., None]], ...] = (
             (window.worker.loaded, self._on_loaded),
             (window.worker.succeeded, self._on_succeeded),
             (window.worker.unreadable, self._on_unreadable),
@@ -667,6 +667,7 @@ class CaseRecorder(QObject):
         QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall.value)
         for signal, slot in self._worker_slots:
             signal.disconnect(slot)
+        self._worker_slots = ()  # a window closed twice
         for job, path in self._kept.items():  # cancels whose kept part never arrived
             self._started.pop(job, None)
             self.append(Action.ANALYSIS_CANCELLED, {"path": path})
