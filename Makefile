@@ -78,6 +78,7 @@ weights: $(STAMP)
 	DATA=$(DATA) PY=$(BIN)/python FACE_MODELS="$(FACE_MODELS)" bash packaging/recipes/bundled-ensemble.sh
 	for m in $(FACE_MODELS); do DATA=$(DATA) PY=$(BIN)/python bash packaging/recipes/$$m.sh || exit 1; done
 	$(MAKE) int8 DATA=$(DATA)
+	$(BIN)/python packaging/casia_images.py $(DATA)
 
 # The int8 OpenVINO models the fast path runs (engine/runtime.py), made from the bundled
 # checkpoints with NNCF on CASIA's training part (trainer/quantize.py, minutes per network):

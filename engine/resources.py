@@ -40,6 +40,7 @@ PACKAGE_DATA = (
     "models/*.int8.xml",  # int8 OpenVINO models of the fast path, with .bin and key (runtime)
     "models/*.int8.bin",
     "models/*.int8.json",
+    "models/casia-images.json",  # the CASIA images that made them, by SHA-256 (scan --gt)
     "samples/*.jpg",
     "samples/samples.json",
     "samples/masks/*.png",

@@ -97,6 +97,7 @@ from forensic_viewer.scan.truth_scores import (
     score_image,
 )
 from forensic_viewer.scan.truth_trained import (
+    bundled_seen,
     scan_checkpoints,
     scanned_folder,
     trained_on,
@@ -511,7 +512,7 @@ def evaluate_scan(
         appledouble,
         mask_warning,
         not_covered(out),
-        trained_on(models, scored),
+        trained_on(models, scored) + bundled_seen(out, [f.sha256 for f in files]),
     )
     atomic_write(out / GT_NAME, json_text(result.to_json(), indent=1))
     add_csv_columns(out, files, errors)
@@ -649,6 +650,9 @@ def report_section(gt: Mapping[str, Any]) -> tuple[str, list[str], list[list[str
     problems = list(gt.get("problems") or [])
     if problems:
         intro += f" {len(problems)} problem(s) met, listed in {GT_NAME}."
+    seen = [t for t in gt.get("trained_on") or [] if isinstance(t, dict)]
+    for line in (trained_on_line(t) for t in seen):  # figures that are not held out
+        intro += f" Note: {line.removeprefix('note: ')}."
     if gt.get("mask_warning"):
         intro += f" Warning: {gt['mask_warning']}."
     if warned := mask_warnings(gt):

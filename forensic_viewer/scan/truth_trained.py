@@ -9,8 +9,16 @@ does not try to rebuild it): its figures there are optimistic. ``scan --gt`` of 
 with the model fine-tuned on it scored 118 images, 101 of them its training split, with no
 word (fine-tune walk-through, 2026-12-06).
 
+A bundled model's header records no data path (it was trained from relative lists in
+``runs/``), so the bundled files are matched by content instead: ``resources/models/
+casia-images.json`` (``packaging/casia_images.py``) holds the SHA-256 of each CASIA image by part
+of their split and which parts trained or chose each bundled checkpoint and ensemble (its epoch,
+θ, weights); a scored file whose SHA-256 is there counts, whatever folder it was copied to
+(:func:`bundled_seen`). A scan of CASIA's held-out part printed the bundled models' AUCs with no
+note, while ``forensic-train eval`` noted the same images (QA walk-through, 2026-12-06).
+
 Each such overlap is one record in ``groundtruth.json``'s ``trained_on`` and one note line of
-the summary. Headers only are read; no Qt, no torch.
+the summary and of a report's ground-truth section. Headers only are read; no Qt, no torch.
 """
 
 from __future__ import annotations
@@ -125,8 +133,68 @@ def trained_on(
     return out
 
 
+BUNDLED_SEEN = "casia-images.json"  # in engine.catalog.BUNDLED_MODELS (packaging/casia_images.py)
+
+
+def _bundled_record() -> dict[str, Any]:
+    """The bundled files' CASIA record, {} when it cannot be read (no note then)."""
+    from engine.catalog import BUNDLED_MODELS
+
+    try:
+        record = json.loads(read_regular_text(BUNDLED_MODELS / BUNDLED_SEEN))
+    except (OSError, ValueError, ForensicError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def bundled_seen(out: Path, scored: Sequence[str | None]) -> list[dict[str, Any]]:
+    """One record per model or ensemble of the scan in ``out`` (scan.json's, by SHA-256) that is
+    a bundled file some of whose CASIA images are among the ``scored`` SHA-256s: how many of
+    them trained it and how many chose something of it (``how``), of how many scored."""
+    record, info = _bundled_record(), _scan_info(out)
+    parts, files = record.get("parts"), record.get("models")
+    if not isinstance(parts, dict) or not isinstance(files, dict):
+        return []
+    used: dict[str, str] = {}  # SHA-256 -> the name the scan used
+    for key in ("models", "face_models"):
+        if isinstance(named := info.get(key), dict):
+            used.update({str(v): str(k) for k, v in named.items()})
+    if isinstance(info.get("ensemble_sha256"), str):
+        used[info["ensemble_sha256"]] = str(info.get("ensemble") or "ensemble")
+    hashes = {name: set(v) for name, v in parts.items() if isinstance(v, list)}
+    out_records: list[dict[str, Any]] = []
+    for entry in files.values():
+        if not isinstance(entry, dict) or entry.get("sha256") not in used:
+            continue
+        counts = {}
+        for role in ("trained", "chose"):
+            held = set().union(*(hashes.get(p, set()) for p in entry.get(role) or []))
+            counts[role] = sum(h in held for h in scored)
+        if counts["trained"] or counts["chose"]:
+            out_records.append(
+                {
+                    "model": used[entry["sha256"]],
+                    "data": str(record.get("data", "CASIA")),
+                    "record": BUNDLED_SEEN,
+                    "images": counts["trained"] + counts["chose"],
+                    "of": len(scored),
+                    **counts,
+                    "how": str(entry.get("how", "")),
+                }
+            )
+    return out_records
+
+
 def trained_on_line(record: dict[str, Any]) -> str:
-    """The summary's note of one :func:`trained_on` record."""
+    """The summary's note of one :func:`trained_on` or :func:`bundled_seen` record."""
+    if "record" in record:
+        return (
+            f"note: {record['images']} of the {record['of']} scored images are "
+            f"{record['data']} images that trained or chose the bundled {record['model']} "
+            f"({record['trained']} trained it, {record['chose']} chose its {record['how']}; "
+            f"by SHA-256, {record['record']}): its figures on them are "
+            "optimistic, not held out"
+        )
     return (
         f"note: {record['images']} of the {record['of']} scored images are in {record['data']}, "
         f"data {record['model']} was trained on (its header's training.data; its training and "

@@ -11,9 +11,15 @@ import numpy as np
 from PIL import Image
 
 from engine.checkpoints import load_checkpoint, save_checkpoint
+from engine.files import sha256_of
 from forensic_viewer.cli import main
-from forensic_viewer.scan.groundtruth import GT_NAME, evaluate_scan, read_truth
-from forensic_viewer.scan.truth_trained import scan_checkpoints, trained_on
+from forensic_viewer.scan.groundtruth import GT_NAME, evaluate_scan, read_truth, report_section
+from forensic_viewer.scan.truth_trained import (
+    BUNDLED_SEEN,
+    scan_checkpoints,
+    trained_on,
+    trained_on_line,
+)
 from tests.conftest import make_tiny_checkpoint
 
 
@@ -132,3 +138,60 @@ def test_a_row_without_its_file_is_read_in_the_scanned_folder(tmp_path: Path, mo
     assert result.trained_on == [
         {"model": "lab-model", "data": str(data.resolve()), "images": 3, "of": 3}
     ]
+
+
+def test_bundled_models_images_are_noted_by_sha256(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A bundled model's header records no data path: scoring copies of the CASIA images that
+    trained or chose it printed its figures with no note (QA walk-through, 2026-12-06). The
+    bundled record (casia-images.json, by SHA-256) names them wherever they were copied."""
+    import engine.catalog
+
+    data = _folder(tmp_path / "copies")
+    model = make_tiny_checkpoint(tmp_path / "bundled.safetensors", name="bundled-net")
+    digest = [sha256_of(data / f) for f in ("Tp/t0.png", "Tp/t1.png", "Au/a0.png")]
+    record = {
+        "data": "CASIA v1.0",
+        "parts": {"train": [digest[0]], "validation": [digest[1]], "test": []},
+        "models": {
+            "bundled-net": {
+                "sha256": sha256_of(model),
+                "trained": ["train"],
+                "chose": ["validation", "test"],
+                "how": "epoch",
+            },
+            "other": {"sha256": "0" * 64, "trained": ["train"], "chose": [], "how": "θ"},
+        },
+    }
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    (bundled / BUNDLED_SEEN).write_text(json.dumps(record))
+    monkeypatch.setattr(engine.catalog, "BUNDLED_MODELS", bundled)
+    out = tmp_path / "out"
+    code = main(["scan", str(data), "--recursive", "--out", str(out), "--model", str(model),
+                 "--no-faces", "--gt", str(data)])  # fmt: skip
+    assert code == 0
+    note = {"model": "bundled-net", "data": "CASIA v1.0", "record": BUNDLED_SEEN, "images": 2,
+            "of": 3, "trained": 1, "chose": 1, "how": "epoch"}  # fmt: skip
+    gt = json.loads((out / GT_NAME).read_text())
+    assert gt["trained_on"] == [note]
+    line = trained_on_line(note)
+    assert line.startswith("note: 2 of the 3 scored images are CASIA v1.0 images that trained")
+    assert "(1 trained it, 1 chose its epoch; by SHA-256, casia-images.json)" in line
+    assert line in capsys.readouterr().out
+    assert line.removeprefix("note: ") in report_section(gt)[0]
+
+
+def test_the_bundled_record_is_of_the_bundled_files() -> None:
+    """Every bundled checkpoint and ensemble has its record, of its own SHA-256: a retrained
+    file with the old record would lose the note (run packaging/casia_images.py again)."""
+    from engine.catalog import BUNDLED_MODELS
+
+    record = json.loads((BUNDLED_MODELS / BUNDLED_SEEN).read_text())
+    bundled = [*BUNDLED_MODELS.glob("*.safetensors"), *BUNDLED_MODELS.glob("*.ensemble.json")]
+    assert bundled
+    for path in bundled:
+        entry = record["models"][path.name.split(".")[0]]
+        assert entry["sha256"] == sha256_of(path), path.name
+        assert set(entry["trained"]) | set(entry["chose"]) <= set(record["parts"]), path.name
+    parts = [set(v) for v in record["parts"].values()]
+    assert sum(map(len, parts)) == len(set().union(*parts))  # each image in one part
