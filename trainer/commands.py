@@ -489,10 +489,23 @@ def run_eval(args: argparse.Namespace) -> int:
     if note := eval_note(meta.training, meta.decision.details, data, args):
         print(plain(note))
     if args.json:
+        from engine.provenance import environment
+
         payload = {
             "checkpoint": str(args.model),
             "checkpoint_sha256": model.sha256,
             "data": args.data,
+            # what reproduces the figures, as every scan.json records it: the data's absolute
+            # path and content, the program, libraries and processor, and what ran the model
+            "data_sets": [
+                {"path": str(Path(s.path).resolve()), "weight": s.weight, **data_digest(s.path)}
+                for s in map(parse_data_spec, args.data)
+            ],
+            "environment": environment(),
+            "device": args.device,
+            "threads": torch.get_num_threads(),
+            "input_policies": result.input_policies,
+            "data_sha256_of": DATA_DIGEST,
             "split": args.split,
             "split_by": args.split_by,
             "seed": args.seed,

@@ -9,6 +9,7 @@ on the same folder, and validation during training measures the network as it wi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,9 @@ def image_figures_at_theta(records: list[ImageRecord]) -> tuple[dict[str, Any], 
 class EvalResult:
     metrics: dict[str, Any]
     records: list[ImageRecord] = field(default_factory=list)
+    # what ran the model, as a scan row's details say it (its input_policy: runtime, model
+    # files, threads, tiles; precision, device), each distinct one with how many images
+    input_policies: list[dict[str, Any]] = field(default_factory=list)
 
     def fractions(self, label: int) -> np.ndarray:
         """Forged fractions of the images with ``label`` (for calibration)."""
@@ -122,8 +126,12 @@ def evaluate(
     analyzer = Analyzer([loaded], device=device, batch_size=batch_size)
     acc = MetricAccumulator(inverted=inverted)
     records: list[ImageRecord] = []
+    policies: dict[str, dict[str, Any]] = {}
     for i, s, analysis in analysed(analyzer, samples, skipped):
         result = analysis.results[loaded.name]
+        ran = {**result.input_policy, "precision": result.precision, "device": result.device}
+        key = json.dumps(ran, sort_keys=True, default=str)
+        policies.setdefault(key, {**ran, "images": 0})["images"] += 1
         gt = (
             load_mask(s, result.heatmap.shape, skipped).astype(bool)
             if s.label == 1 and str(s.image) not in untrusted_masks
@@ -159,7 +167,7 @@ def evaluate(
         )
         if progress is not None:
             progress(i + 1, len(samples))
-    return EvalResult(acc.summary(), records)
+    return EvalResult(acc.summary(), records, list(policies.values()))
 
 
 def trained_on_note(

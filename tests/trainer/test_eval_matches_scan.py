@@ -77,3 +77,38 @@ def test_eval_gives_the_interval_and_the_rates_at_theta(
     assert (m["flagged_authentic"], m["flagged_tampered"]) == (k_auth, k_tamp)
     assert m["image_auc_interval"] is None
     assert f"at θ: flags {k_auth} of 2 authentic (false-alarm rate {k_auth / 2:.3f}), " in out
+
+
+def test_eval_json_records_what_a_scan_records(tmp_path: Path, monkeypatch) -> None:
+    """QA walk-through (2026-12-06): eval --json held the data as typed (relative, no cwd) and
+    no program version, libraries, processor, runtime, precision, model files or threads, all
+    of which every scan.json records: its figures could not be reproduced from it."""
+    from forensic_viewer import cli as viewer_cli
+    from trainer.setup import data_digest
+
+    root = make_folder(tmp_path / "d", 2, 1, seed=7)
+    ckpt = tiny_checkpoint(tmp_path / "m.safetensors")
+    monkeypatch.chdir(tmp_path)
+    report = tmp_path / "eval.json"
+    assert cli.main(["eval", "--model", str(ckpt), "--data", "d", "--json", str(report)]) == 0
+    payload = json.loads(report.read_text())
+    scan_out = tmp_path / "scan"
+    argv = ["scan", str(root / "Tp"), "--out", str(scan_out), "--model", str(ckpt),
+            "--device", "cpu", "--no-faces"]  # fmt: skip
+    assert viewer_cli.main(argv) == 0
+    env = json.loads((scan_out / "scan.json").read_text())["environment"]
+    assert {**payload["environment"], "time": None} == {**env, "time": None}
+    assert payload["environment"]["code"]["sources_sha256"]
+    assert payload["data_sets"] == [
+        {"path": str(root.resolve()), "weight": 1.0, **data_digest(root)}
+    ]
+    rows = [json.loads(line) for line in (scan_out / "results.jsonl").read_text().splitlines()]
+    details = [next(iter(r["details"].values())) for r in rows]
+    policies = [
+        {**d["input_policy"], "precision": d["precision"], "device": d["device"]} for d in details
+    ]
+    (ran,) = payload["input_policies"]
+    assert ran["images"] == 3
+    assert {k: v for k, v in ran.items() if k != "images"} == policies[0]
+    assert {"runtime", "precision"} <= set(ran)
+    assert payload["threads"] >= 1
