@@ -126,7 +126,7 @@ def verdict_words(m: dict) -> str:
             "Measure it on held-out images of both classes before relying on it."
         )
     if f1 >= 0.6 and auc >= 0.9:
-        return "It localizes most forged regions of held-out CASIA scenes (figures below)."
+        return "It localizes most forged regions of CASIA scenes it was not trained on (figures below)."
     loc = (
         "localizes little better than chance"
         if f1 < 0.25
@@ -142,7 +142,7 @@ def verdict_words(m: dict) -> str:
         else "its image-level scores separate tampered from authentic images well"
     )
     weak = "**It is weak.** " if f1 < 0.45 or auc < 0.75 else ""
-    return f"{weak}On held-out CASIA scenes it {loc} and {det} (figures below). " + (
+    return f"{weak}On CASIA scenes it was not trained on it {loc} and {det} (figures below). " + (
         "Treat its heatmap as a weak hint, never as a finding on its own." if weak else ""
     )
 
