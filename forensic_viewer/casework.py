@@ -30,6 +30,7 @@ from forensic_viewer.audit import (
     HEX64,
     LOG_NAME,
     Action,
+    AuditEntry,
     AuditError,
     AuditLog,
     AuditStamp,
@@ -489,9 +490,25 @@ def log_report(
     paths: Mapping[str, Path | str],
     stamp: AuditStamp | None,
     scan: Path | None = None,
-) -> None:
-    if log is not None:
-        log.append(Action.REPORT_EXPORTED, report_details(paths, stamp, scan))
+) -> AuditEntry | None:
+    """``report-exported`` of a report's ``paths`` (:func:`report_details`); the entry, whose
+    hash is the log's head with the report's own entry in it (None without a log)."""
+    if log is None:
+        return None
+    return log.append(Action.REPORT_EXPORTED, report_details(paths, stamp, scan))
+
+
+def head_after_report_line(log: AuditLog, entry: AuditEntry) -> str:
+    """The closing line of a report written into a case log: the head *after* its
+    ``report-exported`` entry. The head the report prints is the one before that entry, so
+    ``audit verify --head`` of it cannot tell that the report's own entry (its files' SHA-256)
+    and every later one were cut off the log (QA walk-through, 2026-12-06); noted off-machine,
+    this one can."""
+    return (
+        f"case audit log head after this report: {entry.hash} (entry {entry.seq}); note it "
+        f"off-machine: `forensic-viewer audit verify {log.path} --head {entry.hash}` then shows "
+        "the log still holds the report's own entry"
+    )
 
 
 def log_report_moved(log: AuditLog | None, moved: Any) -> None:

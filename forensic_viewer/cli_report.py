@@ -100,7 +100,12 @@ def _logged_report(
     put back (logged too) when the new one is not written. ``scan``: the scan folder reported
     on, whose scan.json the entry records. False, after one error line, when it cannot be
     written."""
-    from forensic_viewer.casework import log_report, log_report_moved, put_back_earlier_report
+    from forensic_viewer.casework import (
+        head_after_report_line,
+        log_report,
+        log_report_moved,
+        put_back_earlier_report,
+    )
     from forensic_viewer.report import CaseInfo, os_problem
     from forensic_viewer.report.earlier import move_earlier_report
 
@@ -127,9 +132,11 @@ def _logged_report(
             _error(f"cannot write the report ({e})")
             return False
         raise
-    log_report(case_log, paths, stamp, scan)
+    entry = log_report(case_log, paths, stamp, scan)
     for fmt, path in paths.items():
         print(f"report ({fmt}): {plain(path)}")
+    if entry is not None:
+        print(plain(head_after_report_line(case_log, entry)))
     return True
 
 

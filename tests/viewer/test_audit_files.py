@@ -251,3 +251,34 @@ def test_audit_md_says_what_files_checks_and_what_it_does_not(
     assert main(["audit", "verify", "--help"]) == 0
     helped = " ".join(capsys.readouterr().out.split())
     assert "maps, thumbnails and model files" in helped and "docs/AUDIT.md" in helped
+
+
+def test_the_head_after_the_reports_own_entry_is_printed_and_guards_it(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """QA walk-through (2026-12-06): the head a report prints is the one before its own
+    ``report-exported`` entry, so a log cut back to just before that entry passed
+    ``verify --head`` of it. The closing line gives the head after the entry, which does not."""
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    write_rgb(folder / "a.png", 40, 48, seed=1)
+    out, case = tmp_path / "out", tmp_path / "case"
+    capsys.readouterr()
+    assert main([*scan_args(folder, out, tiny_checkpoint), "--case", str(case)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(out), "--case", str(case), "--format", "json"]) == 0
+    said = capsys.readouterr().out.splitlines()
+    log = case / "audit.jsonl"
+    lines = log.read_bytes().splitlines(keepends=True)
+    last = parse_entry(lines[-1])[0]
+    assert last is not None and last.action == "report-exported"
+    printed = json.loads((out / "report.json").read_text())["case"]["audit_log"]["head"]
+    assert printed == last.prev  # the report's own head: the entry before its own
+    assert said[-1] == (
+        f"case audit log head after this report: {last.hash} (entry {last.seq}); note it "
+        f"off-machine: `forensic-viewer audit verify {log} --head {last.hash}` then shows the "
+        "log still holds the report's own entry"
+    )
+    log.write_bytes(b"".join(lines[:-1]))  # the report's own entry cut off
+    assert main(["audit", "verify", str(case), "--head", printed]) == 0  # not seen by it
+    assert main(["audit", "verify", str(case), "--head", last.hash]) == 1  # seen by this one
