@@ -216,30 +216,55 @@ def _figures(a) -> dict:  # type: ignore[no-untyped-def]
 
 
 BUNDLED = sorted(BUNDLED_MODELS.glob("*.safetensors"))
-# Project-made forgeries and one authentic photograph, large enough for several tiles.
-FIXED_SET = ["coffee-copymove.jpg", "hubble-authentic.jpg"]
+# Every bundled sample (project-made forgeries and one authentic photograph, several tiles each):
+# until 2026-12-06 two of the six, on which crfd-net-compact's int8 fast path sat at the stated
+# bound, and its verdict flip on astronaut-faceblend.jpg went unseen (QA walk-through).
+SAMPLE_SET = sorted(p.name for p in SAMPLES.glob("*.jpg"))
+# Stated bounds (docs/BENCHMARKS.md, "12 MP and heatmap differences"), measured on these samples
+# on 2026-12-06 as the product runs (crfd-net-compact int8 on OpenVINO): heatmap mean |Δ| up to
+# 0.037 for CRFD-Net, 0.067 for the window-tiled networks; its forged fraction up to 0.046.
+MAP_BOUND_CRFD, MAP_BOUND_WINDOWS = 0.04, 0.13
+FRACTION_BOUND_CRFD = 0.05  # its verdict may differ only when the exact statistic is this near θ
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
-def test_bundled_models_fast_path_keeps_verdicts_and_heatmaps(path: Path) -> None:
-    """Same verdict as the exact path on the fixed set; heatmaps within the bounds measured on
-    CASIA val and camera photographs (docs/BENCHMARKS.md): mean |Δ| < 0.13 for the networks
-    whose tiles stay windows (their exact path averages four windows' noise), < 0.02 for
-    CRFD-Net."""
+def test_bundled_models_fast_path_keeps_verdicts_and_heatmaps(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On every bundled sample, heatmaps within the stated bounds of the exact path's: mean
+    |Δ| < 0.13 for the networks whose tiles stay windows (their exact path averages four
+    windows' noise), < 0.04 for CRFD-Net (int8 on the fast path). The window-tiled networks
+    keep every verdict; CRFD-Net's forged fraction stays within 0.05 of the exact path's, and
+    its verdict may differ only where the exact one lies that near θ (a member verdict can flip
+    between the paths: docs/RESULTS.md)."""
+    # as the product runs: the tests' default runtime is PyTorch (tests/conftest.py), under
+    # which this test had measured an fp32 fast path the product never runs on the CPU
+    monkeypatch.setenv("FORENSIC_VIEWER_RUNTIME", "auto")
+    monkeypatch.setenv("FORENSIC_VIEWER_CACHE", str(tmp_path / "cache"))
     loaded = load_checkpoint(path)
     if loaded.meta.scope == "faces":  # runs on detected faces only: compare its face path
         _face_model_fast_path_keeps_verdicts_and_maps(loaded)
         return
     manifest = json.loads((SAMPLES / "samples.json").read_text())
-    assert all(name in manifest or name.endswith("authentic.jpg") for name in FIXED_SET)
+    assert len(SAMPLE_SET) == 6
+    assert all(name in manifest or name.endswith("authentic.jpg") for name in SAMPLE_SET)
     fast, exact = Analyzer([loaded], device="cpu"), Analyzer([loaded], device="cpu", exact=True)
-    bound = 0.02 if loaded.meta.architecture.startswith("crfd") else 0.13
-    for name in FIXED_SET:
+    crfd = loaded.meta.architecture.startswith("crfd")
+    for name in SAMPLE_SET:
         ev = load_evidence(SAMPLES / name)
         f, e = fast.analyze(ev).results[loaded.name], exact.analyze(ev).results[loaded.name]
-        assert f.verdict == e.verdict, (name, f.score, e.score)
-        assert float(np.abs(f.heatmap - e.heatmap).mean()) < bound, name
+        mean = float(np.abs(f.heatmap - e.heatmap).mean())
+        assert mean < (MAP_BOUND_CRFD if crfd else MAP_BOUND_WINDOWS), (name, mean)
+        if crfd and openvino_available():  # the bound is the int8 model's, as the product runs
+            assert f.precision == "int8", name
+        if not crfd:
+            assert f.verdict == e.verdict, (name, f.score, e.score)
+            continue
+        assert abs(f.forged_fraction - e.forged_fraction) < FRACTION_BOUND_CRFD, name
+        assert e.rule == f.rule == "forged_fraction"  # θ is on the forged fraction
+        near = abs(e.forged_fraction - e.threshold)
+        assert f.verdict == e.verdict or near < FRACTION_BOUND_CRFD, (name, f.score, e.score)
 
 
 def _face_model_fast_path_keeps_verdicts_and_maps(loaded: LoadedModel) -> None:
