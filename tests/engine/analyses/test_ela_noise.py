@@ -311,3 +311,48 @@ def test_noise_on_an_image_within_one_block_is_too_small_to_assess(
     r = run_analysis("noise", write_evidence(png_bytes(natural(64, 96, 3)[:32, :40]), "e.png"))
     assert not r.findings and r.map is not None  # 2 blocks: compared
     assert r.extras["off_level_share"] is not None
+
+
+def _ela_as_float(rgb: np.ndarray, resaved: np.ndarray, p) -> tuple:
+    """ELA version 4's arithmetic on the whole image in int16 and float32, as it was."""
+    diff = np.abs(rgb.astype(np.int16) - resaved.astype(np.int16)).astype(np.float32)
+    level = diff.mean(axis=2)
+    m = np.minimum(level * (p.map_gain / 255.0), 1.0).astype(np.float32)
+    step = max(1, int(np.sqrt(diff.size / 3 / 250_000)))
+    top = float(np.percentile(diff[::step, ::step], p.display_percentile))
+    display = np.rint(np.minimum(diff * (255.0 / max(top, 1.0)), 255.0)).astype(np.uint8)
+    return m, display, top, float(level.mean())
+
+
+@pytest.mark.parametrize(("shape", "quality"), [((256, 320), 75), ((1200, 900), 90)])
+def test_ela_in_bands_gives_the_float_arithmetic_s_figures_bit_for_bit(shape, quality) -> None:
+    from engine.analyses._imaging import jpeg_roundtrip
+    from engine.analyses.ela import ElaParams, _levels
+
+    rgb = decode(jpeg_bytes(natural(*shape, 4), 85))
+    resaved = jpeg_roundtrip(rgb, quality)
+    p = ElaParams(quality=quality)
+    m0, display0, top0, mean0 = _ela_as_float(rgb, resaved, p)
+    m, display, top, total = _levels(rgb, resaved, p)
+    np.testing.assert_array_equal(m, m0)
+    np.testing.assert_array_equal(display, display0)
+    assert top == top0 and m.dtype == np.float32
+    assert total / rgb.size == pytest.approx(mean0, abs=1e-5)  # exact now: integer sums
+
+
+def test_ela_holds_no_float_copy_of_the_image(write_evidence) -> None:
+    # The whole |Δ| in int16 and float32 with the display's float temporaries came to some 42
+    # bytes a pixel over the decoded image (511 MB at 12 MP); now the resave (3), its
+    # encoder's copies, the map (4) and the display (3), the rest in row bands.
+    import tracemalloc
+
+    rgb = decode(jpeg_bytes(natural(1024, 1536, 5), 90))
+    ev = write_evidence(png_bytes(rgb), "big.png")
+    tracemalloc.start()
+    try:
+        r = run_analysis("ela", ev, params={"quality": 75})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert r.map.shape == rgb.shape[:2]
+    assert peak < 24 * r.map.size, peak / r.map.size
