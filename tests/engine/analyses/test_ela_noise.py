@@ -356,3 +356,20 @@ def test_ela_holds_no_float_copy_of_the_image(write_evidence) -> None:
         tracemalloc.stop()
     assert r.map.shape == rgb.shape[:2]
     assert peak < 24 * r.map.size, peak / r.map.size
+
+
+def test_ela_of_a_cmyk_jpeg_names_the_conversion_and_no_comparison_of_its_quality(
+    write_evidence,
+) -> None:
+    # ELA ran on a CMYK JPEG in silence, its "own quality about 80" taken from the ink tables;
+    # the CMYK -> RGB -> YCbCr conversion is in every pixel's error (0.90 grey levels at ELA 75
+    # against 0.38 for the same pixels saved as YCbCr at 80).
+    buf = io.BytesIO()
+    Image.fromarray(natural(H, W, 1)).convert("CMYK").save(buf, "JPEG", quality=80)
+    r = run_analysis("ela", write_evidence(buf.getvalue(), "cmyk.jpg"), params={"quality": 90})
+    assert r.map is not None and r.map.shape == (H, W)
+    (warning,) = r.warnings  # not the blind warning: 90 >= 80 compares nothing here
+    assert "CMYK -> RGB -> YCbCr conversion" in warning and "cannot be compared" in warning
+    assert "about 80" in warning
+    ycc = write_evidence(jpeg_bytes(natural(H, W, 1), 80), "ycc.jpg")
+    assert not any("CMYK" in w for w in run_analysis("ela", ycc).warnings)
