@@ -16,12 +16,15 @@ def ghost_finding(q_star: int, stats: dict, last_q: int | None) -> Finding:
     informative cells, ``jpeg.ghost_maps``) and whether that is the whole image or a region."""
     share = stats["dip_share"][str(q_star)]
     whole = share >= WHOLE_IMAGE_SHARE
+    # floored as the rule compares: 0.4998 is a region and read "over 50 %"; 1.0 read "over
+    # 100 %". The share holds 4 decimals, so in ten-thousandths it is a whole number
+    percent = round(share * 10_000) // 100
     last = "" if last_q is None else f", then at about {last_q}"
     return Finding(
         "jpeg",
         "earlier compression (ghost)",
-        f"an earlier save at about quality {q_star} shows over {share * 100:.0f} % of the "
-        "image's areas with detail "
+        f"an earlier save at about quality {q_star} shows in {percent} % of the image's "
+        "areas with detail "
         + ("(whole-image recompression)" if whole else "(a region: see the map)"),
         Level.NOTICE,
         f"the file was saved as a JPEG at about {q_star}{last}: a resave, not a camera "
@@ -31,6 +34,21 @@ def ghost_finding(q_star: int, stats: dict, last_q: int | None) -> Finding:
         else f"part of the image was compressed at about {q_star} before the last save and the "
         "rest was not: a region with another history (pasted or edited), or flat and textured "
         "areas that answer differently; see the map",
+    )
+
+
+def no_ghost_warning(jpeg: bool) -> str:
+    """What a ghost that found no earlier quality says: where it looked, and that there is no
+    map. The recompressions are on the grid of the image's top-left pixel, a JPEG's own 8x8
+    grid; a region saved as a JPEG before on another grid (63 of 64 offsets for a region pasted
+    anywhere) shows no ghost there (a q60 region pasted into a q95 photograph, saved at 90:
+    found at 60 with AUC 0.99 aligned, nothing 3 and 5 px off the grid, 0.98 when the ghost was
+    run on that offset). Trying the 64 offsets (Farid) costs 64 times the time: a limit (docs).
+    A map of zeros beside "nothing found" read as a measurement, so there is none, as DQ's."""
+    where = "below the last quality, on the file's own" if jpeg else "on the image's"
+    return (
+        f"no JPEG ghost found {where} 8x8 grid only (from the top-left pixel): a region "
+        "compressed on another grid (pasted off it) shows no ghost here; no map"
     )
 
 

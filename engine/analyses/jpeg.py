@@ -74,7 +74,12 @@ from engine.analyses._imaging import (
     stored_rgb,
     upsample_cells,
 )
-from engine.analyses._jpegfindings import MIN_DQ_FREQUENCIES, dq_findings, ghost_finding
+from engine.analyses._jpegfindings import (
+    MIN_DQ_FREQUENCIES,
+    dq_findings,
+    ghost_finding,
+    no_ghost_warning,
+)
 from engine.analyses._jpegtables import (
     IJG_LUMA,
     RGB_CODED,
@@ -375,7 +380,9 @@ def ghost_maps(
     GhostParams(),
     method="JPEG ghosts: normalised recompression difference over a range of qualities",
     source="H. Farid, 'Exposing Digital Forgeries from JPEG Ghosts', IEEE TIFS 4(1), 2009",
-    version="8",  # 8: no finding and no map on an image under ghost_floor (24 px a side):
+    version="9",  # 9: no map and no meaning when no ghost is found (a map of zeros read as
+    # a measurement, "p99 0.00 raw"); the warning says only the file's own 8x8 grid was tried;
+    # 8: no finding and no map on an image under ghost_floor (24 px a side):
     # a single 8x8 cell's any dip was the whole image, 8x8 PNGs "resaved at about 70";
     # 7: a finding says what the ghost found: the quality, over how much of
     # the image, whole-image recompression or a region (was the map's label alone);
@@ -434,15 +441,16 @@ def jpeg_ghost(evidence: Evidence, p: GhostParams, ctx: Context) -> Output:
         for i, q in enumerate(qualities)
         for values, cell in [orient_cells(norm[i], GHOST_CELL, (sh, sw), evidence.orientation)]
     )
-    warnings = () if q_star is not None else ("no JPEG ghost found below the last quality",)
+    warnings = () if q_star is not None else (no_ghost_warning(evidence.format == "JPEG"),)
     findings = () if q_star is None else (ghost_finding(q_star, stats, last_q),)
     return Output(
         findings=findings,
-        map=full,
-        meaning=MapMeaning(
+        map=None if q_star is None else full,
+        meaning=None
+        if q_star is None
+        else MapMeaning(
             scale=MapScale.RAW,
-            label="JPEG ghost contrast"
-            + ("" if q_star is None else f" at quality {q_star}")
+            label=f"JPEG ghost contrast at quality {q_star}"
             + ": |normalised difference - image median| x 2"
             + ("" if component == 0 else f", of the {PLANES[component]}"),
             unit="0 = as the image's median location, 1 = half the normalised range or more",

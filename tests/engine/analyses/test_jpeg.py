@@ -13,7 +13,7 @@ from PIL import Image
 from engine.analyses import run_analysis
 from engine.analyses._jpegtables import IJG_CHROMA, IJG_LUMA, ijg_table
 from engine.analyses.jpeg import ZIGZAG
-from tests.engine.analyses.conftest import decode, jpeg_bytes, natural
+from tests.engine.analyses.conftest import decode, jpeg_bytes, natural, png_bytes
 from trainer.metrics import roc_auc
 
 H, W = 320, 448
@@ -148,8 +148,27 @@ def test_ghost_names_no_earlier_quality_for_a_jpeg_compressed_once(
     ev = write_evidence(jpeg_bytes(natural(H, W, 1), quality))
     r = run_analysis("jpeg-ghost", ev)
     assert r.extras["ghost_quality"] is None
-    assert r.map.max() == 0.0
-    assert r.warnings == ("no JPEG ghost found below the last quality",)
+    # no map of zeros, whose "p99 0.00 raw" read as a measurement (as DQ's); the layers stay
+    assert r.map is None and r.meaning is None and len(r.layers) == 10
+    (warning,) = r.warnings
+    assert warning.startswith("no JPEG ghost found below the last quality, on the file's own")
+    assert "8x8 grid only" in warning and "pasted off it" in warning
+
+
+def test_the_ghost_s_no_ghost_warning_names_the_one_grid_it_tried(write_evidence) -> None:
+    # A region compressed at 60 pasted 3 and 5 px off the 8x8 grid of a q95 image, saved at
+    # 90: the ghost (on the file's grid) finds nothing; its warning said only "no JPEG ghost
+    # found below the last quality", as if no earlier save were there
+    scene = natural(H, W, 2)
+    img = decode(jpeg_bytes(scene, 95)).copy()
+    region = np.s_[67:195, 101:229]  # not on the grid
+    shifted = decode(jpeg_bytes(scene[3:, 5:], 60))
+    img[region] = shifted[64:192, 96:224]
+    r = run_analysis("jpeg-ghost", write_evidence(jpeg_bytes(img, 90)))
+    assert r.extras["ghost_quality"] is None and r.map is None
+    assert "8x8 grid only" in r.warnings[0]
+    png = run_analysis("jpeg-ghost", write_evidence(png_bytes(natural(H, W, 1)), "x.png"))
+    assert png.map is None and png.warnings[0].startswith("no JPEG ghost found on the image's")
 
 
 def test_cmyk_and_greyscale_jpegs_are_described_and_not_read_as_luminance(write_evidence) -> None:
@@ -170,10 +189,10 @@ def test_cmyk_and_greyscale_jpegs_are_described_and_not_read_as_luminance(write_
             r = run_analysis(name, ev)
             if mode == "CMYK":
                 assert r.map is None and "not applicable" in r.warnings[0], name
-            else:
-                assert (r.map is None) == (name == "jpeg-dq"), name  # DQ: compressed once
-                if r.map is not None:
-                    assert r.map.shape == (H, W), name
+            else:  # compressed once: neither finds an earlier save, neither draws a map
+                assert r.map is None, name
+                if name == "jpeg-ghost":  # its differences at each quality, read as grey
+                    assert len(r.layers) == 10 and r.layers[0].values.shape == (H // 8, W // 8)
 
 
 def with_luma_in_table_1(data: bytes) -> bytes:

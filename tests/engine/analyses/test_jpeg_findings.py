@@ -23,7 +23,7 @@ def test_a_whole_image_saved_before_at_70_is_named_by_ghost_and_dq(write_evidenc
     ghost = run_analysis("jpeg-ghost", ev)
     (g,) = ghost.findings
     assert g.level == Level.NOTICE
-    assert g.value.startswith("an earlier save at about quality 70 shows over")
+    assert g.value.startswith("an earlier save at about quality 70 shows in")
     assert g.value.endswith("(whole-image recompression)")
     assert "then at about 90" in g.note
 
@@ -114,3 +114,17 @@ def test_a_double_compression_says_innocent_resaves_show_it_too(write_evidence) 
     assert "many innocent resaves show it too" in f.note and "not only forgeries" in f.note
     assert "none in the 53 camera originals" in f.note
     assert run_analysis("jpeg-dq", ev).provenance.version == "7"
+
+
+def test_the_ghost_s_share_is_printed_as_its_rule_compares_it() -> None:
+    # 0.4998 is a region (under WHOLE_IMAGE_SHARE) and read "over 50 %"; a share of 1 read
+    # "over 100 %"
+    from engine.analyses._jpegfindings import ghost_finding
+
+    def value(share: float) -> str:
+        return ghost_finding(60, {"dip_share": {"60": share}}, 90).value
+
+    assert "in 49 % of" in value(0.4998) and value(0.4998).endswith("(a region: see the map)")
+    assert "in 50 % of" in value(0.5) and value(0.5).endswith("(whole-image recompression)")
+    assert "in 100 % of" in value(1.0) and "over" not in value(1.0)
+    assert "in 29 % of" in value(0.29)  # 0.29 x 100 is 28.999999999999996 in floats
