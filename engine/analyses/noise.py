@@ -144,7 +144,9 @@ def no_level_warning(med: float, quality: int | None) -> str:
         cause = "in-camera noise reduction, flat content or an earlier compression removed it"
     return (
         f"no typical noise level (median σ {med:.2f} grey levels, under {MIN_TYPICAL_SIGMA:g}: "
-        f"the finest detail is gone; {cause}): no relative noise map; see the noise-sigma layer"
+        f"the finest detail is gone; {cause}): no relative noise map; each block's σ is the "
+        "viewer's noise-sigma layer (a scan keeps no layers: only their statistics and "
+        "median_sigma)"
     )
 
 
@@ -162,7 +164,8 @@ def _file_quality(evidence: Evidence, ctx: Context) -> int | None:
     method="median-filter noise residual and blockwise robust (MAD) Haar-HH noise level",
     source="B. Mahdian, S. Saic, 'Using noise inconsistencies for blind image forensics', "
     "Image and Vision Computing 27(10), 2009; residual as in Forensically / Sherloq",
-    version="6",  # 6: an image within one block (or under 4 px a side) is too
+    version="7",  # 7: the no-level warning names where each block's σ is for each medium
+    # (it said "see the noise-sigma layer", which scans do not keep); 6: an image within one block (or under 4 px a side) is too
     # small to assess: an information finding, no relative map, no off-level share (its
     # one block read 0.5 everywhere and off-level share 0); 5: the no-level warning names noise reduction and flat content, JPEG
     # only below quality 97 (a quality-99 Leica T was blamed on it); no spread_p95_over_p5 when

@@ -162,6 +162,10 @@ def test_noise_without_a_typical_level_warns_and_keeps_only_the_sigma_layer(
     assert r.extras["median_sigma"] < 0.1 and r.extras["off_level_share"] is None
     assert r.map is None and r.meaning is None
     assert len(r.warnings) == 1 and "no typical noise level" in r.warnings[0]
+    # "see the noise-sigma layer" pointed a scan report's reader at a layer scans do not keep
+    assert (
+        "viewer's noise-sigma layer" in r.warnings[0] and "a scan keeps no layers" in r.warnings[0]
+    )
     (sigma,) = r.layers
     assert sigma.name == "noise-sigma" and sigma.values[0, 0] > 0.3 > sigma.values[-1, -1]
     assert r.display is not None and r.to_dict()["map"] is None
