@@ -78,13 +78,13 @@ import math
 from dataclasses import dataclass
 from datetime import timezone
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 from PIL import ExifTags, Image
 
 from engine.analyses._dates import PLACEHOLDER_DATES, Dated, exif_date_findings, with_offset
-from engine.analyses._imaging import compare_thumbnail, open_stored, orient_rgb
+from engine.analyses._imaging import open_stored, orient_rgb
+from engine.analyses._thumbcompare import compare, own_turn, undecodable
 from engine.analyses._xmpfields import listed, xmp_field_findings
 from engine.analyses.base import (
     Context,
@@ -403,60 +403,6 @@ def exif_thumbnail(img: Image.Image) -> bytes | None:
     return data if data[:2] == b"\xff\xd8" else None
 
 
-def _compare(
-    evidence: Evidence, thumb: NDArray[np.uint8], key: str, value: str, p: MetadataParams
-) -> tuple[Finding, NDArray[np.float32], dict] | None:
-    """A thumbnail, turned as the image is shown, compared with the image: its finding, the
-    difference map at the image's size and the facts; None when it is too small to compare."""
-    if min(thumb.shape[:2]) < 8:
-        return None
-    fit = compare_thumbnail(evidence.pixels, thumb)
-    corr, (cw, ch) = fit.correlation, fit.content
-    facts = {
-        "thumbnail": {"width": int(thumb.shape[1]), "height": int(thumb.shape[0])},
-        "thumbnail_content": [cw, ch],
-        "thumbnail_fit": fit.fit,
-        "thumbnail_letterbox": fit.letterbox,
-        "thumbnail_image_box": list(fit.box),
-        "thumbnail_correlation": round(corr, 4),
-        "thumbnail_mean_difference": round(float(fit.difference.mean()), 4),
-    }
-    ar_img = evidence.width / evidence.height
-    ar_th = cw / ch
-    if abs(np.log(ar_img / ar_th)) > 0.1:
-        facts["thumbnail_aspect_mismatch"] = [round(ar_img, 4), round(ar_th, 4)]
-    if corr < p.thumb_strong:
-        level, note = (
-            Level.STRONG,
-            "the thumbnail shows other content than the image: the picture was changed "
-            "after the thumbnail was written",
-        )
-    elif corr < p.thumb_notice:
-        level, note = (
-            Level.NOTICE,
-            "the thumbnail differs from the image: a crop, a local edit or another processing",
-        )
-    else:
-        level, note = Level.INFO, "the thumbnail matches the image"
-    row = Finding("thumbnail", key, f"correlation {corr:.3f}, {fit.words()}{value}", level, note)
-    # the difference over the part of the image compared; the rest, which the thumbnail does
-    # not show (a centre crop's sides), 0
-    x0, y0, x1, y1 = fit.box
-    m = np.zeros((evidence.height, evidence.width), np.float32)
-    m[y0:y1, x0:x1] = cv2.resize(fit.difference, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
-    return row, np.clip(m, 0.0, 1.0).astype(np.float32), facts
-
-
-def _undecodable(key: str, e: Exception) -> Finding:
-    return Finding(
-        "thumbnail",
-        key,
-        "cannot be decoded",
-        Level.NOTICE,
-        f"a damaged thumbnail ({clean(str(e), 80)})",
-    )
-
-
 def _heif_exif_turned(thumb: NDArray[np.uint8], img: Image.Image, data: bytes) -> NDArray[np.uint8]:
     """An EXIF thumbnail of a HEIF file turned as the picture is shown. A phone stores both as
     shot, with ``irot``/``imir`` on the primary image and the EXIF tag to match; libheif turns
@@ -481,37 +427,16 @@ def _thumbnail(
             raise ValueError(f"thumbnail of {th.size} is implausibly large")
         thumb = np.asarray(th.convert("RGB"), dtype=np.uint8)
     except Exception as e:
-        return [_undecodable("EXIF thumbnail", e)], None, {"thumbnail": "undecodable"}
+        return [undecodable("EXIF thumbnail", e)], None, {"thumbnail": "undecodable"}
     if evidence.format == "HEIF":
         shown = _heif_exif_turned(thumb, img, data)
     else:
         shown = orient_rgb(thumb, evidence.orientation)
-    compared = _compare(evidence, shown, "EXIF thumbnail", "", p)
+    compared = compare(evidence, shown, "EXIF thumbnail", "", p)
     if compared is None:
         return [], None, {"thumbnail": "too small"}
     row, m, facts = compared
     return [row], m, facts
-
-
-def _own_turn(own: tuple, as_image: tuple | None, p: MetadataParams) -> tuple:
-    """A thumbnail item compared as its own irot/imir show it (``own``), which differ from the
-    image's, and turned as the image is (``as_image``): when only the latter matches, the
-    thumbnail shows the image but its boxes turn it otherwise: a notice, neither "matches"
-    (as when it was turned by the image's boxes) nor "other content"; the map is the turned
-    one's (the other compares the picture with a turned copy of itself)."""
-    if as_image is None or as_image[2]["thumbnail_correlation"] < p.thumb_notice:
-        return own
-    row, facts, m = own[0], own[2], as_image[1]
-    r = as_image[2]["thumbnail_correlation"]
-    note = (
-        "the thumbnail item's own rotation or mirroring (irot/imir) differs from the image's: "
-        "it shows the image only when turned as the image is (a writer that turned only the "
-        "picture, or boxes changed after the thumbnail was written)"
-    )
-    row = Finding(
-        row.topic, row.key, f"{row.value}; {r:.3f} turned as the image", Level.NOTICE, note
-    )
-    return row, m, facts | {"thumbnail_turned_as_image_correlation": r}
 
 
 def _heif_items(
@@ -540,15 +465,16 @@ def _heif_items(
                 raise ValueError(f"thumbnail of {thumb.size} is implausibly large")
             rgb = decode_thumbnail(data, items, thumb)
         except Exception as e:
-            rows.append(_undecodable(key, e))
+            rows.append(undecodable(key, e))
             continue
         h, w = rgb.shape[:2]
-        if (c := _compare(evidence, rgb, key, f" ({w} x {h})", p)) is not None:
-            if thumb.transforms != items.primary.transforms and c[0].level != Level.INFO:
+        if (c := compare(evidence, rgb, key, f" ({w} x {h})", p)) is not None:
+            turned = c[2]["thumbnail_correlation"] < p.thumb_notice
+            if thumb.transforms != items.primary.transforms and turned:
                 as_image = apply_transforms(
                     undo_transforms(rgb, thumb.transforms), items.primary.transforms
                 )
-                c = _own_turn(c, _compare(evidence, as_image, key, "", p), p)
+                c = own_turn(c, compare(evidence, as_image, key, "", p), p)
             compared.append(c)
     image = items.primary.shown()
     aux_facts = []
@@ -649,7 +575,10 @@ def _heif_items(
     # 17: no finding changes; the loader's metadata table (which this version follows:
     # scan/upgrade.py reads it again for rows of an earlier one) marks a value cut at
     # METADATA_VALUE_CAP with its length and counts the fields METADATA_TOTAL_CAP left out
-    version="17",
+    # 18: a thumbnail that agrees overall no longer "matches the image" (one correlation
+    # hardly moves for a local edit); a notice when its map is high over 0.5 % of the image
+    # (_thumbcompare.LOCAL_SHARE), thumbnail_local_share in the facts
+    version="18",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,

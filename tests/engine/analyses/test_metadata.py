@@ -368,3 +368,27 @@ def test_a_jpeg_comment_s_trailing_nuls_are_dropped(write_evidence) -> None:
     r = run_analysis("metadata", write_evidence(buf.getvalue()))
     (row,) = [f for f in r.findings if f.key == "JPEG comment"]
     assert row.value == "PADBYTES"
+
+
+def test_a_thumbnail_that_agrees_overall_is_not_said_to_match_and_a_local_edit_is_noticed(
+    write_evidence,
+) -> None:
+    # One correlation over the whole picture hardly moves for a local edit: a camera
+    # photograph with 3 % of it replaced read 0.944, "the thumbnail matches the image" (info),
+    # while the thumbnail map showed the edit (AUC 0.99)
+    import cv2
+
+    scene = natural(480, 640, 1)
+    thumb = jpeg_bytes(cv2.resize(scene, (160, 120), interpolation=cv2.INTER_AREA), 90)
+    exif = make_exif({0x010F: "Cam", 0x0110: "One"}, thumbnail=thumb)
+    same = run_analysis("metadata", write_evidence(jpeg_bytes(scene, 92, exif=exif), "a.jpg"))
+    (row,) = [f for f in same.findings if f.topic == "thumbnail"]
+    assert row.level == Level.INFO and "matches" not in row.note
+    assert "agrees with the image overall" in row.note and "see the map" in row.note
+    edited = scene.copy()
+    edited[160:300, 400:540] = 255 - scene[160:300, 400:540]  # 6 % of the image, inverted
+    r = run_analysis("metadata", write_evidence(jpeg_bytes(edited, 92, exif=exif), "b.jpg"))
+    (row,) = [f for f in r.findings if f.topic == "thumbnail"]
+    assert r.extras["thumbnail_correlation"] >= 0.85  # the correlation alone: information
+    assert row.level == Level.NOTICE and "differs locally" in row.note
+    assert r.extras["thumbnail_local_share"] >= 0.005 > same.extras["thumbnail_local_share"]
