@@ -171,7 +171,52 @@ def keypoint_candidates(
         ids = pair_id[alive][inl]
         alive &= ~np.isin(pair_id, ids)
         t = t.astype(np.float64)
+        s, d = s[inl], d[inl]
+        if _near_half_turn(t):
+            t, s, d = _one_direction(t, s, d, p)
         if not _similarity_ok(t, p):
             continue
-        out.append(Candidate(t=t, src=s[inl], dst=d[inl], detector="keypoints"))
+        out.append(Candidate(t=t, src=s, dst=d, detector="keypoints"))
     return out
+
+
+HALF_TURN_DEG = 20.0  # a transform turned this close to 180° is refitted one way round
+
+
+def _near_half_turn(t: NDArray[np.float64]) -> bool:
+    angle = math.degrees(math.atan2(t[1, 0], t[0, 0]))
+    return abs(abs(angle) - 180.0) < HALF_TURN_DEG
+
+
+def _one_direction(
+    t: NDArray[np.float64], s: NDArray[np.float32], d: NDArray[np.float32], p: CloneParams
+) -> tuple[NDArray[np.float64], NDArray[np.float32], NDArray[np.float32]]:
+    """A half turn's transform refitted on its matches taken one way round.
+
+    Every match enters RANSAC in both directions, and a half turn is its own inverse: for a
+    copy turned by 176° RANSAC settled on the exact point reflection, which fits both
+    directions within its threshold (the candidate read 180.0°), and the dense verification
+    of that wrong transform dropped it (distinctness -0.06 to -0.11). Each match is oriented
+    from one copy towards the other (along the main axis of the matches' displacements) and
+    RANSAC runs again on those; the first fit stands when the refit finds too little."""
+    v = (d - s).astype(np.float64)
+    _, vecs = np.linalg.eigh(v.T @ v)
+    forward = v @ vecs[:, -1] >= 0  # the main axis of the displacements, one way
+    a = np.where(forward[:, None], s, d)
+    b = np.where(forward[:, None], d, s)
+    keep = np.unique(np.concatenate([a, b], axis=1), axis=0, return_index=True)[1]
+    a, b = a[np.sort(keep)], b[np.sort(keep)]
+    if len(a) < p.min_inliers:
+        return t, s, d
+    t2, inl = cv2.estimateAffinePartial2D(
+        a,
+        b,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=p.ransac_threshold,
+        maxIters=2000,
+        confidence=0.995,
+    )
+    if t2 is None or inl is None or int(inl.sum()) < p.min_inliers:
+        return t, s, d
+    inl = inl.ravel().astype(bool)
+    return t2.astype(np.float64), a[inl], b[inl]

@@ -59,8 +59,12 @@ def periodic(
     steps = [(_compose(t, t), target), (_compose(invert(t), invert(t)), source)]
     if half is not None:
         steps += [(half, target), (invert(half), source)]
-    for step, region in steps:
+    for k, (step, region) in enumerate(steps):
         ys, xs = np.nonzero(region)
+        if k < 2 and _moves_less(step, xs, ys, p.min_distance):
+            # T∘T of a half turn is (about) the identity: the copy compared with itself read
+            # 0.99, and every copy turned by 180° was taken for a lattice
+            continue
         m = int(3 * p.ncc_sigma) + 2
         box = (
             max(int(xs.min()) - m, 0),
@@ -83,6 +87,14 @@ def periodic(
         else:
             out = max(out, float(np.where(valid, ncc, 0.0)[sub].mean()))
     return out
+
+
+def _moves_less(step: NDArray[np.float64], xs: NDArray, ys: NDArray, d: float) -> bool:
+    """Whether ``step`` moves every point (xs, ys) by less than ``d`` px: no other place to
+    compare with (a pair's copies are at least ``min_distance`` apart)."""
+    pts = np.stack([xs, ys], axis=1).astype(np.float64)
+    moved = pts @ step[:, :2].T + step[:, 2] - pts
+    return bool(np.hypot(moved[:, 0], moved[:, 1]).max() < d)
 
 
 def _overlap_fill(

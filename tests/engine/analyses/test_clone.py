@@ -357,3 +357,19 @@ def test_the_maps_meaning_says_that_repeated_structures_repeat_innocently(write_
     assert r.meaning is not None
     assert "repeat innocently" in r.meaning.high and "text" in r.meaning.high
     assert int(analysis_settings(["clone"])["clone"]["version"]) >= 5
+
+
+@pytest.mark.parametrize("angle", [176.0, 180.0, 184.0])
+def test_a_copy_turned_by_about_a_half_turn_is_found(angle: float, write_evidence) -> None:
+    # A half turn is its own inverse: at 180° the lattice test's "one more step along T"
+    # (T∘T, the identity) compared the copy with itself (0.99: "a lattice"); at 176-186°
+    # RANSAC, fed every match both ways round, settled on the point reflection, whose dense
+    # verification failed. Copies turned by 176-186° were never found ("no pair").
+    img, truth = cloned(angle, 1.0)
+    r = run_analysis("clone", write_evidence(jpeg_bytes(img, 90)))
+    assert r.score == 1.0 and r.pairs
+    best = max(r.pairs, key=lambda p: p.area)
+    off = min(abs((best.rotation_deg - s * angle + 180.0) % 360.0 - 180.0) for s in (1, -1))
+    assert off < 2.0, best.rotation_deg
+    found = r.map > 0.5
+    assert (found & truth).sum() / (found | truth).sum() >= 0.7
