@@ -41,3 +41,16 @@ def test_the_summary_names_the_version_of_each_analysis_it_scored(tmp_path: Path
     out = summarize([row], ["ela", "noise"])
     assert out["versions"] == {a: get_analysis_spec(a).provenance.version for a in ("ela", "noise")}
     assert 0.0 <= out["ela"]["Sp_D_pixel_auc"] <= 1.0
+
+
+def test_a_ghost_that_found_nothing_scores_as_its_map_of_zeros_did(tmp_path: Path) -> None:
+    """Ghost 9 draws no map where it found no earlier quality (8 drew one of 0, AUC 0.5): the
+    image still counts 0.5, so its mean AUC stays comparable with the figures before."""
+    rng = np.random.default_rng(2)
+    img = rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    Image.fromarray(img).save(tmp_path / "Sp_D_c.png")
+    mask = np.zeros((64, 64), np.uint8)
+    mask[16:48, 16:48] = 255
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    row = _one((str(tmp_path / "Sp_D_c.png"), str(tmp_path / "m.png"), ["jpeg-ghost"], {}))
+    assert row["jpeg-ghost"]["auc"] == 0.5
