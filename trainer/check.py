@@ -16,7 +16,7 @@ It reads file headers only and never imports torch, so it answers in about a sec
 viewer's training dialog runs it (as a child process) on every change of its data list and
 keeps Start disabled until it passes. Exit status 0 when training can start, 2 when it cannot;
 ``--json`` prints one JSON object instead of the human summary, which says the problems before
-the warnings.
+the warnings; :func:`check_answer` reads it back (the training dialog, from the lines printed).
 """
 
 from __future__ import annotations
@@ -426,3 +426,20 @@ def run(args: argparse.Namespace) -> int:
         print(plain_lines(format_report(result)))  # a data set's names are untrusted
     sys.stdout.flush()
     return EXIT_OK if result["ok"] else EXIT_UNUSABLE
+
+
+def check_answer(code: int, lines: list[str], message: str = "") -> dict[str, Any]:
+    """The answer of ``forensic-train check --json`` from the lines it printed and its exit
+    status; a check that ended without one (it crashed, or was killed) becomes an answer that
+    is not ok and names why (``message``: its last words, else the exit status)."""
+    answer = None
+    for line in reversed(lines):
+        try:
+            answer = json.loads(line)
+            break
+        except ValueError:
+            continue
+    if not isinstance(answer, dict) or code not in (EXIT_OK, EXIT_UNUSABLE):
+        why = message or f"exit status {code}"
+        return {"ok": False, "problems": [f"the data check failed: {why}"], "warnings": []}
+    return answer

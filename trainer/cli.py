@@ -41,6 +41,7 @@ from trainer.check import add_as_given_arg, add_check_parser
 from trainer.data.splits import SPLIT_MODES
 from trainer.errors import UsageError
 from trainer.plan import DEFAULT_WINDOW, RESUME_NAME
+from trainer.plan_args import THETA_CHOICES
 from trainer.progress import (
     EXIT_BUSY,
     EXIT_FAILED,
@@ -291,8 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument(
         "--choose",
-        choices=("best", "midpoint", "real-max", "fake-min"),
-        default="best",
+        choices=THETA_CHOICES,
+        default=THETA_CHOICES[0],
         help="which Table-3 threshold to store: best (default) stores the one of the best "
         "balanced accuracy on the validation split, ties to the paper's midpoint",
     )

@@ -3,8 +3,8 @@
 A run, as the viewer's training dialog makes one (each step is its own child process):
 
 1. ``forensic-train check --json`` of the data as listed (:meth:`TrainingConfig.check_argv`,
-   read back with :func:`check_answer`): counts, problems and warnings; a run starts only when
-   it passes (:func:`readiness`).
+   read back with :func:`trainer.check.check_answer`): counts, problems and warnings; a run
+   starts only when it passes (:func:`readiness`).
 2. One training stage, ``fit``, or DiffForensics' two (:func:`two_stages`): stage 1
    ``pretrain`` in ``RUN/stage1``, then stage 2 ``fit --init RUN/stage1/last.safetensors`` in
    ``RUN/stage2`` (:meth:`TrainingConfig.stages`, :meth:`TrainingConfig.stage_argv`).
@@ -71,8 +71,14 @@ from typing import Any
 from engine.environ import user_data_dir
 from engine.errors import CheckpointError
 from engine.files import atomic_write, read_regular_text
-from trainer.check import EXIT_OK, EXIT_UNUSABLE
-from trainer.plan_args import config_argument, more_args_problems, shared_args, stage_args
+from trainer.plan_args import (
+    THETA_CHOICES,
+    choose_words,
+    config_argument,
+    more_args_problems,
+    shared_args,
+    stage_args,
+)
 from trainer.starting import read_starting_point
 
 DEFAULT_WINDOW = 128  # training window / crop size P when neither the user nor --init sets one
@@ -243,6 +249,9 @@ class TrainingConfig:
     processes: int = 1  # training processes (fit --nproc: DDP through torchrun); batch is global
     extra: list[str] = field(default_factory=list)  # further arguments: trainer.plan_args
     masks_as_given: bool = False  # --masks-as-given: masks that look inverted used as they are
+    # calibrate --choose (plan_args.THETA_CHOICES): which Table-3 θ is stored; the command
+    # line's default, which a record from before this field ran with too
+    choose: str = "best"
 
     @property
     def run_dir(self) -> Path:
@@ -354,6 +363,7 @@ class TrainingConfig:
             out = ["face-model", *out, "--json", str(json_out), "--name", self.name]
         else:
             out = ["calibrate", *out, "--pixel-threshold", self.pixel_threshold_choice()]
+            out += ["--choose", self.choose]
         return [*out, *self._data_args(), "--device", self.device, "--threads", str(self.threads)]
 
     def pixel_threshold_choice(self) -> str:
@@ -365,22 +375,24 @@ class TrainingConfig:
         return "keep" if self.init else "auto"
 
     def calibrate_plan(self) -> str:
-        """The step after training as the dialog's plan says it."""
+        """The step after training as the dialog's plan says it, θ's choice (:attr:`choose`)
+        named."""
         if self.face_start():
             return "face-model sets θ on its faces"
+        how = f"θ ({choose_words(self.choose)})"
         if self.init:
             return (
-                "calibrate sets θ on the validation split, keeping the starting model's pixel "
-                "threshold"
+                f"calibrate sets {how} on the validation split, keeping the starting model's "
+                "pixel threshold"
             )
-        return "calibrate chooses θ and the pixel threshold on the validation split"
+        return f"calibrate chooses {how} and the pixel threshold on the validation split"
 
     def can_calibrate(self, check: dict[str, Any] | None) -> bool:
         """Whether the step after training can run on the split the data check (``check``, a
-        :func:`check_answer`) found: ``calibrate`` needs ``calibration_minimum`` (5) authentic
-        training and tampered validation images (the check's ``calibration``: fewer are
-        refused, so the uncalibrated model is installed), ``face-model`` tampered and
-        authentic validation faces (θ is set on the authentic ones)."""
+        :func:`trainer.check.check_answer`) found: ``calibrate`` needs ``calibration_minimum``
+        (5) authentic training and tampered validation images (the check's ``calibration``:
+        fewer are refused, so the uncalibrated model is installed), ``face-model`` tampered
+        and authentic validation faces (θ is set on the authentic ones)."""
         if not check:
             return False
         if not self.face_start():
@@ -389,17 +401,22 @@ class TrainingConfig:
         return split.get("val_tampered", 0) > 0 and split.get("val_authentic", 0) > 0
 
     def calibrate_words(self) -> tuple[str, str]:
-        """The dialog's words for the step after training: while it runs, once it is done."""
+        """The dialog's words for the step after training: while it runs, once it is done (the
+        run's summary: how θ was chosen, :attr:`choose`)."""
         if self.face_start():
             return (
                 "choosing the face model's θ on the validation split's faces (face-model)",
                 "θ chosen on the validation split's faces (face-model)",
             )
+        how = f"--choose {self.choose}: {choose_words(self.choose)}"
         if self.init:
-            return "calibrating θ on the validation split", "θ calibrated on the validation split"
+            return (
+                "calibrating θ on the validation split",
+                f"θ calibrated on the validation split ({how})",
+            )
         return (
             "calibrating θ and the pixel threshold on the validation split",
-            "θ and the pixel threshold chosen on the validation split",
+            f"θ ({how}) and the pixel threshold chosen on the validation split",
         )
 
     def installed_path(self) -> Path:
@@ -430,6 +447,8 @@ class TrainingConfig:
             )
         if self.arch not in known_architectures():
             out.append(f"unknown architecture {self.arch!r}")
+        if self.choose not in THETA_CHOICES:
+            out.append(f"θ chosen by: one of {', '.join(THETA_CHOICES)}; got {self.choose!r}")
         # fine-tuning: the checkpoint holds the weights a pretrained setting would give
         out += self.start_problems() if self.init else self._pretrained_problems()
         return out + more_args_problems(self.extra, self.face_start(), bool(self.init))
@@ -541,23 +560,6 @@ class RunState:
             if str(stage.out) not in self.done:
                 return stage, (stage.out / RESUME_NAME).is_file()
         return None
-
-
-def check_answer(code: int, lines: list[str], message: str = "") -> dict[str, Any]:
-    """The answer of ``forensic-train check --json`` from the lines it printed and its exit
-    status; a check that ended without one (it crashed, or was killed) becomes an answer that
-    is not ok and names why (``message``: its last words, else the exit status)."""
-    answer = None
-    for line in reversed(lines):
-        try:
-            answer = json.loads(line)
-            break
-        except ValueError:
-            continue
-    if not isinstance(answer, dict) or code not in (EXIT_OK, EXIT_UNUSABLE):
-        why = message or f"exit status {code}"
-        return {"ok": False, "problems": [f"the data check failed: {why}"], "warnings": []}
-    return answer
 
 
 class Folder(StrEnum):

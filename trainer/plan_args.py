@@ -22,6 +22,11 @@ takes it or is refused:
   ``check``, the stages and ``calibrate`` alike (:func:`shared_args`, :func:`stage_args`);
   refused when a face model's θ is set by ``face-model``, which takes no ``--val-data``.
 
+How ``calibrate`` chooses θ among Table 3's thresholds (``--choose``) is a field of the form,
+:data:`THETA_CHOICES` with the command line's default first; :func:`choose_words` says it.
+Typed in "more arguments" it went to ``fit``, which takes no ``--choose``: refused there too,
+naming the field (:data:`CALIBRATE_FIELD_OPTIONS`).
+
 ``calibrate`` prints a note when the validation images that set θ include images the model was
 trained on (``trainer.evaluate.trained_on_note``); :func:`calibrate_caveat` picks it out of the
 step's output, so the review shows it and Install asks for a confirmation.
@@ -59,6 +64,10 @@ STAGE_FIELD_OPTIONS = {
     "--nproc": "processes",
     "--model-config": "configuration",  # not when fine-tuning: that field is locked then
 }
+# calibrate --choose: which of Table 3's thresholds θ stores, the command line's default first
+THETA_CHOICES = ("best", "midpoint", "real-max", "fake-min")
+# option -> the form's field that sets it for calibrate alone
+CALIBRATE_FIELD_OPTIONS = {"--choose": "θ chosen by"}
 # the words of calibrate's note (trainer.calibrate: trained_on_note's `what`)
 CAVEAT_WORDS = "the validation images that set θ include"
 
@@ -75,6 +84,16 @@ def config_argument(key: str, value: Any) -> str:
         except ValueError:
             return f"{key}={value}"
     return f"{key}={json.dumps(value)}"
+
+
+def choose_words(choose: str) -> str:
+    """How ``calibrate --choose`` ``choose`` picks θ, as the dialog's plan and summary say it."""
+    return {
+        "best": "the best validation balanced accuracy of Table 3's three",
+        "midpoint": "the paper's midpoint of max authentic training / min tampered validation",
+        "real-max": "the max of the authentic training images",
+        "fake-min": "the min of the tampered validation images",
+    }.get(choose, choose)
 
 
 def _option(arg: str) -> str:
@@ -104,7 +123,7 @@ def more_args_problems(extra: list[str], face_model: bool, fine_tune: bool = Fal
     when ``face-model`` sets θ (``face_model``)."""
     stage_fields = {
         o: f for o, f in STAGE_FIELD_OPTIONS.items() if not (fine_tune and o == "--model-config")
-    }
+    } | CALIBRATE_FIELD_OPTIONS
     out = []
     for arg in extra:
         if (opt := _field_option(arg, [*FIELD_OPTIONS, *stage_fields])) in FIELD_OPTIONS:

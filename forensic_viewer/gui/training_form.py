@@ -62,10 +62,10 @@ from forensic_viewer.gui.panels import (
 from forensic_viewer.gui.start_from import StartFromBox
 from forensic_viewer.gui.training_live import ERROR_COLOR
 from forensic_viewer.gui.wheel_guard import guard_wheel
+from trainer.check import check_answer
 from trainer.plan import (
     RunState,
     TrainingConfig,
-    check_answer,
     default_pretrained,
     default_threads,
     family_batch_size,
@@ -74,6 +74,7 @@ from trainer.plan import (
     two_stages,
     user_models_dir,
 )
+from trainer.plan_args import THETA_CHOICES
 from trainer.runs import EarlierRun, earlier_runs, proposed_name
 from trainer.starting import read_starting_point
 
@@ -288,6 +289,14 @@ class TrainingForm:
             split_row.addWidget(control)
         form.addRow("validation share", split_row)
         form.addRow("", self.validate_each_epoch)
+        self.choose = QComboBox()  # calibrate --choose, the command line's default first
+        self.choose.addItems(THETA_CHOICES)
+        self.choose.setToolTip(
+            "calibrate --choose: which of Table 3's thresholds θ stores; best: the one of the "
+            "best balanced accuracy on the validation split (the recipes pass midpoint)"
+        )
+        self.choose.currentTextChanged.connect(lambda _t: self._show_start())
+        form.addRow("θ chosen by", self.choose)
 
         self.epochs = _spin(1, 100_000, 100)
         self.max_steps = _spin(0, 100_000_000, 0, "no limit (all epochs)")
@@ -384,6 +393,7 @@ class TrainingForm:
             processes=self.processes.value(),
             extra=extra,
             masks_as_given=self.masks_as_given.isChecked(),
+            choose=self.choose.currentText(),
         )
 
     def _own(self, field: QWidget) -> bool:
@@ -428,6 +438,7 @@ class TrainingForm:
         self.processes.setValue(c.processes)
         self.extra.setText(shlex.join(c.extra))
         self.masks_as_given.setChecked(c.masks_as_given)
+        self.choose.setCurrentText(c.choose)
         self.runs_dir.setText(c.runs_dir)
         self.name.setText(c.name)
 
@@ -549,6 +560,7 @@ class TrainingForm:
             "the chosen model's own" if init else "KEY=VALUE … e.g. channels=16,32,64"
         )
         config = self.config()
+        self.choose.setEnabled(not config.face_start())  # face-model chooses θ its own way
         then = f"; then {config.calibrate_plan()}"  # θ (and the pixel threshold) after training
         if init:
             self.stages_label.setText(f"one stage: {config.stages()[0].title}{then}")

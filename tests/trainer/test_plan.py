@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import HANG_S
+from trainer.check import check_answer
 from trainer.plan import (
     BEST_CHECKPOINT,
     RESUME_NAME,
@@ -22,7 +23,6 @@ from trainer.plan import (
     RunState,
     TrainingConfig,
     assess,
-    check_answer,
     config_argument,
     default_pretrained,
     default_runs_dir,

@@ -143,3 +143,16 @@ def test_the_plans_steps_split_alike_and_calibrates_note_is_picked_out(
     out = capsys.readouterr().out.splitlines()
     (caveat,) = [calibrate_caveat(ln) for ln in out if calibrate_caveat(ln)]
     assert "include training images" in caveat and str(data) in caveat
+
+
+def test_choose_is_the_theta_rows_and_refused_in_more_arguments(tmp_path: Path) -> None:
+    """The dialog had no say in how calibrate chose θ; typed in "more arguments", --choose went
+    to fit, which takes none. The row's choices are calibrate's, default first."""
+    parser = cli.build_parser()
+    assert parser.parse_args(["calibrate", "--model", "m", "--data", "d"]).choose == "best"
+    problems = _config(tmp_path, extra=["--choose", "midpoint"]).problems()
+    assert any("--choose is set by the field 'θ chosen by'" in p for p in problems), problems
+    for choose in ("best", "midpoint", "real-max", "fake-min"):
+        argv = _config(tmp_path, choose=choose).calibrate_argv(tmp_path / "m.safetensors")
+        assert parser.parse_args(argv).choose == choose
+    assert "θ chosen by: one of best, midpoint" in _config(tmp_path, choose="max").problems()[-1]

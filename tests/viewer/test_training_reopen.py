@@ -79,7 +79,8 @@ def test_a_finished_run_is_said_to_have_finished_with_theta_calibrated(
     dialog._on_run_finished(0, "")
     assert dialog.review_box.isVisibleTo(dialog)
     assert dialog.stage_label.text() == (
-        "calibrated-run: run finished — θ and the pixel threshold chosen on the validation split"
+        "calibrated-run: run finished — θ (--choose best: the best validation balanced accuracy "
+        "of Table 3's three) and the pixel threshold chosen on the validation split"
     )
     assert dialog.eta_label.text() == "finished"
 
