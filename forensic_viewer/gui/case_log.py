@@ -145,7 +145,7 @@ class CaseRecorder(QObject):
         self.problem = problem
         self.not_logged: QLabel | None = None  # the status bar's mark: no log, or a write failed
         self._failed = 0  # actions whose entry could not be written (a full disk)
-        self.note_dialog: NoteDialog | None = None
+        self.note_dialog: NoteDialog | None = None  # the one open (None: none)
         self._scans: dict[BatchDialog, ScanJob | None] = {}  # batch dialog -> its last scan
         # cancelled job -> its path, until its kept part (or the failure to build it) arrives
         self._kept: dict[int, str | None] = {}
@@ -243,9 +243,15 @@ class CaseRecorder(QObject):
         dialog = NoteDialog(self.window, subject)
         dialog.accepted.connect(lambda: self.add_note(dialog.text.toPlainText(), subject))
         dialog.finished.connect(dialog.deleteLater)
+        # the attribute let go with the dialog: it held a deleted C++ object once it closed
+        dialog.finished.connect(lambda _result: self._forget_note_dialog(dialog))
         dialog.show()
         self.note_dialog = dialog
         return dialog
+
+    def _forget_note_dialog(self, dialog: NoteDialog) -> None:
+        if self.note_dialog is dialog:  # not a later one opened while it was open
+            self.note_dialog = None
 
     def add_note(self, text: str, subject: str | None = None) -> AuditEntry | None:
         """A note about ``subject`` (the image shown when None), with that image's SHA-256."""

@@ -198,3 +198,22 @@ def test_a_report_written_as_the_window_closed_is_logged(qtbot, tmp_path: Path) 
         Path(f["path"]).is_file() for f in files.values()
     )
     assert verify_log(tmp_path / "case" / LOG_NAME).ok and window.case._failed == 0
+
+
+@pytest.mark.gui
+def test_the_note_dialog_is_let_go_when_it_closes(qtbot, case_window: MainWindow) -> None:
+    """``note_dialog`` kept the closed dialog, which ``deleteLater`` had deleted: any use of it
+    after that raised "Internal C++ object already deleted". A dialog opened while another is
+    open stays the one held when the first closes."""
+    import shiboken6
+
+    first = case_window.case.open_note_dialog()
+    second = case_window.case.open_note_dialog()
+    assert first is not None and second is not None
+    first.reject()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(first), timeout=HANG_MS)  # deleteLater ran
+    assert case_window.case.note_dialog is second
+    second.text.setPlainText("seen")
+    second.accept()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(second), timeout=HANG_MS)
+    assert case_window.case.note_dialog is None
