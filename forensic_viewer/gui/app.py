@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from PySide6.QtCore import QObject, QSocketNotifier, Qt, QThread, Signal
+from PySide6.QtCore import QObject, QSocketNotifier, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -31,6 +31,7 @@ from engine.errors import ForensicError
 from engine.formatting import time_text
 from engine.resources import resources_dir
 from forensic_viewer.audit import AuditError, AuditLog, case_dir_from, default_case_dir
+from forensic_viewer.gui.questions import close_questions, questions_open
 from forensic_viewer.gui.thread_stop import end_if_threads_run
 
 log = logging.getLogger("forensic_viewer")
@@ -216,6 +217,17 @@ class SignalClose:
         if not self.signum:
             self.signum = stops[0]
             log.info("%s received: closing the viewer", signal.Signals(self.signum).name)
+        # a question open: closed unanswered, its asker returns, then the window closes
+        close_questions(f"{signal.Signals(stops[0]).name}: the viewer closed")
+        self._close_window()
+
+    def _close_window(self) -> None:
+        """Close the window once no question's asker is on the stack (its event loop
+        returned): closed from inside it, the window's close had closed the case log before
+        the asker went on."""
+        if questions_open():
+            QTimer.singleShot(0, self._close_window)
+            return
         self.window.close()  # a second signal asks again (a window waiting for its scan)
 
     def __call__(self) -> None:
@@ -246,7 +258,9 @@ def close_on_signals(window: QWidget) -> SignalClose:
     socket and a ``QSocketNotifier`` on the other end wakes the event loop, which closes the
     window at once. Chosen over a ``QTimer`` that lets the interpreter run every 100 ms or so:
     no latency, no wake-ups of an idle viewer, and the close happens in the event loop, never in
-    the middle of whatever Python code the main thread was running when the signal came."""
+    the middle of whatever Python code the main thread was running when the signal came. A
+    Yes/No question open then is closed unanswered first and the window closed once its asker
+    has returned (:mod:`forensic_viewer.gui.questions`): the asker logs and starts nothing."""
     return SignalClose(window)
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
@@ -64,6 +64,7 @@ from forensic_viewer.gui.panels import (
     pick_output_folder,
     rows_height,
 )
+from forensic_viewer.gui.questions import UNANSWERED, ask
 from forensic_viewer.gui.run_on import RunOnChoice
 from forensic_viewer.gui.scan_progress import ScanProgress
 from forensic_viewer.gui.scan_worker import ScanJob, ScanWorker
@@ -383,6 +384,8 @@ class BatchDialog(QDialog):
         if edited is None:
             return True
         accepted = self._accept_edited(edited)
+        if accepted == UNANSWERED:  # a stop signal closes the viewer: no answer to log
+            return False
         self.resultsEdited.emit({"out": str(out.resolve()), **edited.record(accepted)})
         if not accepted:
             self.show_message(
@@ -393,8 +396,9 @@ class BatchDialog(QDialog):
         note_run(out / SCAN_INFO, RESULTS_EDITED, edited.record(True))
         return True
 
-    def _accept_edited(self, edited: Edited) -> bool:
-        """Ask whether to resume over ``edited`` results.jsonl; No unless the analyst says Yes."""
+    def _accept_edited(self, edited: Edited) -> bool | Literal["unanswered"]:
+        """Ask whether to resume over ``edited`` results.jsonl; No unless the analyst says Yes
+        (:data:`~forensic_viewer.gui.questions.UNANSWERED`: a stop signal closed it)."""
         yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
         title = "Resume over an edited results.jsonl?"
         box = QMessageBox(QMessageBox.Icon.Warning, title, "", yes | no, self)
@@ -407,7 +411,7 @@ class BatchDialog(QDialog):
             "page.\n\nNo: nothing starts; scan into a new output folder instead."
         )
         box.setDefaultButton(no)
-        return box.exec() == yes
+        return ask(box, yes)
 
     def toggle_pause(self) -> None:
         if self.worker is None or not self.running:

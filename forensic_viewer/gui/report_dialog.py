@@ -73,6 +73,7 @@ from forensic_viewer.gui.panels import (
     pick_output_folder,
     rows_height,
 )
+from forensic_viewer.gui.questions import ask
 from forensic_viewer.gui.report_job import ReportJob, safe_basename
 from forensic_viewer.gui.thread_stop import stop_within
 from forensic_viewer.gui.wheel_guard import guard_wheel
@@ -451,7 +452,7 @@ class ReportDialog(QDialog):
             + "\n".join(plain(dest / n) for n in names)
         )
         box.setDefaultButton(no)
-        return box.exec() == yes
+        return ask(box, yes) is True  # unanswered (a stop signal closed it): not moved
 
     def _move_earlier(self, dest: Path, basename: str) -> bool:
         """Move the earlier report ``basename`` in ``dest`` into ``earlier-reports/``, as the

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import (
@@ -43,6 +43,7 @@ from engine.errors import ForensicError
 from forensic_viewer.casework import results_opened_details
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import MessageLabel
+from forensic_viewer.gui.questions import UNANSWERED, ask
 from forensic_viewer.gui.report_job import ReportJob
 from forensic_viewer.gui.thread_stop import stop_within
 from forensic_viewer.gui.triage_table import TABLE_THUMB
@@ -261,6 +262,8 @@ class ScanResultsDialog(QDialog):
         taken = None
         if self.edited is not None:
             accepted = self._accept_edited()
+            if accepted == UNANSWERED:  # a stop signal closes the viewer: no answer to log
+                return None
             self.resultsEdited.emit(
                 {"out": str(self.out.resolve()), **self.edited.record(accepted)}
             )
@@ -281,7 +284,7 @@ class ScanResultsDialog(QDialog):
         self._report.show()
         return self._report
 
-    def _accept_edited(self) -> bool:
+    def _accept_edited(self) -> bool | Literal["unanswered"]:
         yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
         title = "Report an edited results.jsonl?"
         box = QMessageBox(QMessageBox.Icon.Warning, title, "", yes | no, self)
@@ -292,7 +295,7 @@ class ScanResultsDialog(QDialog):
             "--accept-edited-results does. No: no report."
         )
         box.setDefaultButton(no)
-        return box.exec() == yes
+        return ask(box, yes)
 
     def holds_report(self) -> bool:
         """Whether its report dialog is open or writing (closed, the dialog stays for it)."""
