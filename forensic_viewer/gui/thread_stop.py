@@ -39,11 +39,13 @@ def stop_within(thread: QThread | None, timeout_ms: int, what: str) -> bool:
     """Request interruption of ``thread`` and wait up to ``timeout_ms`` for it to end; True
     when it has ended (or never started). Else ``thread`` is detached from its Qt parent and
     held until the process ends (:func:`end_if_threads_run`), one log line naming ``what``,
-    and False. Call on the GUI thread, after whatever else the thread needs to notice a stop
+    and False; a thread held so is not waited for again (False at once). Call on the GUI thread, after whatever else the thread needs to notice a stop
     (a cancel, a wake-up)."""
     _forget_finished()
     if thread is None or not shiboken6.isValid(thread):
         return True
+    if thread in _kept:  # past one wait already: a dialog's hide and shutdown waited twice
+        return False
     thread.requestInterruption()
     if thread.wait(timeout_ms):
         return True

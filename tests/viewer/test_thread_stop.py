@@ -109,3 +109,40 @@ def test_closing_the_window_keeps_a_scan_result_still_decoding_from_destruction(
     finally:  # a failure here must not leave the thread to the window's destruction
         release.set()
         assert loader.wait(HANG_MS)
+
+
+def test_a_thumbnail_read_past_its_wait_is_not_waited_for_again_nor_followed_by_another(
+    qapp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing the viewer stopped a table's thumbnail reader more than once (its dialog's
+    shutdown, then its hide): each stop waited THUMB_STOP_MS again for the same stuck read.
+    The reader checks its stop between thumbnails and the rows asked for are dropped, so no
+    further file is read once the current one ends."""
+    release = threading.Event()
+    reading = threading.Event()
+    read: list[str] = []
+
+    def stalled(_out: Path, row: Any, **_k: Any) -> None:
+        read.append(row.key)
+        reading.set()
+        release.wait(HANG_S)
+
+    monkeypatch.setattr(triage_table, "load_thumbnail", stalled)
+    monkeypatch.setattr(triage_table, "THUMB_STOP_MS", 50)
+    parent = QObject()
+    loader = triage_table.ThumbnailLoader(parent)
+    for key in ("a.png", "b.png", "c.png"):
+        loader.request(tmp_path, SimpleNamespace(key=key))  # type: ignore[arg-type]
+    assert reading.wait(HANG_S)
+    unstick = threading.Timer(HANG_S / 10, release.set)  # bounds the unfixed second wait
+    unstick.start()
+    try:
+        loader.stop()  # waits 50 ms, then holds the stuck reader
+        monkeypatch.setattr(triage_table, "THUMB_STOP_MS", HANG_MS)
+        loader.stop()  # the second stop of the same close
+        assert loader.isRunning()  # returned at once: the read is still stuck
+    finally:
+        release.set()
+        unstick.cancel()
+    assert loader.wait(HANG_MS)
+    assert read == ["c.png"]  # the newest asked first; the others never read
