@@ -31,6 +31,7 @@ what a stacked ensemble weighs, because unlike the score it does not depend on �
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -169,3 +170,42 @@ def midpoint_threshold(
         )
     real_max, fake_min = float(p_real.max()), float(p_fake.min())
     return {"p_real_max": real_max, "p_fake_min": fake_min, "theta": (real_max + fake_min) / 2.0}
+
+
+# How far a decision's figure moved when the same command ran on another processor
+# (docs/RESULTS.md, "Reproducing a result": 12 files, AVX-512 against oneDNN/OpenVINO kept to
+# AVX2 by ONEDNN_MAX_CPU_ISA=AVX2, 2026-12-05), rounded up: a verdict whose figure lies closer
+# to θ than this may differ on another processor. An int8 network (crfd-net-compact as its
+# bundled int8 OpenVINO model) moved its forged fraction by up to 0.0045 and its score by
+# 0.0043; the default verdict's stacked probability, whose ensemble has that member, 4.4e-4;
+# the fp32 networks' scores 4e-8 (and 4e-7 with another PyTorch thread count). Not measured:
+# fp16 (CUDA autocast), and another runtime or the exact path, which are other computations
+# (recorded in each result) and move figures further (0.034, 0.046: docs/BENCHMARKS.md).
+INT8_BOUND = 0.005
+INT8_ENSEMBLE_BOUND = 0.0005
+FP32_BOUND = 1e-6
+
+
+def margin_bound(rule: str, precision: str) -> float | None:
+    """The cross-processor bound (above) of a result of ``rule`` made at ``precision`` (a
+    result's ``precision``; an ensemble's joins its members', ``int8 + fp32``); None when none
+    was measured for it (fp16, an unknown precision)."""
+    parts = {p.strip() for p in str(precision).split("+")}
+    if "int8" in parts:
+        return INT8_ENSEMBLE_BOUND if rule == "ensemble" else INT8_BOUND
+    if parts and parts <= {"fp32"}:
+        return FP32_BOUND
+    return None
+
+
+def decision_margin(
+    rule: str, score: float, forged_fraction: float, threshold: float, precision: str
+) -> dict[str, Any]:
+    """``{"margin", "near_threshold", "margin_bound"}`` of a decision: its figure
+    (:func:`threshold_applies_to`) minus θ (above 0: "manipulated"), the bound of
+    :func:`margin_bound`, and whether the figure lies within it of θ (None: no bound measured
+    for this precision)."""
+    margin = float(threshold_applies_to(rule, score, forged_fraction)) - float(threshold)
+    bound = margin_bound(rule, precision)
+    near = None if bound is None else abs(margin) < bound
+    return {"margin": margin, "near_threshold": near, "margin_bound": bound}

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.decision import decision_margin
 from engine.errors import ImageHeader
 from engine.fstimes import FileTimes
 
@@ -207,10 +208,18 @@ class ModelResult:
     contributions: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field but the arrays, then the decision's margin to θ (:meth:`margin`)."""
         skip = {"heatmap", "mask"}
-        return {
-            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip
-        }
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
+        return {**d, **self.margin()}
+
+    def margin(self) -> dict[str, Any]:
+        """``{"margin", "near_threshold", "margin_bound"}``: how far the figure θ is compared
+        with lies from θ, and whether within the cross-processor bound of this result's
+        precision (:func:`engine.decision.decision_margin`; docs/RESULTS.md)."""
+        return decision_margin(
+            self.rule, self.score, self.forged_fraction, self.threshold, self.precision
+        )
 
 
 @dataclass

@@ -34,6 +34,7 @@ from engine.types import Analysis, ModelResult
 from forensic_viewer.face_marks import face_name, flagged_by
 from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_label, tint
 from forensic_viewer.gui.tips import tip_text
+from forensic_viewer.margin_text import margin_words
 from forensic_viewer.probability_source import source_words
 from forensic_viewer.scan.face_rates import face_checkpoints, face_rates_for
 from forensic_viewer.scan.replay import ScanAnalysis
@@ -397,6 +398,7 @@ class VerdictPanel(QScrollArea):
         # analyst weighs; the provenance is long and technical; first, that nothing measured it
         worth = (
             range_words(r.out_of_range),
+            margin_words(r.to_dict()),  # may differ on another processor
             decision_text(r),
             moved_text(r),
             mask_text(r),

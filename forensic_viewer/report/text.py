@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from engine.ensemble_provenance import decided_by_face, whole_image_decided
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import app_text, computed_by, run_environments
+from forensic_viewer.margin_text import margin_cell
 from forensic_viewer.report.cards import calibration_words
 from forensic_viewer.report.entry_text import compared_words, probability_cell, score_label
 from forensic_viewer.report.limitations import (
@@ -384,6 +385,7 @@ def entry_rows(e: ModelEntry, source: str | None = None) -> Rows:
     off = range_words(f.get("out_of_range"))
     rows: Rows = [
         ("Verdict", verdict_words(f.get("verdict")) + (f" ({off})" if off else "")),
+        *([("Margin to θ", m)] if (m := margin_cell(f)) is not None else []),
         ("Probability (calibrated)", probability_cell(f, source)),
         ("Reliability at θ", str(f.get("reliability") or "not measured")),
         (

@@ -32,10 +32,13 @@ and the ensemble besides:
 - ``ensemble.stacked_probability``: the image's own stacked probability, σ of the sum of its
   terms (empty for an ensemble that does not stack);
 
-and last, per model and the ensemble, ``<model>.checkpoint_sha256``: the SHA-256 of the weights
+then per model and the ensemble, ``<model>.checkpoint_sha256``: the SHA-256 of the weights
 that made the row (the ensemble's: its ensemble file's), as its ``details`` record it, so that
 a results.csv handed on alone says which weights produced each row (scan.json holds them for
-the folder; a resumed scan's rows may come from several runs).
+the folder; a resumed scan's rows may come from several runs); and last (added later that
+day) per model and the ensemble ``<model>.margin``, its figure minus θ, and
+``<model>.near_threshold``, whether that is within the cross-processor bound of its precision
+(:func:`engine.decision.decision_margin`; a verdict there may differ on another processor).
 
 They come after the ``warnings`` column (added 2026-12-06; the last two later that day, at the
 end), so that every column before keeps its place; docs/RESULTS.md, "results.csv" and "Which column to use for an image AUC".
@@ -55,6 +58,9 @@ DECISION_COLUMNS = ("rule", "decision_value", "pixel_threshold")
 # per model and the ensemble, after the ensemble's columns (added later): the SHA-256 of the
 # weights (the ensemble's: of its ensemble file) that made the row, as its details record it
 CHECKPOINT_COLUMN = "checkpoint_sha256"
+# per model and the ensemble, last (added later still): the decision's margin to θ and whether
+# it lies within the cross-processor bound (engine.decision.decision_margin)
+MARGIN_COLUMNS = ("margin", "near_threshold")
 # the ensemble's alone: ensemble.<column>
 ENSEMBLE_COLUMNS = (
     "decided_by",
@@ -71,7 +77,20 @@ def decision_column_names(names: Sequence[str], ensemble: bool) -> list[str]:
     ``ensemble`` when the scan had one), then the ensemble's :data:`ENSEMBLE_COLUMNS`."""
     cols = [f"{m}.{c}" for m in names for c in DECISION_COLUMNS]
     cols += [f"ensemble.{c}" for c in ENSEMBLE_COLUMNS] if ensemble else []
-    return cols + [f"{m}.{CHECKPOINT_COLUMN}" for m in names]
+    cols += [f"{m}.{CHECKPOINT_COLUMN}" for m in names]
+    return cols + [f"{m}.{c}" for m in names for c in MARGIN_COLUMNS]
+
+
+def margin_cells(d: ModelRecord | None) -> list[str]:
+    """The :data:`MARGIN_COLUMNS` of one model (or the ensemble) on one file: its figure minus
+    θ (6 decimals) and ``true``/``false``, whether that lies within the cross-processor bound
+    of its precision; empty when it did not run, for a row written before margins were (read
+    unchanged), and ``near_threshold`` empty when no bound was measured (fp16)."""
+    f = None if d is None else d.figures
+    if f is None or f.margin is None:
+        return [""] * len(MARGIN_COLUMNS)
+    near = "" if f.near_threshold is None else str(f.near_threshold).lower()
+    return [f"{f.margin:+.6f}", near]
 
 
 def checkpoint_cell(d: ModelRecord | None) -> str:

@@ -20,6 +20,8 @@ from engine.fstimes import FileTimes
 from engine.types import Evidence, FaceRegion, FaceScore, ModelResult
 from forensic_viewer.scan.rowjson import RecordError, RowObject, is_integer, is_number
 
+MARGIN = ("margin", "near_threshold", "margin_bound")  # ModelFigures' fields, not ModelResult's
+
 
 @dataclass(frozen=True)
 class ModelFigures:
@@ -46,11 +48,18 @@ class ModelFigures:
     reliability: str = ""
     out_of_range: Mapping[str, Any] | None = None  # docs/VERDICTS.md, "Images too small ..."
     contributions: list[dict[str, Any]] | None = None  # a stacked ensemble's terms, since 12-05
+    # the decision's figure minus θ, whether it lies within the cross-processor bound of its
+    # precision, and that bound (engine.decision.decision_margin; since 2026-12-06, absent
+    # before: such rows read without them; near_threshold and margin_bound null when no bound
+    # was measured for the precision)
+    margin: float | None = None
+    near_threshold: bool | None = None
+    margin_bound: float | None = None
 
     @classmethod
     def from_result(cls, r: ModelResult) -> ModelFigures:
-        kw = {f.name: getattr(r, f.name) for f in dataclasses.fields(cls)}
-        return cls(**{**kw, "input_policy": dict(r.input_policy)})
+        kw = {f.name: getattr(r, f.name) for f in dataclasses.fields(cls) if f.name not in MARGIN}
+        return cls(**{**kw, "input_policy": dict(r.input_policy), **r.margin()})
 
     def to_json(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -59,6 +68,9 @@ class ModelFigures:
         # known (or in range), so earlier rows are written back byte for byte
         for key in ("probability", "reliability", "out_of_range", "contributions"):
             if d[key] is None or d[key] == "":
+                del d[key]
+        if self.margin is None:  # a row written before margins were
+            for key in MARGIN:
                 del d[key]
         if "out_of_range" in d:
             d["out_of_range"] = dict(d["out_of_range"])
@@ -88,11 +100,16 @@ class ModelFigures:
             reliability=o.text("reliability", ""),
             out_of_range=o.mapping("out_of_range", None, nullable=True),
             contributions=_contributions(o),
+            margin=o.number("margin", None, nullable=True),
+            near_threshold=o.flag("near_threshold", None, nullable=True),
+            margin_bound=o.number("margin_bound", None, nullable=True),
         )
 
     def to_result(self, heatmap: NDArray[np.float32]) -> ModelResult:
-        """The :class:`ModelResult` with ``heatmap`` [H, W] float32 and its mask."""
-        r = ModelResult(**self.to_json(), heatmap=heatmap)
+        """The :class:`ModelResult` with ``heatmap`` [H, W] float32 and its mask (its margin
+        made again from its figures: :meth:`ModelResult.margin`)."""
+        kw = {k: v for k, v in self.to_json().items() if k not in MARGIN}
+        r = ModelResult(**kw, heatmap=heatmap)
         r.mask = heatmap > r.pixel_threshold
         return r
 

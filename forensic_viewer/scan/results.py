@@ -23,6 +23,7 @@ from forensic_viewer.scan.decision_columns import (
     decision_cells,
     decision_column_names,
     ensemble_cells,
+    margin_cells,
 )
 from forensic_viewer.scan.escaping import csv_file
 from forensic_viewer.scan.integrity import ROWS_SET_ASIDE, BadLine, note_run, row_fault, set_aside
@@ -602,4 +603,6 @@ def write_csv(
             if ensemble:
                 row += ensemble_cells(r.ensemble, r.faces, models)
             row += [checkpoint_cell(r.ensemble if m == "ensemble" else r.model(m)) for m in names]
+            for m in names:
+                row += margin_cells(r.ensemble if m == "ensemble" else r.model(m))
             writerow(row)

@@ -141,7 +141,7 @@ def test_the_table_says_when_the_face_rule_made_the_default_verdict(
 def test_the_new_columns_come_after_every_earlier_one(table: dict[str, dict[str, str]]) -> None:
     header = list(next(iter(table.values())))
     assert header.index("warnings") < header.index("ff.rule")  # earlier columns keep places
-    assert header[-7:] == [
+    assert header[-13:] == [
         "ensemble.decided_by",
         "ensemble.score_without_face_rule",
         "ensemble.probability_source",  # added later: at the end
@@ -149,6 +149,12 @@ def test_the_new_columns_come_after_every_earlier_one(table: dict[str, dict[str,
         "ff.checkpoint_sha256",  # later still
         "lg.checkpoint_sha256",
         "ensemble.checkpoint_sha256",
+        "ff.margin",  # later still: each decision's margin to θ
+        "ff.near_threshold",
+        "lg.margin",
+        "lg.near_threshold",
+        "ensemble.margin",
+        "ensemble.near_threshold",
     ]
 
 

@@ -467,12 +467,13 @@ def test_a_scan_writes_the_previous_versions_fields_in_its_order(
     # the previous fields in order, then the face path's, then the hashes of the files named,
     # then the run that wrote the row
     assert list(new) == [*old, "face_maps", "files_sha256", "run"]
-    for part in ("ensemble", "ensemble_details"):
-        assert list(new[part]) == list(old[part]), part
+    margin = ["margin", "near_threshold", "margin_bound"]  # each decision's, added after
+    assert list(new["ensemble"]) == list(old["ensemble"])
+    assert list(new["ensemble_details"]) == [*old["ensemble_details"], *margin]
     # the evidence's previous fields in order, then its file-system times (added after)
     assert list(new["evidence"]) == [*old["evidence"], "fs_times", "metadata_format"]
     assert list(new["models"]["tiny"]) == list(old["models"]["stub"])
-    assert list(new["details"]["tiny"]) == list(old["details"]["stub"])
+    assert list(new["details"]["tiny"]) == [*old["details"]["stub"], *margin]
     # the previous version's face fields in its order, then the face path's (written after)
     assert list(new["faces"][0]) == [*old["faces"][0], "face_scores"]
     error = ["path", "file", "sha256", "status", "error", "models"]
