@@ -13,6 +13,7 @@ not know: :func:`row_fault`) is analysed again; its bytes are kept in
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from engine.files import AtomicFile, atomic_write, read_regular_text, sha256_of
+from forensic_viewer.scan.consistency import Contradicted, accepted_contradictions, contradicted
 
 # the fields of a row of each status (docs/results.schema.json's fileRow and errorRow,
 # "additionalProperties": false; tests/viewer/test_results_integrity.py checks they agree)
@@ -56,6 +58,9 @@ TORN_SUFFIX = ".torn-"  # results.jsonl.torn-<UTC time>: the bytes of lines set 
 RESULTS_EDITED = "results_edited"  # scan.json run's field: the file differed from its hash
 ROWS_SET_ASIDE = "rows_set_aside"  # scan.json run's field: lines that were not whole rows
 RESULTS_SHA256 = "results_sha256"  # scan.json run's field: results.jsonl as the run left it
+# ... and results.csv as it left it (since 2026-12-06; a key of its own, so that a resume,
+# which reads results_sha256 as a string, reads older folders and newer alike)
+RESULTS_CSV_SHA256 = "results_csv_sha256"
 
 
 def row_fault(row: object) -> str | None:
@@ -157,6 +162,9 @@ class Edited:
     file: str  # results.jsonl, absolute
     which: str = ""  # the record within ``where`` (the case log's entry; CaseEnd.words)
     other: str = ""  # what the other record (scan.json's) says, when it disagrees
+    # its rows that contradict their own figures besides (accepted with the file, a resume
+    # after it is not asked again about them: scan.consistency.accepted_contradictions)
+    contradicted: Contradicted | None = None
 
     @property
     def line(self) -> str:
@@ -177,6 +185,11 @@ class Edited:
             "recorded_in": self.where,
             **({"record": self.which} if self.which else {}),
             "note": self.line,
+            **(
+                {"contradictions": self.contradicted.to_json()["contradictions"]}
+                if self.contradicted is not None
+                else {}
+            ),
         }
 
     def record(self, accepted: bool) -> dict[str, Any]:
@@ -234,7 +247,7 @@ def edited_results(
     scan_info: Path,
     case_end: tuple[str, str] | None = None,
     now: str | None = None,
-) -> Edited | None:
+) -> Edited | Contradicted | None:
     """How ``results`` (a scan's results.jsonl) differs from what its last run recorded as it
     ended: first as the case log recorded it (``case_end``:
     :func:`~forensic_viewer.casework.case_recorded_end`, of this folder or of the one it was
@@ -243,19 +256,41 @@ def edited_results(
     says what scan.json holds beside the case log's record it used. The check a resume makes
     before it takes the rows as done, the command line's and the batch dialog's alike.
     ``now``: results.jsonl's SHA-256 as the caller read it, so that the bytes judged are the
-    ones it records as seen (read here when None)."""
+    ones it records as seen (read here when None).
+
+    A file as recorded, or of a run that recorded nothing, whose rows contradict themselves (a
+    verdict against its own score and θ: :mod:`~forensic_viewer.scan.consistency`) is
+    :class:`~forensic_viewer.scan.consistency.Contradicted`, taken as an edited one is: the
+    recorded SHA-256 is a plain hash in the same folder, which whoever edits a row can write
+    again, and no run writes such a row."""
     own = recorded_end(scan_info)
     if case_end is None or own is None or own[1] == case_end[1]:
-        return edited_since(results, case_end, "the case log", now=now) or edited_since(
+        edited = edited_since(results, case_end, "the case log", now=now) or edited_since(
             results, own, scan_info.name, now=now
         )
-    # the two records disagree: the case log's is checked first, and each line names both
-    which = case_end.words() if isinstance(case_end, CaseEnd) else "its last scan-finished"
-    other = f"{scan_info.name} records {own[1][:12]}… for its run of {own[0]}"
-    agrees = f"the case log's {which} records the file as it is now"
-    return edited_since(results, case_end, "the case log", other, now) or edited_since(
-        results, own, scan_info.name, agrees, now
-    )
+    else:  # the two records disagree: the case log's is checked first, each line names both
+        which = case_end.words() if isinstance(case_end, CaseEnd) else "its last scan-finished"
+        other = f"{scan_info.name} records {own[1][:12]}… for its run of {own[0]}"
+        agrees = f"the case log's {which} records the file as it is now"
+        edited = edited_since(results, case_end, "the case log", other, now) or edited_since(
+            results, own, scan_info.name, agrees, now
+        )
+    found = contradicted(results, _accepted(scan_info))
+    if edited is None:
+        return found
+    return dataclasses.replace(edited, contradicted=found)
+
+
+def _accepted(scan_info: Path) -> set[tuple[str, tuple[str, ...]]]:
+    """The contradictions a resume accepted, as ``scan_info`` (scan.json)'s runs record them
+    (:func:`~forensic_viewer.scan.consistency.accepted_contradictions`)."""
+    try:
+        info = json.loads(read_regular_text(scan_info))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(info, dict):
+        return set()
+    return accepted_contradictions([*(info.get("earlier_runs") or []), info.get("run")])
 
 
 def note_run(scan_info: Path, key: str, value: Any) -> None:

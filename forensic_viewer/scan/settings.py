@@ -23,6 +23,7 @@ from engine.files import atomic_write, not_regular_reason, os_problem, read_regu
 from engine.formatting import time_text
 from forensic_viewer.scan.failure import brief, failure_reason, named
 from forensic_viewer.scan.integrity import (
+    RESULTS_CSV_SHA256,
     RESULTS_EDITED,
     RESULTS_SHA256,
     ROWS_SET_ASIDE,
@@ -30,7 +31,7 @@ from forensic_viewer.scan.integrity import (
     recorded_run,
 )
 from forensic_viewer.scan.lock import OutputLock, OutputLocked
-from forensic_viewer.scan.results import RESULTS, SCAN_INFO
+from forensic_viewer.scan.results import CSV_NAME, RESULTS, SCAN_INFO
 from forensic_viewer.scan.run_id import RUN_ID, new_run_id, shown_start
 from forensic_viewer.scan.walk import PASSED_OVER, TRUTH_UNREAD, not_covered_record, split_listing
 
@@ -376,7 +377,8 @@ def record_run(out: Path, run: dict[str, Any]) -> None:
     """Record in scan.json how the run ended (``run``: its state, counts and note), beside the
     start time, command and unread part :func:`check_settings` recorded (and what the run
     found of results.jsonl as it began: :mod:`~forensic_viewer.scan.integrity`), with the
-    SHA-256 of results.jsonl as the run leaves it, which the next resume compares it with;
+    SHA-256 of results.jsonl as the run leaves it, which the next resume compares it with (and
+    of results.csv, ``results_csv_sha256``, for whoever is handed the CSV: nothing compares it);
     written aside and renamed, so an interrupt while writing leaves the earlier scan.json
     whole."""
     info = out / SCAN_INFO
@@ -385,6 +387,8 @@ def record_run(out: Path, run: dict[str, Any]) -> None:
     keep = (RUN_ID, "command", "unread", PASSED_OVER, RESULTS_EDITED, ROWS_SET_ASIDE)
     kept = {k: began[k] for k in keep if k in began}
     left = {RESULTS_SHA256: sha} if (sha := file_sha256(out / RESULTS)) else {}
+    if csv_sha := file_sha256(out / CSV_NAME):  # beside it, results.csv as the run left it
+        left[RESULTS_CSV_SHA256] = csv_sha
     old[RUN_FIELD] = {**run, "started": began.get("started"), "ended": now_text(), **kept, **left}
     atomic_write(info, json.dumps(old, indent=2) + "\n")
 
