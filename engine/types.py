@@ -256,6 +256,11 @@ class Analysis:
     cancelled: the analysis was cancelled: ``results`` holds the models that finished (each
         complete, with its verdict), ``partial`` the map of the one that was running, and
         there is no ensemble, face or classic-analysis step after the cancel.
+    faces_checked: whether face detection ran on it (an empty ``faces`` then means "none
+        found"), None when not known; set by whoever ran or rebuilt the analysis (the viewer's
+        worker, a scan row's ``faces_checked``), as a scan row records it. Not in ``to_dict``
+        (rows record it beside the analysis). The Verdict panel said nothing of a face the
+        detector missed, so an unchecked face read as "not flagged" (walk-through 2026-12-06).
     """
 
     evidence: Evidence
@@ -267,6 +272,7 @@ class Analysis:
     face_maps: dict[str, NDArray[np.float32]] = field(default_factory=dict)
     cancelled: bool = False
     partial: dict[str, PartialMap] = field(default_factory=dict)
+    faces_checked: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = {

@@ -9,8 +9,9 @@ verdict leaves the file's verdict alone, so it does not mark a face flagged here
 
 In a photograph of several faces, the viewer drew every box alike and named a face in the
 Verdict panel by its number only, so an analyst could not tell which face was flagged
-(walk-through 2026-12-05). Qt-free: the canvas, the layer panel, the read-out and the Verdict
-panel use it.
+(walk-through 2026-12-05). When no face was judged, :func:`no_face_words` says whether
+detection ran (a face it missed is never judged) or was off. Qt-free: the canvas, the layer
+panel, the read-out and the Verdict panel use it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,26 @@ from __future__ import annotations
 from engine.decision import MANIPULATED
 from engine.types import FaceRegion, FaceScore
 from forensic_viewer.wording import FLAGGED, NOT_FLAGGED, face_decision_words
+
+# the report's words (report/face_text.py), then what the detector misses (docs/FACES.md)
+NO_FACE_FOUND = "Face detection ran and found no face"
+NOT_FOUND_WHY = "faces turned on their side, in profile or very small are not found (docs/FACES.md)"
+FACES_NOT_CHECKED = "faces not checked: face detection was off"
+
+
+def no_face_words(checked: bool | None, face_rule: bool = False) -> str:
+    """What to say of an analysis in which no face was judged: ``checked`` (did detection
+    run, ``Analysis.faces_checked``) None: nothing (not known); False: :data:`FACES_NOT_CHECKED`;
+    True: that it found none, so ``face_rule`` (the default verdict's face rule is on) checked
+    nothing, and which faces the detector misses. An image whose face was missed (turned 90°)
+    read "not flagged (calibrated)" under a sentence on the face rule, with no word that no
+    face had been checked (walk-through 2026-12-06, finding 1)."""
+    if checked is None:
+        return ""
+    if not checked:
+        return FACES_NOT_CHECKED
+    what = "the face rule checked nothing" if face_rule else "no face was judged"
+    return f"{NO_FACE_FOUND}: {what}; {NOT_FOUND_WHY}"
 
 
 def face_models_of(face: FaceRegion) -> list[str]:

@@ -464,7 +464,8 @@ def remove_partial_layers(layers: LayerList) -> None:
 
 
 def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
-    """Add the heatmap, mask, agreement and face layers of ``analysis`` to ``layers``, and
+    """Add the heatmap, mask, agreement and face layers of ``analysis`` to ``layers`` (the
+    faces' also when detection ran and found none, which the layer panel then says), and
     each model's face map (the face path) hidden; for a cancelled analysis, the running
     model's partial map (:class:`PartialHeatmapLayer`, hatched where not computed).
 
@@ -484,7 +485,8 @@ def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
     ]
     if analysis.ensemble is not None and analysis.ensemble.heatmap is not None:
         sources.append((analysis.ensemble.name, analysis.ensemble, ENSEMBLE_COLOR))
-    if not sources and not analysis.faces and not analysis.partial:
+    looked = bool(analysis.faces) or bool(analysis.faces_checked)  # none found is said too
+    if not sources and not looked and not analysis.partial:
         return
     shown = sources[-1][0] if analysis.ensemble is not None and sources else None
     if shown is None and sources:
@@ -523,8 +525,9 @@ def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
     model_masks = [m for m in masks if m.model in analysis.results]
     if len(model_masks) >= 2:
         layers.append(AgreementLayer(model_masks))
-    if analysis.faces:
-        layers.append(FacesLayer(analysis.faces))
+    if looked:
+        size = (analysis.evidence.width, analysis.evidence.height)  # border cuts in labels
+        layers.append(FacesLayer(analysis.faces, image_size=size))
     for name, face_map in analysis.face_maps.items():
         # the face path's maps, hidden; no model, so a model's pane and its readout keep the
         # whole-image heatmap and the readout lists "<model> face map" apart

@@ -430,13 +430,25 @@ FACES_SHOWS = (
 
 
 class FacesLayer(Layer):
-    """Detected faces: boxes with the detector's confidence and each model's score."""
+    """Detected faces: boxes with the detector's confidence and each model's score.
+
+    image_size: the evidence's (width, height), so that every label of a face (the layer
+    panel's as the canvas's) says when the image's border cuts it; None: not said. Without
+    faces the layer stands for a detection that ran and found none: the layer panel says so
+    (the analysis adds it then, ``Analysis.faces_checked``)."""
 
     kind = "faces"
 
-    def __init__(self, faces: Sequence[FaceRegion], *, name: str = "faces") -> None:
+    def __init__(
+        self,
+        faces: Sequence[FaceRegion],
+        *,
+        name: str = "faces",
+        image_size: tuple[int, int] | None = None,
+    ) -> None:
         super().__init__(name)
         self.faces = list(faces)
+        self.image_size = image_size
 
     @property
     def about(self) -> str:

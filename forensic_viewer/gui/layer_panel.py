@@ -34,6 +34,7 @@ from engine.analyses import MapScale
 from forensic_viewer import overlays
 from forensic_viewer.classic_layers import MapChoiceLayer
 from forensic_viewer.events import Event, Subscriptions
+from forensic_viewer.face_marks import no_face_words
 from forensic_viewer.gui.panels import (
     discard,
     name_form_fields,
@@ -144,10 +145,11 @@ class LayerControls(QWidget):
         if isinstance(layer, MaskLayer):
             self._build_mask(form, layer)
         if isinstance(layer, FacesLayer):
-            text = "\n".join(
-                f"{i + 1}. {FacesLayer.label(f)}  at {f.box}" for i, f in enumerate(layer.faces)
+            text = "\n".join(  # with the image's size, as the canvas: border cuts are said
+                f"{i + 1}. {FacesLayer.label(f, image_size=layer.image_size)}  at {f.box}"
+                for i, f in enumerate(layer.faces)
             )
-            form.addRow("faces", text_label(text or "no face found"))
+            form.addRow("faces", text_label(text or no_face_words(checked=True)))
             form.addRow("", text_label(FACES_LEGEND))
         name_form_fields(form)
         guard_wheel(self)  # scrolling the dock over the threshold changed it on the way

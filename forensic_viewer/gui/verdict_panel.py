@@ -1,7 +1,8 @@
 """The Verdict panel and its words.
 
 :class:`VerdictPanel` shows a :class:`VerdictCard` per model, the default verdict first, then
-one line per face the face path judged (:func:`faces_text`); before them, a message: the
+one line per face the face path judged (:func:`faces_text`; without a face, whether detection
+ran and found none or was off); before them, a message: the
 analysis's time, what a Cancel kept (:func:`cancelled_text`) or, with no model installed, how
 to add one (:func:`no_model_hint`), and the decoding warnings that limit what was analysed
 (:func:`limits_text`: frames left out, bits per channel reduced, alpha discarded, CMYK without
@@ -28,10 +29,15 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QToolButton, QVB
 
 from engine.catalog import BUNDLED_MODELS, user_models_dir
 from engine.decode_limits import analysis_limits
-from engine.ensemble_provenance import FACE_RULE_NOTE, decided_by_face, whole_image_decided
+from engine.ensemble_provenance import (
+    FACE_RULE_NOTE,
+    FACE_RULE_PROMISE,
+    decided_by_face,
+    whole_image_decided,
+)
 from engine.facepath import face_out_of_range
 from engine.types import Analysis, ModelResult
-from forensic_viewer.face_marks import face_name, flagged_by
+from forensic_viewer.face_marks import face_name, flagged_by, no_face_words
 from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_label, tint
 from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.margin_text import margin_words
@@ -209,7 +215,13 @@ def faces_text(analysis: Analysis, reliability: Mapping[str, str] | None = None)
     sentence the report gives, :func:`forensic_viewer.scan.results.face_model_figures`, or that
     the scoring checkpoint's are not at hand: :func:`face_rates`): the face model has no card,
     and the default verdict's caveat says its rate is given with it.
-    "" when no face was judged."""
+    Without a face: that detection ran and found none, so the face rule checked nothing, or
+    that it was off (:func:`~forensic_viewer.face_marks.no_face_words`, from
+    ``analysis.faces_checked``); "" when that is not known, or faces were found and none judged."""
+    if not analysis.faces:
+        e = analysis.ensemble
+        rule_on = e is not None and FACE_RULE_PROMISE in (e.reliability or "")
+        return plain(no_face_words(analysis.faces_checked, face_rule=rule_on))
     whole = set(analysis.results)
     lines = []
     for i, face in enumerate(analysis.faces, start=1):

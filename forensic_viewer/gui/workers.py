@@ -635,11 +635,15 @@ class AnalysisWorker(QThread):
             if analyzer is None:
                 detector = self._face_detector()
                 faces = detector.find(evidence, {}) if detector is not None else []
-                analysis = Analysis(evidence=evidence, results={}, faces=faces)
+                analysis = Analysis(
+                    evidence=evidence, results={}, faces=faces, faces_checked=detector is not None
+                )
             else:
                 analysis = analyzer.analyze(
                     evidence, progress=progress, cancel=lambda: self._is_cancelled(job)
                 )
+                # the Verdict panel tells "no face found" from "not looked for"
+                analysis.faces_checked = getattr(analyzer, "faces", None) is not None
         except Cancelled as e:
             # a job cancelled alone was superseded, and a stopping worker's window is closing:
             # nobody would see what they kept

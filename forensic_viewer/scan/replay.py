@@ -102,6 +102,7 @@ def analysis_from_record(
         seconds=float(rec.seconds or 0.0),
         analyses={a.name: classic(a) for a in rec.analyses},
         face_maps={n: read(f) for n, f in rec.face_maps.items()},
+        faces_checked=rec.faces_checked,
         scan_out=out,
         scan_key=rec.path,
         scan_name=rec.output_name() or rec.path,

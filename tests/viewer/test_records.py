@@ -216,6 +216,7 @@ def test_face_maps_are_written_read_back_and_shown_again(scanned: Path) -> None:
     evidence = load_evidence(scanned.parent / "evidence" / "face.jpg")
     again = analysis_from_record(face, scanned, evidence)
     assert set(again.face_maps) == {"tiny", "tiny2"}
+    assert again.faces_checked is True  # the Verdict panel then says "none found" of a row
     stored = read_heatmap_png(scanned / face.face_maps["tiny"], size)
     assert np.array_equal(again.face_maps["tiny"], stored)
 
