@@ -92,7 +92,9 @@ from engine.ensemble_provenance import (
     ON_THIS_FILE,
     analysis_label,
     contribution,
+    many_faces_words,
     member_label,
+    per_face_rate,
 )
 from engine.errors import CheckpointError
 from engine.files import not_regular_reason, read_regular
@@ -394,7 +396,11 @@ class Ensemble:
         inside the flagged faces' crops and 0 elsewhere (module docstring). Without
         a flagged face ``result`` is returned as it is, but for its reliability sentence, which
         then says it was counted without the face rule (:data:`FACE_RULE_CAVEAT`), or, when
-        the counts were also taken with it, what the rule does (:data:`FACE_RULE_COUNTED`).
+        the counts were also taken with it, what the rule does (:data:`FACE_RULE_COUNTED`);
+        with two faces or more judged, how often an authentic photograph with as many would
+        be flagged at the face model's per-face rate (:func:`many_faces_words`). A verdict the
+        rule decided says how many of the faces' verdicts flagged it ("2 of 17 face
+        verdict(s)").
 
         When the face rule alone decides and every flagged face is outside the face verdicts'
         measured range (smaller than measured, or its crop cut by the border of the image of
@@ -406,8 +412,13 @@ class Ensemble:
         """
         if self.face_rule != "any":
             return result
+        judged = {n: sum(n in f.face_scores for f in faces) for n in face_models}
         if result.reliability and face_models:  # what the rule adds to the measured counts
             said = FACE_RULE_COUNTED if counts_face_rule(self.calibration) else FACE_RULE_CAVEAT
+            said += "".join(  # and what the number of faces does to it
+                many_faces_words(n, judged[n], per_face_rate(m.meta.decision.calibration))
+                for n, m in face_models.items()
+            )
             result = dataclasses.replace(result, reliability=result.reliability + said)
         flagged: list[tuple[str, FaceScore, FaceRegion]] = []
         numbers: dict[int, int] = {}  # id(face) -> its number (1-based) among ``faces``
@@ -459,7 +470,8 @@ class Ensemble:
             probability=probability,
             threshold_provenance=result.threshold_provenance
             + ("; " if ON_THIS_FILE in result.threshold_provenance else ON_THIS_FILE)
-            + f"{FACE_RULE_NOTE}{len(flagged)} face verdict(s) of {names} flag the image"
+            + f"{FACE_RULE_NOTE}{len(flagged)} of {sum(judged.values())} face verdict(s) of "
+            + f"{names} flag the image"
             + where,
         )
 

@@ -15,7 +15,9 @@ hand:
   before the face rule) and :func:`whole_image_decided` (whole-image statistics carried the
   verdict);
 - the face rule's words beside the measured reliability (:data:`FACE_RULE_CAVEAT`,
-  :data:`FACE_RULE_COUNTED`, :data:`FACE_RULE_PROMISE`).
+  :data:`FACE_RULE_COUNTED`, :data:`FACE_RULE_PROMISE`), and with two faces or more what
+  their number does to it (:func:`many_faces_words`, at :func:`per_face_rate`), read apart
+  by :func:`general_reliability` and :func:`file_reliability`.
 
 Apart from ``engine/ensemble.py`` so that it stays under the file-length limit, and so that a
 reader of results does not import the fusion and the copy-move analysis it uses (OpenCV).
@@ -61,6 +63,69 @@ FACE_RULE_CAVEAT = (
 )
 # ... and when the counts were also taken with the face rule on (Reliability.with_face_rule)
 FACE_RULE_COUNTED = f"; under the face rule {FACE_RULE_PROMISE}"
+# the face model's authentic group whose rate stands for a photograph's faces (its card's)
+CAMERA_FACES = "camera-photograph faces"
+# opens what a reliability sentence says of its file alone (many_faces_words): the rest is
+# the same for every file (general_reliability)
+FACES_ON_THIS_FILE = "; on this file, "
+
+
+def general_reliability(text: str) -> str:
+    """An ensemble result's reliability sentence without what holds on its file only (what
+    :data:`FACES_ON_THIS_FILE` opens): what is said once for every file (the command line's
+    closing line, a report's table of models)."""
+    return text.split(FACES_ON_THIS_FILE, 1)[0]
+
+
+def file_reliability(text: str) -> str:
+    """What an ensemble result's reliability sentence says of its file alone (from the first
+    :data:`FACES_ON_THIS_FILE` on, without its "; "), "" when nothing."""
+    _, sep, rest = text.partition(FACES_ON_THIS_FILE)
+    return f"{FACES_ON_THIS_FILE[2:]}{rest}" if sep else ""
+
+
+def per_face_rate(calibration: Mapping[str, Any] | None) -> tuple[str, int, int] | None:
+    """A face model's measured false alarms per authentic face, from its calibration's
+    ``reliability.flagged`` (the counts its card gives): (group, flagged, total) of the
+    authentic :data:`CAMERA_FACES` when counted, else of every authentic group together;
+    None when none is stored."""
+    try:
+        groups = dict(((calibration or {}).get("reliability") or {}).get("flagged") or {})
+        authentic = {str(g): (int(v[0]), int(v[1])) for g, v in groups.items() if "authentic" in g}
+    except (AttributeError, TypeError, ValueError, IndexError):
+        return None
+    camera = [(g, k, n) for g, (k, n) in authentic.items() if CAMERA_FACES in g and n > 0]
+    if camera:
+        return camera[0]
+    k, n = sum(k for k, _ in authentic.values()), sum(n for _, n in authentic.values())
+    return ("authentic faces", k, n) if n > 0 else None
+
+
+def many_faces_words(name: str, judged: int, rate: tuple[str, int, int] | None) -> str:
+    """Beside the default verdict's reliability when the face rule is on and face model
+    ``name`` judged ``judged`` >= 2 faces of the file: that number, and how often an authentic
+    photograph with as many faces would be flagged at the model's measured per-face rate
+    (``rate``: :func:`per_face_rate`), about 1 - (1 - r)^N. The photograph-level counts were
+    taken on photographs of 0-2 faces: at 3 of 27 per face, a 17-face group photograph would
+    be flagged about 86 % of the time, and nothing on its verdict said so (walk-through
+    2026-12-06, finding 2). "" for fewer than 2 faces."""
+    if judged < 2:
+        return ""
+    head = f"{FACES_ON_THIS_FILE}{judged} faces judged by {name}"
+    if rate is None:
+        return f"{head}: each can flag it, and its per-face rate is not measured"
+    group, k, n = rate
+    if k == 0:
+        return (
+            f"{head}: each can flag it; none of the {n} {group} it was measured on was "
+            f"flagged, too few to say how often {judged} authentic faces are"
+        )
+    r = k / n
+    return (
+        f"{head}: at its per-face rate on {group}, {100 * r:.0f} % ({k} of {n}), an authentic "
+        f"photograph with {judged} faces would be flagged about {100 * (1 - (1 - r) ** judged):.0f} % "
+        f"of the time (1 - (1 - r)^{judged}, if its faces erred independently)"
+    )
 
 
 def contribution(key: str, label: str, kind: str, x: float, w: float) -> dict[str, Any]:

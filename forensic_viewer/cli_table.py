@@ -10,7 +10,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from engine.calibration import face_rate_sentence
-from engine.ensemble_provenance import FACE_RULE_PROMISE, decided_by_face, whole_image_decided
+from engine.ensemble_provenance import (
+    FACE_RULE_PROMISE,
+    decided_by_face,
+    file_reliability,
+    general_reliability,
+    whole_image_decided,
+)
 from forensic_viewer.probability_source import source_words
 from forensic_viewer.scan.links import error_without_file
 from forensic_viewer.wording import (
@@ -142,8 +148,10 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
     (:func:`warning_lines` prints the warnings); a line per face the face path judged (the
     face models' verdicts first, then the whole-image models', and why the face is outside
     the measured range when it is: small, or cut by the image's border), or "none found"
-    when detection ran and found none; then, once per ensemble, what its θ was measured to
-    do (the calibrated p is quoted with it), and when that sentence says the face rule is
+    when detection ran and found none; under the default verdict, what its reliability says
+    of the file alone (the number of faces judged:
+    :func:`engine.ensemble_provenance.many_faces_words`); then, once per ensemble, what its θ
+    was measured to do (the calibrated p is quoted with it), and when that sentence says the face rule is
     on, each face model's own rates (``face_rates``: name -> its reliability sentence,
     scan.json's ``face_model_figures``; :func:`engine.calibration.face_rate_sentence`)."""
     # imported here: engine.facepath brings torch, and this module is read by the command
@@ -185,7 +193,10 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
             if d.get("moved"):
                 print(f"{path}\t{plain(label)}\t{plain(d['moved'])}")
             if d.get("rule") == "ensemble" and d.get("reliability"):
-                reliability.setdefault(str(d["name"]), str(d["reliability"]))
+                said = str(d["reliability"])  # once for every file; its own part on its line
+                reliability.setdefault(str(d["name"]), general_reliability(said))
+                if own := file_reliability(said):
+                    print(f"{path}\t{plain(label)}\t{plain(own)}")
         whole = {d.get("name") for _, d in r["checks"] if d.get("rule") != "ensemble"}
         for i, face in enumerate(r.get("faces") or [], start=1):
             if face.get("face_scores"):

@@ -193,3 +193,21 @@ def test_the_report_and_viewer_words_say_it_too() -> None:
     assert confidence_words(0.75, 0.735, None) == "probability 0.75 (calibrated)"
     assert BORDER_CUT in face_verdicts(_face([0, 100, 60, 70]), {"crfd"}, (400, 300))
     assert BORDER_CUT not in face_verdicts(_face([0, 100, 60, 70]), {"crfd"})
+
+
+def test_what_the_reliability_says_of_one_files_faces_is_on_that_files_line(capsys) -> None:
+    """The closing reliability line is said once for every file, from the first: the number of
+    faces one file had (walk-through 2026-12-06, finding 2) goes on that file's own line."""
+    own = "on this file, 17 faces judged by faces-model: at its per-face rate ..."
+    many = _face_decided(None)
+    many["reliability"] += f"; {own}"
+    recs = [
+        {"path": p, "status": "ok", "checks": [("default verdict: ens (ensemble)", d)]}
+        for p, d in (("group.jpg", many), ("b.png", _face_decided(None)))
+    ]
+    print_table(recs)
+    lines = capsys.readouterr().out.splitlines()
+    assert f"group.jpg\tdefault verdict: ens (ensemble)\t{own}" in lines
+    assert not any(own in x for x in lines if not x.startswith("group.jpg"))
+    closing = [x for x in lines if x.startswith("default verdict ens:")]
+    assert closing == [f"default verdict ens: {_face_decided(None)['reliability']}"]
