@@ -48,6 +48,9 @@ MAX_OUTLINED = 500  # regions whose contour and box are drawn; the largest ones,
 PAIR_SOURCE_RGB = (255, 140, 0)  # a clone pair's source box
 PAIR_TARGET_RGB = (255, 140, 0)  # ... its target box (which copy is the original is unknown)
 PAIR_LINK_RGB = (255, 140, 0)  # ... and the line joining them
+# a face that a face model flagged (the face rule counts it): the canvas's box and label and the
+# reports' figures draw it in this red, thicker than the other faces
+FLAGGED_FACE_RGB = (255, 70, 70)
 
 
 @functools.cache

@@ -57,6 +57,7 @@ from forensic_viewer.layer_base import Layer
 from forensic_viewer.layers import LayerList
 from forensic_viewer.model_layers import FacesLayer, MaskLayer
 from forensic_viewer.overlays import (
+    FLAGGED_FACE_RGB,
     PAIR_LINK_RGB,
     PAIR_SOURCE_RGB,
     PAIR_TARGET_RGB,
@@ -67,7 +68,7 @@ from forensic_viewer.overlays import (
 
 BACKGROUND = QColor(40, 42, 46)
 FACE_COLOR = QColor(80, 220, 255)
-FLAGGED_FACE_COLOR = QColor(255, 70, 70)  # a face a face model flagged (face_marks)
+FLAGGED_FACE_COLOR = QColor(*FLAGGED_FACE_RGB)  # a face a face model flagged (face_marks)
 LABEL_FILL = QColor(0, 0, 0, 170)  # behind face labels
 PAN_STEP, PAN_STEP_SHIFT = 0.1, 0.5  # Ctrl and an arrow key pan by this share of the view
 INSPECT_STEP, INSPECT_STEP_SHIFT = 1, 10  # evidence pixels: an arrow key moves the inspected one

@@ -18,20 +18,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.ending import STOP_WORDS
-from engine.ensemble_provenance import general_provenance, heatmap_replaced_by
+from engine.ensemble_provenance import general_provenance, general_reliability, heatmap_replaced_by
 from engine.errors import ForensicError
 from engine.formatting import time_text
 from engine.types import Progress
 from forensic_viewer.environment import environment
 from forensic_viewer.overlays import ANALYSIS_OPACITY, analysis_colormap
 from forensic_viewer.report.figures import (
-    FACE_TILES,
     FigureStyle,
     analysis_figure,
     annotated_figure,
+    boxes_words,
     encode,
     evidence_figure,
     face_maps_figure,
+    face_tiles_words,
     fit_size,
     fold_pieces,
     picture_figure,
@@ -440,7 +441,10 @@ def overview(
                     devices=set(),
                     precisions=set(),
                     card=e.card,
-                    reliability=str(f.get("reliability", "")),
+                    # the first file's; an ensemble's without what held on that file only
+                    reliability=general_reliability(str(f.get("reliability", "")))
+                    if e.role == "ensemble"
+                    else str(f.get("reliability", "")),
                 )
             m = models[k]
             m.files += 1
@@ -554,8 +558,7 @@ def item_figures(
     of = evidence_named(item)  # every caption: a figure page alone still names its evidence
     if pixels is not None:
         fig = evidence_figure(pixels, item.faces, style)
-        boxes = ", with the face boxes" if item.faces else ""
-        caption = f"{of}The evidence as analysed (orientation applied){boxes}."
+        caption = f"{of}The evidence as analysed (orientation applied){boxes_words(item.faces)}."
         caption += _folded(pixels.shape, style)
         out.evidence = Figure.jpeg(caption, fig, q)
     for e in item.entries():
@@ -603,12 +606,11 @@ def item_figures(
             f"at {mask_source_words('model')}, on the faces it flagged only (the map is a "
             "per-pixel output; a face's verdict is its score against θ)"
         )
-        shown = len(item.faces) if len(item.faces) <= FACE_TILES else f"the first {FACE_TILES}"
         out.face_maps[fm.name] = Figure.jpeg(
             f"{of}Face map of model {fm.name} ({fm.heatmap_precision}): each detected face "
             "analysed "
-            f"on its own at the model's scale, shown on its crop ({shown} of "
-            f"{len(item.faces)}, numbered as in the faces table){outline}"
+            f"on its own at the model's scale, shown on its crop ({face_tiles_words(item.faces)}"
+            f"; numbered as in the faces table, a flagged face's box red){outline}"
             + ("" if base is not None else "; evidence not shown"),
             fig,
             q,

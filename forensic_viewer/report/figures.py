@@ -35,6 +35,7 @@ from PIL import Image
 from forensic_viewer.overlays import (
     ANALYSIS_OPACITY,
     COLORMAPS,
+    FLAGGED_FACE_RGB,
     PAIR_LINK_RGB,
     PAIR_SOURCE_RGB,
     PAIR_TARGET_RGB,
@@ -69,6 +70,49 @@ FACE_TILE = 256  # side of one face's tile in a face-map figure (the face path's
 FACE_TILES = 12  # faces drawn in one face-map figure at most (a crowd would fill pages)
 
 
+def face_flagged(face: Mapping[str, Any]) -> bool:
+    """Whether a face model flagged ``face`` (a faces-table entry): a face verdict
+    "manipulated" of a model with no heatmap mean in its box (``scores``: the whole-image
+    models'), the faces the default verdict's face rule counts, as the viewer's
+    ``face_marks.flagged_by`` tells them."""
+    means = face.get("scores") or {}
+    return any(
+        isinstance(fs, Mapping) and fs.get("verdict") == "manipulated"
+        for name, fs in (face.get("face_scores") or {}).items()
+        if name not in means
+    )
+
+
+def boxes_words(faces: Sequence[Mapping[str, Any]]) -> str:
+    """What an evidence figure's caption says of its face boxes: "" without faces."""
+    if not faces:
+        return ""
+    red = " (red and thicker: a face model flagged it)" if any(map(face_flagged, faces)) else ""
+    return f", with the face boxes{red}"
+
+
+def face_tiles(faces: Sequence[Mapping[str, Any]]) -> list[int]:
+    """The faces a face-map figure draws, as 0-based indices in the faces table: those a face
+    model flagged first (:func:`face_flagged`), then the others, each in the table's order, at
+    most :data:`FACE_TILES`. The figure drew the first 12 faces by confidence, and left out
+    the flagged faces 21, 33 and 57 of a 60-face collage (walk-through 2026-12-06, finding 3)."""
+    flagged = [i for i, f in enumerate(faces) if face_flagged(f)]
+    rest = [i for i, f in enumerate(faces) if not face_flagged(f)]
+    return (flagged + rest)[:FACE_TILES]
+
+
+def face_tiles_words(faces: Sequence[Mapping[str, Any]]) -> str:
+    """Which faces a face-map figure shows (:func:`face_tiles`), for its caption: ``3 of 3``,
+    or ``12 of 60: the 5 flagged ones first, then 7 others``."""
+    shown = face_tiles(faces)
+    flagged = sum(face_flagged(faces[i]) for i in shown)
+    head = f"{len(shown)} of {len(faces)}"
+    if not flagged or flagged == len(faces):
+        return head
+    ones = "one" if flagged == 1 else "ones"
+    return f"{head}: the {flagged} flagged {ones} first, then {len(shown) - flagged} others"
+
+
 @dataclass(frozen=True)
 class FigureStyle:
     """How figures are drawn.
@@ -78,6 +122,8 @@ class FigureStyle:
     opacity: heatmap opacity where the heatmap is 1 (it scales with the probability).
     contour_rgb / face_rgb: colours of the mask outline and of face boxes; chosen to stand out
         from every colour of the colormaps above.
+    flagged_face_rgb: a face a face model flagged (:func:`face_flagged`), drawn thicker: the
+        viewer's red, so the face that decided a verdict is seen without the faces table.
     max_side: long side of a figure in pixels (reports stay small; the maps are in the scan).
     """
 
@@ -85,6 +131,7 @@ class FigureStyle:
     opacity: float = 0.6
     contour_rgb: tuple[int, int, int] = (0, 255, 255)
     face_rgb: tuple[int, int, int] = (0, 255, 0)
+    flagged_face_rgb: tuple[int, int, int] = FLAGGED_FACE_RGB
     max_side: int = MAX_SIDE
 
     def __post_init__(self) -> None:
@@ -179,23 +226,28 @@ def draw_face_boxes(
     faces: Sequence[dict[str, Any]],
     scale: float,
     colour: tuple[int, int, int],
+    flagged_colour: tuple[int, int, int] | None = None,
 ) -> NDArray[np.uint8]:
     """Face boxes (``{"box": [x, y, w, h]}`` in evidence pixels) drawn at ``scale``, numbered
-    from 1 in the order of the report's face table."""
+    from 1 in the order of the report's face table; a face a face model flagged
+    (:func:`face_flagged`) in ``flagged_colour`` when given, twice as thick."""
     out = np.ascontiguousarray(rgb.copy())
-    thickness = max(1, round(min(max(rgb.shape[:2]), MAX_SIDE) / 300))  # a strip's too
+    thin = max(1, round(min(max(rgb.shape[:2]), MAX_SIDE) / 300))  # a strip's too
     k = text_scale(rgb.shape[1])
     for i, face in enumerate(faces, start=1):
+        flagged = flagged_colour is not None and face_flagged(face)
+        colour_i = flagged_colour if flagged and flagged_colour is not None else colour
+        thickness = 2 * thin if flagged else thin
         x, y, w, h = (float(v) * scale for v in face["box"])
         p0, p1 = (round(x), round(y)), (round(x + w), round(y + h))
-        cv2.rectangle(out, p0, p1, colour, thickness, lineType=cv2.LINE_8)
+        cv2.rectangle(out, p0, p1, colour_i, thickness, lineType=cv2.LINE_8)
         cv2.putText(
             out,
             str(i),
             (p0[0] + 2, max(round(14 * k), p0[1] - 4)),
             cv2.FONT_HERSHEY_SIMPLEX,
             0.55 * k,
-            colour,
+            colour_i,
             max(1, round(1.5 * k)),
             cv2.LINE_AA,
         )
@@ -259,9 +311,10 @@ def evidence_figure(
     """The evidence alone (downscaled) with its face boxes: the reference for every layer."""
     size = fit_size(rgb.shape[0], rgb.shape[1], style.max_side)
     small = resize_to(rgb, size)
-    return fold(
-        draw_face_boxes(small, faces, size[0] / rgb.shape[0], style.face_rgb), style.max_side
+    boxed = draw_face_boxes(
+        small, faces, size[0] / rgb.shape[0], style.face_rgb, style.flagged_face_rgb
     )
+    return fold(boxed, style.max_side)
 
 
 def annotated_figure(
@@ -283,7 +336,7 @@ def annotated_figure(
     """
     out, small_heat, scale = _over_evidence(rgb, heat, style, "heatmap")
     out = draw_mask_outline(out, threshold_mask(small_heat, pixel_threshold), style.contour_rgb)
-    out = draw_face_boxes(out, faces, scale, style.face_rgb)
+    out = draw_face_boxes(out, faces, scale, style.face_rgb, style.flagged_face_rgb)
     return above_legend(fold(out, style.max_side), style, pixel_threshold, regions)
 
 
@@ -347,7 +400,9 @@ def face_maps_figure(
 
     rgb: the analysed pixels [H, W, 3] at the map's resolution, or None (maps on black).
     pixel_threshold: the model's, for the mask outline and the legend's mark (None: neither).
-    Only the first :data:`FACE_TILES` faces are drawn (numbered as in the faces table).
+    At most :data:`FACE_TILES` faces are drawn, those a face model flagged first
+    (:func:`face_tiles`), each numbered as in the faces table, a flagged one's box in
+    ``style.flagged_face_rgb``, thicker.
     model: the map's model; given, a face it judged and did not flag gets no outline
     (:func:`outlined`): the map read above the pixel threshold over the authentic faces of a
     montage, and their outlines matched the flagged face's.
@@ -358,7 +413,8 @@ def face_maps_figure(
     if rgb is not None and rgb.shape[:2] != (h, w):
         raise ValueError(f"evidence is {rgb.shape[1]}x{rgb.shape[0]}, the face map {w}x{h}")
     tiles = []
-    for i, face in enumerate(faces[:FACE_TILES], start=1):
+    for i in face_tiles(faces):
+        face = faces[i]
         x, y, bw, bh = (round(float(v)) for v in face["box"])
         c = crop_box((x, y, bw, bh), w, h)
         heat = np.asarray(face_map[c.y0 : c.y1, c.x0 : c.x1], dtype=np.float32)
@@ -376,8 +432,10 @@ def face_maps_figure(
         p0 = (round((x - c.x0) * k), round((y - c.y0) * k))
         p1 = (round((x - c.x0 + bw) * k), round((y - c.y0 + bh) * k))
         t = np.ascontiguousarray(t)
-        cv2.rectangle(t, p0, p1, style.face_rgb, 1, lineType=cv2.LINE_8)
-        cv2.putText(t, str(i), (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, style.face_rgb, 1,
+        flagged = face_flagged(face)
+        colour = style.flagged_face_rgb if flagged else style.face_rgb
+        cv2.rectangle(t, p0, p1, colour, 2 if flagged else 1, lineType=cv2.LINE_8)
+        cv2.putText(t, str(i + 1), (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1,
                     cv2.LINE_AA)  # fmt: skip
         cell = np.full((tile, tile, 3), 255, np.uint8)
         cell[: t.shape[0], : t.shape[1]] = t
