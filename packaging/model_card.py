@@ -436,6 +436,12 @@ def face_card(checkpoint: Path, report: dict, wall: str) -> str:
         else ""
     )
     command = _made_by(meta)
+    counted = (meta.training.get("sample_counts") or {}).get("images")
+    rows = (
+        f" ({counted:,} training rows: each forgery once, the untouched crops repeated)"
+        if counted
+        else ""
+    )
     mirror = (
         " (the crop and its mirror image, logits and maps averaged: chosen on validation)"
         if meta.input_policy.mirror
@@ -462,6 +468,26 @@ networks (GAN or diffusion), reenactment, video deepfakes, faces under about 48 
 **Video frames:** on the authentic validation faces coded as one H.264 frame (CRF 23 and 28)
 θ flags 5 and 6 of 30, not the 3 % it was set for, and the face AUC falls from 0.857 to 0.783
 and 0.720 (docs/FACES.md, "Video coding in training"): on video frames its verdict is weak.
+**Its training faces:** 98 FASSEG faces of the training persons, all studio portraits, and 49
+camera-like faces (20-48 px) of CASIA's training photographs, 9 of them real hand-spliced
+faces{rows}.
+**A face the detector does not find is never judged:** faces turned on their side or upside
+down, beyond profile, under about 2 % of the photograph's long side, or a crop tighter than
+chin to hairline (docs/FACES.md, "The detector" and "Tight face crops"; where such a crop is
+found, 6 of 16 authentic validation faces cropped at 65 % were flagged). Such a photograph's
+verdict is the whole-image models' alone.
+**Authentic faces re-encoded or reduced can cross θ:** the Canon IXUS 750's face as HEIC
+(0.9841) and re-saved at JPEG quality 90 (0.9871), the Canon PowerShot G2's face in the
+robustness probe's `resize-50` and `social` copies (0.9897, 0.9868; docs/FACES.md, "θ and
+re-encoded faces"); measured once on 2026-12-06: the Sony DSC-P52 re-saved at quality 90, 4 of
+its 17 authentic faces (0.983-0.986), and a faces-real portrait reduced to a quarter (a 71-px
+face) 0.9899, against 0.893 at full size. Under the face rule one such face flags the photograph.
+**The per-kind rates below are for the project's own forgery generator** (its blends, its
+Reinhard colour transfer). Measured once on 40 hand-made swaps, 2026-12-06 (faces-real
+portraits, Poisson or feathered-alpha blends): 22 of 40 flagged, 13 of 20 colour-matched and 9
+of 20 not (alpha-blended without colour matching: 3 of 10), though a person sees those at once;
+of 32 local face edits, blurred 1 of 8, re-saved at JPEG quality 40 or 70 1 of 8 each,
+sharpened 0 of 8 (each hit on a face whose untouched version already scored 0.975).
 **It is small and short-trained**: {wall}. Measure it on your own faces before relying on it.
 
 ## How it was made
