@@ -178,7 +178,13 @@ def test_compare_mode_links_zoom_and_shows_each_verdict(
     result = window.current_analysis().results["tiny"]
     assert f"score {result.score:.3f}" in panes[1].title.text()
     assert [type(v).__name__ for v in panes[0].canvas.visuals] == ["RasterVisual"]
-    assert len(panes[1].canvas.visuals) == 3  # image, heatmap, mask
+    # image, heatmap, mask, and the faces layer: detection ran (and found none)
+    assert [type(v).__name__ for v in panes[1].canvas.visuals] == [
+        "RasterVisual",
+        "RasterVisual",
+        "MaskVisual",
+        "FacesVisual",
+    ]
     panes[1].canvas.view.setRange(QRectF(10, 20, 30, 15), padding=0.0)
     qtbot.waitUntil(
         lambda: np.allclose(panes[0].canvas.view.viewRange(), panes[1].canvas.view.viewRange()),
@@ -247,7 +253,8 @@ def test_without_models_the_image_and_metadata_show_with_a_hint(
 ) -> None:
     window = _window(qtbot, tmp_path, [])
     open_and_wait(qtbot, window, image_path)
-    assert [la.kind for la in window.layers] == ["image"]
+    # face detection runs without networks too: its layer says it found no face
+    assert [la.kind for la in window.layers] == ["image", "faces"]
     assert window.layers.image.rendered is not None
     assert "No trained model is installed" in window.verdict_panel.text()
     assert "forensic-train fit" in window.verdict_panel.text()
