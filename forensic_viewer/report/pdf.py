@@ -64,6 +64,9 @@ from forensic_viewer.scan.groundtruth import report_section
 RED = colors.HexColor("#b00000")
 PAGE_MARGIN = 1.5 * cm
 CELL_PAD = 2.5  # points left and right of a summary cell's text
+# the tallest table set beside a figure (points): most of a page's frame, the rest left to the
+# heading and the colour legend above it in the same block
+SIDE_BY_SIDE_MAX_H = A4[1] - 2 * PAGE_MARGIN - 4 * cm
 KV_PAD = 6  # points left and right of a label's or a value's text (reportlab's default)
 FILE_COLUMN = 3.2 * cm  # the summary's file-name column at most
 LONG_WORD = 2.6 * cm  # a longer word in a summary cell is broken, not given its width
@@ -535,7 +538,7 @@ class PdfWriter:
             if fig is None:
                 add(KeepTogether([self.p(label, s.h3), table]))
                 continue
-            block = [self.p(label, s.h3), self._side_by_side(fig, table, half)]
+            block = [self.p(label, s.h3), *self._side_by_side(fig, table, half)]
             add(KeepTogether([*self._legend(), *block]))
         for name, fig in figs.face_maps.items():
             add(CondPageBreak(6 * cm))
@@ -560,9 +563,14 @@ class PdfWriter:
         self.legend = False
         return [self.p(T.LEGEND_TEXT, self.s.small), Spacer(1, 3)]
 
-    def _side_by_side(self, fig: Figure, table: Table, half: float) -> Table:
-        """A figure with its caption on the left, ``table`` on the right."""
+    def _side_by_side(self, fig: Figure, table: Table, half: float) -> list[Flowable]:
+        """A figure with its caption on the left, ``table`` on the right; the table under the
+        figure when it is too tall for that: the pair is one table row, which reportlab cannot
+        split across pages (an ensemble's rows with their margins to θ grew past a page and
+        the whole PDF failed with a LayoutError)."""
         left = [self.image(fig, half, 12 * cm), self.p(fig.caption, self.s.small)]
+        if table.wrap(half, SIDE_BY_SIDE_MAX_H)[1] > SIDE_BY_SIDE_MAX_H:
+            return [*left, Spacer(1, 4), table]  # the table's rows split across pages
         row = Table([[left, table]], colWidths=[half + 0.4 * cm, half], hAlign="LEFT")
         row.setStyle(
             TableStyle(
@@ -573,7 +581,7 @@ class PdfWriter:
                 ]
             )
         )
-        return row
+        return [row]
 
     def _analyses(self, item: ReportItem, figs: ItemFigures) -> None:
         """Each classic analysis: its figure (map, clone pairs linked), figures and findings."""
@@ -593,7 +601,7 @@ class PdfWriter:
                 block = [self.p(a.name, s.h3), self.kv(T.analysis_rows(a))]
             else:
                 table = self.kv(T.analysis_rows(a), label_width=3.2 * cm, width=half)
-                block = [self.p(a.name, s.h3), self._side_by_side(fig, table, half)]
+                block = [self.p(a.name, s.h3), *self._side_by_side(fig, table, half)]
             picture = figs.pictures.get(a.name)
             if picture is not None:
                 block += [self.image(picture, half, 9 * cm), self.p(picture.caption, s.small)]
