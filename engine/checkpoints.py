@@ -52,7 +52,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -60,7 +59,7 @@ from typing import Any, BinaryIO
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors_bytes
-from safetensors.torch import save_file
+from safetensors.torch import save as save_safetensors_bytes
 from torch import nn
 
 from engine.checkpoint_meta import (
@@ -92,7 +91,7 @@ from engine.checkpoint_network import (
     input_size,
 )
 from engine.errors import CheckpointError
-from engine.files import AtomicFile, not_regular_reason, open_regular, suffix_is
+from engine.files import atomic_write, not_regular_reason, open_regular, suffix_is
 from engine.formatting import time_text
 from engine.models.layers import state_mismatch
 from engine.models.registry import config_to_dict, get_spec
@@ -119,6 +118,7 @@ __all__ = [
     "check_activation",
     "check_meta",
     "check_size",
+    "checkpoint_bytes",
     "decision_problem",
     "describe_checkpoint",
     "file_sha256",
@@ -127,9 +127,9 @@ __all__ = [
     "policy_problem",
     "read_meta",
     "read_safetensors",
+    "safetensors_bytes",
     "save_checkpoint",
     "unreadable",
-    "written_error",
 ]
 
 
@@ -192,6 +192,17 @@ def save_checkpoint(
     half: store floating tensors as fp16 (loading restores fp32).
     """
     path = Path(path)
+    atomic_write(path, checkpoint_bytes(path, model, meta, half=half))
+    return path
+
+
+def checkpoint_bytes(
+    path: str | Path, model: nn.Module, meta: CheckpointMeta, *, half: bool = False
+) -> bytes:
+    """The bytes of the ``.safetensors`` checkpoint :func:`save_checkpoint` writes to ``path``
+    (named in a refusal): for a caller that writes it with other files at once
+    (:func:`engine.files.atomic_write_together`, ``fit``'s checkpoint and resume file)."""
+    path = Path(path)
     if not suffix_is(path, ".safetensors"):
         raise ValueError(f"checkpoint files end in .safetensors, got {path.name}")
     check_meta(meta, path)  # what loading would refuse is not written
@@ -203,24 +214,16 @@ def save_checkpoint(
         if half and v.is_floating_point():
             v = v.half()
         tensors[k] = v.clone()  # safetensors refuses shared storage
-    with AtomicFile(path, mode=None) as out:
-        try:
-            save_file(tensors, str(out.tmp), metadata={META_KEY: meta.to_json()})
-        except SafetensorError as e:
-            raise written_error(e, path) from e
-    return path
+    return safetensors_bytes(tensors, meta)
 
 
-def written_error(e: SafetensorError, path: Path) -> Exception:
-    """safetensors' error for a write that failed (a full disk: ``I/O error: No space left on
-    device (os error 28)``) as the :class:`OSError` it wraps, naming ``path``, so that a
-    command says it in one line as it says any other file it cannot write; another error as
-    it came."""
-    code = re.search(r"\(os error (\d+)\)", str(e))
-    if code is None:
-        return e
-    number = int(code.group(1))
-    return OSError(number, os.strerror(number), str(path))
+def safetensors_bytes(tensors: dict[str, torch.Tensor], meta: CheckpointMeta) -> bytes:
+    """``tensors`` with ``meta`` as the header, as the bytes of a ``.safetensors`` file, which
+    the caller writes through a temporary file of its own name (:func:`engine.files.temp_path`).
+    safetensors' ``save_file`` wrote into a temporary file of its own (``.tmpXXXXXX``) beside
+    the target, which a kill during the write left in the folder for good, hundreds of MB of a
+    real model, under a name no cleanup knows."""
+    return save_safetensors_bytes(tensors, metadata={META_KEY: meta.to_json()})
 
 
 def read_meta(path: str | Path) -> CheckpointMeta:

@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, BinaryIO
@@ -294,6 +295,11 @@ def temp_path(path: Path) -> Path:
     return path.with_name(f"{path.name}.~{secrets.token_hex(4)}{TEMP_SUFFIX}")
 
 
+def is_temp_name(name: str) -> bool:
+    """Whether ``name`` is that of a temporary file of :func:`temp_path`."""
+    return _TEMP_NAME.search(name) is not None
+
+
 def temp_target(path: Path) -> Path:
     """The file a temporary file of :func:`temp_path` stands for (``path`` itself when it is
     not one; ``NAME.tmp``, the earlier form, too), for messages naming the file written."""
@@ -385,12 +391,7 @@ class AtomicFile:
         the target when it named no file (:func:`name_the_file`), as an exception inside the
         ``with`` does."""
         try:
-            if self.file is not None:
-                self.file.flush()
-                if self.fsync:
-                    os.fsync(self.file.fileno())
-                self.file.close()
-                self.file = None
+            self._finish()
             if self._mode is not None:
                 os.chmod(self.tmp, self._mode)
             self.tmp.replace(self.path)
@@ -399,6 +400,15 @@ class AtomicFile:
             self.abort()
             raise
         return self.path
+
+    def _finish(self) -> None:
+        """Flush (to the disk with ``fsync``) and close the temporary file; it stays where it is."""
+        if self.file is not None:
+            self.file.flush()
+            if self.fsync:
+                os.fsync(self.file.fileno())
+            self.file.close()
+            self.file = None
 
     def abort(self) -> None:
         """Remove the temporary file. Closing it flushes what is still buffered, which fails
@@ -492,3 +502,35 @@ def atomic_write(path: str | Path, data: bytes | str, *, encoding: str = "utf-8"
         assert f.file is not None
         f.file.write(raw)
     return Path(path)
+
+
+def atomic_write_together(files: Sequence[tuple[Path, bytes]]) -> None:
+    """Write every ``(path, data)`` of ``files`` atomically, all of them or none: each temporary
+    file (:func:`temp_path`) is written and closed before the first is put in place, then they
+    are renamed in the order given. A write that fails (the disk full) leaves every file as it
+    was, so files that describe one state (a checkpoint and its resume file) do not end at
+    different ones: written one after the other, ``last.safetensors`` said step 6 beside a
+    resume file of step 3. Raises the failed write's OSError naming its file
+    (:func:`name_the_file`); the temporary files not yet renamed are removed."""
+    pending: list[AtomicFile] = []
+    current: Path | None = None  # the file being written, closed or put in place
+    try:
+        for path, data in files:
+            current = Path(path)
+            pending.append(AtomicFile(path, "wb"))
+            f = pending[-1].file
+            assert f is not None
+            f.write(data)
+        for out in pending:
+            current = out.path
+            out._finish()
+        while pending:
+            current = pending[0].path
+            pending[0].commit()
+            pending.pop(0)
+    except BaseException as e:
+        if current is not None:
+            name_the_file(e, current)
+        for out in pending:
+            out.abort()
+        raise

@@ -61,8 +61,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from safetensors import SafetensorError
-from safetensors.torch import save_file
 
 from engine.calibration import (
     MIN_IMAGES_PER_CLASS,
@@ -73,15 +71,14 @@ from engine.calibration import (
     reliability_bins,
 )
 from engine.checkpoints import (
-    META_KEY,
     CheckpointMeta,
     load_checkpoint,
     read_meta,
     read_safetensors,
-    written_error,
+    safetensors_bytes,
 )
 from engine.decision import PIXEL_GRID, midpoint_threshold
-from engine.files import AtomicFile, suffix_is
+from engine.files import atomic_write, suffix_is
 from engine.formatting import plain
 from trainer.data.records import SkipLog, refuse_implausible_masks
 from trainer.errors import DataError, UsageError
@@ -245,11 +242,7 @@ def provenance(
 def write_decision(src: Path, dst: Path, meta: CheckpointMeta) -> None:
     """Copy the tensors of ``src`` unchanged into ``dst`` with ``meta`` as the header (atomic)."""
     tensors = read_safetensors(src)
-    with AtomicFile(dst, mode=None) as out:
-        try:
-            save_file(tensors, str(out.tmp), metadata={META_KEY: meta.to_json()})
-        except SafetensorError as e:  # a full disk: one line naming the file (trainer.cli)
-            raise written_error(e, dst) from e
+    atomic_write(dst, safetensors_bytes(tensors, meta))  # a full disk: OSError naming dst
 
 
 def choose_pixel_threshold(
