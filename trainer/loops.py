@@ -28,14 +28,17 @@ when it is the best), so its last checkpoint carries figures too.
   ``min_lr_ratio`` x lr, or constant. The learning rate is a pure function of the step, so
   nothing but the step needs saving for it.
 - **Determinism and resume.** The epoch's plan and each sample's augmentation are functions of
-  (seed, epoch, position) (see ``trainer.data.datasets``). The resume file holds the weights,
+  (seed, epoch, position) (see ``trainer.data.datasets``), a step's random draws (noise,
+  drop-path) of (seed, step) (:func:`trainer.resume.step_random`). The resume file holds the weights,
   the optimizer, the scaler, the step and the position in the epoch, so ``--resume`` continues
   with exactly the batches an uninterrupted run would have used and loses at most the steps
   since the last interval. SIGTERM, SIGHUP and Ctrl-C write both files before stopping (a second or
   third signal while they are written is ignored: the run is already stopping); a stop during
   the validation at an epoch's end (or where ``max_steps`` ended the run) marks it in the
   resume file, and ``--resume`` runs that validation first (its figures and its claim to
-  ``best`` are not lost).
+  ``best``, against the best before it, are not lost; a stop once it has its figure writes its
+  ``best``/``epoch-N`` files). ``--resume`` drops the ``history.jsonl`` rows of validations the
+  resume file does not include. A checkpoint and its resume file are put in place together.
 - **Files** in the output folder: ``last.safetensors`` (engine format, written every
   ``checkpoint_minutes``/``checkpoint_steps``, each epoch and at the end), ``best.safetensors``
   (best validation ``best_metric``), with ``keep_epochs`` ``epoch-N.safetensors`` (the weights
@@ -63,16 +66,16 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from engine.checkpoints import CheckpointMeta, save_checkpoint
+from engine.checkpoints import CheckpointMeta, checkpoint_bytes
 from engine.devices import resolve_device
 from engine.ending import main_thread, stop_signal, terminated, termination_signals
-from engine.files import atomic_write, temp_path
+from engine.files import atomic_write_together, temp_target
 from engine.formatting import format_duration
 from trainer.objectives import trainable_parameters
 from trainer.plan import BEST_CHECKPOINT, LAST_CHECKPOINT, RESUME_NAME
 from trainer.progress import STEP_FIELDS, Reporter
-from trainer.resume import of_this_run, position, read_resume
-from trainer.run_folder import append_history
+from trainer.resume import of_this_run, position, read_resume, step_random, validated_step
+from trainer.run_folder import append_history, drop_history_after
 
 ValidateFn = Callable[[nn.Module], dict[str, Any]]
 MetaFn = Callable[[dict[str, Any]], CheckpointMeta]
@@ -324,6 +327,22 @@ def last_epoch_of(epoch: int, end: int, per_epoch: int, epochs: int, max_steps: 
     return min(epochs, epoch + 1 + -(-(max_steps - end) // max(1, per_epoch)))
 
 
+def write_together(out_dir: Path, names: tuple[str, ...], checkpoint: bytes, state: bytes) -> None:
+    """The checkpoint files ``names`` (one content) and the resume file ``state``, written
+    together (:func:`~engine.files.atomic_write_together`): a full disk leaves all of them at
+    the step they were at, where ``last.safetensors`` had been replaced before the resume file
+    failed, so the run's last checkpoint and the state ``--resume`` continues from disagreed.
+    Raises OSError naming the file, which says how to go on when the run can be resumed."""
+    resume_path = out_dir / RESUME_NAME
+    resumable = resume_path.is_file()  # an earlier checkpoint: the run continues from it
+    try:
+        atomic_write_together([*((out_dir / n, checkpoint) for n in names), (resume_path, state)])
+    except OSError as e:  # a full disk: one line naming the file (trainer.cli)
+        file = temp_target(Path(e.filename)) if e.filename else resume_path
+        why = (e.strerror or str(e)) + ("; free space and run again with --resume" * resumable)
+        raise OSError(e.errno, why, str(file)) from e
+
+
 def _mean_over_ranks(value: torch.Tensor, world: int) -> torch.Tensor:
     """The mean of a scalar over the ranks (itself in one process). gloo has no AVG."""
     if world == 1:
@@ -401,7 +420,9 @@ def fit(
     best: float | None = None
     last_metrics: dict[str, Any] = {}
     val_pending = False  # an epoch ended and its validation has not finished yet
-    resume_path = out_dir / RESUME_NAME
+    best_before: float | None = None  # best before the validation under way
+    owed: tuple[str, ...] = ()  # what a validation's checkpoint adds (epoch-N, best) until written
+    validated = -1  # the step of the last validation done (its history.jsonl row kept on resume)
     if resume:
         state = resume_state if resume_state is not None else read_resume(out_dir, model)
         with of_this_run(out_dir):
@@ -410,6 +431,9 @@ def fit(
             if use_amp and state.get("scaler"):
                 scaler.load_state_dict(state["scaler"])
             step, epoch, start_batch, wall0, best, last_metrics, val_pending = position(state)
+            validated = validated_step(state)
+        if main:  # the rows of validations the resume file does not include are done again
+            drop_history_after(out_dir, validated)
         reporter.event("resume", step=step, epoch=epoch, batch=start_batch)
 
     # Epoch plans vary a little in length (jitter, weights), so the total is estimated from the
@@ -465,8 +489,6 @@ def fit(
             return
         out_dir.mkdir(parents=True, exist_ok=True)
         meta = meta_fn(summary())
-        for name in names:
-            save_checkpoint(out_dir / name, model, meta)
         state = io.BytesIO()  # written out below: torch's own writer words a full disk as
         torch.save(  # "[enforce fail at inline_container.cc:672] . unexpected pos ..."
             {
@@ -477,17 +499,17 @@ def fit(
                 "epoch": epoch,
                 "batch": batch_in_epoch,
                 "wall_seconds": wall(),
-                "best": best,
+                # a validation under way is done again on resume, against the best before it
+                "best": best_before if val_pending else best,
                 "last_metrics": json.dumps(last_metrics),
                 "val_pending": val_pending,
+                "validated_step": validated,
             },
             state,
         )
-        try:
-            atomic_write(resume_path, state.getvalue())
-        except OSError as e:  # a full disk: one line naming the file (trainer.cli)
-            temp_path(resume_path).unlink(missing_ok=True)
-            raise OSError(e.errno, e.strerror, str(resume_path)) from e
+        write_together(
+            out_dir, names, checkpoint_bytes(out_dir / names[0], model, meta), state.getvalue()
+        )
         # Only now: a Stop (SIGTERM) raised while the files were being written leaves saved_at
         # behind, so the stop handler's save() writes both again instead of skipping them as
         # already saved (which left a checkpoint without its resume file).
@@ -508,7 +530,7 @@ def fit(
         end (``batch_in_epoch`` 0), or inside an epoch where ``max_steps`` ends the run, so
         that its last checkpoint has figures too (its ``val`` event and ``history.jsonl`` line
         then carry a fractional epoch; no ``epoch-N`` snapshot: no epoch ended)."""
-        nonlocal val_pending, last_metrics, best, t_rate, samples_seen
+        nonlocal val_pending, last_metrics, best, best_before, owed, validated, t_rate, samples_seen
         # what a checkpoint holds changes from here on (the pending validation, its figures,
         # the position): a checkpoint already written at this step is not this one
         saved_at[0] = -1
@@ -516,23 +538,26 @@ def fit(
         if cfg.keep_epochs and batch_in_epoch == 0:
             names += (f"epoch-{epoch}.safetensors",)
         if validate is not None and main:
-            val_pending = True
+            best_before, val_pending = best, True
             t_val = time.monotonic()
             last_metrics = validate(model)
             model.train()
             score = last_metrics.get(cfg.best_metric)
-            if score is not None and (best is None or score > best):
-                best = float(score)
+            if score is not None and (best_before is None or score > best_before):
                 names += (BEST_CHECKPOINT,)
+            owed = names[1:]  # a stop from here writes them: best.safetensors stayed an older epoch
+            best = float(score) if BEST_CHECKPOINT in names else best
             at = epoch_at(batch_in_epoch)
             reporter.event(
                 "val", epoch=at, step=step, seconds=time.monotonic() - t_val, **last_metrics
             )
             out_dir.mkdir(parents=True, exist_ok=True)  # a first validation before any checkpoint
             append_history(out_dir, {"epoch": at, "step": step, **last_metrics})
-            val_pending = False
+            validated, val_pending = step, False
             t_rate, samples_seen = time.monotonic(), 0
+        owed = names[1:]
         save(batch_in_epoch, names)
+        owed = ()
 
     interrupted = False
     stopped_by = 0
@@ -563,7 +588,10 @@ def fit(
                             group["lr"] = lr * group["lr_mult"]
                         images, masks = images.to(device, non_blocking=True), masks.to(device)
                         labels = labels.to(device)
-                        with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                        with (
+                            step_random(cfg.seed, step, device),  # draws as if never stopped
+                            torch.autocast(device.type, dtype=torch.float16, enabled=use_amp),
+                        ):
                             loss, terms = objective(net, images, masks, labels)
                         # every rank stops together
                         mean_loss = _mean_over_ranks(loss.detach(), world)
@@ -633,7 +661,7 @@ def fit(
             guard.stopping = True  # the files below are what the stop keeps: never cut short
             interrupted = True
             stopped_by = stop_signal(e)
-            save(batch_index)
+            save(batch_index, (LAST_CHECKPOINT, *owed))  # with a validation's epoch-N and best
             during = f" during the validation of epoch {epoch}" if val_pending else ""
             reporter.message(
                 f"interrupted at step {step}{during}; continue with --resume"

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import torch
 from torch import nn
 
 from engine.errors import CheckpointError
@@ -69,3 +71,40 @@ def read_resume(out_dir: str | Path, model: nn.Module) -> dict[str, Any]:
         if not isinstance(state.get("optimizer"), dict):  # its shapes: fit's optimizer checks
             raise KeyError("optimizer")
     return state
+
+
+def validated_step(state: dict[str, Any]) -> int:
+    """The step of the last validation whose ``history.jsonl`` row the resume file's state
+    includes (rows after it are dropped on resume: :func:`trainer.run_folder.drop_history_after`).
+    A file written before it was recorded: its step, or the step before when a validation was
+    under way (a stop after its row was appended but before it was done)."""
+    if "validated_step" in state:
+        return int(state["validated_step"])
+    step = int(state["step"])
+    return step - 1 if state.get("val_pending") else step
+
+
+def step_seed(seed: int, step: int) -> int:
+    """The seed of torch's generators for optimizer step ``step`` of a run seeded ``seed``."""
+    mixed = np.random.SeedSequence([seed % 2**64, step]).generate_state(2, np.uint32)
+    return int(mixed[0]) << 32 | int(mixed[1])
+
+
+@contextlib.contextmanager
+def step_random(seed: int, step: int, device: torch.device) -> Iterator[None]:
+    """Inside, torch's global generators (the CPU's and ``device``'s) draw from a state that is
+    a function of (seed, step) alone, so the random draws of a training step (DiffForensics' t
+    and noise, drop-path, dropout) are the same whether the run was stopped and resumed or not;
+    outside, the generators go on as if the block had not run.
+
+    Saving the generators' state in the resume file would not do: a step's draws then depended
+    on every draw made since the run began, and the epoch's DataLoader draws its base seed from
+    the same generator when its iterator starts, at the epoch's start in a run that was not
+    stopped but at the resume in one that was. A resumed DiffForensics run replayed the noise,
+    timesteps and drop-path of the run's first steps."""
+    devices = []
+    if device.type == "cuda":
+        devices = [device.index if device.index is not None else torch.cuda.current_device()]
+    with torch.random.fork_rng(devices=devices, device_type=device.type):
+        torch.manual_seed(step_seed(seed, step))
+        yield

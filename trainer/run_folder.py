@@ -24,10 +24,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from engine.files import atomic_write, open_append, open_append_fd
+from engine.files import (
+    atomic_write,
+    is_temp_name,
+    open_append,
+    open_append_fd,
+    read_regular,
+    temp_target,
+)
 from engine.lock import FolderLock, FolderLocked, LockFailed
 from trainer.plan import LAST_CHECKPOINT, RESUME_NAME
 
@@ -38,6 +46,8 @@ HISTORY = "history.jsonl"  # the validation events, a line appended by each (app
 # history.jsonl when a validation comes first. The checkpoint's own files say that it came.
 EARLY_FILES = (RUN_RECORD, HISTORY)
 CHECKPOINT_FILES = (LAST_CHECKPOINT, RESUME_NAME)
+# safetensors' save_file wrote through a temporary file of its own, named by Rust's tempfile
+SAFETENSORS_TEMP = re.compile(r"\.tmp[A-Za-z0-9]{6}")
 
 
 class RunLocked(FolderLocked):
@@ -120,6 +130,58 @@ class OutFolder:
         remove_empty(self.made)
 
 
+def remove_leftover_temps(out: Path) -> list[str]:
+    """Remove (and name) the temporary files that writers of the run folder left in ``out`` when
+    they were killed while writing: a checkpoint's, the resume file's, ``run.json``'s or
+    ``history.jsonl``'s (``NAME.~XXXXXXXX.tmp``, :func:`engine.files.temp_path`), and the
+    ``.tmpXXXXXX`` safetensors' ``save_file`` left (each the size of a checkpoint, hundreds of
+    MB for a real model, kept for ever). Called with the folder's lock held, so no writer of
+    the run's is at work; regular files only, the folder's own level only."""
+    removed = []
+    try:
+        entries = list(os.scandir(out))
+    except OSError:
+        return removed  # no folder (yet): nothing left in it
+    for entry in entries:
+        name = entry.name
+        if is_temp_name(name):
+            target = temp_target(Path(name)).name
+            ours = target.endswith(".safetensors") or target in (RESUME_NAME, RUN_RECORD, HISTORY)
+        else:
+            ours = SAFETENSORS_TEMP.fullmatch(name) is not None
+        with contextlib.suppress(OSError):
+            if ours and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed.append(name)
+    return removed
+
+
+def drop_history_after(out: Path, step: int) -> int:
+    """Remove from ``out/history.jsonl`` the rows of validations after ``step`` (the last one
+    the resume file's state includes), and say how many: a run killed after a validation's row
+    was appended but before the checkpoint that records it validates that epoch again on
+    ``--resume``, which appended the row a second time. Lines that are no row with a step are
+    kept as they are. Raises OSError naming the file (see :func:`_writing_run_folder`)."""
+    path = out / HISTORY
+    with _writing_run_folder():
+        try:
+            lines = read_regular(path, follow_links=False).splitlines(keepends=True)
+        except FileNotFoundError:
+            return 0
+        kept = [line for line in lines if not _after(line, step)]
+        if len(kept) < len(lines):
+            atomic_write(path, b"".join(kept))
+    return len(lines) - len(kept)
+
+
+def _after(line: bytes, step: int) -> bool:
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(row, dict) and isinstance(row.get("step"), int) and row["step"] > step
+
+
 @contextlib.contextmanager
 def holding_run_folder(out: Path, command: str, *, main_rank: bool = True) -> Iterator[None]:
     """Inside, this process is the one trainer of ``out``: its :class:`RunLock` held (by the
@@ -139,6 +201,7 @@ def holding_run_folder(out: Path, command: str, *, main_rank: bool = True) -> It
         remove_empty(made)
         raise
     try:
+        remove_leftover_temps(out)
         before = OutFolder(out, made)
         try:
             yield

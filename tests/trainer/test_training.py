@@ -24,6 +24,12 @@ from trainer.setup import base_meta, build_model
 pytestmark = pytest.mark.usefixtures("seeded_single_thread")
 
 ARCH = "crfd-net-compact"
+TINY_CRFD = {"channels": (4, 8, 8)}
+# diffforensics-compact at a few thousand weights: its steps draw t, noise and drop-path
+TINY_DIFF = {
+    "embed_dims": (8, 8, 16, 16), "num_heads": (1, 1, 1, 1), "depths": (1, 1, 1, 1),
+    "decoder_channels": (8, 8, 8), "time_embed_dim": 8, "noise_channels": 4,
+}  # fmt: skip
 
 
 class _Collect(Reporter):
@@ -74,12 +80,19 @@ def test_compact_crfd_net_learns_the_resampling_artefact(tmp_path: Path) -> None
 
 
 def _tiny_fit(
-    root: Path, out: Path, cfg: FitConfig, name: str, resume: bool, validate: object = None
+    root: Path,
+    out: Path,
+    cfg: FitConfig,
+    name: str,
+    resume: bool,
+    validate: object = None,
+    arch: str = ARCH,
+    stage: str = "fit",
 ) -> tuple[torch.nn.Module, object, list[dict]]:
-    """A tiny crfd-net-compact fitted on ``root``'s windows: the model, FitResult and events.
-    Its checkpoints carry the loop's summary (``training``: step, epoch, metrics)."""
-    model, config = build_model(ARCH, {"channels": (4, 8, 8)}, seed=0)
-    meta = base_meta(ARCH, config, 32, 16, name)
+    """A tiny ``arch`` (crfd-net-compact) fitted on ``root``'s windows: the model, FitResult and
+    events. Its checkpoints carry the loop's summary (``training``: step, epoch, metrics)."""
+    model, config = build_model(arch, dict(TINY_CRFD if arch == ARCH else TINY_DIFF), seed=0)
+    meta = base_meta(arch, config, 32, 16, name)
 
     def meta_fn(summary: dict) -> CheckpointMeta:
         written = CheckpointMeta.from_json(meta.to_json())
@@ -89,7 +102,7 @@ def _tiny_fit(
     rep = _Collect()
     result = fit(
         model,
-        objective_for(ARCH),
+        objective_for(arch, stage),
         _windows(root, share=1.0),
         cfg,
         out,
@@ -101,25 +114,36 @@ def _tiny_fit(
     return model, result, rep.events
 
 
-def _run(root: Path, out: Path, max_steps: int, resume: bool) -> torch.nn.Module:
+def _run(
+    root: Path, out: Path, max_steps: int, resume: bool, arch: str = ARCH, stage: str = "fit"
+) -> torch.nn.Module:
     cfg = FitConfig(
         epochs=3, batch_size=4, lr=1e-3, warmup_steps=2, checkpoint_minutes=0, checkpoint_steps=3,
         max_steps=max_steps, seed=0,
     )  # fmt: skip
-    return _tiny_fit(root, out, cfg, "r", resume)[0]
+    return _tiny_fit(root, out, cfg, "r", resume, arch=arch, stage=stage)[0]
 
 
-def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("arch", "stage"),
+    [(ARCH, "fit"), ("diffforensics-compact", "pretrain"), ("diffforensics-compact", "fit")],
+)
+@pytest.mark.filterwarnings("ignore:DiffForensics stage 1 with a frozen encoder")
+def test_resume_gives_the_same_weights_as_an_uninterrupted_run(
+    tmp_path: Path, arch: str, stage: str
+) -> None:
+    """DiffForensics draws t, its noise and drop-path from torch's generators: the resumed
+    part replayed the draws of the run's first steps (from the seed), and ended elsewhere."""
     root = make_folder(tmp_path / "d", 5, 2, seed=3)
-    whole = _run(root, tmp_path / "whole", max_steps=8, resume=False)
-    _run(root, tmp_path / "parts", max_steps=4, resume=False)  # "interrupted" after step 4
-    resumed = _run(root, tmp_path / "parts", max_steps=8, resume=True)
+    whole = _run(root, tmp_path / "whole", 8, False, arch, stage)
+    _run(root, tmp_path / "parts", 4, False, arch, stage)  # "interrupted" after step 4
+    resumed = _run(root, tmp_path / "parts", 8, True, arch, stage)
     a, b = whole.state_dict(), resumed.state_dict()
     assert a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
-    fresh, _ = build_model(ARCH, {"channels": (4, 8, 8)}, seed=0)
-    assert not torch.equal(fresh.state_dict()["decoder.head.weight"], a["decoder.head.weight"])
+    fresh, _ = build_model(arch, dict(TINY_CRFD if arch == ARCH else TINY_DIFF), seed=0)
+    assert any(not torch.equal(v, a[k]) for k, v in fresh.state_dict().items())
 
 
 def test_checkpoints_open_in_the_engine_with_their_training_summary(tmp_path: Path) -> None:
@@ -188,16 +212,16 @@ def test_a_stop_during_a_checkpoint_still_leaves_checkpoint_and_resume_file(
     stop handler must write the checkpoint and the resume file again, not skip them as saved."""
     from trainer import loops
 
-    real = loops.save_checkpoint
+    real = loops.atomic_write_together
     calls = [0]
 
     def stopped_midway(*args: object, **kw: object) -> None:
-        real(*args, **kw)
+        real(*args, **kw)  # type: ignore[arg-type]
         calls[0] += 1
-        if calls[0] == 1:  # the first periodic checkpoint: the weights are written, then Stop
+        if calls[0] == 1:  # the first periodic checkpoint: the files are written, then Stop
             raise Terminated()
 
-    monkeypatch.setattr(loops, "save_checkpoint", stopped_midway)
+    monkeypatch.setattr(loops, "atomic_write_together", stopped_midway)
     root = make_folder(tmp_path / "d", 4, 2, seed=5)
     _run(root, tmp_path / "run", max_steps=8, resume=False)
     assert calls[0] == 2  # written again by the stop handler
