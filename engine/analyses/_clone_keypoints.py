@@ -157,14 +157,7 @@ def keypoint_candidates(
         if alive.sum() < p.min_inliers or len(out) >= p.max_transforms:
             break
         s, d = src[alive], dst[alive]
-        t, inl = cv2.estimateAffinePartial2D(
-            s,
-            d,
-            method=cv2.RANSAC,
-            ransacReprojThreshold=p.ransac_threshold,
-            maxIters=2000,
-            confidence=0.995,
-        )
+        t, inl = _ransac(s, d, p)
         if t is None or inl is None or int(inl.sum()) < p.min_inliers:
             break
         inl = inl.ravel().astype(bool)
@@ -178,6 +171,20 @@ def keypoint_candidates(
             continue
         out.append(Candidate(t=t, src=s, dst=d, detector="keypoints"))
     return out
+
+
+def _ransac(
+    s: NDArray[np.float32], d: NDArray[np.float32], p: CloneParams
+) -> tuple[NDArray[np.float64] | None, NDArray[np.uint8] | None]:
+    """A similarity from ``s`` to ``d`` by RANSAC and its inlier marks (None, None: none)."""
+    return cv2.estimateAffinePartial2D(
+        s,
+        d,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=p.ransac_threshold,
+        maxIters=2000,
+        confidence=0.995,
+    )
 
 
 HALF_TURN_DEG = 20.0  # a transform turned this close to 180° is refitted one way round
@@ -208,14 +215,7 @@ def _one_direction(
     a, b = a[np.sort(keep)], b[np.sort(keep)]
     if len(a) < p.min_inliers:
         return t, s, d
-    t2, inl = cv2.estimateAffinePartial2D(
-        a,
-        b,
-        method=cv2.RANSAC,
-        ransacReprojThreshold=p.ransac_threshold,
-        maxIters=2000,
-        confidence=0.995,
-    )
+    t2, inl = _ransac(a, b, p)
     if t2 is None or inl is None or int(inl.sum()) < p.min_inliers:
         return t, s, d
     inl = inl.ravel().astype(bool)
