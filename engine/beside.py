@@ -1,4 +1,5 @@
-"""The classic analyses an ensemble needs, run on a thread beside the networks (issue 18, 1 MP).
+"""The classic analyses an ensemble needs and face detection, run on a thread beside the networks
+(issue 18, 1 MP).
 
 On the CPU fast path the default analysis ran its stages one after the other: the networks
 (OpenVINO's streams, one per core), then the copy-move analysis (``engine.analyses.clone``:
@@ -9,6 +10,14 @@ thread (:func:`one_thread_pools`: its map and pairs are the same at any count, a
 fewer CPU seconds at one; docs/BENCHMARKS.md, "The copy-move analysis beside the networks").
 The caller takes each result where it needs it (:meth:`Beside.result`), in the order the
 serial code ran them.
+
+Face detection (:func:`detection`) runs there too, after the analyses: MTCNN needs only the
+pixels, and its P-Net pyramid runs at one PyTorch thread, R-Net and O-Net at the count of the
+caller's thread (on which their landmarks depend: :func:`detection` sets the thread to it), so
+boxes, confidences and landmarks are those the caller would have found. The caller scores the
+faces with the networks' heatmaps when it takes them (``engine.faces.FaceDetector.score``).
+Detection is not cancellable, and the caller waits for it as it waited for its own detection
+(``cancellable=False``): Cancel then takes effect where it did before, at the face path.
 
 What the caller sees is what it saw before: progress is reported on the caller's thread, each
 analysis's steps after the networks' (the thread queues them); an analysis's error is raised
@@ -26,12 +35,17 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from engine.tiling import Cancelled
-from engine.types import Progress
+from engine.types import FaceRegion, Progress
 
 ProgressFn = Callable[[Progress], None]
 CancelFn = Callable[[], bool]
-RunFn = Callable[[str, CancelFn, ProgressFn], Any]
+JobFn = Callable[[CancelFn, ProgressFn], Any]  # (cancel, progress) -> result
+
+FACES = "faces"  # the name of face detection's job (:func:`detection`)
 
 # how often a caller waiting for a result asks its own cancel() (seconds)
 _POLL = 0.05
@@ -81,44 +95,54 @@ def one_thread_pools() -> Iterator[None]:
 
 
 class Beside:
-    """``run(name, cancel, progress)`` for each of ``names``, in order, on a thread of its own.
+    """Each job of ``jobs`` (``(name, run)``, ``run(cancel, progress)``), in order, on a
+    thread of its own.
 
-    cancel: the caller's; the thread also stops at its next step after :meth:`abandon`.
-    Started at once; :meth:`result` gives each name's result in turn.
+    cancel: the caller's; the thread also stops before its next job or at its next step after
+    :meth:`abandon`. A job's error does not stop the jobs after it (the caller may take a later
+    job's result first: it raises the error where the serial code would have). Started at once;
+    :meth:`result` gives each name's result, in any order.
     """
 
-    def __init__(self, names: Sequence[str], run: RunFn, cancel: CancelFn | None) -> None:
-        self.names = tuple(names)
+    def __init__(self, jobs: Sequence[tuple[str, JobFn]], cancel: CancelFn | None) -> None:
+        self.names = tuple(name for name, _ in jobs)
+        if len(set(self.names)) != len(self.names):
+            raise ValueError(f"job names must be distinct, got {list(self.names)}")
         self._cancel = cancel
         self._stop = threading.Event()
         # ("progress", Progress) | ("done", name, result) | ("error", name, exception)
         self._events: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        self._ended: dict[str, tuple[Any, ...]] = {}  # jobs ended before the caller asked
         self._thread = threading.Thread(
-            target=self._work, args=(run,), name="analyses beside the networks", daemon=True
+            target=self._work, args=(tuple(jobs),), name="beside the networks", daemon=True
         )
         self._thread.start()
 
     def _cancelled(self) -> bool:
         return self._stop.is_set() or (self._cancel is not None and self._cancel())
 
-    def _work(self, run: RunFn) -> None:
-        with one_thread_pools():
-            for name in self.names:
-                try:
-                    out = run(name, self._cancelled, lambda p: self._events.put(("progress", p)))
-                except BaseException as e:  # raised on the caller's thread by result()
-                    self._events.put(("error", name, e))
-                    return
-                self._events.put(("done", name, out))
+    def _work(self, jobs: tuple[tuple[str, JobFn], ...]) -> None:
+        for name, run in jobs:
+            if self._stop.is_set():  # abandoned: nobody takes the rest
+                return
+            try:
+                out = run(self._cancelled, lambda p: self._events.put(("progress", p)))
+            except BaseException as e:  # raised on the caller's thread by result()
+                self._events.put(("error", name, e))
+                continue
+            self._events.put(("done", name, out))
 
-    def result(self, name: str, progress: ProgressFn | None) -> Any:
-        """``name``'s result (the next in order), its progress reported on this thread; its
-        exception raised. Cancelled as soon as the caller's cancel() turns True."""
-        while True:
+    def result(self, name: str, progress: ProgressFn | None, *, cancellable: bool = True) -> Any:
+        """``name``'s result, the progress queued until it ends reported on this thread; its
+        exception raised. Cancelled as soon as the caller's cancel() turns True, unless not
+        ``cancellable`` (a job the serial code could not cancel either: it is waited for)."""
+        if name not in self.names:
+            raise ValueError(f"no job '{name}' runs beside the networks: {list(self.names)}")
+        while name not in self._ended:
             try:
                 event = self._events.get(timeout=_POLL)
             except queue.Empty:
-                if self._cancel is not None and self._cancel():
+                if cancellable and self._cancel is not None and self._cancel():
                     self.abandon()
                     raise Cancelled(f"{name} cancelled") from None
                 continue
@@ -126,11 +150,11 @@ class Beside:
                 if progress is not None:
                     progress(event[1])
                 continue
-            if event[1] != name:
-                raise RuntimeError(f"analysis '{event[1]}' finished where '{name}' was expected")
-            if event[0] == "error":
-                raise event[2]
-            return event[2]
+            self._ended[event[1]] = event
+        event = self._ended.pop(name)
+        if event[0] == "error":
+            raise event[2]
+        return event[2]
 
     def abandon(self) -> None:
         """The caller ended without the results: the thread stops at its next step."""
@@ -139,3 +163,32 @@ class Beside:
     @property
     def running(self) -> bool:
         return self._thread.is_alive()
+
+
+def analysis_job(run: Callable[[CancelFn, ProgressFn], Any]) -> JobFn:
+    """A classic analysis as a job: ``run`` with OpenBLAS at one thread (:func:`one_thread_pools`)."""
+
+    def job(cancel: CancelFn, progress: ProgressFn) -> Any:
+        with one_thread_pools():
+            return run(cancel, progress)
+
+    return job
+
+
+def detection(detector: Any, pixels: NDArray[np.uint8]) -> JobFn:
+    """``detector.detect(pixels)`` as a job, at the PyTorch thread count of the thread that
+    calls this (read here): a new thread takes PyTorch's process-wide count as it stands when
+    it starts PyTorch work, which the networks' fusion sets to one meanwhile
+    (``engine.threads.torch_threads``), and MTCNN's R-Net and O-Net run at the thread's count,
+    on which their landmarks depend. The count is set, not restored: the thread is this job's
+    and ends (restoring would write whatever the thread started with back to the process-wide
+    count)."""
+    import torch
+
+    threads = torch.get_num_threads()
+
+    def job(cancel: CancelFn, progress: ProgressFn) -> list[FaceRegion]:
+        torch.set_num_threads(threads)
+        return detector.detect(pixels)
+
+    return job

@@ -45,6 +45,7 @@ face sizes an analyst cares about); boxes and landmarks are mapped back to evide
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -360,7 +361,9 @@ class FaceDetector:
     min_confidence, min_size: passed to a backend built by name (None: its default).
 
     After construction, ``name`` is the backend used and ``note`` is None or the sentence that
-    says why the default was not available. One instance is used from one thread at a time.
+    says why the default was not available. :meth:`detect` runs on one thread at a time (a
+    lock: the backends are not shared safely, and an analysis given up on may still be
+    detecting on its thread beside the networks, ``engine.beside``, when the next one starts).
     """
 
     def __init__(
@@ -375,6 +378,7 @@ class FaceDetector:
             raise ValueError(f"max_side must be >= 64, got {max_side}")
         self.max_side = max_side
         self.note: str | None = None
+        self._lock = threading.Lock()
         if isinstance(backend, str):
             self.backend, self.note = make_backend(
                 backend,  # type: ignore[arg-type]
@@ -399,17 +403,24 @@ class FaceDetector:
             size = (max(1, round(w * scale)), max(1, round(h * scale)))
             small = cv2.resize(small, size, interpolation=cv2.INTER_AREA)
         sx, sy = small.shape[1] / w, small.shape[0] / h  # each side rounded apart
-        faces = [_to_evidence(raw, sx, sy, w, h) for raw in self.backend(small)]
+        with self._lock:
+            raw = self.backend(small)
+        faces = [_to_evidence(r, sx, sy, w, h) for r in raw]
         faces.sort(key=lambda f: f.confidence, reverse=True)
         return faces
 
     def find(self, evidence: Evidence, results: dict[str, ModelResult]) -> list[FaceRegion]:
-        """Faces in ``evidence``, each scored by every model in ``results`` that has a heatmap.
+        """Faces in ``evidence``, each scored by every model in ``results`` that has a heatmap
+        (:meth:`detect`, then :meth:`score`); with no results the faces carry no scores.
 
-        Called by :class:`engine.pipeline.Analyzer` after the models ran; with no results the
-        faces carry no scores (detection alone).
-        """
-        faces = self.detect(evidence.pixels)
+        Called by :class:`engine.pipeline.Analyzer` after the models ran, unless it detected
+        the faces beside them (``engine.beside``) and only scores them here."""
+        return self.score(self.detect(evidence.pixels), results)
+
+    @staticmethod
+    def score(faces: list[FaceRegion], results: dict[str, ModelResult]) -> list[FaceRegion]:
+        """``faces`` (from :meth:`detect`), each given the score of every model in ``results``
+        that has a heatmap (:func:`face_score`); the same list."""
         for face in faces:
             for name, result in results.items():
                 if result.heatmap is not None:

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
 
-from engine.beside import Beside
+from engine.beside import FACES, Beside, analysis_job, detection
 from engine.calibration import Calibration, reliability_sentence
 from engine.catalog import distinct_names
 from engine.checkpoints import LoadedModel, load_checkpoint
@@ -233,15 +233,19 @@ class Analyzer:
                     if beside is not None
                     else self._run_analysis(name, evidence, progress, cancel)
                 )
+            if self.ensemble is not None:
+                combined = self.ensemble.combine(results, analysis.analyses)  # type: ignore[attr-defined]
+                analysis.ensemble = exact_noted(combined, results.values())
+            if self.faces is not None and beside is not None and FACES in beside.names:
+                found = beside.result(FACES, None, cancellable=False)  # as its own detection was
+                analysis.faces = self.faces.score(found, results)  # type: ignore[attr-defined]
+            elif self.faces is not None:
+                analysis.faces = self.faces.find(evidence, results)  # type: ignore[attr-defined]
         except BaseException:
             if beside is not None:  # its results are not wanted: it stops at its next step
                 beside.abandon()
             raise
-        if self.ensemble is not None:
-            combined = self.ensemble.combine(results, analysis.analyses)  # type: ignore[attr-defined]
-            analysis.ensemble = exact_noted(combined, results.values())
         if self.faces is not None:
-            analysis.faces = self.faces.find(evidence, results)  # type: ignore[attr-defined]
             if self.face_path and analysis.faces:
                 analysis.face_maps = self.analyze_faces(evidence, analysis.faces, progress, cancel)
             if analysis.ensemble is not None and self.face_models:
@@ -315,15 +319,22 @@ class Analyzer:
         return maps
 
     def _beside(self, evidence: Evidence, cancel: CancelFn | None) -> Beside | None:
-        """The ensemble's classic analyses started beside the networks (``engine.beside``) on
-        the CPU fast path with two cores or more; None elsewhere (they run after the networks:
-        a GPU's, the exact path's, a scan worker's pinned to one core)."""
+        """The ensemble's classic analyses, then face detection (a detector with ``detect`` and
+        ``score``, as ``engine.faces.FaceDetector``), started beside the networks
+        (``engine.beside``) on the CPU fast path with two cores or more; None elsewhere (they
+        run after the networks: a GPU's, the exact path's, a scan worker's pinned to one core)."""
         names = list(getattr(self.ensemble, "analyses", None) or ())
         fast = not (self.exact or self.window is not None or self.stride is not None)
         cpu = self.device.type == "cpu" and len(available_cores()) > 1
-        if not (names and fast and cpu and self.beside_networks):
+        if not (fast and cpu and self.beside_networks):
             return None
-        return Beside(names, lambda n, c, p: self._run_analysis(n, evidence, p, c), cancel)
+        jobs = [
+            (n, analysis_job(lambda c, p, n=n: self._run_analysis(n, evidence, p, c)))
+            for n in names
+        ]
+        if hasattr(self.faces, "detect") and hasattr(self.faces, "score"):
+            jobs.append((FACES, detection(self.faces, evidence.pixels)))
+        return Beside(jobs, cancel) if jobs else None
 
     @staticmethod
     def _run_analysis(
@@ -677,20 +688,3 @@ class _WindowOutOfMemory(torch.OutOfMemoryError):
     def __init__(self, model: str, message: str) -> None:
         super().__init__(message)
         self.model = model
-
-
-def face_model_map(
-    loaded: LoadedModel, evidence: Evidence, device: str = "auto", faces: object | None = None
-) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
-    """What a face model (scope ``"faces"``) finds in ``evidence`` on its own: its face map at
-    full resolution (0 outside the face crops; all 0 when no face is found) and that map's mask
-    at the model's pixel threshold. ``faces``: a detector (default: ``engine.faces``' own).
-    For model cards' regression floors and the self-test."""
-    if faces is None:
-        from engine.faces import FaceDetector
-
-        faces = FaceDetector()
-    analysis = Analyzer([], device=device, faces=faces, face_models=[loaded]).analyze(evidence)
-    h, w = evidence.pixels.shape[:2]
-    heat = analysis.face_maps.get(loaded.name, np.zeros((h, w), np.float32))
-    return heat, heat > loaded.meta.decision.pixel_threshold

@@ -140,9 +140,10 @@ def run_selftest(
     from engine.devices import device_text, resolve_device
     from engine.ensemble import ENSEMBLE_SUFFIX, Ensemble
     from engine.errors import ForensicError
+    from engine.facepath import face_model_map
     from engine.io import load_evidence
     from engine.masks import check_mask_size, read_mask
-    from engine.pipeline import Analyzer, face_model_map
+    from engine.pipeline import Analyzer
 
     analyze_takes = device_text(resolve_device("auto"))
     device = analyze_takes if device == "auto" else device_text(resolve_device(device))

@@ -405,8 +405,8 @@ def face_card(checkpoint: Path, report: dict, wall: str) -> str:
     from sklearn.metrics import roc_auc_score
 
     from engine.checkpoints import file_sha256, load_checkpoint
+    from engine.facepath import face_model_map
     from engine.io import load_evidence
-    from engine.pipeline import face_model_map
 
     loaded = load_checkpoint(checkpoint)
     meta, d = loaded.meta, loaded.meta.decision
