@@ -51,10 +51,14 @@ from engine.errors import CheckpointError, ForensicError
 from engine.files import suffix_is
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
     from engine.checkpoints import LoadedModel
     from engine.ensemble import Ensemble
     from engine.faces import FaceDetector
     from engine.pipeline import Analyzer
+    from engine.types import Evidence
 
 __all__ = [
     "Assembly",
@@ -66,6 +70,7 @@ __all__ = [
     "available_models",
     "default_choice",
     "describe_model",
+    "face_model_map",
     "resolve_models",
 ]
 
@@ -501,3 +506,24 @@ def choose_analysis_params(analyzer: Analyzer, params: Mapping[str, Mapping[str,
             "it was fitted with; its parameters cannot be changed"
         )
     analyzer.analysis_params = {name: dict(p) for name, p in params.items()}
+
+
+def face_model_map(
+    loaded: LoadedModel, evidence: Evidence, device: str = "auto", faces: object | None = None
+) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+    """What a face model (scope ``"faces"``) finds in ``evidence`` on its own: its face map at
+    full resolution (0 outside the face crops; all 0 when no face is found) and that map's mask
+    at the model's pixel threshold. ``faces``: a detector (default: ``engine.faces``' own).
+    For model cards' regression floors and the self-test."""
+    import numpy as np
+
+    from engine.pipeline import Analyzer
+
+    if faces is None:
+        from engine.faces import FaceDetector
+
+        faces = FaceDetector()
+    analysis = Analyzer([], device=device, faces=faces, face_models=[loaded]).analyze(evidence)
+    h, w = evidence.pixels.shape[:2]
+    heat = analysis.face_maps.get(loaded.name, np.zeros((h, w), np.float32))
+    return heat, heat > loaded.meta.decision.pixel_threshold

@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 from engine.calibration import Calibration
 from engine.checkpoints import LoadedModel
 from engine.decision import decide, statistic, verdict_range
-from engine.types import Evidence, FaceScore
+from engine.types import FaceScore
 
 FACE_MARGIN = 0.3  # share of the face box's side added on every side (module docstring)
 # The smallest face side (image pixels, the box's shorter side) the face verdicts were measured
@@ -202,22 +202,3 @@ def face_decision(loaded: LoadedModel, heat: NDArray[np.float32], logit: float |
         forged_fraction=float(decision.forged_fraction),
         checkpoint_sha256=loaded.sha256 or None,
     )
-
-
-def face_model_map(
-    loaded: LoadedModel, evidence: Evidence, device: str = "auto", faces: object | None = None
-) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
-    """What a face model (scope ``"faces"``) finds in ``evidence`` on its own: its face map at
-    full resolution (0 outside the face crops; all 0 when no face is found) and that map's mask
-    at the model's pixel threshold. ``faces``: a detector (default: ``engine.faces``' own).
-    For model cards' regression floors and the self-test."""
-    if faces is None:
-        from engine.faces import FaceDetector
-
-        faces = FaceDetector()
-    from engine.pipeline import Analyzer  # which imports this module
-
-    analysis = Analyzer([], device=device, faces=faces, face_models=[loaded]).analyze(evidence)
-    h, w = evidence.pixels.shape[:2]
-    heat = analysis.face_maps.get(loaded.name, np.zeros((h, w), np.float32))
-    return heat, heat > loaded.meta.decision.pixel_threshold

@@ -154,8 +154,8 @@ class Analyzer:
         self.face_path = face_path
         # parameters an examiner chose per classic analysis: engine.assembly.choose_analysis_params
         self.analysis_params: dict[str, dict[str, Any]] = {}
-        # the ensemble's classic analyses on a thread beside the networks on the CPU fast path
-        # (engine.beside: the same results, less wall time); False runs them after the networks
+        # the ensemble's classic analyses and face detection on a thread beside the networks on
+        # the CPU fast path (engine.beside: the same results, less wall time); False: after them
         self.beside_networks = True
 
     @property

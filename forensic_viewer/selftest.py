@@ -135,12 +135,12 @@ def run_selftest(
 ) -> bool:
     """Run every check (module docstring) on ``device`` and report each through ``say``; True
     when all pass. A device this machine lacks is a ValueError before any line is said."""
+    from engine.assembly import face_model_map
     from engine.catalog import BUNDLED_MODELS, SAMPLES
     from engine.checkpoints import file_sha256, load_checkpoint
     from engine.devices import device_text, resolve_device
     from engine.ensemble import ENSEMBLE_SUFFIX, Ensemble
     from engine.errors import ForensicError
-    from engine.facepath import face_model_map
     from engine.io import load_evidence
     from engine.masks import check_mask_size, read_mask
     from engine.pipeline import Analyzer

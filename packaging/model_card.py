@@ -404,8 +404,8 @@ def face_card(checkpoint: Path, report: dict, wall: str) -> str:
     """The card of a face model (scope "faces") from `forensic-train face-model`'s JSON."""
     from sklearn.metrics import roc_auc_score
 
+    from engine.assembly import face_model_map
     from engine.checkpoints import file_sha256, load_checkpoint
-    from engine.facepath import face_model_map
     from engine.io import load_evidence
 
     loaded = load_checkpoint(checkpoint)

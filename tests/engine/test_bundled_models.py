@@ -14,10 +14,10 @@ import cv2
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from engine.assembly import face_model_map
 from engine.catalog import BUNDLED_MODELS, SAMPLES
 from engine.checkpoints import file_sha256, load_checkpoint
 from engine.ensemble import ENSEMBLE_SUFFIX
-from engine.facepath import face_model_map
 from engine.io import load_evidence
 from engine.pipeline import Analyzer
 

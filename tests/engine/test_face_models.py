@@ -236,7 +236,7 @@ def test_a_scan_records_the_face_model(tmp_path: Path) -> None:
 
 
 def test_face_model_map_is_the_face_models_own_finding(tmp_path: Path) -> None:
-    from engine.pipeline import face_model_map
+    from engine.assembly import face_model_map
 
     face = _face_model(tmp_path / "face.safetensors")
     pixels = np.random.default_rng(1).integers(0, 256, (200, 240, 3), dtype=np.uint8)
