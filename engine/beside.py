@@ -11,8 +11,9 @@ fewer CPU seconds at one; docs/BENCHMARKS.md, "The copy-move analysis beside the
 The caller takes each result where it needs it (:meth:`Beside.result`), in the order the
 serial code ran them.
 
-Face detection (:func:`detection`) runs there too, after the analyses: MTCNN needs only the
-pixels, and its P-Net pyramid runs at one PyTorch thread, R-Net and O-Net at the count of the
+Face detection (:func:`detection`) runs there too, after the analyses (before them it saved
+nothing measurable: docs/BENCHMARKS.md; after them the ensemble is fused while it runs, and an
+abandoned thread stops at the copy-move's next step): MTCNN needs only the pixels, and its P-Net pyramid runs at one PyTorch thread, R-Net and O-Net at the count of the
 caller's thread (on which their landmarks depend: :func:`detection` sets the thread to it), so
 boxes, confidences and landmarks are those the caller would have found. The caller scores the
 faces with the networks' heatmaps when it takes them (``engine.faces.FaceDetector.score``).
@@ -145,6 +146,10 @@ class Beside:
                 if cancellable and self._cancel is not None and self._cancel():
                     self.abandon()
                     raise Cancelled(f"{name} cancelled") from None
+                if not self._thread.is_alive() and self._events.empty():  # never a silent hang
+                    raise RuntimeError(
+                        f"the thread beside the networks ended without '{name}'"
+                    ) from None
                 continue
             if event[0] == "progress":
                 if progress is not None:
@@ -178,16 +183,19 @@ def analysis_job(run: Callable[[CancelFn, ProgressFn], Any]) -> JobFn:
 def detection(detector: Any, pixels: NDArray[np.uint8]) -> JobFn:
     """``detector.detect(pixels)`` as a job, at the PyTorch thread count of the thread that
     calls this (read here): a new thread takes PyTorch's process-wide count as it stands when
-    it starts PyTorch work, which the networks' fusion sets to one meanwhile
+    it first calls PyTorch, which the networks' fusion sets to one meanwhile
     (``engine.threads.torch_threads``), and MTCNN's R-Net and O-Net run at the thread's count,
-    on which their landmarks depend. The count is set, not restored: the thread is this job's
-    and ends (restoring would write whatever the thread started with back to the process-wide
-    count)."""
+    on which their landmarks depend. The count is set, not restored: the thread is
+    :class:`Beside`'s own and ends with its jobs, none other of which runs PyTorch (restoring
+    would write whatever the thread started with back to the process-wide count)."""
     import torch
 
     threads = torch.get_num_threads()
 
     def job(cancel: CancelFn, progress: ProgressFn) -> list[FaceRegion]:
+        # PyTorch's first call on a thread sets the thread to the process-wide count (even after
+        # a set_num_threads there): that call first, then the caller's count, which then holds
+        torch.get_num_threads()
         torch.set_num_threads(threads)
         return detector.detect(pixels)
 

@@ -333,7 +333,7 @@ class Analyzer:
             for n in names
         ]
         if hasattr(self.faces, "detect") and hasattr(self.faces, "score"):
-            jobs.append((FACES, detection(self.faces, evidence.pixels)))
+            jobs.append((FACES, detection(self.faces, evidence.pixels)))  # BENCHMARKS.md
         return Beside(jobs, cancel) if jobs else None
 
     @staticmethod

@@ -112,11 +112,13 @@ def test_detection_beside_finds_the_faces_of_detection_after_the_networks_bit_fo
             m.register_forward_pre_hook(lambda *_, k=k: seen[k].add(torch.get_num_threads()))
             for k, m in zip("ro", detector.backend._nets[1:], strict=True)
         ]
-    done = threading.Event()
+    done, at_one = threading.Event(), threading.Event()
     real_detect = detector.detect
 
     def detect(pixels):  # type: ignore[no-untyped-def]
         try:
+            if an.beside_networks:  # the caller at one thread before detection starts
+                assert at_one.wait(HANG_S)
             return real_detect(pixels)
         finally:
             done.set()
@@ -126,6 +128,7 @@ def test_detection_beside_finds_the_faces_of_detection_after_the_networks_bit_fo
 
     def networks(self, *a):  # type: ignore[no-untyped-def]
         with torch_threads(1):  # the caller at one thread until detection has ended
+            at_one.set()
             if self.beside_networks:
                 assert done.wait(HANG_S)
         real_models(self, *a)
@@ -143,8 +146,11 @@ def test_detection_beside_finds_the_faces_of_detection_after_the_networks_bit_fo
         runs = {}
         for beside in (True, False):
             an.beside_networks = beside
-            done.clear()
-            runs[beside] = [faces_of(an.analyze(memory_evidence(im))) for im in (face, scene)]
+            runs[beside] = []
+            for im in (face, scene):
+                done.clear()
+                at_one.clear()
+                runs[beside].append(faces_of(an.analyze(memory_evidence(im))))
             if backend == "mtcnn":
                 assert seen == {"r": {2}, "o": {2}}, beside
             assert torch.get_num_threads() == 2
@@ -241,8 +247,9 @@ def test_cancel_while_detecting_beside_waits_for_detection_as_the_caller_did(
 def test_an_error_in_the_networks_leaves_detection_to_end_on_its_own(
     tmp_path: Path, tiny_checkpoint: Path, monkeypatch
 ) -> None:
-    """The networks fail while detection runs beside them: the error is raised at once, the
-    thread is abandoned (the copy-move after it never starts) and ends once detection does."""
+    """The networks fail while detection runs beside them (put first here): the error is
+    raised at once, the thread is abandoned (the copy-move after detection never starts) and
+    ends once detection does."""
     ev = copy_moved(tmp_path)
     release = threading.Event()
     rec = Recorder(before=lambda: release.wait(HANG_S))
