@@ -41,6 +41,7 @@ from engine.decision import (
     threshold_applies_to,
 )
 from engine.ensemble_provenance import FORGED_FRACTION, IMAGE_STATISTIC, decided_by_face
+from engine.files import open_regular
 
 # a recomputed figure agrees with the recorded one within this (relative, and absolute near 0):
 # the same formula on the same stored floats gives the same bits; the slack is for rows of
@@ -262,9 +263,10 @@ class Contradiction(NamedTuple):
 def file_contradictions(results: Path) -> Iterator[Contradiction]:
     """Every ``ok`` row of ``results`` (a results.jsonl) with a contradiction, in file order;
     lines that are not rows are skipped (:func:`~forensic_viewer.scan.integrity.row_fault`
-    judges those). Nothing when the file cannot be read."""
+    judges those). Nothing when the file cannot be read, or is not a regular file (a named
+    pipe put in its place is never waited on: its own reader refuses it in one line)."""
     try:
-        f = results.open("rb")
+        f = open_regular(results)
     except OSError:
         return
     with f:
