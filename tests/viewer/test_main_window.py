@@ -663,9 +663,17 @@ def test_menu_actions_wait_for_what_they_act_on(qtbot, window: MainWindow, tmp_p
     assert not window.cancel_action.isEnabled()
     assert not export.isEnabled()
     big = write_image(tmp_path / "big.png", 512, 512)
-    with qtbot.waitSignal(window.worker.progress, timeout=HANG_MS):
-        open_listed(qtbot, window, [big])
-    assert window.cancel_action.isEnabled() and window.analyse_action.isEnabled()
+    # read as the first progress is handled: a wait for the signal could return after the
+    # analysis's end was handled too (the worker thread queues both; CI under load did)
+    seen: list[tuple[bool, bool]] = []
+    window.worker.progress.connect(
+        lambda *_a: seen.append(
+            (window.cancel_action.isEnabled(), window.analyse_action.isEnabled())
+        )
+    )
+    open_listed(qtbot, window, [big])
+    qtbot.waitUntil(lambda: bool(seen), timeout=HANG_MS)
+    assert seen[0] == (True, True)
     qtbot.waitUntil(lambda: not window.entries[str(big)].running, timeout=HANG_MS)
     assert not window.cancel_action.isEnabled()  # nothing left to cancel
     window.layers.selected = None

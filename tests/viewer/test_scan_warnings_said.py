@@ -56,7 +56,14 @@ def test_scan_prints_each_warning_and_csv_holds_them(
     # (scan/decision_columns.py)
     at = header.index("warnings")
     assert at == header.index("fs_times.created") + 1
-    after = ("rule", "decision_value", "pixel_threshold", "checkpoint_sha256")
+    after = (
+        "rule",
+        "decision_value",
+        "pixel_threshold",
+        "checkpoint_sha256",
+        "margin",
+        "near_threshold",
+    )
     assert all(c.endswith(after) for c in header[at + 1 :])
     cells = {r[0]: r[at] for r in rows}
     assert cells == {
