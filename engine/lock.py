@@ -154,6 +154,12 @@ class FolderLock:
     def held(self) -> bool:
         return self._fd is not None
 
+    def still_held(self) -> bool:
+        """Whether the lock is held and its path still names the file locked: False once the
+        folder (or its lock file) was removed or replaced, where a new file there is no one's
+        lock and a writer that went on would write a folder nobody holds."""
+        return self._fd is not None and _same_file(self._fd, self.path)
+
     def _open(self) -> int:
         """The lock file opened for reading and writing (created when missing), refused with
         :attr:`failed` naming it unless a regular file: it is truncated and written, so a link

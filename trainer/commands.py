@@ -40,14 +40,15 @@ from trainer.errors import DataError, UsageError
 from trainer.evaluate import eval_note, evaluate, image_figures_at_theta, model_device
 from trainer.fit_settings import (
     PRETRAINED,
+    VERSIONS,
     carry_over,
     check_resume_settings,
     init_config,
-    library_versions,
     pretrained_fields,
     read_init_meta,
     run_settings,
     stage_options,
+    version_changes,
     window_and_stride,
     window_note,
 )
@@ -56,12 +57,13 @@ from trainer.loops import FitConfig, fit
 from trainer.objectives import objective_for
 from trainer.plan import LAST_CHECKPOINT, RESUME_NAME
 from trainer.progress import WARNING, Reporter
-from trainer.resume import read_resume
+from trainer.resume import position, read_resume
 from trainer.run_folder import (
     RUN_RECORD,
     check_history,
     check_resume_file,
     holding_run_folder,
+    resume_advice,
 )
 from trainer.setup import (
     DATA_DIGEST,
@@ -168,12 +170,17 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     # read whole and tried on the model before the data are decoded: a file of no run, a
     # damaged one or another architecture's is refused now, in fit's words
     resume_state = read_resume(out, model) if args.resume else None
+    if args.resume:  # every run records it as it starts (since the trainer's first version)
+        _check_record(out)
     main_rank = rank() == 0  # the other ranks of a torchrun run write nothing
     if main_rank:  # a link at history.jsonl: refused now, not at the first validation
         check_history(out)
     uses_masks = bool(getattr(objective, "uses_masks", True))
     specs = [parse_data_spec(d) for d in args.data]
     val_specs = [parse_data_spec(d) for d in args.val_data] if args.val_data else None
+    # each data set's content, once: recorded in run.json (a resume with other content is
+    # refused) and in the checkpoints' header
+    digests = {str(Path(s.path).resolve()): data_digest(s.path) for s in specs + (val_specs or [])}
     # a run started before --no-val meant every image (its settings lack every_image) keeps
     # its split on --resume
     recorded = before.get("settings")
@@ -210,16 +217,37 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
             optim[key] = getattr(args, key)
     sampling = getattr(objective, "sampling", "images")
     record["settings"] = json.loads(
-        json.dumps(run_settings(args, specs, val_specs, optim, sampling), default=str)
+        json.dumps(
+            run_settings(args, specs, val_specs, optim, sampling, stride, digests), default=str
+        )
     )
     if not legacy:  # a pre-fix run stays unrecorded: each of its resumes keeps the split
         record["settings"]["every_image"] = every_image
     if not whole:
         record["settings"][CHOSE_ON] = CHOOSE_HALF
+    changed = None  # the versions that differ from the run's start, in words
+    now_versions = record["settings"][VERSIONS]
     if before:
         check_resume_settings(out, before.get("settings"), record["settings"])
+        changed = version_changes(before.get("settings"), record["settings"])
+        # the run's record keeps the versions it started with; each resume lists its own
+        started_with = recorded.get(VERSIONS) if isinstance(recorded, dict) else None
+        record["settings"][VERSIONS] = started_with or now_versions
 
     reporter = Reporter(enabled=not args.quiet and main_rank)
+    if changed:
+        reporter.message(WARNING + changed)
+    if resume_state is not None and _finished(resume_state, args):
+        # nothing to train: its checkpoints and run.json stay as the run left them (rewritten,
+        # their header said the settings of this command were the whole run's)
+        step, epoch, _, wall0, best, _, _ = position(resume_state)
+        reporter.message(
+            f"{out}: the run finished at step {step}; nothing to resume, its files are left as "
+            "they are (more --epochs or --max-steps continue it)"
+        )
+        args.finished = out / LAST_CHECKPOINT
+        reporter.event("done", step=step, epoch=epoch, wall_seconds=wall0, best=best)
+        return 0
     skipped = SkipLog()
     reporter.message(f"decoding {len(bundle.train)} training images ...")
     items = load_items(bundle.train, skipped, bundle.train_weights)
@@ -266,6 +294,15 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         if ungrouped := ungrouped_warning(path, split_record):
             reporter.message(WARNING + ungrouped)
 
+    # a resume keeps the command the run was started with and lists its own after it
+    started = {"command": before.get("command", command)} if before else {"command": command}
+    resumed: list[Any] = []
+    if resume_state is not None:
+        this = {"command": command, "step": position(resume_state)[0]}
+        resumed = [
+            *before.get("resumed_with", []),
+            {**this, VERSIONS: now_versions},
+        ]
     cfg = FitConfig(
         epochs=args.epochs,
         batch_size=int(optim["batch_size"]),
@@ -290,8 +327,9 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
             # absolute, as run.json's: typed ("data") they named no folder once read elsewhere;
             # with their content's digest (data_sha256_of says of what)
             "data": [
-                {"path": str(Path(s.path).resolve()), "weight": s.weight, **data_digest(s.path)}
+                {"path": path, "weight": s.weight, **digests[path]}
                 for s in specs
+                for path in [str(Path(s.path).resolve())]
             ],
             "data_sha256_of": DATA_DIGEST,
             "val_data": [str(Path(s.path).resolve()) for s in val_specs or []],
@@ -308,8 +346,10 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
             "init_sha256": file_sha256(args.init) if args.init else None,
             "init_tensors": init_info,
             PRETRAINED: pretrained_fields(args.model_config, init_meta),
-            "versions": library_versions(),
-            "command": command,
+            "versions": record["settings"][VERSIONS],
+            # the command the run started with, and each resume's (its step and versions)
+            "command": started["command"],
+            "resumed_with": resumed,
             "skipped_images": len(skipped),
             "masks_as_given": record["masks_as_given"],  # the inverted-mask rule overridden
         },
@@ -342,9 +382,6 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
 
     if main_rank:
         out.mkdir(parents=True, exist_ok=True)
-        # a resume keeps the command the run was started with and lists its own after it
-        started = {"command": before.get("command", command)} if before else {"command": command}
-        resumed = [*before.get("resumed_with", []), command] if before else []
         # replaced, never written through: a link at run.json (a copied or planted run
         # folder) had the file it names truncated and overwritten with the record
         atomic_write(
@@ -375,6 +412,29 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         f"done: {result.steps} steps in {result.wall_seconds / 60:.1f} min; checkpoints in {out}"
     )
     return 0
+
+
+def _check_record(out: Path) -> None:
+    """Refuse a ``--resume`` of a folder whose resume file has no :data:`RUN_RECORD` beside
+    it, naming the file: nothing of this program's leaves one so (every run wrote it before
+    its first checkpoint), and resumed there the run went unchecked, as one of the days before
+    the validation half (the whole held-out part, test half included, chose its best)."""
+    record = out / RUN_RECORD
+    if not record.is_file():
+        raise UsageError(
+            record,
+            f"missing beside {RESUME_NAME}: the run's settings cannot be checked nor its "
+            "validation part told (checkpoints copied without it, or a folder removed under "
+            f"its run); copy the run's {RUN_RECORD} back, or {resume_advice(out)}",
+        )
+
+
+def _finished(state: dict[str, Any], args: argparse.Namespace) -> bool:
+    """Whether the resume file is of a run that has nothing left to do under ``args``: all
+    ``--epochs`` trained (or ``--max-steps`` reached) and no validation pending."""
+    step, epoch, *_, val_pending = position(state)
+    reached = args.max_steps > 0 and step >= args.max_steps
+    return not val_pending and (epoch >= args.epochs or reached)
 
 
 def _eval_samples(args: argparse.Namespace, which: str) -> tuple[list, list[str] | None]:

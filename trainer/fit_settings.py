@@ -179,20 +179,36 @@ def library_versions() -> dict[str, str]:
 
 
 # What a resumed run must share with the run it continues: each decides which samples it
-# sees, in which order, or how far each step moves the weights. --epochs is not among them:
-# a resume may extend a run.
+# sees, in which order, or how far each step moves the weights, or is recorded in the header as
+# what the whole run used (clip_grad, stride, masks_as_given, min_lr_ratio, amp: changed on a
+# resume, the header said the run's every step had them). --epochs is not among them: a resume
+# may extend a run. A run.json written before one was recorded is not compared on it.
 RESUME_SETTINGS = (
     "data", "val_data", "seed", "split_by", "val_fraction", "val_max_images", "optimizer", "video",
     "lr", "weight_decay", "schedule", "batch_size", "warmup", "aug", "authentic_share", "init",
     "every_image",  # --no-val: no split, every image trains (recorded by commands._run_fit)
+    "clip_grad", "stride", "masks_as_given", "min_lr_ratio", "amp",
 )  # fmt: skip
+DATA_DIGESTS = "data_digest"  # run.json's settings: each --data and --val-data's content digest
+VERSIONS = "versions"  # run.json's settings: library_versions() as the run started
 
 
 def run_settings(
-    args: argparse.Namespace, specs: list, val_specs: list | None, optim: dict, sampling: str
+    args: argparse.Namespace,
+    specs: list,
+    val_specs: list | None,
+    optim: dict,
+    sampling: str,
+    stride: int,
+    digests: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     """The :data:`RESUME_SETTINGS` of this command, data paths absolute (a resume may run
-    from another working folder), the augmentation preset by name as the run will use it."""
+    from another working folder), the augmentation preset by name as the run will use it; with
+    the data sets' content digests (``digests``: :func:`trainer.setup.data_digest` by absolute
+    path) and the versions of the program and libraries, which a resume is checked against
+    (:func:`check_resume_settings`, :func:`version_changes`)."""
+    from trainer.loops import FitConfig
+
     default_aug = "light" if sampling == "windows" else "full"
     return {
         "data": [{"path": str(Path(sp.path).resolve()), "weight": sp.weight} for sp in specs],
@@ -202,11 +218,18 @@ def run_settings(
         "val_fraction": args.val_fraction,
         "val_max_images": args.val_max_images,
         **{k: optim[k] for k in ("optimizer", "lr", "weight_decay", "schedule", "batch_size")},
+        "clip_grad": float(optim["clip_grad"]),
+        "stride": stride,
+        "masks_as_given": bool(args.masks_as_given),
+        "min_lr_ratio": FitConfig.min_lr_ratio,  # not an option: a program's default may change
+        "amp": bool(args.amp),
         "warmup": args.warmup,
         "aug": args.aug or default_aug,
         "video": video_fields(args),  # the --video-* options given ({}: no video coding)
         "authentic_share": args.authentic_share if sampling == "windows" else None,
         "init": None if args.init is None else str(Path(args.init).resolve()),
+        DATA_DIGESTS: {path: d["sha256"] for path, d in digests.items()},
+        VERSIONS: library_versions(),
     }
 
 
@@ -224,6 +247,31 @@ def check_resume_settings(out: Path, before: object, now: dict[str, Any]) -> Non
             f"({', '.join(f'{k} {_setting_words(before[k])}' for k in differ)}); use the original "
             "command",
         )
+    then, now_digests = before.get(DATA_DIGESTS), now.get(DATA_DIGESTS) or {}
+    for path, digest in (then if isinstance(then, dict) else {}).items():
+        if path in now_digests and now_digests[path] != digest:
+            raise UsageError(
+                path,
+                f"--resume of {out} with other content in this data set than the run trained "
+                f"on (data digest {digest} then, {now_digests[path]} now); put the data back "
+                "as they were, or train on from the run's weights with --init and another --out",
+            )
+
+
+def version_changes(before: object, now: dict[str, Any]) -> str | None:
+    """A warning when the program or a library has another version than when the run
+    started (its steps before and after the resume may then differ a little), None when
+    none has or the run recorded none."""
+    then = before.get(VERSIONS) if isinstance(before, dict) else None
+    if not isinstance(then, dict):
+        return None
+    changed = [f"{k} {then[k]} -> {v}" for k, v in now[VERSIONS].items() if then.get(k, v) != v]
+    if not changed:
+        return None
+    return (
+        f"--resume with other versions than the run was started with ({', '.join(changed)}): "
+        "its steps from here on may differ from an uninterrupted run's"
+    )
 
 
 def _setting_words(value: object) -> str:

@@ -75,7 +75,7 @@ from trainer.objectives import trainable_parameters
 from trainer.plan import BEST_CHECKPOINT, LAST_CHECKPOINT, RESUME_NAME
 from trainer.progress import STEP_FIELDS, Reporter
 from trainer.resume import of_this_run, position, read_resume, step_random, validated_step
-from trainer.run_folder import append_history, drop_history_after
+from trainer.run_folder import append_history, drop_history_after, ensure_run_folder
 
 ValidateFn = Callable[[nn.Module], dict[str, Any]]
 MetaFn = Callable[[dict[str, Any]], CheckpointMeta]
@@ -487,7 +487,7 @@ def fit(
     def save(batch_in_epoch: int, names: tuple[str, ...] = (LAST_CHECKPOINT,)) -> None:
         if not main or (saved_at[0] == step and names == (LAST_CHECKPOINT,)):
             return
-        out_dir.mkdir(parents=True, exist_ok=True)
+        ensure_run_folder(out_dir)  # not made anew when removed under the run
         meta = meta_fn(summary())
         state = io.BytesIO()  # written out below: torch's own writer words a full disk as
         torch.save(  # "[enforce fail at inline_container.cc:672] . unexpected pos ..."
@@ -551,7 +551,7 @@ def fit(
             reporter.event(
                 "val", epoch=at, step=step, seconds=time.monotonic() - t_val, **last_metrics
             )
-            out_dir.mkdir(parents=True, exist_ok=True)  # a first validation before any checkpoint
+            ensure_run_folder(out_dir)  # a first validation before any checkpoint
             append_history(out_dir, {"epoch": at, "step": step, **last_metrics})
             validated, val_pending = step, False
             t_rate, samples_seen = time.monotonic(), 0

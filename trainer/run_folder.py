@@ -22,6 +22,7 @@ there while a trainer might be writing the same folder).
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -61,6 +62,11 @@ class RunLock(FolderLock):
     what = "training run"
     failed = LockFailed
     refused = RunLocked
+
+
+# The run folders this process trains in (holding_run_folder), by absolute path: what
+# ensure_run_folder checks a write against.
+_HELD: dict[str, RunLock] = {}
 
 
 def _contents(path: Path) -> bytes | None:
@@ -115,6 +121,9 @@ class OutFolder:
         """Put ``--out`` back as it was, unless a checkpoint was written; ``lock``, the run's,
         is released (its file removed when the run made it)."""
         if self.checkpointed():
+            return
+        if lock is not None and not lock.still_held():  # the folder is another's now, or none
+            lock.release()
             return
         for name, data in self.files.items():
             path = self.out / name
@@ -200,6 +209,7 @@ def holding_run_folder(out: Path, command: str, *, main_rank: bool = True) -> It
     except BaseException:
         remove_empty(made)
         raise
+    _HELD[os.path.abspath(out)] = lock
     try:
         remove_leftover_temps(out)
         before = OutFolder(out, made)
@@ -209,7 +219,27 @@ def holding_run_folder(out: Path, command: str, *, main_rank: bool = True) -> It
             before.restore(lock)
             raise
     finally:
+        _HELD.pop(os.path.abspath(out), None)
         lock.release()
+
+
+def ensure_run_folder(out: Path) -> None:
+    """Before ``fit`` writes into ``out``: where this process holds its :class:`RunLock`
+    (:func:`holding_run_folder`), raise OSError (one line naming the folder) when the folder
+    was removed or replaced since (its lock file is not the file held). Made anew, it held
+    checkpoints without their lock or ``run.json``, and a ``--resume`` there ran as a second
+    trainer beside this one, unchecked (walk-through W5, 2026-12-06). Where none is held (the
+    loop called by a program of its own), the folder is made when missing."""
+    lock = _HELD.get(os.path.abspath(out))
+    if lock is None:
+        out.mkdir(parents=True, exist_ok=True)
+    elif not lock.still_held():
+        raise OSError(
+            errno.ENOENT,
+            f"the run folder was removed or replaced while the run trained (its {RUN_LOCK} is "
+            "not the one this trainer holds); the run stops without writing there again",
+            str(out),
+        )
 
 
 @contextlib.contextmanager

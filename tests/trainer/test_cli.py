@@ -203,7 +203,8 @@ def test_a_resume_with_other_settings_is_refused_and_the_first_command_is_kept(
     assert _run(capsys, [*again, "--resume"])[0] == 0
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert "--max-steps 2" in record["command"] and "--resume" not in record["command"]
-    assert len(record["resumed_with"]) == 1 and "--resume" in record["resumed_with"][0]
+    assert len(record["resumed_with"]) == 1 and "--resume" in record["resumed_with"][0]["command"]
+    assert record["resumed_with"][0]["step"] == 2  # where the resume took the run up
 
 
 def test_a_warm_up_longer_than_the_run_is_said(
