@@ -604,8 +604,14 @@ def assess(
     it). Resume needs a run of the dialog that was stopped before it finished (a stage not
     ended, or θ not yet calibrated) and nothing that stops the configuration; it does not
     need the data check (a resumed run keeps its own settings and its data were checked).
+    Neither while a process holds the run's folders' lock (it trains them now).
     """
+    from trainer.run_folder import running  # here: trainer.run_folder imports this module
+
     where = config.run_dir
+    if (busy := running([where, *(s.out for s in config.stages())])) is not None:
+        wait = f"{where} is {busy} by another trainer"  # a second window's run, a shell's
+        return Readiness(False, False, f"{wait}; wait for it to end", f"nothing to resume: {wait}")
     folder = run_folder(config, state)
     problems = config.problems()
     installed = config.installed_path()

@@ -274,6 +274,18 @@ def probe_run_folders(folders: Iterable[Path]) -> None:
         RunLock(folder).probe()
 
 
+def running(folders: Iterable[Path]) -> str | None:
+    """``running (PID N)`` while another process (a trainer, ``calibrate``) holds one of
+    ``folders`` (:func:`probe_run_folders`: nothing taken or made), None when none is held:
+    the dialog's list of earlier runs and its Resume said such a run "stopped" and offered to
+    continue it, and only the trainer Resume started was refused."""
+    try:
+        probe_run_folders(folders)
+    except RunLocked as e:
+        return f"running (PID {e.holder.get('pid', '?')})"
+    return None
+
+
 @contextlib.contextmanager
 def _writing_run_folder() -> Iterator[None]:
     """An OSError inside said as a write to the run folder failing, naming the file

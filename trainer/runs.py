@@ -18,6 +18,7 @@ from pathlib import Path
 
 from engine.formatting import time_text
 from trainer.plan import PROGRESS_LOG, RUN_STATE, Folder, RunState, run_folder
+from trainer.run_folder import running
 
 _NAME_MAX = 64  # the longest output name trainer.plan.NAME_PATTERN allows
 
@@ -31,17 +32,20 @@ class EarlierRun:
     state: RunState  # its saved settings and finished stages
     folder: Folder  # stopped or finished
     modified: float  # when it last changed (its state or a stage's events), seconds since 1970
+    busy: str | None = None  # "running (PID N)" while a trainer holds its folders' lock
 
     @property
     def name(self) -> str:
         return self.state.config.name
 
     def label(self) -> str:
-        """``NAME — stopped, 2027-01-03T14:02+01:00``: the run, its state and when it last
+        """``NAME — stopped, 2027-01-03T14:02+01:00``: the run, its state (``running (PID
+        N)`` while a trainer, of another window or a shell, holds its lock) and when it last
         changed, in local time with its UTC offset as every time the product shows or writes
         (:func:`engine.formatting.time_text`); it showed local time with no zone, which read
         differently to an analyst in another zone or after a change of summer time."""
-        return f"{self.name} — {self.folder.value}, {time_text(self.modified, 'minutes')}"
+        what = self.busy or self.folder.value
+        return f"{self.name} — {what}, {time_text(self.modified, 'minutes')}"
 
 
 def _modified(state: RunState) -> float:
@@ -73,7 +77,8 @@ def earlier_runs(runs_dir: str | Path) -> list[EarlierRun]:
             continue
         folder = run_folder(state.config, state)
         if folder in LISTED:
-            out.append(EarlierRun(state, folder, _modified(state)))
+            busy = running([path, *(s.out for s in state.config.stages())])
+            out.append(EarlierRun(state, folder, _modified(state), busy))
     return sorted(out, key=lambda r: (-r.modified, r.name))
 
 

@@ -179,12 +179,13 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
     def start(self) -> None:
         """Start a new run with the settings shown (after the data check passed)."""
         config = self.config()
+        # asked first: its refusal names the holder (readiness only says that one holds it)
+        if not self.busy and self._in_use(config, started=False):
+            return
         state = RunState.load(config.run_dir)
         can_start, _, reason = readiness(config, self.check_result, state)
         if not can_start or self.busy:
             self._set_status(reason, error=True)
-            return
-        if self._in_use(config, started=False):
             return
         self.state = RunState(config, [], config.can_calibrate(self.check_result))
         try:
@@ -203,11 +204,12 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
         """Continue the stopped run of the output name shown, with its own settings."""
         config = self.config()
         state = RunState.load(config.run_dir)
+        held = state.config if state is not None else config
+        if not self.busy and self._in_use(held, started=False):  # first, as for Start
+            return
         _, can_resume, reason = readiness(config, self.check_result, state)
         if not can_resume or state is None or self.busy:
             self._set_status(reason, error=True)
-            return
-        if self._in_use(state.config, started=False):
             return
         self.state = state
         self.set_config(state.config)
@@ -358,6 +360,29 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
             return
         faces = config.face_start()
         self._install(model, f"θ not calibrated ({calibration_missing(self.check_result, faces)})")
+
+    def review_earlier(self, state: RunState) -> None:
+        """A finished run picked among the earlier runs (one that ended in another session,
+        its dialog closed before Install): its review from its files (:mod:`trainer.review`),
+        its curves from its last stage's events, and Install, as when it finished here; it
+        showed "no run" and offered neither. Nothing when its model is installed already."""
+        config = state.config
+        if self.busy or config.installed_path().exists():
+            return
+        self.state = state
+        self.progress = TrainingProgress(config.batch_size, config.max_steps)
+        self.progress.replay(config.stages()[-1].out / PROGRESS_LOG)
+        self._reset_curves()
+        self._dirty = True
+        self._redraw()
+        self.log.clear()
+        self._log(f"run folder: {config.run_dir} (finished, not installed)")
+        calibrated = config.calibrated_path()
+        if calibrated.is_file():
+            self._install(calibrated, config.calibrate_words()[1])
+        else:
+            missing = calibration_missing(None, config.face_start())
+            self._install(config.final_checkpoint(), f"θ not calibrated ({missing})")
 
     def _keep_caveat(self, line: str) -> None:
         """A line of the running step: calibrate's note that the validation images that set θ

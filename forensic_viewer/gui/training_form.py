@@ -64,6 +64,7 @@ from forensic_viewer.gui.training_live import ERROR_COLOR
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from trainer.check import check_answer
 from trainer.plan import (
+    Folder,
     RunState,
     TrainingConfig,
     default_pretrained,
@@ -486,11 +487,14 @@ class TrainingForm:
 
     def _on_run_picked(self, index: int) -> None:
         """An earlier run picked: the form shows its saved settings and name, as the run it
-        is (Resume continues a stopped one)."""
+        is (Resume continues a stopped one; a finished one's review offers Install)."""
         self.earlier.setCurrentIndex(0)
         if self.busy or not 0 < index <= len(self._earlier):
             return
-        self.set_config(self._earlier[index - 1].state.config)
+        picked = self._earlier[index - 1]
+        self.set_config(picked.state.config)
+        if picked.folder is Folder.FINISHED and picked.busy is None:  # its model to install
+            self.review_earlier(picked.state)
 
     def _pick_runs_dir(self) -> None:
         pick_output_folder(self, "Folder for run folders", self.runs_dir)

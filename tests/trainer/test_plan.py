@@ -617,3 +617,25 @@ def test_the_dialogs_masks_as_given_reaches_face_model_too(tmp_path: Path) -> No
         step = c.calibrate_argv(c.final_checkpoint())
         assert step[0] == "face-model" and ("--masks-as-given" in step) == as_given
         assert build_parser().parse_args(step).masks_as_given == as_given
+
+
+def test_a_run_another_trainer_holds_is_listed_and_assessed_as_running(tmp_path: Path) -> None:
+    """A second viewer's dialog listed a run training right now as "stopped" and enabled
+    Resume, whose trainer was then refused: the list and Resume now ask the run's lock."""
+    from trainer.run_folder import RunLock
+    from trainer.runs import earlier_runs
+
+    c, state = _folder(tmp_path, Folder.STOPPED)
+    assert assess(c, {"ok": True}, state).can_resume
+    (run,) = earlier_runs(c.runs_dir)
+    assert " — stopped, " in run.label()
+    holder = RunLock(c.stages()[0].out, command="forensic-train fit").acquire()
+    try:
+        r = assess(c, {"ok": True}, state)
+        assert (r.can_start, r.can_resume) == (False, False)
+        assert f"running (PID {os.getpid()}) by another trainer" in r.resume_note
+        (run,) = earlier_runs(c.runs_dir)
+        assert f"run1 — running (PID {os.getpid()}), " in run.label()
+    finally:
+        holder.release(remove=True)
+    assert assess(c, {"ok": True}, state).can_resume  # its trainer ended: Resume again

@@ -453,3 +453,37 @@ def test_the_data_check_counts_the_test_half_apart_from_validation(tmp_path: Pat
         f"test {split['test_tampered']} tampered + {split['test_authentic']} authentic "
         "(chooses nothing)"
     ) in text
+
+
+@pytest.mark.gui
+def test_a_finished_run_picked_in_a_new_session_shows_its_review_and_installs(
+    qtbot, tmp_path: Path, models_dir: Path, data: Path
+) -> None:
+    """A run that finished in an earlier session, its dialog closed without Install: picked
+    among the earlier runs, it showed "no run" and offered no review or Install."""
+    first = _new_dialog(qtbot, tmp_path)
+    _configure(first, data, name="done1", epochs=1, max_steps=2)
+    config = first.config()
+    (stage,) = config.stages()
+    make_tiny_checkpoint(stage.out / "last.safetensors", name="done1")
+    (stage.out / PROGRESS_LOG).write_text(
+        '{"event": "step", "step": 1, "epoch": 0, "loss": 0.7, "lr": 0.0001}\n'
+        '{"event": "step", "step": 2, "epoch": 0, "loss": 0.6, "lr": 0.0001}\n',
+        encoding="utf-8",
+    )
+    RunState(config, [str(stage.out)], calibrate=False).save()
+    first.close()
+
+    dialog = _new_dialog(qtbot, tmp_path)  # the next session's
+    dialog.list_earlier_runs()
+    labels = [dialog.earlier.itemText(i) for i in range(dialog.earlier.count())]
+    index = next(i for i, text in enumerate(labels) if text.startswith("done1 — finished"))
+    dialog._on_run_picked(index)
+    assert dialog.name.text() == "done1"
+    assert not dialog.review_box.isHidden() and dialog.install_button.isEnabled()
+    assert dialog.stage_label.text().startswith("done1: run finished")
+    assert "θ not calibrated" in dialog.review_label.text()
+    assert dialog.progress is not None and dialog.progress.step == 2  # its curves back
+    dialog.install_button.click()
+    assert (models_dir / "done1.safetensors").is_file()
+    assert not dialog.resume_button.isEnabled()
