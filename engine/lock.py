@@ -125,6 +125,30 @@ def read_holder(path: Path) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def held_by(path: Path) -> dict[str, Any] | None:
+    """What the lock file ``path`` says of its holder ({} when it cannot be read) while a
+    process holds it, None while none does: no lock file is no holder, and a link or pipe in
+    its place is left to :meth:`FolderLock.acquire`, which refuses it in its own words. Takes,
+    makes and writes nothing (:meth:`FolderLock.probe`; the trainer's plan of a run asks it
+    with the run folder's lock file's name)."""
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+    flags |= getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        check_regular(fd, path)
+        free = _try_lock(fd)
+        if free:
+            _unlock(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return None if free else read_holder(path)
+
+
 class FolderLock:
     """The exclusive lock of an output folder (see the module doc).
 
@@ -242,23 +266,8 @@ class FolderLock:
         the probe and its writer's :meth:`acquire` is still refused there."""
         if self._fd is not None:
             return
-        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-        flags |= getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
-        try:
-            fd = os.open(self.path, flags)
-        except OSError:
-            return
-        try:
-            check_regular(fd, self.path)
-            free = _try_lock(fd)
-            if free:
-                _unlock(fd)
-        except OSError:
-            return
-        finally:
-            os.close(fd)
-        if not free:
-            raise self.refused(self.out, read_holder(self.path), self.what)
+        if (holder := held_by(self.path)) is not None:
+            raise self.refused(self.out, holder, self.what)
 
     def release(self, *, remove: bool = False) -> None:
         """Clear the holder's description and unlock; with ``remove``, delete the lock file

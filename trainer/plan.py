@@ -71,6 +71,7 @@ from typing import Any
 from engine.environ import user_data_dir
 from engine.errors import CheckpointError
 from engine.files import atomic_write, read_regular_text
+from engine.lock import held_by
 from trainer.plan_args import (
     THETA_CHOICES,
     choose_words,
@@ -87,6 +88,7 @@ DEFAULT_WINDOW = 128  # training window / crop size P when neither the user nor 
 LAST_CHECKPOINT = "last.safetensors"  # the weights at the last checkpoint (stopped or done)
 BEST_CHECKPOINT = "best.safetensors"  # the weights of the best validation epoch
 RESUME_NAME = "last.resume.pt"  # optimizer and position beside LAST_CHECKPOINT: --resume reads it
+RUN_LOCK = ".train.lock"  # the lock of the one process writing a run folder (run_folder.py)
 # Files the training dialog adds.
 RUN_STATE = "training-dialog.json"  # in the run folder: the settings and the stages done
 PROGRESS_LOG = "progress.jsonl"  # in each stage folder: the stage's events as received
@@ -606,11 +608,11 @@ def assess(
     need the data check (a resumed run keeps its own settings and its data were checked).
     Neither while a process holds the run's folders' lock (it trains them now).
     """
-    from trainer.run_folder import running  # here: trainer.run_folder imports this module
-
     where = config.run_dir
-    if (busy := running([where, *(s.out for s in config.stages())])) is not None:
-        wait = f"{where} is {busy} by another trainer"  # a second window's run, a shell's
+    holders = (held_by(f / RUN_LOCK) for f in [where, *(s.out for s in config.stages())])
+    if (holder := next((h for h in holders if h is not None), None)) is not None:
+        # a second window's run, a shell's: listed "stopped", Resume's trainer was refused
+        wait = f"{where} is running (PID {holder.get('pid', '?')}) by another trainer"
         return Readiness(False, False, f"{wait}; wait for it to end", f"nothing to resume: {wait}")
     folder = run_folder(config, state)
     problems = config.problems()

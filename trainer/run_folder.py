@@ -38,10 +38,9 @@ from engine.files import (
     temp_target,
 )
 from engine.lock import FolderLock, FolderLocked, LockFailed
-from trainer.plan import LAST_CHECKPOINT, RESUME_NAME
+from trainer.plan import LAST_CHECKPOINT, RESUME_NAME, RUN_LOCK
 
 RUN_RECORD = "run.json"
-RUN_LOCK = ".train.lock"
 HISTORY = "history.jsonl"  # the validation events, a line appended by each (append_history)
 # What fit writes in --out before its first checkpoint: run.json as it starts, and
 # history.jsonl when a validation comes first. The checkpoint's own files say that it came.
