@@ -361,6 +361,9 @@ class AtomicFile:
     replaces the target, :meth:`abort` removes the temporary file. As a context manager it
     commits on success and aborts on an exception. The parent folder is created.
     ``fsync``: flush to the disk before replacing (for files that must survive a power cut).
+    ``make_parent`` False: a missing folder is an error (ENOENT naming the temporary file)
+    instead of being made, for writers that checked their folder just before (a trainer whose
+    run folder was removed under it made it again between that check and this write).
 
     The file gets the permissions ``open()`` gives a new file under the process umask (0644
     under the usual 022), whoever wrote it: safetensors' ``save_file`` creates its file 0600,
@@ -369,12 +372,19 @@ class AtomicFile:
     """
 
     def __init__(
-        self, path: str | Path, mode: str | None = "wb", *, fsync: bool = False, **open_kw: Any
+        self,
+        path: str | Path,
+        mode: str | None = "wb",
+        *,
+        fsync: bool = False,
+        make_parent: bool = True,
+        **open_kw: Any,
     ) -> None:
         self.path = Path(path)
         self.tmp = temp_path(self.path)
         self.fsync = fsync
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if make_parent:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         self.file: IO[Any] | None = None
         if mode is not None:
             if not mode.startswith("w"):
@@ -504,20 +514,21 @@ def atomic_write(path: str | Path, data: bytes | str, *, encoding: str = "utf-8"
     return Path(path)
 
 
-def atomic_write_together(files: Sequence[tuple[Path, bytes]]) -> None:
+def atomic_write_together(files: Sequence[tuple[Path, bytes]], *, make_parent: bool = True) -> None:
     """Write every ``(path, data)`` of ``files`` atomically, all of them or none: each temporary
     file (:func:`temp_path`) is written and closed before the first is put in place, then they
     are renamed in the order given. A write that fails (the disk full) leaves every file as it
     was, so files that describe one state (a checkpoint and its resume file) do not end at
     different ones: written one after the other, ``last.safetensors`` said step 6 beside a
     resume file of step 3. Raises the failed write's OSError naming its file
-    (:func:`name_the_file`); the temporary files not yet renamed are removed."""
+    (:func:`name_the_file`); the temporary files not yet renamed are removed. ``make_parent``
+    as :class:`AtomicFile`'s."""
     pending: list[AtomicFile] = []
     current: Path | None = None  # the file being written, closed or put in place
     try:
         for path, data in files:
             current = Path(path)
-            pending.append(AtomicFile(path, "wb"))
+            pending.append(AtomicFile(path, "wb", make_parent=make_parent))
             f = pending[-1].file
             assert f is not None
             f.write(data)

@@ -336,7 +336,9 @@ def write_together(out_dir: Path, names: tuple[str, ...], checkpoint: bytes, sta
     resume_path = out_dir / RESUME_NAME
     resumable = resume_path.is_file()  # an earlier checkpoint: the run continues from it
     try:
-        atomic_write_together([*((out_dir / n, checkpoint) for n in names), (resume_path, state)])
+        atomic_write_together(  # the folder is not made: ensure_run_folder checked it just before
+            [*((out_dir / n, checkpoint) for n in names), (resume_path, state)], make_parent=False
+        )
     except OSError as e:  # a full disk: one line naming the file (trainer.cli)
         file = temp_target(Path(e.filename)) if e.filename else resume_path
         why = (e.strerror or str(e)) + ("; free space and run again with --resume" * resumable)

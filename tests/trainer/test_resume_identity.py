@@ -6,6 +6,7 @@ resumed."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -212,3 +213,19 @@ def test_a_resume_of_a_finished_run_rewrites_none_of_its_files(
     assert "the run finished at step 2; nothing to resume" in said + err
     assert _files(out) == files
     assert (out / RESUME_NAME).is_file()
+
+
+def test_a_checkpoint_write_after_the_folder_check_does_not_make_a_removed_folder_again(
+    tmp_path: Path,
+) -> None:
+    """The race CI met (2026-12-06): the trainer stopped between ``ensure_run_folder``'s check
+    and the checkpoint's temporary file, the folder went, and the write made it anew (the
+    atomic writer made missing folders) with a checkpoint without lock or run.json."""
+    from trainer.loops import write_together
+
+    out = tmp_path / "run"  # checked a moment ago, removed since
+    with pytest.raises(OSError) as caught:
+        write_together(out, (LAST_CHECKPOINT,), b"weights", b"state")
+    assert str(caught.value.filename).startswith(str(out)), caught.value
+    assert caught.value.errno == errno.ENOENT
+    assert not out.exists()
