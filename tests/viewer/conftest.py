@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import HANG_MS
+from tests.conftest import HANG_MS, HANG_S
 
 
 def write_image(path: Path, h: int = 96, w: int = 128, seed: int = 0) -> Path:
@@ -22,6 +23,38 @@ def write_image(path: Path, h: int = 96, w: int = 128, seed: int = 0) -> Path:
     pixels = np.clip(base + noise, 0, 255).astype(np.uint8)
     Image.fromarray(pixels).save(path, format="PNG")
     return path
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Small fast-path tiles, and each analysis waits at every progress report until the event
+    is set or its thread is asked to stop (a closing window), at HANG_S at the latest. A test
+    that cancels "while the analysis runs" holds it here: waiting for a first progress signal
+    was not enough, as under load the analysis of a small image could end before the Cancel
+    (and ``cancelled`` was then never sent: a 600 s hang in a loaded run)."""
+    from PySide6.QtCore import QThread
+
+    from forensic_viewer.gui import workers
+
+    monkeypatch.setattr("engine.fastpath.CRFD_TILE", 64)
+    event = threading.Event()
+    real = workers.throttled_partial
+
+    def held(send):
+        inner = real(send)
+
+        def on_progress(p) -> None:
+            inner(p)
+            thread = QThread.currentThread()
+            for _ in range(int(HANG_S / 0.05)):
+                if event.wait(0.05) or thread.isInterruptionRequested():
+                    return
+
+        return on_progress
+
+    monkeypatch.setattr(workers, "throttled_partial", held)
+    yield event
+    event.set()
 
 
 @pytest.fixture

@@ -7,44 +7,17 @@ from __future__ import annotations
 import json
 import threading
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt, QThread
+from PySide6.QtCore import QSettings, Qt
 
 from forensic_viewer.audit import LOG_NAME, AuditLog, verify_log
-from forensic_viewer.gui import workers
 from forensic_viewer.gui.main_window import MainWindow
 from tests.conftest import HANG_MS, HANG_S, make_tiny_checkpoint
 from tests.viewer.conftest import open_listed, write_image
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    """Small fast-path tiles, and each analysis waits at its first tile until the event is
-    set or its thread is asked to stop (a closing window), at HANG_S at the latest."""
-    monkeypatch.setattr("engine.fastpath.CRFD_TILE", 64)
-    event = threading.Event()
-    real = workers.throttled_partial
-
-    def held(send):
-        inner = real(send)
-
-        def on_progress(p) -> None:
-            inner(p)
-            thread = QThread.currentThread()
-            for _ in range(int(HANG_S / 0.05)):
-                if event.wait(0.05) or thread.isInterruptionRequested():
-                    return
-
-        return on_progress
-
-    monkeypatch.setattr(workers, "throttled_partial", held)
-    yield event
-    event.set()
 
 
 def _window(qtbot, tmp_path: Path) -> MainWindow:

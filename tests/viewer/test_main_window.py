@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -213,16 +214,22 @@ def test_a_compare_pane_keeps_what_the_analyst_chose_when_results_arrive(
     assert [p.source.name for p in window.compare.panes] == ["original", "ela"]
 
 
-def test_cancel_button_stops_the_analysis(qtbot, window: MainWindow, tmp_path: Path) -> None:
+def test_cancel_button_stops_the_analysis(
+    qtbot, window: MainWindow, tmp_path: Path, gate: threading.Event
+) -> None:
     big = write_image(tmp_path / "big.png", 512, 512)
     with qtbot.waitSignal(window.worker.progress, timeout=HANG_MS):
-        open_listed(qtbot, window, [big])
+        open_listed(qtbot, window, [big])  # held at its first progress until gate is set
     assert window.cancel_button.isEnabled()
-    with qtbot.waitSignal(window.worker.cancelled, timeout=HANG_MS):
-        qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
     entry = window.entries[str(big)]
-    assert not entry.running and entry.analysis is None
-    assert "cancelled" in window.evidence_list.badge_text(str(big))
+    with qtbot.waitSignal(window.worker.kept, timeout=HANG_MS):  # after its ``cancelled``
+        qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
+        gate.set()
+    # held after its first tile: that part is kept, marked partial (every slot of ``kept``
+    # run, not only the test's)
+    qtbot.waitUntil(lambda: entry.analysis is not None, timeout=HANG_MS)
+    assert not entry.running and entry.analysis.cancelled and entry.analysis.partial
+    assert "partial" in window.evidence_list.badge_text(str(big))
     assert "cancelled" in window.statusBar().currentMessage()
     assert not window.cancel_button.isEnabled()
     assert window.layers is not None and window.layers.image is not None  # image still shown

@@ -113,7 +113,7 @@ def test_a_released_file_shown_again_is_decoded_and_analysed_again_as_it_was(
 
 
 def test_a_released_file_whose_analysis_was_cancelled_is_shown_again_still_cancelled(
-    qtbot, window: MainWindow, tmp_path: Path
+    qtbot, window: MainWindow, tmp_path: Path, gate: threading.Event
 ) -> None:
     """A file let go after a Cancel stopped its analysis was shown again as "cancelled" with
     no image until Ctrl+R: only analysing again decoded a released file."""
@@ -123,7 +123,8 @@ def test_a_released_file_whose_analysis_was_cancelled_is_shown_again_still_cance
     with qtbot.waitSignal(window.worker.progress, timeout=HANG_MS):
         open_listed(qtbot, window, [big, queued])  # big runs; queued waits, decoded
     qtbot.waitUntil(lambda: window.entries[str(queued)].evidence is not None, timeout=HANG_MS)
-    window.cancel()
+    window.cancel()  # big is held at its first progress (gate): it cannot end first
+    gate.set()
     qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     entry = window.entries[str(queued)]
     assert entry.cancelled and entry.analysis is None
@@ -288,7 +289,11 @@ def test_files_cancelled_after_their_decode_count_towards_the_limit(
 
 
 def test_a_file_cancelled_before_its_decode_is_shown_with_its_image_still_cancelled(
-    qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot,
+    window: MainWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    gate: threading.Event,
 ) -> None:
     """A file of a folder dropped and cancelled while it waited undecoded (beyond the pixels
     decoded ahead) was shown as "analysis cancelled" with no image and no metadata until
@@ -298,7 +303,8 @@ def test_a_file_cancelled_before_its_decode_is_shown_with_its_image_still_cancel
     write_image(files[0], 512, 512)
     with qtbot.waitSignal(window.worker.progress, timeout=HANG_MS):
         open_listed(qtbot, window, [files[0].parent])
-    window.cancel()
+    window.cancel()  # the first file is held at its first progress (gate): it cannot end first
+    gate.set()
     qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     entry = window.entries[str(files[-1])]
     assert entry.cancelled and entry.evidence is None and not entry.released

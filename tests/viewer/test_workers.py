@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def test_analysis_loads_then_succeeds_and_keeps_the_models(
 
 
 def test_cancel_stops_a_running_analysis(
-    qtbot, worker: AnalysisWorker, tiny_checkpoint: Path, tmp_path: Path
+    qtbot, worker: AnalysisWorker, tiny_checkpoint: Path, tmp_path: Path, gate: threading.Event
 ) -> None:
     _configure(qtbot, worker, [str(tiny_checkpoint)])
     big = write_image(tmp_path / "big.png", 512, 512)
@@ -68,7 +69,8 @@ def test_cancel_stops_a_running_analysis(
     with qtbot.waitSignal(worker.progress, timeout=HANG_MS):
         job = worker.submit(big)
         queued = worker.submit(big)
-    worker.cancel()
+    worker.cancel()  # job is held at its first progress (gate): it cannot end first
+    gate.set()
     qtbot.waitUntil(lambda: len(cancelled) == 2, timeout=HANG_MS)
     assert cancelled == [job, queued]
     assert succeeded == []
