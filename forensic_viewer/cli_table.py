@@ -196,7 +196,7 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
                 said = str(d["reliability"])  # once for every file; its own part on its line
                 reliability.setdefault(str(d["name"]), general_reliability(said))
                 if own := file_reliability(said):
-                    print(f"{path}\t{plain(label)}\t{plain(own)}")
+                    print(f"{path}\t{plain(label)}\t{whole_line(own)}")
         whole = {d.get("name") for _, d in r["checks"] if d.get("rule") != "ensemble"}
         for i, face in enumerate(r.get("faces") or [], start=1):
             if face.get("face_scores"):
@@ -220,7 +220,7 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
         for name, text in r.get("analyses") or ():
             print(f"{path}\t{plain(name)}\t{plain(text)}")
     for name, sentence in reliability.items():
-        print(f"default verdict {plain(name)}: {plain(sentence)}")
+        print(f"default verdict {plain(name)}: {whole_line(sentence)}")
     if any(FACE_RULE_PROMISE in sentence for sentence in reliability.values()):
         for name, rates in face_rates.items():  # the caveat's promise: the face model's rates
             if line := face_rate_sentence(name, rates):
@@ -229,6 +229,13 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
         print(f"probabilities: {IMAGE_PROBABILITY_NOTE}")
     if face_p:
         print(f"faces: {FACE_PROBABILITY_NOTE}")
+
+
+def whole_line(text: str) -> str:
+    """The product's own sentence (a reliability sentence of the scan's rows) as one line, not
+    cut: :func:`plain` caps untrusted text at 1,000 characters, and the default verdict's
+    reliability runs past that, so its closing words (the face rule's) were cut to "…"."""
+    return plain(text, len(text))
 
 
 def analysis_lines(analyses: Sequence[AnalysisRecord]) -> list[tuple[str, str]]:

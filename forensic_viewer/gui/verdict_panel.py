@@ -417,7 +417,8 @@ class VerdictPanel(QScrollArea):
             odds_text(r),
             r.reliability or "reliability not measured for this model",
         )
-        body = self._label("\n".join(plain(line) for line in worth if line))
+        # the product's own sentences, whole: the reliability runs past plain's 1,000 characters
+        body = self._label("\n".join(plain(line, len(line)) for line in worth if line))
         terms = contribution_details(
             r.contributions, by_face=decided_by_face(r.threshold_provenance)
         )

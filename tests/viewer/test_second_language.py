@@ -1,0 +1,71 @@
+"""What a reader with English as a second language misread in the numbers (walk-through L,
+2026-12-06): the reliability caveat cut mid-sentence ("under the face rule …") on the
+command line and the viewer's card; "forged 2.61 %" beside "not flagged" read as "2.61 % of
+the photograph is forged"; ..."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.calibration import reliability_sentence
+from engine.ensemble_provenance import FACE_RULE_COUNTED, FACE_RULE_PROMISE
+from engine.types import Analysis, ModelResult
+from tests.conftest import memory_evidence
+
+STORED = {
+    "flagged": {"authentic camera photographs": [2, 30], "tampered CASIA images": [35, 65]},
+    "split": "test part",
+    "with_face_rule": {"authentic camera photographs": [4, 30], "both halves": [5, 53]},
+    "target": 0.05,
+    "image_auc": [0.856, 0.7790, 0.9222],
+    "by_kind": {"splice": 0.3514, "copy-move": 0.7857},
+    "mask_on_authentic": {"median": 0.0309, "largest": 0.1106},
+    "optimistic": "its members' checkpoints were chosen on these images too, and the "
+    "stacking weights and θ were fitted on the validation half of the same data set, whose "
+    "photographs come from the same cameras and the same forgery tools as the test part's",
+}
+# the bundled ensemble's sentence as a scan row holds it under the face rule: over 1,000
+LONG = reliability_sentence({"reliability": STORED}) + FACE_RULE_COUNTED
+
+
+def _result(name: str, rule: str, verdict: str, reliability: str = "") -> ModelResult:
+    heat = np.zeros((40, 60), np.float32)
+    return ModelResult(
+        name=name, architecture=rule, checkpoint="", checkpoint_sha256="0" * 64, rule=rule,
+        score=0.25, verdict=verdict, forged_fraction=0.0261, threshold=0.5986,
+        pixel_threshold=0.45, threshold_provenance="θ = 0.5986 stacking", input_policy={},
+        device="cpu", precision="fp32", seconds=0.1, heatmap=heat, mask=heat > 0.45,
+        probability=0.26, reliability=reliability,
+    )  # fmt: skip
+
+
+def _analysis() -> Analysis:
+    """An unflagged file: the default verdict (with the long reliability) and one member."""
+    return Analysis(
+        evidence=memory_evidence(np.zeros((40, 60, 3), np.uint8)),
+        results={"m": _result("m", "logit", "authentic")},
+        ensemble=_result("ens", "ensemble", "authentic", LONG),
+    )
+
+
+def test_the_command_lines_closing_line_gives_the_reliability_whole(capsys) -> None:
+    from forensic_viewer.cli_table import print_table
+
+    assert len(LONG) > 1000
+    ens = {"name": "ens", "rule": "ensemble", "verdict": "authentic", "score": 0.25,
+           "probability": 0.26, "forged_fraction": 0.0261, "threshold": 0.5986,
+           "reliability": LONG}  # fmt: skip
+    print_table([{"path": "a.jpg", "status": "ok", "checks": [("ens (ensemble)", ens)]}])
+    closing = [x for x in capsys.readouterr().out.splitlines() if x.startswith("default verdict")]
+    assert len(closing) == 1 and closing[0].endswith(FACE_RULE_PROMISE), closing
+
+
+@pytest.mark.gui
+def test_the_viewers_card_gives_the_reliability_whole(qapp) -> None:
+    from forensic_viewer.gui.verdict_panel import VerdictPanel
+
+    panel = VerdictPanel()
+    panel.set_analysis(_analysis())
+    body = panel.cards[0].body.text()
+    assert body.endswith(FACE_RULE_PROMISE) and "…" not in body, body[-200:]
