@@ -51,7 +51,7 @@ from engine.types import Analysis, ModelResult
 from forensic_viewer.classic_layers import AnalysisLayer, ClonePairsLayer
 from forensic_viewer.events import Subscriptions
 from forensic_viewer.gui.canvas import Canvas
-from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, tint
+from forensic_viewer.gui.panels import GREY, NEUTRAL, RED, discard, tint
 from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.gui.verdict_panel import rule_text
 from forensic_viewer.gui.wheel_guard import guard_wheel
@@ -108,11 +108,11 @@ def pane_note(result: ModelResult) -> str:
 
 def pane_color(result: ModelResult) -> QColor:
     """A model's pane colour, its card's: grey for a verdict outside the measured range
-    (nothing measured it: neither red nor green), else red for manipulated, green for
-    authentic."""
+    (nothing measured it), else red for manipulated, the neutral ink for not flagged (never
+    green, which reads as "cleared")."""
     if result.out_of_range:
         return GREY
-    return RED if result.verdict == "manipulated" else GREEN
+    return RED if result.verdict == "manipulated" else NEUTRAL
 
 
 def partial_title(name: str, fraction: float) -> str:

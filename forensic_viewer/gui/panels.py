@@ -461,7 +461,10 @@ BADGE_ERROR = Badge("✗ cannot be read", QColor(200, 60, 60))
 # refused before decoding, over the file-size, pixel or decoding-memory limit (a
 # decompression bomb): the file may be sound, and its badge must not say it is unreadable
 BADGE_REFUSED = Badge("✗ refused: beyond the size limit", BADGE_ERROR.color)
-RED, GREEN, GREY = QColor(230, 80, 70), QColor(70, 170, 90), QColor(140, 140, 140)
+RED, GREY = QColor(230, 80, 70), QColor(140, 140, 140)
+# "not flagged" in a dark ink without hue (made lighter on a dark theme by legible): green
+# says "cleared" where the words say only that no check found an edit (walk-through L)
+NEUTRAL = QColor(70, 70, 70)
 # a neutral mark for "not flagged": a check mark read as "authentic" or "verified", which no
 # model's verdict can say (a lead, not a finding of authenticity: report/limitations.py)
 NOT_FLAGGED_MARK = "○"
@@ -470,19 +473,19 @@ NOT_FLAGGED_MARK = "○"
 def verdict_badge(analysis: Analysis) -> Badge:
     """The badge of an analysis: the ensemble's verdict, else how many models say manipulated;
     a verdict outside the measured range (an image smaller than any its model was measured on)
-    never red or green but grey with "?", and said to be (a 5x5 image's one member flag read
+    never red or neutral but grey with "?", and said to be (a 5x5 image's one member flag read
     as a plain red flag)."""
     if analysis.cancelled:
         return Badge(f"◐ partial: {len(analysis.results)} finished", GREY)
     if analysis.ensemble is not None:
         manipulated = analysis.ensemble.verdict == "manipulated"
-        if analysis.ensemble.out_of_range:  # not a measured verdict: never red or green
+        if analysis.ensemble.out_of_range:  # not a measured verdict: grey
             words = verdict_words(analysis.ensemble.verdict)
             return Badge(f"? {words} (ensemble) · {OUT_OF_RANGE}", GREY)
         return Badge(
             f"{'⚠' if manipulated else NOT_FLAGGED_MARK} "
             f"{verdict_words(analysis.ensemble.verdict)} (ensemble)",
-            RED if manipulated else GREEN,
+            RED if manipulated else NEUTRAL,
         )
     if not analysis.results:
         return Badge("○ no model", GREY)
@@ -498,7 +501,7 @@ def verdict_badge(analysis: Analysis) -> Badge:
         return Badge(f"? {FLAGGED} ({unmeasured}/{n} models) · {OUT_OF_RANGE}", GREY)
     if all(r.out_of_range for r in results):
         return Badge(f"? {NOT_FLAGGED} ({n}/{n} models) · {OUT_OF_RANGE}", GREY)
-    return Badge(f"{NOT_FLAGGED_MARK} {NOT_FLAGGED} ({n}/{n} models)", GREEN)
+    return Badge(f"{NOT_FLAGGED_MARK} {NOT_FLAGGED} ({n}/{n} models)", NEUTRAL)
 
 
 class EvidenceList(QListWidget):

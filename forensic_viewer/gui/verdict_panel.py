@@ -38,7 +38,7 @@ from engine.ensemble_provenance import (
 from engine.facepath import face_out_of_range
 from engine.types import Analysis, ModelResult
 from forensic_viewer.face_marks import face_name, flagged_by, no_face_words
-from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_label, tint
+from forensic_viewer.gui.panels import GREY, NEUTRAL, RED, discard, text_label, tint
 from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.margin_text import margin_words
 from forensic_viewer.probability_source import source_words
@@ -404,8 +404,9 @@ class VerdictPanel(QScrollArea):
     def _add_card(self, r: ModelResult, lead: str, source: str | None = None) -> None:
         verdict = verdict_words(r.verdict, out_of_range=bool(r.out_of_range))
         title = self._label(f"{lead}{plain(r.name)} — {verdict} · {confidence_text(r, source)}")
-        # a verdict outside the measured range is neither red nor green: nothing measured it
-        color = GREY if r.out_of_range else RED if r.verdict == "manipulated" else GREEN
+        # a verdict outside the measured range is grey: nothing measured it; "not flagged" is
+        # neutral, never green, which reads as "cleared"
+        color = GREY if r.out_of_range else RED if r.verdict == "manipulated" else NEUTRAL
         # what the verdict is worth before how θ was set: the measured rates are what an
         # analyst weighs; the provenance is long and technical; first, that nothing measured it
         worth = (

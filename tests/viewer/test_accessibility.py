@@ -19,7 +19,7 @@ from forensic_viewer.gui.panels import (
     AA_CONTRAST,
     BADGE_ERROR,
     BADGE_LOADING,
-    GREEN,
+    NEUTRAL,
     GREY,
     RED,
     Badge,
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.gui
 
 WHITE, LIGHT_WINDOW = QColor(255, 255, 255), QColor(239, 239, 239)  # Fusion's light theme
 DARK_BASE, DARK_WINDOW = QColor(30, 30, 30), QColor(53, 53, 53)  # a common dark theme
-VERDICT_COLORS = {"red": RED, "green": GREEN, "grey": GREY, "error": BADGE_ERROR.color}
+VERDICT_COLORS = {"red": RED, "neutral": NEUTRAL, "grey": GREY, "error": BADGE_ERROR.color}
 VERDICT_COLORS |= {"training error": ERROR_COLOR, "training warning": WARNING_COLOR}
 
 
@@ -79,7 +79,7 @@ def test_legible_leaves_a_colour_that_already_reads_alone() -> None:
 @pytest.mark.parametrize(
     "badge",
     [
-        Badge("○ not flagged (ensemble)", GREEN),
+        Badge("○ not flagged (ensemble)", NEUTRAL),
         Badge("⚠ manipulated (ensemble)", RED),
         BADGE_LOADING,
     ],
@@ -312,7 +312,7 @@ def test_a_badge_not_flagged_wears_a_neutral_mark_not_a_check(qapp) -> None:
     by_ensemble = verdict_badge(
         Analysis(evidence=evidence, results=models, ensemble=_result("ens", "authentic"))
     )
-    assert by_models.text == "○ not flagged (2/2 models)" and by_models.color == GREEN
-    assert by_ensemble.text == "○ not flagged (ensemble)" and by_ensemble.color == GREEN
+    assert by_models.text == "○ not flagged (2/2 models)" and by_models.color == NEUTRAL
+    assert by_ensemble.text == "○ not flagged (ensemble)" and by_ensemble.color == NEUTRAL
     flagged = {"a": _result("a", "manipulated"), "b": _result("b", "authentic")}
     assert verdict_badge(Analysis(evidence=evidence, results=flagged)).color == RED

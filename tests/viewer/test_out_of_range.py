@@ -141,7 +141,7 @@ def test_the_compare_panes_mark_it_in_grey_as_the_cards_do(qapp, scanned: tuple[
     card was grey and marked: side by side, the pane read as a measured verdict."""
     from engine.io import load_evidence
     from forensic_viewer.gui.compare import compare_sources
-    from forensic_viewer.gui.panels import GREEN, GREY, RED
+    from forensic_viewer.gui.panels import NEUTRAL, GREY, RED
     from forensic_viewer.layers import LayerList
     from forensic_viewer.scan.replay import analysis_from_record
 
@@ -157,5 +157,5 @@ def test_the_compare_panes_mark_it_in_grey_as_the_cards_do(qapp, scanned: tuple[
     assert len(small) == 2  # the default verdict's pane and the member's
     for source in small:
         assert f"({OUT_OF_RANGE})" in source.title and source.color == GREY, source
-    for source in normal:  # in range: red or green, unmarked
-        assert OUT_OF_RANGE not in source.title and source.color in (RED, GREEN), source
+    for source in normal:  # in range: red or neutral, unmarked
+        assert OUT_OF_RANGE not in source.title and source.color in (RED, NEUTRAL), source

@@ -35,7 +35,7 @@ def _result(name: str, verdict: str, out_of_range: dict | None = None) -> ModelR
 
 @pytest.mark.gui
 def test_a_members_flag_outside_the_measured_range_is_grey_and_said(qapp) -> None:
-    from forensic_viewer.gui.panels import GREEN, GREY, RED, verdict_badge
+    from forensic_viewer.gui.panels import NEUTRAL, GREY, RED, verdict_badge
 
     evidence = memory_evidence(np.zeros((5, 5, 3), np.uint8))
 
@@ -51,7 +51,7 @@ def test_a_members_flag_outside_the_measured_range_is_grey_and_said(qapp) -> Non
     measured = badge(_result("a", "manipulated"), _result("b", "manipulated", SMALL))
     assert measured.color == RED  # a measured flag stays a flag, the other said apart
     assert measured.text == f"⚠ flagged as manipulated (1/2 models) · 1 more {OUT_OF_RANGE}"
-    assert badge(_result("a", "authentic"), _result("b", "authentic", SMALL)).color == GREEN
+    assert badge(_result("a", "authentic"), _result("b", "authentic", SMALL)).color == NEUTRAL
 
 
 def test_the_report_headline_counts_unmeasured_flags_apart(tmp_path: Path) -> None:

@@ -69,3 +69,22 @@ def test_the_viewers_card_gives_the_reliability_whole(qapp) -> None:
     panel.set_analysis(_analysis())
     body = panel.cards[0].body.text()
     assert body.endswith(FACE_RULE_PROMISE) and "…" not in body, body[-200:]
+
+
+@pytest.mark.gui
+def test_not_flagged_is_never_green_in_the_viewer(qapp) -> None:
+    """ "not flagged" stood in green on its card, badge and compare pane: green reads as
+    "cleared", which the words never say (the caveat: "never that the image is authentic")."""
+    from forensic_viewer.gui.compare import pane_color
+    from forensic_viewer.gui.panels import NEUTRAL, RED, TINT, verdict_badge
+    from forensic_viewer.gui.verdict_panel import VerdictPanel
+
+    assert NEUTRAL.hsvHue() == -1  # no hue: grey to black
+    analysis = _analysis()
+    panel = VerdictPanel()
+    panel.set_analysis(analysis)
+    assert [c.title.property(TINT) for c in panel.cards] == [NEUTRAL, NEUTRAL]
+    assert verdict_badge(analysis).color == NEUTRAL
+    assert pane_color(analysis.results["m"]) == NEUTRAL
+    flagged = _result("m", "logit", "manipulated")
+    assert pane_color(flagged) == RED  # a flag stays red

@@ -2,8 +2,9 @@
 dark theme: the evidence list's badges, the classic analyses' findings, the verdict cards'
 and the compare panes' titles, the training dialog's refusals, warnings, errors and problems.
 
-The expected colours were recorded from the viewer as of commit 54c0bbc, so that a change to
-how they are set or recoloured on a change of theme keeps each of them as it was.
+The expected colours were recorded from the viewer as of commit 54c0bbc (the neutral "not
+flagged" of walk-through L since), so that a change to how they are set or recoloured on a
+change of theme keeps each of them as it was.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from engine.types import Analysis
 from forensic_viewer.gui.panels import (
     BADGE_ERROR,
     BADGE_LOADING,
-    GREEN,
+    NEUTRAL,
     GREY,
     RED,
     Badge,
@@ -36,7 +37,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("models_dir")]
 
 # place -> (light theme, dark theme), as the viewer drew them before the change
 RECORDED = {
-    "badge authentic": ("#378546", "#46aa5a"),
+    "badge authentic": ("#464646", "#858585"),  # neutral, no longer green (walk-through L)
     "badge manipulated": ("#cf483f", "#e7544a"),
     "badge out of range": ("#767676", "#8c8c8c"),
     "badge loading": ("#757575", "#969696"),
@@ -44,10 +45,10 @@ RECORDED = {
     "finding strong": ("#d83b31", "#e1574f"),
     "finding notice": ("#a06800", "#c88200"),
     "card manipulated": ("#bd4239", "#ed7e76"),
-    "card authentic": ("#327a41", "#55b167"),
+    "card authentic": ("#464646", "#9f9f9f"),
     "card out of range": ("#6a6a6a", "#9e9e9e"),
     "compare manipulated": ("#bd4239", "#ed7e76"),
-    "compare authentic": ("#327a41", "#55b167"),
+    "compare authentic": ("#464646", "#9f9f9f"),
     "training refusal": ("#bf3b3b", "#e18585"),
     "training warning": ("#9a5f00", "#d68f1f"),
     "training error": ("#bf3b3b", "#e18585"),
@@ -73,7 +74,7 @@ def _shown(qtbot, tmp_path: Path) -> Callable[[], dict[str, str]]:
     evidence = EvidenceList()
     qtbot.addWidget(evidence)
     badges = {
-        "authentic": Badge("○ not flagged (ensemble)", GREEN),
+        "authentic": Badge("○ not flagged (ensemble)", NEUTRAL),
         "manipulated": Badge("⚠ manipulated (ensemble)", RED),
         "out of range": Badge("? out of range", GREY),
         "loading": BADGE_LOADING,
@@ -112,7 +113,7 @@ def _shown(qtbot, tmp_path: Path) -> Callable[[], dict[str, str]]:
     panes = {"manipulated": ComparePane("a"), "authentic": ComparePane("b")}
     for name, pane in panes.items():
         qtbot.addWidget(pane)
-        source = Source("model", name, name, RED if name == "manipulated" else GREEN)
+        source = Source("model", name, name, RED if name == "manipulated" else NEUTRAL)
         pane.set_sources(LayerList(), [source], source)
 
     dialog = TrainingDialog(runs_dir=tmp_path / "runs")
