@@ -141,7 +141,7 @@ def test_the_compare_panes_mark_it_in_grey_as_the_cards_do(qapp, scanned: tuple[
     card was grey and marked: side by side, the pane read as a measured verdict."""
     from engine.io import load_evidence
     from forensic_viewer.gui.compare import compare_sources
-    from forensic_viewer.gui.panels import NEUTRAL, GREY, RED
+    from forensic_viewer.gui.panels import GREY, NEUTRAL, RED
     from forensic_viewer.layers import LayerList
     from forensic_viewer.scan.replay import analysis_from_record
 

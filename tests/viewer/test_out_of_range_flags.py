@@ -35,7 +35,7 @@ def _result(name: str, verdict: str, out_of_range: dict | None = None) -> ModelR
 
 @pytest.mark.gui
 def test_a_members_flag_outside_the_measured_range_is_grey_and_said(qapp) -> None:
-    from forensic_viewer.gui.panels import NEUTRAL, GREY, RED, verdict_badge
+    from forensic_viewer.gui.panels import GREY, NEUTRAL, RED, verdict_badge
 
     evidence = memory_evidence(np.zeros((5, 5, 3), np.uint8))
 

@@ -24,8 +24,8 @@ from engine.types import Analysis
 from forensic_viewer.gui.panels import (
     BADGE_ERROR,
     BADGE_LOADING,
-    NEUTRAL,
     GREY,
+    NEUTRAL,
     RED,
     Badge,
     EvidenceList,
