@@ -17,6 +17,13 @@ from engine.ensemble_provenance import (
     general_reliability,
     whole_image_decided,
 )
+from forensic_viewer.marked_area import (
+    MARKED_AREA,
+    MARKED_AREA_MEANING,
+    NOT_A_FINDING_MARK,
+    authentic_mask_words,
+    not_a_finding,
+)
 from forensic_viewer.probability_source import source_words
 from forensic_viewer.scan.links import error_without_file
 from forensic_viewer.wording import (
@@ -153,14 +160,15 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
     :func:`engine.ensemble_provenance.many_faces_words`); then, once per ensemble, what its θ
     was measured to do (the calibrated p is quoted with it), and when that sentence says the face rule is
     on, each face model's own rates (``face_rates``: name -> its reliability sentence,
-    scan.json's ``face_model_figures``; :func:`engine.calibration.face_rate_sentence`)."""
+    scan.json's ``face_model_figures``; :func:`engine.calibration.face_rate_sentence`); and
+    what the marked area is, once, when a line gave it (:mod:`forensic_viewer.marked_area`)."""
     # imported here: engine.facepath brings torch, and this module is read by the command
     # line's light paths; the table is printed after a scan, which loaded it
     from engine.facepath import face_out_of_range
 
     face_rates = face_rates or {}
     reliability: dict[str, str] = {}
-    face_p = against = False
+    face_p = against = marked = False
     for r in records:
         path = plain(r["path"])
         if r["status"] != "ok":
@@ -185,7 +193,10 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
             verdict = verdict if off else f"{verdict:<{len(FLAGGED)}}"
             line = f"{path}\t{plain(label)}\t{verdict}\t{confidence}\t" + plain(decision_words(d))
             if d.get("rule") != "forged_fraction":  # that rule's line says it already
-                line += f"\tforged {100 * d['forged_fraction']:.2f}%"
+                line += f"\t{MARKED_AREA} {100 * d['forged_fraction']:.2f}%"
+                marked = True
+                if d["verdict"] != "manipulated":  # beside the figure, not only below
+                    line += f" ({NOT_A_FINDING_MARK})"
             if off:  # beside the verdict it qualifies, never in a note below the table
                 line += f"\t{plain(off)}"
             print(line + mark)
@@ -225,6 +236,9 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
         for name, rates in face_rates.items():  # the caveat's promise: the face model's rates
             if line := face_rate_sentence(name, rates):
                 print(plain(line))
+    if marked:  # what the figure is, once; the authentic photographs' figure of the first
+        said = next((s for s in reliability.values() if authentic_mask_words(s)), None)
+        print(f"{MARKED_AREA}: {MARKED_AREA_MEANING}. {not_a_finding(said)}")
     if against:
         print(f"probabilities: {IMAGE_PROBABILITY_NOTE}")
     if face_p:

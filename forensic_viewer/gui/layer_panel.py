@@ -45,6 +45,7 @@ from forensic_viewer.gui.panels import (
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.layer_base import Layer
 from forensic_viewer.layers import LayerList
+from forensic_viewer.marked_area import MARKED_AREA, MARKED_AREA_MEANING, NOT_A_FINDING
 from forensic_viewer.model_layers import (
     FACES_LEGEND,
     AgreementLayer,
@@ -158,6 +159,7 @@ class LayerControls(QWidget):
         """A model's mask: its threshold (slider, box, back to the calibrated one), the mask's
         figures, what to draw. A true mask (ground truth) has no threshold to move."""
         self.stats = text_label("")
+        self.stats.setToolTip(f"{MARKED_AREA}: {MARKED_AREA_MEANING}. {NOT_A_FINDING}")
         if isinstance(layer, GroundTruthLayer):
             form.addRow("source", text_label(f"{layer.name}: the true mask, loaded as it is"))
         else:
@@ -267,11 +269,12 @@ class LayerControls(QWidget):
 
 
 def mask_summary(layer: MaskLayer) -> str:
-    """Forged fraction and regions of the mask as last rendered, and at which threshold."""
+    """The marked area (:mod:`forensic_viewer.marked_area`) and regions of the mask as last
+    rendered, and at which threshold."""
     s = layer.stats
     if s is None:
         return "computing…"
-    text = f"forged fraction {s.fraction:.2%} · {s.regions} region{'s' if s.regions != 1 else ''}"
+    text = f"{MARKED_AREA} {s.fraction:.2%} · {s.regions} region{'s' if s.regions != 1 else ''}"
     if s.outlined < s.regions:
         text += f" (largest {s.outlined} outlined)"
     if abs(s.threshold - layer.threshold) > 1e-9:

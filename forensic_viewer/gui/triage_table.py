@@ -42,11 +42,13 @@ from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import legible
 from forensic_viewer.gui.thread_stop import stop_within
 from forensic_viewer.gui.tips import tip_text
+from forensic_viewer.marked_area import MARKED_AREA
 from forensic_viewer.scan.gone import changed_words
 from forensic_viewer.scan.links import error_without_file, outside_words
 from forensic_viewer.scan.triage import (
     AGREES,
     DISAGREEMENT_NOTE,
+    MARKED_AREA_NOTE,
     NOT_RUN,
     RAN,
     TRUTH_HEADERS,
@@ -171,7 +173,7 @@ class TriageModel(QAbstractTableModel):
 
     Columns: thumbnail, file, the default verdict (the ensemble's when the scan has one, else
     the first model's), status, with ground truth (:meth:`set_truth`) the file's label and the
-    default verdict against it, the other models, one per classic analysis, forged fraction,
+    default verdict against it, the other models, one per classic analysis, the marked area,
     faces, model disagreement, the decoder's warnings (their count, each in the tooltip).
     ``SORT_ROLE`` gives numbers for the figure columns (-1 for "not run", so those sort below
     every score; a failed file above every score in a verdict column). Thumbnails come from the scan output folder ``out`` through a :class:`ThumbnailLoader` when a view first asks for them;
@@ -218,7 +220,7 @@ class TriageModel(QAbstractTableModel):
         cols += members
         cols += [Column("analysis", f"{a} (analysis)", a) for a in analyses]
         cols += [
-            Column("forged_fraction", "Forged fraction"),
+            Column("forged_fraction", MARKED_AREA.capitalize()),
             Column("faces", "Faces"),
             Column("disagreement", "Model disagreement"),
             Column("warnings", "Warnings"),
@@ -450,6 +452,8 @@ class TriageModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:  # what the computed columns give
             if col.id == "analysis":
                 return tip_text(plain(analysis_note(col.model or "")))
+            if col.id == "forged_fraction":
+                return MARKED_AREA_NOTE
             if col.id == "disagreement":
                 return DISAGREEMENT_NOTE
             if col.id == "warnings":

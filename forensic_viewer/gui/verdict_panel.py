@@ -41,6 +41,7 @@ from forensic_viewer.face_marks import face_name, flagged_by, no_face_words
 from forensic_viewer.gui.panels import GREY, NEUTRAL, RED, discard, text_label, tint
 from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.margin_text import margin_words
+from forensic_viewer.marked_area import MARKED_AREA, marked_area_words, not_a_finding
 from forensic_viewer.probability_source import source_words
 from forensic_viewer.scan.face_rates import face_checkpoints, face_rates_for
 from forensic_viewer.scan.replay import ScanAnalysis
@@ -188,6 +189,17 @@ def mask_text(r: ModelResult) -> str | None:
     if not whole_image_decided(r.contributions, r.verdict, r.threshold, r.threshold_provenance):
         return None
     return MASK_NOT_THE_REASON_LINE
+
+
+def marked_text(r: ModelResult) -> str:
+    """``marked area 2.61 % of the pixels (heatmap above 0.45)``, and when the check did not
+    flag the file, that this is not a finding (for the default verdict with what its mask marks
+    on authentic camera photographs): the mask drawn on an unflagged photograph read as the
+    forged part (walk-through L)."""
+    words = f"{MARKED_AREA} {marked_area_words(r.forged_fraction, r.pixel_threshold)}"
+    if r.verdict == "manipulated":
+        return words
+    return f"{words}. {not_a_finding(r.reliability if r.rule == 'ensemble' else None)}"
 
 
 def face_rates(analysis: Analysis, loaded: Mapping[str, Any]) -> dict[str, str]:
@@ -415,6 +427,7 @@ class VerdictPanel(QScrollArea):
             decision_text(r),
             moved_text(r),
             mask_text(r),
+            marked_text(r),
             odds_text(r),
             r.reliability or "reliability not measured for this model",
         )

@@ -63,7 +63,8 @@ from forensic_viewer.scan.walk import listing_order
 from forensic_viewer.wording import evidence_files_words, mask_source_words, moved_threshold_words
 
 HEATMAP_FULL = "float32 at full resolution (in memory)"
-HEATMAP_8BIT = "8-bit map file (value = round(255 x probability))"
+# the map is not the image's probability (wording.HEATMAP_MEANING says so beside the legend)
+HEATMAP_8BIT = "8-bit map file (value = round(255 x heatmap value, 0 to 1))"
 REGIONS_8BIT = "8-bit map file of the copy-move regions (value 255 inside, 0 outside)"
 FACE_MODEL = "face model"  # the role of a checkpoint of scope "faces" in a report's models
 

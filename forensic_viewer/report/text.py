@@ -9,12 +9,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.ensemble_provenance import decided_by_face, whole_image_decided
+from engine.ensemble_provenance import decided_by_face
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import app_text, computed_by, run_environments
 from forensic_viewer.margin_text import margin_cell
+from forensic_viewer.marked_area import MARKED_AREA_MEANING, UNFLAGGED_FILE, authentic_mask_words
 from forensic_viewer.report.cards import calibration_words
-from forensic_viewer.report.entry_text import compared_words, probability_cell, score_label
+from forensic_viewer.report.entry_text import (  # moved_rows: for the tests' import
+    compared_words,
+    marked_area_cell,
+    moved_rows,
+    probability_cell,
+    score_label,
+)
 from forensic_viewer.report.limitations import (
     LEAD_WORDS,
     bundled_training_words,
@@ -42,10 +49,8 @@ from forensic_viewer.wording import (
     ENSEMBLE_HEATMAP_MEANING,
     FLAGGED,
     HEATMAP_MEANING,
-    MASK_NOT_THE_REASON_LINE,
     NOT_FLAGGED,
     OUT_OF_RANGE,
-    contribution_details,
     decision_words,
     evidence_files_words,
     mask_source_words,
@@ -229,8 +234,8 @@ def caveat_text(ov: Overview) -> str:
     ]
     rates = "; ".join(measured) if measured else "none (no model ran)"
     return (
-        f"{LEAD_WORDS}: '{FLAGGED}' says that a check's score (a forged-fraction model's "
-        f"forged fraction) is above its θ, '{NOT_FLAGGED}' "
+        f"{LEAD_WORDS}: '{FLAGGED}' says that a check's score (a marked-area model's "
+        f"marked area) is above its threshold (θ), '{NOT_FLAGGED}' "
         "that it is not (never that the image is authentic), and each check misses some "
         f"manipulations and flags some authentic images. Measured rates: {rates}."
     )
@@ -250,8 +255,8 @@ COPIES_REST = "each file's own section names the file it copies"
 
 # Under the summary table: what its computed columns are (their names alone do not say).
 SUMMARY_NOTE = (
-    "Forged fraction: the share of the image's pixels in the default verdict's mask (the "
-    "ensemble's), or the largest of the models' when no ensemble ran. Faces: faces found ('not "
+    f"Marked area: {MARKED_AREA_MEANING}. It is the default verdict's (the ensemble's), or the "
+    f"largest of the models' when no ensemble ran. {UNFLAGGED_FILE} Faces: faces found ('not "
     "run': face detection was off, or the file could not be analysed). "
     f"{triage.DISAGREEMENT_NOTE} Each model column gives its verdict and calibrated "
     "probability; its θ and decision are in the file's own section."
@@ -259,8 +264,9 @@ SUMMARY_NOTE = (
 
 
 def summary_note(ov: Overview) -> str:
-    """:data:`SUMMARY_NOTE`, then each analysis column's figure when it found nothing else:
-    the map's percentile said once for the columns that give it (``ela and clone:
+    """:data:`SUMMARY_NOTE`, what the default verdict's mask marks on authentic camera
+    photographs when its reliability says it, then each analysis column's figure when it found
+    nothing else: the map's percentile said once for the columns that give it (``ela and clone:
     p99: ...``), an analysis's own figure (:data:`~forensic_viewer.scan.triage.CELL_FIGURES`)
     or its findings alone (:data:`~forensic_viewer.scan.triage.FINDINGS_CELLS`) each."""
     names = list(ov.analysis_columns)
@@ -271,7 +277,9 @@ def summary_note(ov: Overview) -> str:
         listed = p99[0] if len(p99) == 1 else f"{', '.join(p99[:-1])} and {p99[-1]}"
         notes.insert(0, f"{listed}: {triage.P99_NOTE}")
     where = "Analysis columns: copy pairs, a score or findings where the analysis has them, else"
-    return f"{SUMMARY_NOTE} {where} {'; '.join(notes)}." if notes else SUMMARY_NOTE
+    said = next((m.reliability for m in ov.models if m.role == "ensemble"), None)
+    note = f"{SUMMARY_NOTE} {figure}" if (figure := authentic_mask_words(said)) else SUMMARY_NOTE
+    return f"{note} {where} {'; '.join(notes)}." if notes else note
 
 
 def cell_text(c: Cell | None) -> str:
@@ -287,7 +295,7 @@ def summary_header(ov: Overview) -> list[str]:
         *([f"default verdict: {ens} (ensemble)"] if ens else []),
         *names,
         *(f"{a} (analysis)" for a in ov.analysis_columns),
-        "Forged fraction",
+        "Marked area",
         "Faces",
         "Disagreement",
         *(TRUTH_HEADERS if ov.truth is not None else ()),
@@ -396,7 +404,7 @@ def entry_rows(e: ModelEntry, source: str | None = None) -> Rows:
         ),
         *moved_rows(f),
         (score_label(f), num(f.get("score"))),
-        ("Forged fraction", f"{percent(f.get('forged_fraction'))} of the pixels"),
+        ("Marked area", marked_area_cell(f, e.role == "ensemble")),
         (
             "θ (threshold)",
             f"{num(f.get('threshold'))}, rule {f.get('rule', '—')}{compared_words(f)}",
@@ -433,22 +441,6 @@ def entry_rows(e: ModelEntry, source: str | None = None) -> Rows:
         ("Time", "—" if f.get("seconds") is None else f"{float(f['seconds']):.2f} s"),
         ("Heatmap used for the figure", e.heatmap_precision),
     ]
-    return rows
-
-
-def moved_rows(f: Mapping[str, Any]) -> Rows:
-    """A stacked default verdict's terms, largest first, each with its statistic and weight
-    (:func:`~forensic_viewer.wording.contribution_details`), and, when whole-image statistics
-    carried a "manipulated" verdict (:func:`engine.ensemble_provenance.whole_image_decided`),
-    that its mask need not show why; no rows for other results and rows written before 2026-12-05."""
-    provenance = str(f.get("threshold_provenance") or "")
-    terms = f.get("contributions")
-    words = contribution_details(terms, by_face=decided_by_face(provenance))
-    if words is None:
-        return []
-    rows: Rows = [("What moved the stacked score", words)]
-    if whole_image_decided(terms, str(f.get("verdict")), float(f["threshold"]), provenance):
-        rows.append(("What the mask shows", MASK_NOT_THE_REASON_LINE))
     return rows
 
 

@@ -47,6 +47,7 @@ from engine.ensemble_provenance import decided_by_face
 from engine.errors import EvidenceError, ForensicError
 from engine.files import read_regular_text
 from engine.io import load_evidence
+from forensic_viewer.marked_area import MARKED_AREA_MEANING, UNFLAGGED_FILE
 from forensic_viewer.probability_source import source_words
 from forensic_viewer.scan.links import record_read_from
 from forensic_viewer.scan.maps import THUMB_SIDE, read_thumbnail, row_file, thumb_name, thumbnail
@@ -75,11 +76,16 @@ COLUMNS = (
     ("file", "File"),
     ("models", "Verdict and score per model"),
     ("ensemble", "Ensemble"),
-    ("forged_fraction", "Forged fraction"),
+    ("forged_fraction", "Marked area"),
     ("faces", "Faces"),
     ("disagreement", "Model disagreement"),
     ("warnings", "Warnings"),
     ("status", "Status"),
+)
+
+# What the marked-area column gives: its header's tooltip (the reports say it in their note)
+MARKED_AREA_NOTE = (
+    f"Marked area: {MARKED_AREA_MEANING}, in the default verdict's mask. {UNFLAGGED_FILE}"
 )
 
 # What the disagreement column says: the table's tooltip and the report's legend.

@@ -178,7 +178,7 @@ def test_scan_report_html_is_strict_self_contained_and_opens_with_the_summary(
     assert "C-42/7" in text and "first line" in text
     assert "Scan of" in text and "fast path: tiles 512 cropped by 16 (trained window 64" in text
     assert "test fixture, random weights" in text  # θ provenance
-    assert "Forged fraction: the share of the image's pixels in the default verdict's" in text
+    assert "Marked area: the share of the image's pixels whose heatmap is above" in text
     assert not (scanned / "report.html.tmp").exists()
 
 

@@ -417,10 +417,11 @@ def test_the_theta_row_gives_the_figure_compared_with_it_and_the_score_says_what
          "threshold": 0.3423, "verdict": "authentic"}  # fmt: skip
     rows = dict(T.entry_rows(ModelEntry("crfd-net-compact", "model", "ran", figures=f)))
     assert rows["θ (threshold)"] == (
-        "0.3423, rule forged_fraction; compared with: forged fraction 33.23 %"
+        "0.3423, rule forged_fraction; compared with: marked area 33.23 %"
     )
-    (label,) = [k for k in rows if k.startswith("Score")]
-    assert label != "Score" and "ranks images" in label and rows[label] == "0.4924"
+    (label,) = [k for k in rows if k.startswith("Ranking score")]
+    assert "f = marked area" in label and "not a probability" in label and rows[label] == "0.4924"
+    assert "p /" not in label  # p is the calibrated probability three rows above (walk-through L)
     logit = {**f, "rule": "logit", "score": 0.62, "threshold": 0.5}
     rows = dict(T.entry_rows(ModelEntry("m", "model", "ran", figures=logit)))
     assert rows["θ (threshold)"] == "0.5, rule logit; compared with: score 0.6200"

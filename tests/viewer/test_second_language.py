@@ -88,3 +88,87 @@ def test_not_flagged_is_never_green_in_the_viewer(qapp) -> None:
     assert pane_color(analysis.results["m"]) == NEUTRAL
     flagged = _result("m", "logit", "manipulated")
     assert pane_color(flagged) == RED  # a flag stays red
+
+
+def _figure() -> str:
+    """What the mask marks on authentic photographs, as the stored record gives it."""
+    m = STORED["mask_on_authentic"]
+    return f"median {100 * m['median']:.1f} % of the pixels (up to {100 * m['largest']:.1f} %)"
+
+
+def test_the_command_line_says_marked_area_and_that_it_is_no_finding(capsys) -> None:
+    from forensic_viewer.cli_table import print_table
+    from forensic_viewer.marked_area import MARKED_AREA_MEANING, NOT_A_FINDING, NOT_A_FINDING_MARK
+
+    figures = {"score": 0.25, "probability": 0.26, "forged_fraction": 0.0261, "threshold": 0.5986}
+    ens = {
+        "name": "ens",
+        "rule": "ensemble",
+        "verdict": "authentic",
+        **figures,
+        "reliability": LONG,
+    }
+    flagged = {"name": "m", "rule": "logit", "verdict": "manipulated", **figures, "score": 0.9}
+    checks = [("ens (ensemble)", ens), ("m", flagged)]
+    print_table([{"path": "a.jpg", "status": "ok", "checks": checks}])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith(f"\tmarked area 2.61% ({NOT_A_FINDING_MARK})"), lines[0]
+    assert lines[1].endswith("\tmarked area 2.61%")  # flagged: no such words
+    assert not any("forged" in line for line in lines[:2])
+    (note,) = [x for x in lines if x.startswith("marked area:")]
+    assert note == f"marked area: {MARKED_AREA_MEANING}. {NOT_A_FINDING} " + (
+        f"On authentic camera photographs, the default verdict's mask marks a {_figure()}."
+    )
+
+
+def test_the_reports_rows_and_note_say_marked_area_and_that_it_is_no_finding() -> None:
+    from forensic_viewer.marked_area import NOT_A_FINDING, UNFLAGGED_FILE
+    from forensic_viewer.report import text as T
+    from forensic_viewer.report.model import ModelEntry
+
+    f = {"rule": "ensemble", "score": 0.25, "verdict": "authentic", "forged_fraction": 0.0261,
+         "threshold": 0.5986, "pixel_threshold": 0.45, "reliability": LONG}  # fmt: skip
+    rows = dict(T.entry_rows(ModelEntry("ens", "ensemble", "ran", figures=f)))
+    assert "Forged fraction" not in rows
+    said = rows["Marked area"]
+    assert said.startswith("2.61 % of the pixels (heatmap above 0.45). " + NOT_A_FINDING)
+    assert said.endswith(f"mask marks a {_figure()}.")
+    member = dict(T.entry_rows(ModelEntry("m", "model", "ran", figures={**f, "rule": "logit"})))
+    assert member["Marked area"].endswith(NOT_A_FINDING)  # the default verdict's figure: not its
+    flagged = {**f, "verdict": "manipulated", "score": 0.9}
+    rows = dict(T.entry_rows(ModelEntry("ens", "ensemble", "ran", figures=flagged)))
+    assert rows["Marked area"] == "2.61 % of the pixels (heatmap above 0.45)"
+    assert UNFLAGGED_FILE in T.SUMMARY_NOTE and "Forged" not in T.SUMMARY_NOTE
+
+
+def test_the_heatmap_caption_does_not_call_its_values_a_probability() -> None:
+    """ "value = round(255 x probability)" under each figure, while the legend said the heatmap
+    is "not the image's probability"."""
+    from forensic_viewer.report.model import HEATMAP_8BIT
+    from forensic_viewer.wording import HEATMAP_MEANING
+
+    assert "probability" not in HEATMAP_8BIT and "heatmap value, 0 to 1" in HEATMAP_8BIT
+    assert "not the image's probability" in HEATMAP_MEANING
+
+
+@pytest.mark.gui
+def test_the_viewer_says_marked_area_and_that_it_is_no_finding(qapp) -> None:
+    from PySide6.QtCore import Qt
+
+    from forensic_viewer.gui.triage_table import TriageModel
+    from forensic_viewer.gui.verdict_panel import VerdictPanel
+    from forensic_viewer.marked_area import NOT_A_FINDING
+    from forensic_viewer.scan.triage import MARKED_AREA_NOTE
+
+    panel = VerdictPanel()
+    panel.set_analysis(_analysis())
+    ens, member = (c.body.text() for c in panel.cards)
+    assert "marked area 2.61 % of the pixels (heatmap above 0.45). " + NOT_A_FINDING in ens
+    assert f"mask marks a {_figure()}." in ens
+    assert NOT_A_FINDING in member and _figure() not in member
+    model = TriageModel()
+    model.set_models(["m"], "ens")
+    col = model.column_of("forged_fraction")
+    assert model.headerData(col, Qt.Orientation.Horizontal) == "Marked area"
+    tip = model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert tip == MARKED_AREA_NOTE and "not a finding" in tip

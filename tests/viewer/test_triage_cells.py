@@ -146,7 +146,7 @@ def test_the_report_summary_says_what_the_analysis_and_disagreement_cells_give()
     from forensic_viewer.report.text import summary_note
 
     row = triage_row(_record("authentic", "manipulated", pairs=1))
-    ov = SimpleNamespace(rows=[row])
+    ov = SimpleNamespace(rows=[row], models=[])
     ov.analysis_columns = Overview.analysis_columns.func(ov)  # the Overview's, worked out once
     note = summary_note(ov)
     assert "the default verdict" in note and "copy-move analysis the ensemble uses" in note
@@ -161,7 +161,7 @@ def test_the_report_summary_says_the_percentile_once_for_the_analyses_it_is_give
 
     from forensic_viewer.report.text import summary_note
 
-    ov = SimpleNamespace(analysis_columns=["metadata", "ela", "noise", "clone"])
+    ov = SimpleNamespace(analysis_columns=["metadata", "ela", "noise", "clone"], models=[])
     note = summary_note(ov)
     assert note.count("the 99th percentile") == 1
     assert "else ela and clone: p99: the 99th percentile of the map" in note

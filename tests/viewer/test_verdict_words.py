@@ -70,9 +70,9 @@ def test_the_reports_say_the_caveat_beside_the_headline_and_flagged_words(
     assert LEAD_WORDS in summary
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert doc["caveat"].startswith(LEAD_WORDS)
-    # the tiny model's θ is on its forged fraction: its score p / (p + θ) passes 0.5 there, so
+    # the tiny model's θ is on its marked area: its score f / (f + θ) passes 0.5 there, so
     # "the score is above its θ" was untrue of it (a researcher's walk-through, 2026-12-06)
-    assert "score (a forged-fraction model's forged fraction) is above its θ" in doc["caveat"]
+    assert "score (a marked-area model's marked area) is above its threshold (θ)" in doc["caveat"]
     # the text says flagged / not flagged; the stored values stay as they were
     stored = {m["verdict"] for row in doc["summary"] for m in row["models"].values()}
     stored |= {v for row in doc["summary"] for v in row["verdicts"].values()}
