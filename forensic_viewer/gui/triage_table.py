@@ -51,6 +51,7 @@ from forensic_viewer.scan.triage import (
     MARKED_AREA_NOTE,
     NOT_RUN,
     RAN,
+    SPREAD_HEADER,
     TRUTH_HEADERS,
     WARNINGS_NOTE,
     TriageRow,
@@ -174,7 +175,7 @@ class TriageModel(QAbstractTableModel):
     Columns: thumbnail, file, the default verdict (the ensemble's when the scan has one, else
     the first model's), status, with ground truth (:meth:`set_truth`) the file's label and the
     default verdict against it, the other models, one per classic analysis, the marked area,
-    faces, model disagreement, the decoder's warnings (their count, each in the tooltip).
+    faces, the probability spread and the verdicts' agreement, the decoder's warnings (their count, each in the tooltip).
     ``SORT_ROLE`` gives numbers for the figure columns (-1 for "not run", so those sort below
     every score; a failed file above every score in a verdict column). Thumbnails come from the scan output folder ``out`` through a :class:`ThumbnailLoader` when a view first asks for them;
     at most :data:`THUMB_CACHE` are kept.
@@ -222,7 +223,7 @@ class TriageModel(QAbstractTableModel):
         cols += [
             Column("forged_fraction", MARKED_AREA.capitalize()),
             Column("faces", "Faces"),
-            Column("disagreement", "Model disagreement"),
+            Column("disagreement", SPREAD_HEADER),
             Column("warnings", "Warnings"),
         ]
         return cols

@@ -297,7 +297,7 @@ def summary_header(ov: Overview) -> list[str]:
         *(f"{a} (analysis)" for a in ov.analysis_columns),
         "Marked area",
         "Faces",
-        "Disagreement",
+        triage.SPREAD_HEADER,
         *(TRUTH_HEADERS if ov.truth is not None else ()),
         INTEGRITY_HEADER,
     ]

@@ -17,7 +17,7 @@ columns: the file's label (tampered, authentic, or no mask) and how the default 
 against it (:func:`truth_agreement`). They are figures about the models on known material,
 never about the evidence, and there are none without ground truth.
 
-Model disagreement is the spread of the calibrated probabilities of the models that ran on the
+The probability spread (the disagreement column) is the spread of the calibrated probabilities of the models that ran on the
 file (largest minus smallest; needs two models, else None), or of their image-level scores when
 one of them has no calibration (scores flip at each model's own θ, so their spread can be small
 across two verdicts and large across one). A spread near 1 means one model's probability is
@@ -70,6 +70,10 @@ OUTSIDE_MARK = "(read from outside the scanned folder)"
 # a file whose bytes changed since an earlier run of the scan analysed it (its row's replaces)
 CHANGED_MARK = "(changed since analysed: analysed again)"
 
+# The disagreement column's header: what its figure is (walk-through L: "Disagreement 0.00
+# (verdicts differ)" said "no disagreement" and "they differ" in one cell)
+SPREAD_HEADER = "Probability spread"
+
 # (column id, header) of the triage table; per-model columns come from the row's cells.
 COLUMNS = (
     ("thumbnail", ""),
@@ -78,7 +82,7 @@ COLUMNS = (
     ("ensemble", "Ensemble"),
     ("forged_fraction", "Marked area"),
     ("faces", "Faces"),
-    ("disagreement", "Model disagreement"),
+    ("disagreement", SPREAD_HEADER),
     ("warnings", "Warnings"),
     ("status", "Status"),
 )
@@ -90,14 +94,15 @@ MARKED_AREA_NOTE = (
 
 # What the disagreement column says: the table's tooltip and the report's legend.
 DISAGREEMENT_NOTE = (
-    "Disagreement: the spread of the models' calibrated probabilities on the file, largest "
-    "minus smallest (of their scores when one has no calibration; '—' with fewer than two "
-    "models); near 1, one model's probability is near 1 and another's near 0: their scores "
-    "lie far on opposite sides of their θ. '(verdicts "
-    "differ)' when the checks that give a verdict on the file do not all give the same one: "
-    "each model that ran, the default verdict (the ensemble's, also when its face rule or a "
-    "copy pair decided it) and a copy-move analysis the ensemble uses when it found a pair "
-    f"(which counts as {FLAGGED}; finding none is no vote)."
+    f"{SPREAD_HEADER}: the largest minus the smallest of the models' calibrated probabilities "
+    "on the file. Without a calibration it uses their scores; '—' with fewer than two models. "
+    "Near 1, one model's probability is near 1 and another's near 0: their scores lie far on "
+    "opposite sides of their θ. The spread leaves out the default verdict. 'verdicts differ' "
+    "or 'verdicts agree' then says whether the checks that give a verdict on the file all give "
+    "the same one. These checks are each model that ran, the default verdict (the "
+    "ensemble's) and a copy-move analysis the ensemble uses when it found a pair. The default "
+    "verdict counts also when its face rule or a copy pair decided it. A pair counts as "
+    f"{FLAGGED}; finding none is no vote."
 )
 
 # What the warnings column gives: its header's tooltip (each file's warnings in its cell's).
@@ -343,9 +348,12 @@ class TriageRow:
 
     @property
     def disagreement_text(self) -> str:
-        """The disagreement cell: the spread, and "(verdicts differ)" (:data:`DISAGREEMENT_NOTE`)."""
+        """The disagreement cell: the spread, then in words of their own whether the checks'
+        verdicts differ or agree (two checks or more; :data:`DISAGREEMENT_NOTE`)."""
         spread = "—" if self.disagreement is None else f"{self.disagreement:.2f}"
-        return spread + (" (verdicts differ)" if self.verdicts_disagree else "")
+        if self.verdicts_disagree:
+            return f"{spread}; verdicts differ"
+        return f"{spread}; verdicts agree" if len(self.verdicts) > 1 else spread
 
     @property
     def verdicts_text(self) -> str:

@@ -251,7 +251,7 @@ def test_pdf_opens_with_case_summary_models_and_environment(scanned: Path) -> No
     for word in ("θ provenance", "Library: torch", "Device, precision", "cpu, fp32", "Model card"):
         assert word in text
     assert reader.metadata.author == EXAMINER
-    assert "Disagreement: the spread of the models' calibrated probabilities" in flat(
+    assert "Probability spread: the largest minus the smallest of the models' calibrated" in flat(
         " ".join(p.extract_text() for p in reader.pages[:2])
     )  # the summary's computed columns are defined beside it
     # every page says its number and the total: a missing page shows
@@ -411,7 +411,7 @@ def test_triage_rows_define_disagreement_and_never_pass_a_missing_check() -> Non
     one = triage_row(replace(rec, models=(replace(b, name="a"),), faces_checked=False), ["a"])
     assert one.disagreement is None and one.faces is None
     assert one.verdicts_disagree  # the one model says authentic, the default verdict not
-    assert one.disagreement_text == "— (verdicts differ)"
+    assert one.disagreement_text == "—; verdicts differ"
     alone = triage_row(replace(rec, models=(b,), ensemble=None))
     assert not alone.verdicts_disagree and alone.disagreement_text == "—"
     err = triage_row(ErrorRecord("e", "bad"), ["a"], "ens")

@@ -269,7 +269,7 @@ def test_the_pdf_summary_cuts_no_word_and_gives_the_analyses_a_table_of_their_ow
                 cut += [w for _, line in cell.blPara.lines for w in line if w not in words]
     writer.abort()
     assert cut == []
-    assert len(summaries) == 2 and "Disagreement" in headers[0]
+    assert len(summaries) == 2 and "Probability spread" in headers[0]
     assert headers[1] == ["#", "File", "clone (analysis)", "ela (analysis)", "metadata (analysis)"]
 
 

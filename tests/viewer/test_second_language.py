@@ -172,3 +172,21 @@ def test_the_viewer_says_marked_area_and_that_it_is_no_finding(qapp) -> None:
     assert model.headerData(col, Qt.Orientation.Horizontal) == "Marked area"
     tip = model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
     assert tip == MARKED_AREA_NOTE and "not a finding" in tip
+
+
+def test_the_spread_column_says_what_it_is_and_the_verdicts_in_words_of_their_own() -> None:
+    """ "Disagreement 0.00 (verdicts differ)": no disagreement and a disagreement in one cell.
+    The figure is the spread of the models' probabilities; the verdicts are said apart."""
+    from forensic_viewer.report import text as T
+    from forensic_viewer.scan.triage import DISAGREEMENT_NOTE, SPREAD_HEADER, TriageRow
+
+    row = TriageRow(
+        key="a.jpg", file=None, status="ok", error=None, sha256=None, cells=(), ensemble=None,
+        forged_fraction=0.02, faces=None, disagreement=0.005, verdicts_disagree=True,
+        thumbnail=None, verdicts=(("a", "authentic"), ("ens", "manipulated")),
+    )  # fmt: skip
+    assert row.disagreement_text == "0.01; verdicts differ"
+    assert "Disagreement" not in T.SUMMARY_NOTE and DISAGREEMENT_NOTE in T.SUMMARY_NOTE
+    assert DISAGREEMENT_NOTE.startswith(f"{SPREAD_HEADER}: the largest minus the smallest")
+    # no sentence of the note runs past 30 words
+    assert max(len(s.split()) for s in DISAGREEMENT_NOTE.split(". ")) <= 30

@@ -1,4 +1,4 @@
-"""What two triage columns say: the noise analysis's figure, and "(verdicts differ)"."""
+"""What two triage columns say: the noise analysis's figure, and "verdicts differ"."""
 
 from __future__ import annotations
 
@@ -95,9 +95,10 @@ def test_verdicts_differ_compares_the_default_verdict_and_a_copy_pair_with_the_m
     by_face = triage_row(_record("authentic", "manipulated", face))
     assert by_face.verdicts_disagree
     assert ("default verdict (ens, decided by its face rule)", "manipulated") in by_face.verdicts
-    assert by_face.disagreement_text == "0.00 (verdicts differ)"
+    assert by_face.disagreement_text == "0.00; verdicts differ"
     assert "b: not flagged" in by_face.verdicts_text.splitlines()
-    assert not triage_row(_record("authentic", "authentic")).verdicts_disagree
+    same = triage_row(_record("authentic", "authentic"))
+    assert not same.verdicts_disagree and same.disagreement_text == "0.00; verdicts agree"
     no_pair = triage_row(_record("manipulated", "manipulated", pairs=0))  # no pair: no vote
     assert not no_pair.verdicts_disagree and len(no_pair.verdicts) == 3
     pair = triage_row(_record("authentic", "authentic", pairs=1))  # it did not carry the verdict
@@ -133,7 +134,7 @@ def test_the_table_says_what_the_columns_compare_and_who_said_what() -> None:
     header = model.headerData(col, Qt.Orientation.Horizontal, tip)
     assert "default verdict" in header and "copy pair" in header
     cell = model.index(0, col)
-    assert cell.data() == "0.00 (verdicts differ)"
+    assert cell.data() == "0.00; verdicts differ"
     assert "default verdict (ens): flagged as manipulated" in cell.data(tip)
     noise = model.headerData(model.column_of("analysis", "noise"), Qt.Orientation.Horizontal, tip)
     assert "twice or under half the image's median" in noise
