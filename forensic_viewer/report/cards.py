@@ -75,7 +75,7 @@ def calibration_words(calibration: Mapping[str, Any] | None, rule: str) -> str |
         return None
     if rule == "forged_fraction":
         x = (
-            f"x = logit(f) = ln(f / (1 − f)), f the forged fraction of its results clipped to "
+            f"x = logit(f) = ln(f / (1 − f)), f the marked area of its results clipped to "
             f"[{FRACTION_FLOOR:g}, {1 - FRACTION_FLOOR:g}]"
         )
     else:

@@ -52,6 +52,8 @@ from forensic_viewer.report import face_text as F
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
 from forensic_viewer.report.evidence_text import evidence_rows
+from forensic_viewer.report.glossary import HEADING as WORDS_HEADING
+from forensic_viewer.report.glossary import report_words
 from forensic_viewer.report.limitations import limitations_text
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.report.summary_marks import summary_flagged
@@ -302,6 +304,8 @@ class HtmlWriter(TextReportFile):
             self._w(f'<section id="probe"><h2>{esc(P.PROBE_HEADING)}</h2>{lines}</section>\n')
         self._w(f'<section id="case"><h2>Case</h2>{_kv(T.case_rows(ov))}</section>\n')
         self._summary(ov, thumbnails)
+        words = _kv(report_words(ov))
+        self._w(f'<section id="words"><h2>{esc(WORDS_HEADING)}</h2>{words}</section>\n')
         self._w('<section id="models"><h2>Models</h2>')
         if not ov.models:
             self._w("<p>No model ran on any file of this report.</p>")

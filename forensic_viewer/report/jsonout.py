@@ -16,6 +16,7 @@ from typing import Any
 
 from forensic_viewer.environment import run_environments
 from forensic_viewer.report.build import ItemFigures, Overview
+from forensic_viewer.report.glossary import report_words
 from forensic_viewer.report.limitations import limitations_text
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.report.reproduce import reproducing_text
@@ -73,6 +74,8 @@ class JsonWriter(TextReportFile):
             "passed_over": passed_over_json(ov.source.settings),
             "counts": ov.counts,
             "caveat": caveat_text(ov),  # the words beside the other formats' headline
+            # the other formats' "Words used in this report", after their summary
+            "glossary": [{"word": w, "meaning": m} for w, m in report_words(ov)],
             # the Case section's "Reproducing the figures": the path and runtimes that ran
             "reproducing": reproducing_text(ov.source.settings, ov.models),
             "environment": {

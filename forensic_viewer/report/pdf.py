@@ -54,6 +54,8 @@ from forensic_viewer.report import text as T
 from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
 from forensic_viewer.report.evidence_text import evidence_rows
 from forensic_viewer.report.fonts import Fonts, drawable, fonts, missing_glyphs_note, para_text
+from forensic_viewer.report.glossary import HEADING as WORDS_HEADING
+from forensic_viewer.report.glossary import report_words
 from forensic_viewer.report.limitations import limitations_text
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.report.pdfstream import StreamingCanvas, StreamingDocument
@@ -324,6 +326,8 @@ class PdfWriter:
         for k, (cols, w) in enumerate(zip(tables[len(main) :], widths[len(main) :], strict=True)):
             add(self.p("Classic analyses, file by file" + (", continued" if k else ""), s.h3))
             self._summary_table(ov, cols, w)
+        add(self.p(WORDS_HEADING, s.h2))
+        add(self.kv(report_words(ov)))
         # the heading goes in one block with the first model (keepWithNext does not hold before
         # a KeepTogether: "Models" stood alone at the foot of the first page)
         heading = [self.p("Models", s.h2)]

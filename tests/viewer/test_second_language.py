@@ -190,3 +190,45 @@ def test_the_spread_column_says_what_it_is_and_the_verdicts_in_words_of_their_ow
     assert DISAGREEMENT_NOTE.startswith(f"{SPREAD_HEADER}: the largest minus the smallest")
     # no sentence of the note runs past 30 words
     assert max(len(s.split()) for s in DISAGREEMENT_NOTE.split(". ")) <= 30
+
+
+def _page_text(raw: str) -> str:
+    import html
+    import re
+
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", raw)).split())
+
+
+def test_the_report_lists_the_words_it_uses_after_its_summary(tmp_path) -> None:
+    """θ, AUC, CASIA, "stacked", logit, int8/fp32, p99 ... stood unexplained from page 1 on. A
+    section after the summary says each word the report uses, and only those; page 1's first θ
+    reads "its threshold (θ)"."""
+    import json
+    import re
+
+    from pypdf import PdfReader
+
+    from forensic_viewer.report import write_report
+    from forensic_viewer.report.glossary import HEADING, WORDS
+    from tests.viewer.test_report_court_reading import _item
+
+    item = _item()
+    item.ensemble.figures.update(rule="ensemble", reliability=LONG, margin=0.41, precision="fp32",
+                                 near_threshold=False, margin_bound=1e-6)  # fmt: skip
+    paths = write_report([item], tmp_path / "r", ["html", "pdf", "json"])
+    raw = paths["html"].read_text(encoding="utf-8")
+    start = raw.index('<section id="words">')
+    assert raw.index('<section id="summary">') < start < raw.index('<section id="models">')
+    end = raw.index("</section>", start)
+    words = _page_text(raw[start:end])
+    rest = _page_text(raw[:start] + raw[end:])
+    listed = [w["word"] for w in json.loads(paths["json"].read_text("utf-8"))["glossary"]]
+    assert {"θ (threshold)", "AUC", "CASIA", "int8, fp32", "cross-processor bound"} <= set(listed)
+    for word, pattern, meaning in WORDS:  # listed exactly when used, with its one line
+        assert (word in listed) == bool(re.search(pattern, rest)), word
+        assert (f"{word} {meaning}" in words) == (word in listed), word
+        assert len(meaning.split()) < 30
+    first = " ".join(PdfReader(paths["pdf"]).pages[0].extract_text().split())
+    assert "its threshold (θ)" in first and first.index("its threshold (θ)") <= first.index("θ")
+    pdf = " ".join(" ".join(p.extract_text() for p in PdfReader(paths["pdf"]).pages).split())
+    assert HEADING in pdf and all(word in pdf for word in listed)
