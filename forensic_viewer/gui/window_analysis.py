@@ -29,7 +29,7 @@ from forensic_viewer.gui.panels import (
     verdict_badge,
 )
 from forensic_viewer.gui.unread import UnreadFile
-from forensic_viewer.gui.window_entry import Entry
+from forensic_viewer.gui.window_entry import Entry, worth_keeping
 from forensic_viewer.layers import (
     add_analysis_layers,
     add_classic_layers,
@@ -46,6 +46,8 @@ BADGE_QUEUED = Badge("… analysis queued", BADGE_LOADING.color)
 PROGRESS_STEPS = 1000
 # the Verdict panel of a file whose analysis a Cancel stopped before any of it was kept
 CANCELLED_WORDS = "analysis cancelled: Analysis ▸ Analyse again (Ctrl+R)"
+# a new run of unchanged bytes ended without a result: the complete one it replaced stays
+EARLIER_KEPT = "earlier result kept"
 
 
 def kept_words(analysis: Analysis) -> str:
@@ -139,6 +141,11 @@ class WindowAnalysis:
             self._forget_job(job)
         if entry is None:
             return
+        kept = None if entry.released else worth_keeping(entry.analysis, evidence.sha256)
+        if kept is not None:  # held until this run succeeds: a Cancel or failure puts it back
+            entry.earlier = kept
+        elif entry.earlier is not None and entry.earlier.evidence.sha256 != evidence.sha256:
+            entry.earlier = None  # the file changed: its earlier result is of other bytes
         entry.evidence, entry.unread = evidence, None
         entry.analysis, entry.released = None, False
         entry.join_classic()  # results of the bytes as they were before are dropped
@@ -178,7 +185,7 @@ class WindowAnalysis:
         entry = self._entry_for(job)
         if entry is None:
             return
-        entry.analysis = analysis
+        entry.analysis, entry.earlier = analysis, None
         entry.evidence = analysis.evidence
         entry.running = entry.released = False
         entry.join_classic()
@@ -208,6 +215,11 @@ class WindowAnalysis:
             return
         entry.running = False
         entry.error = message
+        if self._put_back_earlier(entry):  # its verdict stays in the badge
+            self.show_error(f"{plain(message)}; {EARLIER_KEPT}")
+            self._retain(entry.path)
+            self._update_busy()
+            return
         if entry.released:  # analysed again and no longer decodes: its old verdict goes too
             entry.evidence, entry.analysis, entry.classic = None, None, {}
             entry.released = False
@@ -237,6 +249,11 @@ class WindowAnalysis:
         entry.running = False
         if self.worker.keeping(job):  # what finished follows (_on_kept); the view stays
             self._say_cancelled(entry, "analysis cancelled; keeping what finished…")
+            self._update_busy()
+            return
+        if self._put_back_earlier(entry):
+            self._say_cancelled(entry, f"analysis cancelled; {EARLIER_KEPT}")
+            self._retain(entry.path)
             self._update_busy()
             return
         entry.cancelled = True
@@ -271,6 +288,11 @@ class WindowAnalysis:
         entry = self._entry_for(job)
         if entry is None:
             return
+        if self._put_back_earlier(entry):  # complete, so it outranks the part this run kept
+            self._say_cancelled(entry, f"analysis cancelled; {EARLIER_KEPT}")
+            self._retain(entry.path)
+            self._update_busy()
+            return
         entry.analysis, entry.evidence = analysis, analysis.evidence
         entry.released = False
         entry.join_classic()
@@ -284,6 +306,26 @@ class WindowAnalysis:
             self.show_entry(entry.path)
         self._retain(entry.path)
         self._update_busy()
+
+    def _put_back_earlier(self, entry: Entry) -> bool:
+        """A new run of unchanged bytes was cancelled or failed: the complete analysis it was
+        to replace (``entry.earlier``) is the file's again, shown, badged with its verdict and
+        exportable. Before, the re-run's decode dropped it, and a Ctrl+R or a model added then
+        cancelled lost a finished result (50 s of a 12 MP photograph). False: none held."""
+        earlier, entry.earlier = entry.earlier, None
+        if earlier is None:
+            return False
+        entry.analysis, entry.evidence = earlier, earlier.evidence
+        entry.cancelled = entry.released = False
+        entry.join_classic()
+        self.evidence_list.set_badge(
+            self.evidence_list.entry(entry.path),
+            verdict_badge(earlier),
+            f"analysis cancelled or failed; {EARLIER_KEPT} (Ctrl+R analyses again)",
+        )
+        if entry.path == self.current:
+            self.show_entry(entry.path)
+        return True
 
     def _say_cancelled(self, entry: Entry, words: str) -> None:
         """The status bar after a Cancel speaks of the shown file: its ``words`` stay, and

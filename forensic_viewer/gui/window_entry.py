@@ -2,8 +2,8 @@
 
 :class:`Entry` is the main window's record of a file (``MainWindow.entries``, by path): its
 analysis job, the evidence and analysis once they arrive, its error, whether it is running,
-cancelled or released (its pixels and maps let go, ``gui/retention.py``), and the classic
-analyses run on it. :func:`complete_analysis` tells a whole analysis from what a Cancel cut short.
+cancelled or released (its pixels and maps let go, ``gui/retention.py``), the complete analysis
+it had while it is analysed again (``earlier``), and the classic analyses run on it. :func:`complete_analysis` tells a whole analysis from what a Cancel cut short.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ class Entry:
     # its pixels and maps were let go to keep memory bounded (gui/retention.py): ``evidence``
     # and ``analysis`` hold their small parts only; shown again, it is analysed again
     released: bool = False
+    # a complete analysis of the same bytes, held while they are analysed again (Ctrl+R, other
+    # models): put back when that run is cancelled or fails, so a Cancel never loses it
+    earlier: Analysis | None = None
 
     def shown(self) -> tuple[Evidence | None, Analysis | None]:
         """Its evidence and analysis whole, to show, probe or score; none while released."""
@@ -45,6 +48,14 @@ class Entry:
             self.analysis.analyses.update(kept)
             kept = self.analysis.analyses
         self.classic = kept
+
+
+def worth_keeping(analysis: Analysis | None, sha256: str) -> Analysis | None:
+    """``analysis`` when it is a complete analysis (not cut short by a Cancel, with a model's
+    result) of the bytes whose SHA-256 is ``sha256``: what a new run of them must not lose."""
+    if analysis is None or analysis.cancelled or not analysis.results:
+        return None
+    return analysis if analysis.evidence.sha256 == sha256 else None
 
 
 def complete_analysis(analysis: Analysis | None) -> Analysis | None:
