@@ -71,6 +71,7 @@ __all__ = [
     "default_choice",
     "describe_model",
     "face_model_map",
+    "name_clash",
     "resolve_models",
 ]
 
@@ -388,6 +389,34 @@ def _assemble(
         problem(e)
         return None, problems
     return analyzer, problems
+
+
+def name_clash(specs: Sequence[str]) -> str | None:
+    """Why the models ``specs`` name cannot be used together, from their headers alone: the
+    Analyzer's refusal of two models that carry one name (:func:`engine.catalog.distinct_names`,
+    naming both files), an ensemble's members counted as :func:`assemble_lenient` finds them;
+    None when they can. A chooser asks before it lets go of the models in use: the viewer
+    unloaded every model on that refusal and said no model was installed. A file that cannot
+    be read is left to the loading, which says what is wrong with it (and loads the others)."""
+    paths: list[Path] = []
+    ensembles: list[Path] = []
+    for spec in specs:
+        try:
+            path = catalog.resolve(spec)
+        except ForensicError:
+            continue
+        (ensembles if path.name.endswith(ENSEMBLE_SUFFIX) else paths).append(path)
+    members: list[Path] = []
+    if ensembles:
+        try:
+            members = _read_ensemble(ensembles[0], paths)[1]
+        except ForensicError:
+            pass  # dropped with a problem line when loaded; its members are not loaded
+    try:
+        catalog.distinct_names(_named_files(_unique(paths + members)))
+    except ValueError as e:
+        return str(e)
+    return None
 
 
 def _read_ensemble(path: Path, given: Sequence[Path] = ()) -> tuple[Ensemble, list[Path]]:

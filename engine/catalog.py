@@ -56,7 +56,7 @@ from engine.files import suffix_is
 from engine.resources import resources_dir
 
 if TYPE_CHECKING:
-    from engine.checkpoints import CheckpointMeta, LoadedModel
+    from engine.checkpoints import CheckpointMeta
 
 RESOURCES = resources_dir()  # package data in a wheel or a frozen build, resources/ in a checkout
 BUNDLED_MODELS = RESOURCES / "models"
@@ -297,11 +297,21 @@ def name_clashes(entries: list[CatalogEntry]) -> list[str]:
     return lines
 
 
-def distinct_names(models: list[LoadedModel]) -> None:
+class NamedFile(Protocol):
+    """What :func:`distinct_names` reads of a model: a loaded one (``LoadedModel``) or one
+    known by its header (:class:`CatalogEntry`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> Path | None: ...
+
+
+def distinct_names(models: Sequence[NamedFile]) -> None:
     """A ValueError naming the files of two models that carry one name (the
     :class:`~engine.pipeline.Analyzer`'s): the outputs (a report's rows, a scan's columns) are
     keyed by it and could not tell them apart."""
-    seen: dict[str, LoadedModel] = {}
+    seen: dict[str, NamedFile] = {}
     for m in models:
         other = seen.setdefault(m.name, m)
         if other is not m:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.assembly import name_clash
 from forensic_viewer.gui.training_dialog import TrainingDialog
 from forensic_viewer.gui.verdict_panel import no_model_hint
 
@@ -38,7 +39,15 @@ class WindowModels:
     def _on_models_chosen(self, paths: list[str], device: str) -> None:
         """Other models: for the current image (analysed again) and the files opened from now
         on. Files already queued keep the models chosen when they were opened (the worker runs
-        jobs in order, each with its models), and the status bar says so."""
+        jobs in order, each with its models), and the status bar says so. A set with two models
+        of one name is refused before the models in use are let go (they, their checks and
+        the shown result stay; the message names both files): before, the worker unloaded
+        everything and the Verdict panel said no model was installed."""
+        clash = name_clash(paths)
+        if clash is not None:  # refused before anything is let go: the models in use stay
+            self.model_panel.set_checked(set(self.model_paths))
+            self.show_error(f"models not changed (the ones in use stay): {clash}")
+            return
         waiting = sum(e.running for p, e in self.entries.items() if p != self.current)
         self._configure(paths, device)
         if self.current is not None:

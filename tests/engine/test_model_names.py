@@ -129,3 +129,23 @@ def test_models_name_says_which_of_several_it_describes_and_why(
     (note,) = err.strip().splitlines()
     assert note.startswith("forensic-viewer: note: 2 checkpoints answer to x: ")
     assert f"described: {ours} (bundled), the one `--model x` uses" in note and str(mine) in note
+
+
+def test_name_clash_reads_headers_and_ensemble_members_without_loading(tmp_path: Path) -> None:
+    """The viewer asks before it lets go of its models: a file named like an ensemble's member
+    (found by name among the chosen files) clashes as the Analyzer would refuse it."""
+    import json
+
+    from engine.assembly import name_clash
+
+    a = make_tiny_checkpoint(tmp_path / "a" / "tiny.safetensors")
+    b = make_tiny_checkpoint(tmp_path / "b" / "copy.safetensors", "tiny", seed=1)
+    other = make_tiny_checkpoint(tmp_path / "b" / "other.safetensors", "other")
+    pair = tmp_path / "a" / "pair.ensemble.json"
+    pair.write_text(json.dumps({"name": "pair", "members": [{"model": "tiny.safetensors"}]}))
+    assert name_clash([str(a), str(other)]) is None
+    assert name_clash([str(pair), str(other)]) is None
+    for chosen in ([str(a), str(b)], [str(pair), str(b)]):
+        said = name_clash(chosen)
+        assert said is not None and str(a) in said and str(b) in said
+        assert said.startswith("two models share the name tiny")
