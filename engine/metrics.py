@@ -27,6 +27,7 @@ Conventions, each stated where it applies:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -200,12 +201,34 @@ def f1_iou(pred: ArrayLike, gt: ArrayLike, both_empty: float = 0.0) -> tuple[flo
     return c.f1(both_empty), c.iou(both_empty)
 
 
-def levels(heatmap: NDArray[np.floating]) -> NDArray[np.uint8]:
+# each 8-bit level's value as a map file is read back (level / 255 in float32,
+# ``forensic_viewer.scan.maps.read_heatmap_png``): what a mask drawn from it compares
+LEVEL_VALUES = np.arange(LEVELS, dtype=np.float32) / np.float32(255.0)
+
+
+def levels(heatmap: NDArray[np.floating], keep: Iterable[float] = (0.5,)) -> NDArray[np.uint8]:
     """``heatmap`` in [0, 1] as its 8-bit levels round(255 p), computed in float32: the one
     quantisation of the project's 8-bit maps (``forensic_viewer.scan.maps.heatmap_png``, which
-    a scan's map files are encoded with, calls it)."""
+    a scan's map files are encoded with, calls it), except that no pixel changes side of a
+    threshold in ``keep``: a value above it (``p > t`` in float32, as a mask is drawn and a
+    forged fraction counted) gets a level above it, a value at or below it a level at or below
+    it (the nearest such level; a value moves at most 1/255). Plain rounding put the values
+    exactly 0.5 (190 of a CASIA image's pixels with the int8 CRFD model) on 128/255 > 0.5, and
+    those within 0.5/255 of a threshold such as 0.35 on its other side, so the map scored
+    against a true mask was not the mask drawn. Two thresholds within one level of each
+    other cannot both be kept; the later one wins."""
     h = np.asarray(heatmap, dtype=np.float32)
-    return np.rint(np.clip(h, 0.0, 1.0) * np.float32(255.0)).astype(np.uint8)
+    lv = np.rint(np.clip(h, 0.0, 1.0) * np.float32(255.0)).astype(np.uint8)
+    for t in keep:
+        t32 = np.float32(t)
+        above = LEVEL_VALUES > t32
+        if above.all() or not above.any():
+            continue  # every level on one side, as every value in [0, 1]
+        first = np.uint8(np.argmax(above))  # the lowest level above t
+        flagged = h > t32
+        lv[flagged & (lv < first)] = first
+        lv[~flagged & (lv >= first)] = first - 1
+    return lv
 
 
 @dataclass
@@ -221,9 +244,12 @@ class LevelHistogram:
     def empty(cls) -> LevelHistogram:
         return cls(np.zeros(LEVELS, np.int64), np.zeros(LEVELS, np.int64))
 
-    def add(self, heatmap: NDArray[np.floating], gt: NDArray[np.bool_]) -> None:
-        """Count the pixels of ``heatmap`` (rounded to its 8-bit levels) against ``gt``."""
-        self.add_levels(levels(heatmap), gt)
+    def add(
+        self, heatmap: NDArray[np.floating], gt: NDArray[np.bool_], keep: Iterable[float] = (0.5,)
+    ) -> None:
+        """Count the pixels of ``heatmap`` (at its 8-bit levels, no pixel moved across a
+        threshold in ``keep``: :func:`levels`) against ``gt``."""
+        self.add_levels(levels(heatmap, keep), gt)
 
     def add_levels(self, lv: NDArray[np.uint8], gt: NDArray[np.bool_]) -> None:
         """Count 8-bit levels ``lv`` against ``gt`` (same shape): one bincount over
@@ -239,7 +265,7 @@ class LevelHistogram:
     def counts_above(self, threshold: float) -> PixelCounts:
         """The confusion counts of "level / 255 > threshold" (how a mask layer flags a pixel),
         read off the histogram: identical to :func:`pixel_counts` on the thresholded map."""
-        flagged = np.arange(LEVELS) > threshold * 255.0
+        flagged = LEVEL_VALUES > np.float32(threshold)
         tp, fp = int(self.positives[flagged].sum()), int(self.negatives[flagged].sum())
         fn, tn = int(self.positives.sum()) - tp, int(self.negatives.sum()) - fp
         return PixelCounts(tp, fp, fn, tn)

@@ -81,10 +81,15 @@ def encode_result(
         mirror=mirror,
     )
     check_finite(record)
-    files = [(map_name(base, name), heatmap_png(r.heatmap)) for name, r in analysis.results.items()]
+    files = [
+        (map_name(base, name), heatmap_png(r.heatmap, (r.pixel_threshold, 0.5)))
+        for name, r in analysis.results.items()
+    ]
     ens = analysis.ensemble
     if ens is not None:
-        files.append((map_name(base, ens.name), heatmap_png(ens.heatmap)))
+        files.append(
+            (map_name(base, ens.name), heatmap_png(ens.heatmap, (ens.pixel_threshold, 0.5)))
+        )
     for a in record.analyses:
         if a.map is not None and a.map.file is not None:
             files.append((a.map.file, heatmap_png(analysis.analyses[a.name].map)))

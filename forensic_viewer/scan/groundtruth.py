@@ -411,7 +411,10 @@ class ScanTruth:
             "images": self.images,
             "tampered": self.tampered,
             "authentic": self.images - self.tampered,
-            "precision": "maps at 8 bits (round(255 p) / 255), flagged when above the threshold",
+            "precision": (
+                "maps at 8 bits (round(255 p) / 255, no pixel moved across its own threshold "
+                "or 0.5), flagged when above the threshold"
+            ),
             "figures": [f.to_json() for f in self.figures],
             "files": [f.to_json() for f in self.files],
             "problems": list(self.problems),

@@ -42,7 +42,7 @@ import io
 import logging
 import os
 import unicodedata
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 import cv2
@@ -219,10 +219,12 @@ def unnumbered(name: str) -> str:
     return f"{base}{sep}{rest}" if dot and n.isdigit() else name
 
 
-def heatmap_png(heatmap: NDArray[np.floating]) -> bytes:
+def heatmap_png(heatmap: NDArray[np.floating], keep: Iterable[float] = (0.5,)) -> bytes:
     """``heatmap`` [H, W] in [0, 1] as the bytes of its 8-bit grayscale PNG file, value =
     round(255 x probability) computed in float32 (:func:`engine.metrics.levels`, the one
-    quantisation, which ground-truth scoring also uses).
+    quantisation, which ground-truth scoring also uses), no pixel moved across a threshold in
+    ``keep`` (a model's map: its own pixel threshold and 0.5), so a mask drawn from the file
+    at those thresholds is the one the scan's forged fraction counted.
 
     The one encoder of a scan's map files: a one-process scan calls it just before writing,
     the workers of a pooled or Ray scan call it and send the bytes, so every map file is the
@@ -231,7 +233,7 @@ def heatmap_png(heatmap: NDArray[np.floating]) -> bytes:
     scan besides the network, and in a pooled scan the workers pay it, not the driver.
     """
     buf = io.BytesIO()
-    Image.fromarray(levels(heatmap), mode="L").save(buf, format="PNG", compress_level=1)
+    Image.fromarray(levels(heatmap, keep), mode="L").save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
 
 

@@ -2,10 +2,11 @@
 file access: :mod:`forensic_viewer.scan.groundtruth` reads masks and scans).
 
 What is scored (:func:`map_sources`): every network, the ensemble, and every classic analysis
-with a map. Every map is taken at its 8-bit precision (round(255 p) / 255), the precision a scan
-stores (:mod:`forensic_viewer.scan.maps`), so the viewer and ``scan --gt`` give the same figures
-for the same file; a pixel is flagged when its value is above the threshold (as the mask layers
-draw it).
+with a map. Every map is taken at its 8-bit precision (round(255 p) / 255, no pixel moved across
+its own threshold or 0.5: :func:`engine.metrics.levels`), the precision a scan stores
+(:mod:`forensic_viewer.scan.maps`), so the viewer and ``scan --gt`` give the same figures for the
+same file; a pixel is flagged when its value is above the threshold, so the mask scored at those
+thresholds is the mask the layers draw and the forged fraction counts.
 
 The figures and their conventions (each figure carries them, :class:`Figure`):
 
@@ -154,22 +155,24 @@ class MapScore:
 def score_map(source: MapSource, truth: NDArray[np.bool_]) -> MapScore:
     """Score one map against the true mask ``truth`` [H, W] (same size), at 8-bit precision:
     one histogram of its levels against the truth, from which the counts at any threshold and
-    the pixel AUC follow exactly (one pass over the pixels per map)."""
+    the pixel AUC follow exactly (one pass over the pixels per map). No pixel is moved across
+    the own threshold or 0.5 by the quantisation (:func:`engine.metrics.levels`), so the counts
+    there are those of the mask drawn and of the forged fraction, to the pixel."""
     if source.heatmap.shape != truth.shape:
         raise ValueError(
             f"{source.name}: map is {source.heatmap.shape}, the mask {truth.shape} (same size "
             "expected)"
         )
     hist = LevelHistogram.empty()
-    hist.add(source.heatmap, truth)
-    own = None if source.own_threshold is None else hist.counts_above(source.own_threshold)
+    own = source.own_threshold
+    hist.add(source.heatmap, truth, keep=(HALF,) if own is None else (own, HALF))
     return MapScore(
         source.name,
         source.kind,
         source.own_threshold,
         source.score,
         source.manipulated,
-        own,
+        None if own is None else hist.counts_above(own),
         hist.counts_above(HALF),
         hist,
     )

@@ -98,7 +98,7 @@ def test_a_result_that_cannot_be_encoded_is_the_files_error_row_made_in_the_work
     folder = _folder(tmp_path / "ev", ["a.png"])
     analyzer, _ = build_worker(_recipe(tiny_checkpoint), "t", ())
 
-    def broken(heatmap: Any) -> bytes:
+    def broken(heatmap: Any, keep: Any = ()) -> bytes:
         raise OSError("encoder gave up")  # no errno: the encoder's complaint, not a disk's
 
     monkeypatch.setattr(encoded, "heatmap_png", broken)
