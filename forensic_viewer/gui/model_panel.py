@@ -32,6 +32,8 @@ from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.wording import plain
 from trainer.progress import figure_words
 
+NOT_LOADED = "  — not loaded"  # a row's mark: the file was checked and failed to load
+
 
 def model_label(entry: ModelEntry) -> str:
     """A model list row: the name, then where it comes from and, for a checkpoint, its
@@ -84,6 +86,8 @@ class ModelPanel(QWidget):
         use.clicked.connect(self._apply)
         self.status = text_label("")
         self._rows: list[tuple[str, bool]] = []  # row number -> its path, added by hand
+        # path -> why it did not load when last used: its row says so until it is used again
+        self._failed: dict[str, str] = {}
         row = QHBoxLayout()
         label = QLabel("device")
         label.setBuddy(self.device)  # names the list for screen readers
@@ -114,7 +118,28 @@ class ModelPanel(QWidget):
         problems = [*listing.problems, *listing.clashes]
         if not listing.checkpoints:
             problems.insert(0, f"no checkpoints in {BUNDLED_MODELS} or {user_models_dir()}")
-        self.status.setText("\n".join(problems))
+        self._listing_problems = problems
+        self._say_status()
+
+    def _say_status(self) -> None:
+        """The listing's problems, then each checked file that did not load (sticky)."""
+        lines = [*self._listing_problems, *(plain(line) for line in self._failed.values())]
+        self.status.setText("\n".join(lines))
+
+    def mark_failed(self, failed: dict[str, str]) -> None:
+        """These files (path -> the line that says why) did not load: unchecked, their rows
+        marked "not loaded" and the lines kept below the list until they are used again.
+        Before, such a file stayed checked and its error left the status bar within a second
+        (the re-analysis's verdict replaced it): the dock looked as if it were in use."""
+        self._failed.update({str(Path(p).resolve()): line for p, line in failed.items()})
+        self.set_checked({p for p in self.checked_paths() if p not in self._failed})
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            path = str(Path(self.path_of(i)).resolve())
+            if path in self._failed and not item.text().endswith(NOT_LOADED):
+                item.setText(item.text() + NOT_LOADED)
+                item.setToolTip(tip_text(f"{plain(self._failed[path])}\n{item.toolTip()}"))
+        self._say_status()
 
     def _add(self, entry: ModelEntry, *, picked: bool = False) -> None:
         """One row; its tooltip holds the file, θ's provenance and the measured figures."""
@@ -128,14 +153,16 @@ class ModelPanel(QWidget):
                 for k, v in (meta.metrics if meta is not None else {}).items()
             }
         )
-        item = QListWidgetItem(plain(dock_label(entry)))
+        failed = self._failed.get(str(entry.path.resolve()))
+        item = QListWidgetItem(plain(dock_label(entry)) + (NOT_LOADED if failed else ""))
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Unchecked)
         item.setData(Qt.ItemDataRole.UserRole, len(self._rows))
         self._rows.append((path, picked))
         item.setToolTip(
             tip_text(
-                f"{plain(origin_words(entry))}\n{plain(path)}\nθ: {plain(provenance)}"
+                (f"{plain(failed)}\n" if failed else "")
+                + f"{plain(origin_words(entry))}\n{plain(path)}\nθ: {plain(provenance)}"
                 + (f"\ntraining-run validation split: {plain(figures)}" if figures else "")
             )
         )
@@ -194,4 +221,10 @@ class ModelPanel(QWidget):
             self.device.setCurrentIndex(index)
 
     def _apply(self) -> None:
-        self.apply.emit(self.checked_paths(), self.device.currentText())
+        checked = self.checked_paths()
+        again = {str(Path(p).resolve()) for p in checked} & set(self._failed)
+        if again:  # tried again: their marks go (a new failure marks them anew)
+            for path in again:
+                del self._failed[path]
+            self.refresh()
+        self.apply.emit(checked, self.device.currentText())

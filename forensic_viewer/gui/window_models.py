@@ -83,7 +83,19 @@ class WindowModels:
                 self.verdict_panel.show_message(no_model_hint())
 
     def _on_models_failed(self, message: str) -> None:
+        """Files of the models in use that did not load (each line names its file first) are
+        unchecked and marked in the Models panel, which keeps the line: the status bar's soon
+        gives way to the analysis's verdict."""
         self.show_error(message)
+        lines = message.split("\n")
+        failed = {
+            path: line
+            for path in self.model_paths
+            for line in lines
+            if line.startswith((f"{path}: ", f"{Path(path).resolve()}: "))
+        }
+        if failed:
+            self.model_panel.mark_failed(failed)
 
     def open_training(self) -> TrainingDialog:
         """Show the training dialog; a run goes on while it is hidden."""

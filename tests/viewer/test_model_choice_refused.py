@@ -42,3 +42,38 @@ def test_two_models_of_one_name_are_refused_and_the_models_in_use_stay(
     window.analyse()
     qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
     assert set(window.current_analysis().results) == {"tiny"}
+
+
+def test_a_checkpoint_that_fails_to_load_is_unchecked_and_its_error_stays(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """Walk-through C, finding 7: a truncated checkpoint's error was replaced within a second
+    by the re-analysis's verdict and the file stayed checked, as if it were in use."""
+    from forensic_viewer.gui.model_panel import NOT_LOADED
+
+    window = _window(qtbot, tmp_path, [str(tiny_checkpoint)])
+    open_and_wait(qtbot, window, write_image(tmp_path / "photo.png"))
+    whole = make_tiny_checkpoint(tmp_path / "whole.safetensors", "other", seed=2).read_bytes()
+    cut = tmp_path / "cut" / "cut.safetensors"
+    cut.parent.mkdir()
+    cut.write_bytes(whole[: len(whole) - 4000])  # its header whole, its tensors cut short
+    panel = window.model_panel
+    assert panel.add_file(str(cut))  # the header reads: listed and checked
+    said: list[str] = []
+    window.worker.modelsFailed.connect(said.append)
+    panel._apply()
+    entry = window.entries[window.current]
+    qtbot.waitUntil(lambda: window._models_known and bool(said), timeout=HANG_MS)
+    qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
+
+    assert str(cut) in said[0]
+    assert panel.checked_paths() == [str(tiny_checkpoint.resolve())]
+    row = panel.list.item(panel.paths().index(str(cut.resolve())))
+    assert row.text().endswith(NOT_LOADED) and said[0].split("\n")[0] in row.toolTip()
+    assert said[0] in panel.status.text()  # kept below the list ...
+    assert said[0] not in window.statusBar().currentMessage()  # ... after the verdict replaced it
+    assert set(window.current_analysis().results) == {"tiny"}  # the others ran
+
+    panel.refresh()  # the folders listed again: the mark stays until the file is used again
+    row = panel.list.item(panel.paths().index(str(cut.resolve())))
+    assert row.text().endswith(NOT_LOADED) and said[0] in panel.status.text()
