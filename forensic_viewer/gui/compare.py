@@ -14,7 +14,11 @@ analyses arriving make the panes again). A network's partial map has a pane of i
 the network runs (filled in as its tiles finish, hatched where not computed, as the main view
 draws it) and after a Cancel kept it, titled as partial with no verdict (in grey, as the main
 view marks it), its share of the image following the map. A loaded ground-truth mask has a pane
-too (``ground truth``: the true mask outlined over the image), to set beside a model's.
+too (``ground truth``: the true mask outlined over the image), to set beside a model's, and is
+outlined over every model's pane, whose title then gives the model's pixel F1 and IoU against it
+at its own threshold (the Ground truth panel's figures). A model's title says the threshold its
+mask is drawn at (``mask > 0.35``: the models' differ), and one strip above the grid gives the
+heatmaps' colour scale and what the outlines are (:class:`CompareLegend`).
 
 The panes never widen the window past the screen: a title above the chooser is wrapped on as
 many lines as it takes (up to six, then cut with an ellipsis; whole in its tooltip, with the
@@ -34,12 +38,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+from numpy.typing import NDArray
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QScrollArea,
     QSizePolicy,
@@ -48,16 +55,23 @@ from PySide6.QtWidgets import (
 )
 
 from engine.types import Analysis, ModelResult
+from forensic_viewer import overlays
 from forensic_viewer.classic_layers import AnalysisLayer, ClonePairsLayer
 from forensic_viewer.events import Subscriptions
 from forensic_viewer.gui.canvas import Canvas
-from forensic_viewer.gui.panels import GREY, NEUTRAL, RED, discard, tint
+from forensic_viewer.gui.panels import GREY, NEUTRAL, RED, discard, pixmap_from_rgb, tint
 from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.gui.verdict_panel import rule_text
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.layer_base import Layer
 from forensic_viewer.layers import LayerList
-from forensic_viewer.model_layers import PartialHeatmapLayer
+from forensic_viewer.model_layers import (
+    GroundTruthLayer,
+    HeatmapLayer,
+    MaskLayer,
+    PartialHeatmapLayer,
+)
+from forensic_viewer.scan.truth_scores import MapSource, score_map
 from forensic_viewer.wording import (
     confidence_words,
     odds_short,
@@ -73,7 +87,36 @@ SCALE_SHORT = {
 }
 
 
-def pane_title(name: str, result: ModelResult | None) -> str:
+def mask_words(threshold: float) -> str:
+    """``mask > 0.35``: the pixel threshold a model's mask is drawn at in its pane. The masks
+    of the panes are cut at different levels (0.5, 0.35, 0.45 for the bundled models) and
+    nothing in a pane said so: extents that looked comparable were not."""
+    return f"mask > {threshold:.4g}"
+
+
+def truth_words(result: ModelResult, truth: NDArray[np.bool_]) -> tuple[str, str]:
+    """The model's mask at its own pixel threshold against the true mask ``truth``, as the
+    Ground truth panel scores it (:func:`~forensic_viewer.scan.truth_scores.score_map`): a short
+    part for the pane's title and a sentence for its tooltip; ("", "") when the sizes differ
+    or the model has no map."""
+    if result.heatmap is None or result.heatmap.shape != truth.shape:
+        return "", ""
+    own = result.pixel_threshold
+    source = MapSource(result.name, "model", result.heatmap, own, result.score, None)
+    counts = score_map(source, truth).own
+    assert counts is not None  # an own threshold was given
+    at = f"at its own pixel threshold {own:.4g}"
+    if not truth.any():  # an authentic image: F1 and IoU are 0/0, the flagged share is not
+        n = counts.tp + counts.fp + counts.fn + counts.tn
+        share = f"{100 * (counts.tp + counts.fp) / max(1, n):.2f} %"
+        return f"true mask empty: flags {share}", f"the true mask is empty: {at} it flags {share}"
+    figures = f"F1 {counts.f1():.3f}, IoU {counts.iou():.3f}"
+    return f"vs true mask {figures}", f"against the true mask, {at}: pixel {figures}"
+
+
+def pane_title(
+    name: str, result: ModelResult | None, mask: float | None = None, truth: str = ""
+) -> str:
     """``VERDICT · probability 0.52 (calibrated) · forged fraction 29.33 % ≤ θ 34.23 % —
     name`` (or just the name for the original): the verdict first, since a narrow pane cuts
     its title's end and the pane's chooser names the model anyway; how sure, in the Verdict
@@ -83,7 +126,9 @@ def pane_title(name: str, result: ModelResult | None) -> str:
     the score said once: ``score 0.430 ≤ θ 0.5 (not a probability: no calibration)``)
     (:func:`~forensic_viewer.wording.decision_words`, as the card and the reports say it):
     "AUTHENTIC · probability 0.52" over a large mask read as a contradiction until it said
-    that the verdict is the mask's share of the image against θ, not the probability."""
+    that the verdict is the mask's share of the image against θ, not the probability.
+    ``mask``: the pixel threshold its mask is drawn at (:func:`mask_words`), and ``truth``,
+    its figures against a true mask (:func:`truth_words`), before the name."""
     if result is None:
         return name
     sure = confidence_words(result.probability, result.score, result.out_of_range)
@@ -97,7 +142,9 @@ def pane_title(name: str, result: ModelResult | None) -> str:
     verdict = verdict_words(result.verdict, out_of_range=bool(result.out_of_range))
     # a probability that points against the verdict is explained in the pane as on the card
     short = odds_short(result.verdict, result.probability)
-    return f"{verdict} · {how}" + (f" · {short}" if short else "") + f" — {name}"
+    drawn = "" if mask is None else f" · {mask_words(mask)}"
+    drawn += f" · {truth}" if truth else ""
+    return f"{verdict} · {how}" + (f" · {short}" if short else "") + f"{drawn} — {name}"
 
 
 def pane_note(result: ModelResult) -> str:
@@ -144,8 +191,8 @@ class Source:
         def accept(layer: Layer) -> bool:
             if layer.kind == "image":
                 return True
-            if kind == "model":
-                return layer.model == name or layer.kind == "faces"
+            if kind == "model":  # the true mask outlined over it, when one is loaded and shown
+                return layer.model == name or layer.kind in ("faces", "groundtruth")
             if kind == "groundtruth":
                 return layer.kind == "groundtruth"
             return kind == "analysis" and layer.analysis == name
@@ -153,18 +200,37 @@ class Source:
         return accept
 
 
-def compare_sources(layers: LayerList, analysis: Analysis | None) -> list[Source]:
+def compare_sources(
+    layers: LayerList,
+    analysis: Analysis | None,
+    scored: dict[tuple[int, int], tuple[str, str]] | None = None,
+) -> list[Source]:
     """Every source the panes can show: the original, the ensemble (the default verdict,
     beside the original), each model, the partial map of a network running or stopped by a
     Cancel (no verdict: :func:`partial_title`), the ground-truth mask when one is loaded, then
-    each classic analysis with a map in ``layers``."""
+    each classic analysis with a map in ``layers``. A model's title says the threshold its
+    mask is drawn at (its mask layer's, the slider's) and, with a true mask loaded, its F1 and
+    IoU against it (:func:`truth_words`; ``scored`` keeps them by result and mask, so a
+    partial map's growth does not score the maps again)."""
     out = [Source("original", "original", "original")]
+    drawn = {la.model: la.threshold for la in layers.of_kind("mask") if isinstance(la, MaskLayer)}
+    truth = next(iter(layers.of_kind("groundtruth")), None)
     if analysis is not None:
         results = list(analysis.results.items())
         if analysis.ensemble is not None:
             results.insert(0, (f"{analysis.ensemble.name} (default verdict)", analysis.ensemble))
         for label, r in results:
-            out.append(Source("model", r.name, pane_title(label, r), pane_color(r), pane_note(r)))
+            short, said, note = "", "", pane_note(r)
+            if isinstance(truth, GroundTruthLayer):
+                key = (id(r), id(truth))
+                if scored is None or key not in scored:
+                    scored = {} if scored is None else scored
+                    scored[key] = truth_words(r, truth.truth)
+                short, said = scored[key]
+            if said:
+                note = f"{note}\n{said}" if note else said
+            title = pane_title(label, r, drawn.get(r.name, r.pixel_threshold), short)
+            out.append(Source("model", r.name, title, pane_color(r), note))
     for la in partial_layers(layers):  # the running network's, or what a Cancel kept
         name = la.model or ""
         if all(s.name != name for s in out):
@@ -373,8 +439,49 @@ class ComparePane(QWidget):
             self.show_source(self._sources[index])
 
 
+LEGEND_WORDS = (
+    "heatmaps, one colour scale, linked · each model's mask is drawn where its map is above "
+    "its own pixel threshold, given in its pane's title as “mask > t”"
+)
+TRUTH_LEGEND = " · white outline: the true mask, over every model's pane"
+
+
+class CompareLegend(QWidget):
+    """The strip above the panes: the heatmaps' colour scale from 0 to 1 (one colormap for
+    all: it is linked across the heatmap layers) and what the masks' outlines are. Before,
+    the only legend was in the Layers dock, for the one layer selected there."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bar = QLabel()
+        self.bar.setScaledContents(True)
+        self.bar.setFixedSize(160, 12)
+        self.bar.setAccessibleName("heatmap colour scale")
+        self.words = QLabel(LEGEND_WORDS)
+        self.words.setWordWrap(True)
+        self.words.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(2, 1, 2, 1)
+        row.addWidget(QLabel("0"))
+        row.addWidget(self.bar)
+        row.addWidget(QLabel("1"))
+        row.addWidget(self.words, 1)
+
+    def show_for(self, colormap: str | None, truth: bool) -> None:
+        """The scale of ``colormap`` (hidden with no heatmap to compare) and the true mask's
+        outline said when one is loaded."""
+        self.setVisible(colormap is not None)
+        if colormap is None:
+            return
+        self.bar.setPixmap(pixmap_from_rgb(overlays.legend(colormap)))
+        self.bar.setAccessibleDescription(
+            f"colour scale {colormap}: 0 at the left to 1 at the right"
+        )
+        self.words.setText(LEGEND_WORDS + (TRUTH_LEGEND if truth else ""))
+
+
 class CompareView(QWidget):
-    """Panes in a grid, views linked."""
+    """Panes in a grid, views linked, under the legend strip."""
 
     hovered = Signal(float, float)
 
@@ -385,8 +492,13 @@ class CompareView(QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(2)
         self.panes: list[ComparePane] = []
-        self._partials = Subscriptions()  # the partial maps' names: their panes' titles
+        # the partial maps' names and the masks' thresholds: their panes' titles; the
+        # heatmaps' colormap: the legend
+        self._partials = Subscriptions()
         self._analysis: Analysis | None = None
+        self._scored: dict[tuple[int, int], tuple[str, str]] = {}  # truth_words, kept
+        self.legend = CompareLegend()
+        self.legend.hide()
         self.empty = QLabel("Nothing to compare: open an evidence file and analyse it.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._grid.addWidget(self.empty, 0, 0)
@@ -398,6 +510,8 @@ class CompareView(QWidget):
         self.scroll.setWidget(grid_widget)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.legend)
         outer.addWidget(self.scroll)
 
     def set_content(
@@ -424,9 +538,24 @@ class CompareView(QWidget):
         self.panes = []
         self._partials.clear()
         self._analysis = analysis
-        sources = [] if layers is None else compare_sources(layers, analysis)
+        self._scored = {}
+        sources = [] if layers is None else compare_sources(layers, analysis, self._scored)
         for la in [] if layers is None else partial_layers(layers):
             self._partials.on(la.events.name, lambda _e, layers=layers: self._retitle(layers))
+        for la in [] if layers is None else layers.of_kind("mask"):
+            self._partials.on(la.events.threshold, lambda _e, layers=layers: self._retitle(layers))
+        heatmaps = [] if layers is None else layers.of_kind("heatmap")
+        first = next((la for la in heatmaps if isinstance(la, HeatmapLayer)), None)
+        if first is not None and layers is not None:
+            truth = bool(layers.of_kind("groundtruth"))
+            self._partials.on(
+                first.events.colormap,
+                lambda _e, la=first, t=truth: self.legend.show_for(la.colormap, t),
+            )
+        self.legend.show_for(
+            None if first is None else first.colormap,
+            bool(layers and layers.of_kind("groundtruth")),
+        )
         shown = [s for s in sources if s.kind != "original" or original or len(sources) == 1]
         self.empty.setVisible(not shown)
         columns = max(1, math.ceil(math.sqrt(len(shown))))
@@ -456,7 +585,7 @@ class CompareView(QWidget):
     def _retitle(self, layers: LayerList) -> None:
         """A partial map grew: the panes' titles say its new share of the image."""
         if self.panes and self.panes[0].canvas.layers is layers:
-            sources = compare_sources(layers, self._analysis)
+            sources = compare_sources(layers, self._analysis, self._scored)
             for pane in self.panes:
                 pane.retitle(sources)
 

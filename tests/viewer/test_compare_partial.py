@@ -110,7 +110,7 @@ def test_a_loaded_ground_truth_has_a_pane_beside_the_models(qtbot) -> None:
     assert _drawn(pane) == [truth]  # the true mask alone, no model's layer
     assert all("ground truth" in p.offered for p in view.panes)  # any pane can show it
     model_pane = _pane(view, "m1")
-    assert truth not in _drawn(model_pane)
+    assert truth in _drawn(model_pane)  # and outlined over the model's mask (walk-through C, 5)
     model_pane.choose("ground truth")
     assert _drawn(model_pane) == [truth]
 

@@ -58,7 +58,7 @@ def test_a_panes_title_says_why_an_authentic_verdict_has_a_probability_above_a_h
     # the explanation stands in the pane, not only in its tooltip (walk-through 2026-12-05:
     # "AUTHENTIC · probability 0.57" stood bare), short, the card's sentence in the tooltip
     short = odds_short("authentic", 0.52)
-    assert short is not None and f" · {short} — " in source.title
+    assert short is not None and f" · {short} · mask > 0.5 — " in source.title
     note = odds_words("authentic", 0.52)
     assert note is not None and source.tooltip == f"{source.title}\n{note}"  # the card's words
     ensemble = next(
@@ -77,7 +77,7 @@ def test_the_ensembles_pane_names_its_score_as_its_card_does() -> None:
     card = decision_text(analysis.ensemble)
     assert card == "stacked score 0.956 > θ 0.5986"
     (pane,) = (s for s in compare_sources(LayerList(), analysis) if s.name == "bundled-ensemble")
-    assert f"· {card} —" in pane.title
+    assert f"· {card} · mask > 0.5 —" in pane.title
     weighted = dataclasses.replace(analysis.ensemble, probability=None, threshold_provenance="")
     analysis = dataclasses.replace(analysis, ensemble=weighted)
     (pane,) = (s for s in compare_sources(LayerList(), analysis) if s.name == "bundled-ensemble")
