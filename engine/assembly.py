@@ -38,6 +38,7 @@ torch-heavy modules (the pipeline, face detection) are imported only when an ana
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ __all__ = [
     "describe_model",
     "face_model_map",
     "name_clash",
+    "not_the_bundled",
     "resolve_models",
 ]
 
@@ -417,6 +419,40 @@ def name_clash(specs: Sequence[str]) -> str | None:
     except ValueError as e:
         return str(e)
     return None
+
+
+def not_the_bundled(name: str, *, sha256: str | None = None, path: Path | None = None) -> bool:
+    """Whether a checkpoint called ``name`` is not the bundled checkpoint of that name: a
+    bundled model's name carried by another file whose bytes differ (its SHA-256, ``sha256``,
+    else read from ``path``). False for a name no bundled checkpoint carries, for the bundled
+    file itself and for a byte-identical copy. A modified copy of m2f-effl0 was compared under
+    the bundled name, with the bundled calibration in its header, and nothing in the viewer
+    told it from the bundled model (walk-through C, finding 6)."""
+    bundled = [e for e in catalog.discover()[0] if e.origin == "bundled" and e.name == name]
+    if not bundled:
+        return False
+    if path is not None and any(e.path.resolve() == Path(path).resolve() for e in bundled):
+        return False
+    if sha256 is None:
+        if path is None:
+            raise ValueError("not_the_bundled needs the file's sha256 or its path")
+        from engine.checkpoints import file_sha256
+
+        sha256 = file_sha256(path)
+    return all(_bundled_sha256(e.path) != sha256 for e in bundled)
+
+
+def _bundled_sha256(path: Path) -> str:
+    """A bundled checkpoint's SHA-256, hashed once per size and modification time."""
+    st = path.stat()
+    return _hashed(str(path), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _hashed(path: str, _size: int, _mtime_ns: int) -> str:
+    from engine.checkpoints import file_sha256
+
+    return file_sha256(path)
 
 
 def _read_ensemble(path: Path, given: Sequence[Path] = ()) -> tuple[Ensemble, list[Path]]:

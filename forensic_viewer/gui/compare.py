@@ -33,9 +33,11 @@ available area, ``forensic_viewer.gui.screen_fit``).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -54,6 +56,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.assembly import not_the_bundled
+from engine.errors import ForensicError
 from engine.types import Analysis, ModelResult
 from forensic_viewer import overlays
 from forensic_viewer.classic_layers import AnalysisLayer, ClonePairsLayer
@@ -112,6 +116,21 @@ def truth_words(result: ModelResult, truth: NDArray[np.bool_]) -> tuple[str, str
         return f"true mask empty: flags {share}", f"the true mask is empty: {at} it flags {share}"
     figures = f"F1 {counts.f1():.3f}, IoU {counts.iou():.3f}"
     return f"vs true mask {figures}", f"against the true mask, {at}: pixel {figures}"
+
+
+@functools.lru_cache(maxsize=64)
+def pane_name(name: str, checkpoint: str, sha256: str | None) -> str:
+    """A model's name in its pane's title, marked when its file carries a bundled model's name
+    but is not the bundled checkpoint (by SHA-256, :func:`engine.assembly.not_the_bundled`):
+    ``m2f-effl0 (file bitflip-m2f, not the bundled checkpoint)``. A modified copy was compared
+    under the bundled name, with nothing in the pane to tell it from the bundled model."""
+    try:
+        foreign = sha256 is not None and not_the_bundled(name, sha256=sha256)
+    except (OSError, ForensicError):
+        foreign = False
+    if not foreign:
+        return name
+    return f"{name} (file {Path(checkpoint).stem}, not the bundled checkpoint)"
 
 
 def pane_title(
@@ -229,6 +248,8 @@ def compare_sources(
                 short, said = scored[key]
             if said:
                 note = f"{note}\n{said}" if note else said
+            if r is not analysis.ensemble:
+                label = pane_name(r.name, r.checkpoint, r.checkpoint_sha256)
             title = pane_title(label, r, drawn.get(r.name, r.pixel_threshold), short)
             out.append(Source("model", r.name, title, pane_color(r), note))
     for la in partial_layers(layers):  # the running network's, or what a Cancel kept

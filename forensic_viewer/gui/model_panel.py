@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.assembly import ModelEntry, available_models, describe_model
+from engine.assembly import ModelEntry, available_models, describe_model, not_the_bundled
 from engine.catalog import BUNDLED_MODELS, user_models_dir
 from engine.devices import available_devices
 from engine.errors import ForensicError
@@ -33,6 +33,25 @@ from forensic_viewer.wording import plain
 from trainer.progress import figure_words
 
 NOT_LOADED = "  — not loaded"  # a row's mark: the file was checked and failed to load
+NOT_BUNDLED = "  — not the bundled checkpoint"  # a bundled model's name, other bytes
+
+
+def foreign_words(entry: ModelEntry) -> str:
+    """Why a row is marked :data:`NOT_BUNDLED`: a file that is not bundled carries a bundled
+    model's name and its bytes differ from that checkpoint's; "" otherwise (a byte-identical
+    copy included). Its header's calibration and figures are then the file's own claim."""
+    if entry.meta is None or entry.origin == "bundled":
+        return ""
+    try:
+        foreign = not_the_bundled(entry.name, path=entry.path)
+    except (OSError, ForensicError):
+        return ""  # not hashed: its loading says what is wrong with the file
+    if not foreign:
+        return ""
+    return (
+        f"named {entry.name} like a bundled model, but not the bundled checkpoint (its SHA-256 "
+        "differs): its calibration and figures are its header's claim"
+    )
 
 
 def model_label(entry: ModelEntry) -> str:
@@ -154,7 +173,9 @@ class ModelPanel(QWidget):
             }
         )
         failed = self._failed.get(str(entry.path.resolve()))
-        item = QListWidgetItem(plain(dock_label(entry)) + (NOT_LOADED if failed else ""))
+        foreign = foreign_words(entry)
+        mark = (NOT_BUNDLED if foreign else "") + (NOT_LOADED if failed else "")
+        item = QListWidgetItem(plain(dock_label(entry)) + mark)
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Unchecked)
         item.setData(Qt.ItemDataRole.UserRole, len(self._rows))
@@ -162,6 +183,7 @@ class ModelPanel(QWidget):
         item.setToolTip(
             tip_text(
                 (f"{plain(failed)}\n" if failed else "")
+                + (f"{plain(foreign)}\n" if foreign else "")
                 + f"{plain(origin_words(entry))}\n{plain(path)}\nθ: {plain(provenance)}"
                 + (f"\ntraining-run validation split: {plain(figures)}" if figures else "")
             )
