@@ -71,10 +71,13 @@ def block_candidates(gray: NDArray[np.float32], p: CloneParams) -> list[Candidat
         key = (key << 9) | (q[:, j] + 256)
     key = (key << 9) | _scatter(ys.astype(np.uint64) * np.uint64(w) + xs.astype(np.uint64))
     order = np.argsort(key)
-    q, ys, xs = q[order].astype(np.int16), ys[order], xs[order]
+    ys, xs = ys[order], xs[order]
+    # the features as 6 rows [6, N]: the test below reduces over the short axis, which numpy
+    # does as 6 vectorised passes (over [N, 6]'s last axis it looped per block, 7x slower)
+    qt = q[order].T.astype(np.int16, order="C")
     dy_all, dx_all, src_idx = [], [], []
     for k in range(1, p.block_neighbours + 1):
-        same = np.all(np.abs(q[k:] - q[:-k]) <= 1, axis=1)
+        same = np.all(np.abs(qt[:, k:] - qt[:, :-k]) <= 1, axis=0)
         dy = ys[k:] - ys[:-k]
         dx = xs[k:] - xs[:-k]
         far = dy * dy + dx * dx >= p.min_distance**2
