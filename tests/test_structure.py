@@ -7,6 +7,7 @@ other package, the viewer's floors) are import-linter's, run by ``make lint``.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import grimp
@@ -164,3 +165,16 @@ def test_the_fixed_wait_finder_finds_each_kind() -> None:
     )
     found = [(1, 60.0), (2, 5.0), (3, 120), (4, 30), (6, 600), (7, 300.0), (10, 60.0)]
     assert _fixed_waits(source) == found
+
+
+def test_slow_variants_name_tests_that_exist() -> None:
+    """Every entry of tests/conftest.py's SLOW_VARIANTS names a test function of its file, and
+    each family keeps a variant in ``make test``: a renamed test would drop out of the list
+    unseen and run again in ``make test``."""
+    from tests.conftest import SLOW_VARIANTS
+
+    for node, ids in SLOW_VARIANTS.items():
+        path, _, name = node.partition("::")
+        text = (ROOT / path).read_text(encoding="utf-8")
+        assert re.search(rf"^def {name}\(", text, re.M), node
+        assert ids, node

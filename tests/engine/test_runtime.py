@@ -48,6 +48,7 @@ def test_torch_runner_stops_inside_the_forward_pass_and_removes_its_hooks() -> N
 
 
 @needs_openvino
+@pytest.mark.slow
 def test_openvino_matches_torch_caches_and_cancels(tmp_path: Path, monkeypatch) -> None:
     model = _tiny()
     runner = OpenVINORunner(model, "0" * 64, None, threads=1, folder=tmp_path)
@@ -234,6 +235,7 @@ def _write_key(xml: Path, key: dict) -> None:
 
 
 @needs_openvino
+@pytest.mark.slow
 def test_bundled_int8_model_is_current_close_to_torch_and_recorded(
     tmp_path: Path, monkeypatch
 ) -> None:

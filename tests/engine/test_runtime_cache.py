@@ -242,6 +242,7 @@ _RACE = """
 """
 
 
+@pytest.mark.slow
 def test_two_processes_converting_into_one_empty_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

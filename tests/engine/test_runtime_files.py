@@ -41,6 +41,7 @@ _CHILD_HEAD = """
 """
 
 
+@pytest.mark.slow
 def test_an_int8_model_whose_weights_are_a_pipe_is_a_line_and_fp32_runs(tmp_path: Path) -> None:
     # bundled_int8 saw the three files; the .bin was then replaced by a pipe (or an int8 model
     # was named directly): OpenVINO, given the path, waited for a writer forever
@@ -64,6 +65,7 @@ def test_an_int8_model_whose_weights_are_a_pipe_is_a_line_and_fp32_runs(tmp_path
     assert f"{tmp_path / 'net.int8.bin'}: {NOT_REGULAR}" in said[0], out
 
 
+@pytest.mark.slow
 def test_a_pipe_in_the_cache_is_a_line_and_the_model_is_converted_again(tmp_path: Path) -> None:
     # A pipe at the cached conversion's name: one warning naming it, then the conversion
     # replaces it. Pipes at the names the cache used to write through (``.KEY.PID.tmp.xml``/

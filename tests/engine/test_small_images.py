@@ -56,6 +56,7 @@ def test_a_tiny_image_is_marked_by_every_default_network_and_the_default_verdict
     assert a.to_dict()["ensemble"]["out_of_range"]["short_side"] == min(shape)
 
 
+@pytest.mark.slow
 def test_a_casia_size_image_is_not_marked(default_analyzer: Analyzer) -> None:
     a = default_analyzer.analyze(load_evidence(SAMPLES / "hubble-authentic.jpg"))
     assert min(a.evidence.pixels.shape[:2]) >= 256

@@ -217,6 +217,7 @@ def test_the_shared_loop_finds_both_stages() -> None:
         assert objective.default_optim["lr"] == 1e-4
 
 
+@pytest.mark.slow
 def test_stage2_overfits_synthetic_forgeries() -> None:
     """Six textures, four with a pasted square: the loss falls to under 40 %, pixel F1 passes
     0.9 (from about 0.1-0.2 untrained) and the image logits separate forged from authentic."""

@@ -210,6 +210,7 @@ def _pixel_f1(model: nn.Module, images: torch.Tensor, masks: torch.Tensor) -> fl
     return mask_f1(pred, masks > 0.5)
 
 
+@pytest.mark.slow
 def test_compact_model_overfits_a_few_synthetic_forgeries() -> None:
     """50 AdamW steps on 2 forged + 1 authentic 64x64 images: the loss falls below a quarter
     of its start, pixel F1 (heatmap > 0.5) rises from ~0 to >= 0.8 (~0.9 is typical), and the

@@ -176,6 +176,7 @@ def test_reliability_bins_hold_their_lower_edge_and_the_last_holds_1() -> None:
     assert edges == {(0.0, 0.2): 2, (0.2, 0.4): 1, (0.4, 0.6): 1, (0.6, 0.8): 1, (0.8, 1.0): 2}
 
 
+@pytest.mark.slow
 def test_bootstrap_interval_is_reproducible_and_holds_the_estimate() -> None:
     rng = np.random.default_rng(7)
     for _ in range(10):

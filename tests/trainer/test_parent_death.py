@@ -47,6 +47,7 @@ def _running(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(PR_SET_PDEATHSIG)")
+@pytest.mark.slow
 def test_the_trainer_stops_with_a_checkpoint_when_its_viewer_is_killed(tmp_path: Path) -> None:
     assert PARENT_ENV in PARENT
     data = make_folder(tmp_path / "d", 4, 4, seed=0, size=48)

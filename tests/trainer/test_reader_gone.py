@@ -42,6 +42,7 @@ def test_a_broken_pipe_is_one_stop_then_silence(monkeypatch: pytest.MonkeyPatch)
     assert err.write("the stop's line\n") == 16  # the other reader gone too: no second stop
 
 
+@pytest.mark.slow
 def test_fit_stops_with_a_checkpoint_when_its_reader_closes(tmp_path: Path) -> None:
     data = make_folder(tmp_path / "d", 4, 4, seed=0, size=48)
     out, log = tmp_path / "run", tmp_path / "fit.err"

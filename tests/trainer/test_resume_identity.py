@@ -60,6 +60,7 @@ def _error_line(err: str) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_a_run_folder_removed_under_its_trainer_stops_it_and_is_not_made_again(
     tmp_path: Path,
 ) -> None:

@@ -58,6 +58,7 @@ def _refusal(err: str, out: Path, pid: int, command: str = "fit") -> None:
     assert f"PID {pid}" in lines[0] and "forensic-train fit" in lines[0].split(f"PID {pid}")[1]
 
 
+@pytest.mark.slow
 def test_a_second_trainer_is_refused_while_the_first_trains(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -48,6 +48,7 @@ def _with_file_limit(argv: list[str], limit: int) -> subprocess.CompletedProcess
 
 
 @pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="no file size limit here")
+@pytest.mark.slow
 def test_a_checkpoint_that_cannot_be_written_is_one_line_naming_it(tmp_path: Path) -> None:
     data = make_folder(tmp_path / "d", 4, 2, seed=0)
     out = tmp_path / "run"
@@ -59,6 +60,7 @@ def test_a_checkpoint_that_cannot_be_written_is_one_line_naming_it(tmp_path: Pat
 
 
 @pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="no file size limit here")
+@pytest.mark.slow
 def test_a_resume_file_that_cannot_be_written_is_one_line_naming_it(tmp_path: Path) -> None:
     """The checkpoints fit and the resume file (weights and optimiser state, about three times
     their size) does not: torch's writer said "[enforce fail at inline_container.cc:672] .
@@ -74,6 +76,7 @@ def test_a_resume_file_that_cannot_be_written_is_one_line_naming_it(tmp_path: Pa
 
 
 @pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="no file size limit here")
+@pytest.mark.slow
 def test_a_kill_during_a_checkpoint_write_leaves_a_temporary_file_the_next_fit_removes(
     tmp_path: Path,
 ) -> None:
@@ -119,6 +122,7 @@ def test_a_kill_during_a_checkpoint_write_leaves_a_temporary_file_the_next_fit_r
 
 
 @pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="no file size limit here")
+@pytest.mark.slow
 def test_a_calibrated_file_that_cannot_be_written_is_one_line_naming_it(tmp_path: Path) -> None:
     """calibrate's copy with θ, on a full disk: a traceback ending in safetensors' error, which
     the training dialog showed as why θ was not calibrated."""

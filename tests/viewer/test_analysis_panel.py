@@ -156,6 +156,7 @@ def test_compare_panes_offer_the_analyses(qtbot, window: MainWindow, cloned: Pat
     assert not window.layers["ela map (what scans keep)"].visible  # as it was before comparing
 
 
+@pytest.mark.slow
 def test_cancel_stops_the_analyses_and_adds_no_layer(
     qtbot, window: MainWindow, tmp_path: Path
 ) -> None:

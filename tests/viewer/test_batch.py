@@ -609,6 +609,7 @@ def test_mailbox_delivers_in_order_on_the_gui_thread_once_per_round(qtbot) -> No
 
 
 @pytest.mark.skipif(cpu_cores() < 2, reason="the dialog offers one worker per core")
+@pytest.mark.slow
 def test_worker_processes_cancel_at_once_and_a_resume_in_one_process_completes(
     qtbot, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
 ) -> None:

@@ -331,6 +331,7 @@ def test_csv_rows_carry_the_default_verdicts_probability_and_reliability(
     assert rows["broken.jpg"]["ensemble.reliability"] == ""
 
 
+@pytest.mark.slow
 def test_sigterm_stops_a_scan_like_an_interrupt_keeping_every_finished_row(
     folder: Path, tmp_path: Path, tiny_checkpoint: Path, capsys
 ) -> None:

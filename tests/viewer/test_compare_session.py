@@ -43,6 +43,7 @@ def _session(folder: Path, *args: int) -> None:
     assert "session ended" in done.stdout
 
 
+@pytest.mark.slow
 def test_files_opened_after_compare_mode_on_and_off_do_not_crash_the_viewer(
     tmp_path: Path,
 ) -> None:
@@ -52,6 +53,7 @@ def test_files_opened_after_compare_mode_on_and_off_do_not_crash_the_viewer(
 TABS = 40  # Tab presses after each file: 12 did not crash the unfixed viewer on an idle machine
 
 
+@pytest.mark.slow
 def test_tab_pressed_after_each_file_does_not_crash_the_viewer(tmp_path: Path) -> None:
     """The Tab order walked Qt's focus chain and asked widgets for their focus proxy: PySide6
     re-parented the widgets' Python objects until the garbage collector freed some Qt still

@@ -175,6 +175,7 @@ def test_the_masks_are_told_by_their_real_path(tmp_path: Path) -> None:
     assert masks == [tmp_path / "linked" / "Gt" / "a.png"]
 
 
+@pytest.mark.slow
 def test_worker_processes_pass_over_the_same_masks(
     benco: Path, tmp_path: Path, tiny_checkpoint: Path, capsys
 ) -> None:

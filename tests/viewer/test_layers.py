@@ -317,6 +317,7 @@ def test_readout_and_magnifier() -> None:
     assert corner is not None and (corner[:3, :3] == 0).all()  # outside the image: black
 
 
+@pytest.mark.slow
 def test_the_layer_model_does_not_import_qt() -> None:
     code = (
         "import sys, forensic_viewer.layers, forensic_viewer.overlays; "

@@ -73,6 +73,7 @@ def test_models_name_with_a_pipe_as_its_card_notes_it_and_shows_the_header(
     assert "its header follows" in lines[0]
 
 
+@pytest.mark.slow
 def test_models_name_of_an_ensemble_with_a_pipe_as_its_card_shows_its_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -166,6 +166,7 @@ for folder in (tmp / "reports", out):
 """
 
 
+@pytest.mark.slow
 def test_a_second_write_report_while_the_first_runs_then_quit(
     tmp_path: Path, tiny_checkpoint: Path
 ) -> None:

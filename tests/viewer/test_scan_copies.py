@@ -13,6 +13,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from forensic_viewer.cli import main
 from forensic_viewer.scan.results import byte_copies
 from tests.conftest import write_rgb
@@ -103,6 +105,7 @@ def test_a_scan_names_its_copies_in_the_csv_and_its_summary_and_analyses_them_al
     assert {k: r["duplicate_of"] for k, r in _csv(out).items() if r["duplicate_of"]} == COPIES
 
 
+@pytest.mark.slow
 def test_worker_processes_name_the_same_copies(
     tmp_path: Path, tiny_checkpoint: Path, capsys
 ) -> None:

@@ -155,6 +155,7 @@ def _maps(record: ScanRecord) -> set[str]:
     return {m.heatmap for m in record.models if m.heatmap}
 
 
+@pytest.mark.slow
 def test_worker_processes_give_the_names_one_process_gives(
     tmp_path: Path, tiny_checkpoint: Path
 ) -> None:

@@ -278,6 +278,7 @@ def test_the_command_stopped_by_a_signal_leaves_csv_and_summary(
     assert report["counts"]["files"] == 2
 
 
+@pytest.mark.slow
 def test_a_pooled_scan_interrupted_writes_the_same_files(
     tmp_path: Path, tiny_checkpoint: Path
 ) -> None:

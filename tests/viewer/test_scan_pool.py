@@ -159,6 +159,7 @@ def _affinities(log: Path) -> list[list[str]]:
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="pinning needs two cores")
+@pytest.mark.slow
 def test_workers_whose_threads_fit_are_pinned_one_per_core(
     tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
@@ -179,6 +180,7 @@ def test_workers_whose_threads_fit_are_pinned_one_per_core(
     assert {cores for _, _, cores in _affinities(log)} == {everywhere}
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_costs_its_file_only_and_is_replaced(
     tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
@@ -269,6 +271,7 @@ def _resumed_each_once(
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX: kill -9 the scan")
+@pytest.mark.slow
 def test_a_pooled_scan_killed_midway_resumes_without_duplicates(
     tmp_path: Path, tiny_checkpoint: Path, capsys
 ) -> None:
@@ -358,6 +361,7 @@ def test_scan_json_says_the_run_started_before_the_workers_loaded_their_models(
     assert run["started"] <= min(built.read_text(encoding="utf-8").split())
 
 
+@pytest.mark.slow
 def test_a_cache_that_keeps_nothing_is_said_once_a_scan_not_once_a_worker(
     tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capfd
 ) -> None:

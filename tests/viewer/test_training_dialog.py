@@ -160,6 +160,7 @@ def _problems(dialog: TrainingDialog) -> str:
 
 
 @pytest.mark.gui
+@pytest.mark.slow
 def test_tiny_run_completes_and_the_model_appears_in_the_selector(
     qtbot, tmp_path: Path, models_dir: Path
 ) -> None:

@@ -200,6 +200,7 @@ def test_a_fine_tune_started_from_the_dialog_trains_the_checkpoints_network(
 
 
 @pytest.mark.gui
+@pytest.mark.slow
 def test_a_face_model_fine_tuned_from_the_dialog_is_decided_on_the_runs_faces(
     qtbot, tmp_path: Path, models_dir: Path
 ) -> None:
