@@ -26,14 +26,17 @@ from PIL import Image
 from engine import containers
 from engine.environ import parse_limit
 from engine.errors import CorruptImageError, ForensicError, ImageTooLargeError
+from engine.rgb import BAND_PIXELS
 
 # 105 MP: above the 102 MP medium-format cameras (Fujifilm GFX100: 11648 x 8736; Hasselblad
 # X2D: 11656 x 8742), far below a bomb; a 150 MP back or a stitched panorama needs the variable.
 DEFAULT_MAX_PIXELS = 105_000_000
 MAX_PIXELS_ENV = "FORENSIC_VIEWER_MAX_PIXELS"
-# 1.5 GiB: every layout the default pixel limit admits fits, the costliest being a 105 MP
-# progressive CMYK JPEG (raster 4 + coefficients 8 + RGB 3 bytes per pixel = 1.58 GB); a
-# 105 MP baseline RGB JPEG or 8-bit PNG needs 0.74 GB.
+# 1.5 GiB: the layouts the default pixel limit admits fit, a 105 MP progressive CMYK JPEG
+# (raster 4 + coefficients 8 + RGB 3 bytes per pixel = 1.58 GB), a 16-bit RGB TIFF in one
+# uncompressed strip (file 6 + raster 4 + RGB 3 = 1.37 GB); a 105 MP baseline RGB JPEG or
+# 8-bit PNG needs 0.74 GB. docs/LIMITS.md names the few beyond it (a turned 16-bit RGBA TIFF,
+# a compressed TIFF in one strip that compression hardly shrank, a HEIF above 8 bits).
 DEFAULT_MAX_DECODE_BYTES = 3 << 29
 MAX_DECODE_BYTES_ENV = "FORENSIC_VIEWER_MAX_DECODE_BYTES"
 
@@ -101,6 +104,23 @@ def too_many_pixels(path: Path, w: int, h: int, max_pixels: int) -> ImageTooLarg
         f"declared size {w}x{h} ({w * h:,} pixels) is beyond the {max_pixels:,}-pixel limit "
         f"(raise it with {MAX_PIXELS_ENV})",
     )
+
+
+def too_much_memory(
+    path: Path, w: int, h: int, mode: str, fmt: str, need: int, limit: int
+) -> ImageTooLargeError:
+    """The refusal of a ``w`` x ``h`` image of Pillow mode ``mode`` whose decode
+    :func:`decode_bytes_estimate` puts at ``need`` bytes, beyond ``limit`` (also
+    :func:`engine.precheck.refuse_beyond_limit`'s, in the same words)."""
+    return ImageTooLargeError(
+        path,
+        f"decoding this {w}x{h} {mode} {fmt} would take about {_mb(need)} of memory, beyond "
+        f"the {_mb(limit)} limit (raise it with {MAX_DECODE_BYTES_ENV})",
+    )
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.0f} MB" if n >= 10**7 else f"{n / 1e6:.1f} MB"
 
 
 def check_compression(
@@ -191,13 +211,13 @@ def decode_bytes_estimate(img: Image.Image, fmt: str, file_size: int) -> int:
 
     raster (Pillow's: 1, 2 or 4 bytes per pixel by mode) + the decoder's working buffers +
     the RGB result (3 bytes per pixel); or twice the RGB result when that is more (the
-    orientation copy, made after the raster is freed). Working buffers, per format:
+    orientation copy, made after the raster is freed). A TIFF is counted apart
+    (:func:`_tiff_bytes`): the file's bytes, which the loader holds throughout, + the raster
+    + the most of the strip buffer, Pillow's turned raster and the RGB result, which are
+    never held at once. Working buffers of the other formats:
 
     - JPEG, progressive: libjpeg keeps every DCT coefficient (2 bytes per sample of each
       component at its sampling);
-    - TIFF: libtiff's strip or tile buffer (at least 4 bytes per pixel of one strip/tile), a
-      copy of the file (Pillow hands libtiff the whole file) and, with an Orientation tag,
-      the raster turned by Pillow as it loads;
     - WebP: libwebp's decoded frame (4 bytes per pixel);
     - BMP with run-length coding: Pillow's Python decoder builds the pixels twice (2 bytes per
       pixel);
@@ -213,7 +233,38 @@ def decode_bytes_estimate(img: Image.Image, fmt: str, file_size: int) -> int:
         sampling = tuple((max(int(lay[1]), 1), max(int(lay[2]), 1)) for lay in layers)
         work = containers.jpeg_blocks(w, h, sampling) * 64 * 2  # one 16-bit coefficient per sample
     elif fmt == "TIFF":
-        tags = getattr(img, "tag_v2", {})
+        return _tiff_bytes(img, file_size)
+    elif fmt == "WEBP":
+        work = 4 * n
+    elif fmt == "BMP" and img.info.get("compression") in (1, 2):
+        work = 2 * n
+    elif fmt == "HEIF":
+        work = (12 if as_int(img.info.get("bit_depth"), 8) > 8 else 6) * n
+    return max(n * _storage_bytes(img.mode) + work + 3 * n, 6 * n)
+
+
+def _tiff_bytes(img: Image.Image, file_size: int) -> int:
+    """:func:`decode_bytes_estimate` of a TIFF: the file's bytes (held by the loader
+    throughout) + Pillow's raster + the most of what comes and goes beside them, one at a time:
+
+    - a compressed file's strip or tile buffer (libtiff's decode of one strip or tile: at
+      least 4 bytes per pixel of it, a tiny file declaring 65520 x 65520 tiles asking for
+      gigabytes), freed when the decode ends. An uncompressed file has none: Pillow's own
+      decoder reads it 64 KiB at a time (measured on 11648 x 8736 16-bit RGB: one strip of
+      611 MB added 1,326 MB to the process, the file + raster + RGB result; zlib-compressed
+      in one strip of 214 MB, 1,232 MB, the file + strip + raster);
+    - with an Orientation tag, the turned raster Pillow makes as it loads, after the decode;
+    - the RGB result (3 bytes per pixel), made after both, band by band from the raster;
+
+    and the conversion's temporaries of one band (``BAND_PIXELS`` pixels, at most 32 bytes
+    each: 8 MiB): the measures above exceeded the sum of the rest by 0-3 MB, and the estimate
+    is an upper bound.
+    """
+    w, h = img.size
+    n = w * h
+    tags = getattr(img, "tag_v2", {})
+    strip = 0
+    if tag_int(tags, 259, 1) != 1:  # compressed: libtiff decodes into a strip or tile buffer
         bps = tags.get(258, (1,))
         bps = bps if isinstance(bps, tuple) else (bps,)
         spp = tag_int(tags, 277, 1)
@@ -222,13 +273,7 @@ def decode_bytes_estimate(img: Image.Image, fmt: str, file_size: int) -> int:
             unit = tag_int(tags, 322, w) * tag_int(tags, 323, h)
         else:  # stripped: RowsPerStrip rows
             unit = w * min(tag_int(tags, 278, h), h)
-        work = unit * max(containers.ceil_div(bits, 8), 4) + file_size
-        if tag_int(tags, 274, 1) != 1:  # Pillow turns the raster as it loads it: a copy
-            work += n * _storage_bytes(img.mode)
-    elif fmt == "WEBP":
-        work = 4 * n
-    elif fmt == "BMP" and img.info.get("compression") in (1, 2):
-        work = 2 * n
-    elif fmt == "HEIF":
-        work = (12 if as_int(img.info.get("bit_depth"), 8) > 8 else 6) * n
-    return max(n * _storage_bytes(img.mode) + work + 3 * n, 6 * n)
+        strip = unit * max(containers.ceil_div(bits, 8), 4)
+    raster = n * _storage_bytes(img.mode)
+    turned = raster if tag_int(tags, 274, 1) != 1 else 0  # Pillow turns the raster as it loads
+    return file_size + raster + max(strip, turned, 3 * n) + BAND_PIXELS * 32

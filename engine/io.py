@@ -118,7 +118,6 @@ from PIL import (
 
 from engine import containers
 from engine.bomb_guards import (
-    MAX_DECODE_BYTES_ENV,
     MAX_PIXELS_ENV,
     as_int,
     check_compression,
@@ -127,6 +126,7 @@ from engine.bomb_guards import (
     pixel_limit,
     tag_int,
     too_many_pixels,
+    too_much_memory,
 )
 from engine.errors import (
     CorruptImageError,
@@ -316,13 +316,7 @@ def _decode(
         eoi = check_compression(path, data, fmt, img, png)  # a one-scan JPEG's end, walked
         need = decode_bytes_estimate(img, fmt, len(data))
         if need > byte_limit:
-            w, h = img.size
-            raise ImageTooLargeError(
-                path,
-                f"decoding this {w}x{h} {img.mode} {fmt} would take about {_mb(need)} of "
-                f"memory, beyond the {_mb(byte_limit)} limit (raise it with "
-                f"{MAX_DECODE_BYTES_ENV})",
-            )
+            raise too_much_memory(path, *img.size, img.mode, fmt, need, byte_limit)
         warns = _name_warnings(path, fmt)
         frames = _count_frames(data, fmt, img, warns)
         if (after := _after_end(data, fmt, png, frames, eoi)) is not None:  # JPEG: scans counted
@@ -462,10 +456,6 @@ def _short(e: BaseException) -> str:
     text = re.sub(r"""\bb(['"])(.*?)\1""", r"\2", text)
     text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text[:400])
     return text[:160] or type(e).__name__
-
-
-def _mb(n: int) -> str:
-    return f"{n / 1e6:,.0f} MB" if n >= 10**7 else f"{n / 1e6:.1f} MB"
 
 
 def _open(

@@ -185,7 +185,7 @@ def _say_face_fallback(args: argparse.Namespace, note: str | None) -> None:
 
 
 def _refused_early(args: argparse.Namespace, images: list[Path]) -> bool:
-    """Whether every image is over the file-size or pixel limit by its size or header (read
+    """Whether every image is over the file-size, pixel or decode-memory limit by its size or header (read
     alone: no pixel decoded), each said in load_evidence's one line naming the file (absolute,
     as a scan names it); then nothing else is done, no model loaded (about 10 s) to refuse them
     after, but a --model or --device the command could not have run with is said first

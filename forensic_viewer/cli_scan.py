@@ -91,7 +91,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     naming it and what was looked for, before any output is written or model loaded (a scan
     of nothing used to load the models, up to half a minute with Ray, and exit 0). A resumed
     scan whose files are all done has files, and resumes as before. A listing whose every file
-    is over the file-size or pixel limit is refused then too, each file in its line
+    is over the file-size, pixel or decode-memory limit is refused then too, each file in its line
     (:func:`_refused_scan`)."""
     from forensic_viewer.scan.walk import (
         Unread,

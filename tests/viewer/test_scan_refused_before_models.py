@@ -1,4 +1,4 @@
-"""A scan whose every file is over the file-size or pixel limit is refused before any model
+"""A scan whose every file is over the file-size, pixel or decode-memory limit is refused before any model
 is loaded: ``forensic-viewer scan`` and the batch dialog loaded every model (about 10 s) and
 only then read the files and refused each. The listing's sizes and headers are read first
 (:mod:`forensic_viewer.scan.refused`), stopping at the first file not refused; a folder with
