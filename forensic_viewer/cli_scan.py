@@ -51,7 +51,7 @@ from forensic_viewer.cli_table import (
     warning_lines,
 )
 from forensic_viewer.scan.lock import OutputLock
-from forensic_viewer.wording import plain
+from forensic_viewer.wording import plain, verdict_words
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -235,6 +235,22 @@ def _run_files(
             return EXIT_SCAN_FAILED
 
 
+def _finished_words(rec: Mapping[str, Any], checks: Sequence[tuple[str, Any]]) -> str:
+    """A finished file as its plain progress line says it: ``key: flagged as manipulated,
+    158 s`` (the file as the closing table names it: a scan's path in its folder; the default
+    verdict's word, as the table's first line of the file), or ``key: error``."""
+    name = rec.get("path") or rec.get("file")
+    if rec.get("status") != "ok":
+        outcome = "error"
+    elif checks:
+        outcome = verdict_words(checks[0][1].get("verdict"))
+    else:
+        outcome = "analysed"
+    seconds = rec.get("seconds")
+    took = f", {seconds:.0f} s" if isinstance(seconds, int | float) else ""
+    return plain(f"{name}: {outcome}{took}")
+
+
 def _face_rates(out: Path, records: list[dict[str, Any]]) -> dict[str, str]:
     """Each face model's reliability sentence as the run recorded it (scan.json's
     ``face_model_figures``, the report's source too), or that the rates of the checkpoint
@@ -394,6 +410,8 @@ def _scan_and_report(
         if checks and rec.get("status") == "ok":
             verdicts[str(checks[0][1].get("verdict"))] += 1
         bar.file_done(i, rec.get("path") not in done)
+        if rec.get("path") not in done:  # a log's line per file (stderr not a terminal)
+            bar.file_line(i, _finished_words(rec, checks))
         if not table:  # the path and status alone: the reports' list, the summary
             return
         records[-1]["checks"] = checks

@@ -4,6 +4,7 @@ finished (walk-through 2026-12-06: a resume of 8,000 files left at 10 files/s sa
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,43 @@ def test_the_scan_tells_the_bar_which_files_it_analysed(
     (bar,) = bars
     assert (bar.total, bar.to_analyse) == (3, 1)
     assert sorted(calls) == [False, False, True] and bar.analysed == 1
+
+
+def test_a_scan_to_a_log_says_each_file_as_it_finishes(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """stderr redirected (not a terminal: no status line): one plain line per file analysed,
+    written as it finishes, not at the end (a walk-through's 14.5-minute scan left its log
+    empty until it ended); a resume's skipped files get none."""
+    folder, out = tmp_path / "evidence", tmp_path / "out"
+    folder.mkdir()
+    write_rgb(folder / "a.png", 70, 90, seed=1)
+    (folder / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    seen: list[str] = []  # stderr as each next file began to be reported
+
+    class Watched(ProgressBar):
+        def file_done(self, index: int, analysed: bool) -> None:
+            seen.append(capsys.readouterr().err)
+            super().file_done(index, analysed)
+
+    monkeypatch.setattr(forensic_viewer.cli_scan, "ProgressBar", Watched)
+    assert main(scan_args(folder, out, tiny_checkpoint)) == 1  # b.png fails
+    err = capsys.readouterr().err
+    assert re.search(
+        r"^\[1/2\] a\.png: (not flagged|flagged as manipulated), \d+ s$", seen[1], re.M
+    )
+    assert re.search(r"^\[2/2\] b\.png: error$", err, re.M)  # an error row has no time
+    write_rgb(folder / "c.png", 60, 60, seed=3)
+    seen.clear()
+    main(scan_args(folder, out, tiny_checkpoint))
+    lines = re.findall(r"^\[\d/3\] .*$", "".join(seen) + capsys.readouterr().err, re.M)
+    assert [line.split(":")[0] for line in lines] == ["[2/3] b.png", "[3/3] c.png"]
+
+
+def test_a_terminal_keeps_its_status_line_alone(capsys) -> None:
+    bar = ProgressBar(3, enabled=True)
+    bar.file_done(0, analysed=True)
+    bar.file_line(0, "a.png: not flagged, 2 s")
+    bar.close()
+    err = capsys.readouterr().err
+    assert err.startswith("\r[1/3]") and "a.png" not in err
