@@ -243,7 +243,41 @@ def _exif_findings(
     facts.update(date_facts)
     if gps:
         rows.append(_gps_finding(gps))
+    if has_exif:
+        rows += _size_findings(img, exif, sub)
     return rows, facts, dates
+
+
+def _size_findings(img: Image.Image, exif: Image.Exif, sub: dict) -> list[Finding]:
+    """A notice when the EXIF's image size (PixelXDimension x PixelYDimension, tags 40962 and
+    40963; a JPEG's IFD0 ImageWidth x ImageLength, 256 and 257, which a TIFF's IFD0 holds as
+    the image's own) is not the stored image's, either way round (the orientation turns only
+    what is shown): the pixels were resized, cropped or re-saved after the camera wrote it."""
+    w, h = img.size  # as stored, before the orientation
+    declared = [("PixelXDimension x PixelYDimension", sub.get(0xA002), sub.get(0xA003))]
+    if (img.format or "").upper() != "TIFF":
+        declared.append(("ImageWidth x ImageLength", exif.get(0x0100), exif.get(0x0101)))
+    rows: list[Finding] = []
+    for key, dw, dh in declared:
+        dw, dh = _size_value(dw), _size_value(dh)
+        if dw and dh and (dw, dh) not in ((w, h), (h, w)):
+            rows.append(
+                Finding(
+                    "camera",
+                    f"EXIF {key}",
+                    f"{dw}x{dh}",
+                    Level.NOTICE,
+                    f"EXIF says {dw}x{dh}, the image is {w}x{h}: resized or re-saved after capture",
+                )
+            )
+    return rows
+
+
+def _size_value(value: object) -> int | None:
+    """A size tag's value as a positive int; None for anything else (absent, 0, text)."""
+    if isinstance(value, tuple) and len(value) == 1:
+        value = value[0]
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _angle(value: object, ref: object) -> tuple[str, float] | None:
@@ -578,7 +612,10 @@ def _heif_items(
     # 18: a thumbnail that agrees overall no longer "matches the image" (one correlation
     # hardly moves for a local edit); a notice when its map is high over 0.5 % of the image
     # (_thumbcompare.LOCAL_SHARE), thumbnail_local_share in the facts
-    version="18",
+    # 19: the EXIF's image size (PixelXDimension/PixelYDimension; a JPEG's IFD0 ImageWidth/
+    # ImageLength) compared with the stored image's, either way round: a notice when they
+    # differ (resized or re-saved after capture; none of 53 camera photographs nor of CASIA's)
+    version="19",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,

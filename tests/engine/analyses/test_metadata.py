@@ -392,3 +392,73 @@ def test_a_thumbnail_that_agrees_overall_is_not_said_to_match_and_a_local_edit_i
     assert r.extras["thumbnail_correlation"] >= 0.85  # the correlation alone: information
     assert row.level == Level.NOTICE and "differs locally" in row.note
     assert r.extras["thumbnail_local_share"] >= 0.005 > same.extras["thumbnail_local_share"]
+
+
+def _size_exif(
+    pixel: tuple[int, int] | None = None,
+    ifd0: tuple[int, int] | None = None,
+    orientation: int | None = None,
+) -> bytes:
+    """A camera's EXIF (Make, Model) declaring the image's size: PixelXDimension x
+    PixelYDimension in the Exif IFD, ImageWidth x ImageLength in IFD0."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "NIKON CORPORATION", "NIKON D90"
+    if orientation is not None:
+        exif[0x0112] = orientation
+    if ifd0 is not None:
+        exif[0x0100], exif[0x0101] = ifd0
+    if pixel is not None:
+        exif.get_ifd(0x8769).update({0xA002: pixel[0], 0xA003: pixel[1]})
+    return exif.tobytes()
+
+
+def _size_notices(r) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    return [
+        (f.key, f.value, f.note)
+        for f in r.findings
+        if f.topic == "camera" and f.level == Level.NOTICE and "x" in f.value
+    ]
+
+
+def test_an_exif_size_other_than_the_images_is_a_notice(write_evidence) -> None:
+    """Walk-through M: a D90 photograph upscaled to 11648 x 8736, its EXIF (4288 x 2848)
+    kept, read "metadata nothing found"."""
+    photo = jpeg_bytes(natural(240, 320, 1), 90, exif=_size_exif(pixel=(4288, 2848)))
+    r = run_analysis("metadata", write_evidence(photo))
+    assert _size_notices(r) == [
+        (
+            "EXIF PixelXDimension x PixelYDimension",
+            "4288x2848",
+            "EXIF says 4288x2848, the image is 320x240: resized or re-saved after capture",
+        )
+    ]
+    photo = jpeg_bytes(natural(240, 320, 1), 90, exif=_size_exif(ifd0=(640, 480)))
+    r = run_analysis("metadata", write_evidence(photo))
+    assert [k for k, _, _ in _size_notices(r)] == ["EXIF ImageWidth x ImageLength"]
+
+
+@pytest.mark.parametrize(
+    ("pixel", "orientation"),
+    [((320, 240), None), ((240, 320), 6), ((320, 240), 6), ((0, 0), None)],
+    ids=["same", "turned, declared as shown", "turned, declared as stored", "zero: unknown"],
+)
+def test_the_images_own_size_either_way_round_is_no_notice(
+    write_evidence, pixel: tuple[int, int], orientation: int | None
+) -> None:
+    exif = _size_exif(pixel=pixel, ifd0=(320, 240), orientation=orientation)
+    r = run_analysis("metadata", write_evidence(jpeg_bytes(natural(240, 320, 1), 90, exif=exif)))
+    assert _size_notices(r) == []
+
+
+def test_a_tiff_is_held_to_its_exif_ifd_not_to_its_own_directory(write_evidence) -> None:
+    import io
+
+    from PIL import Image
+
+    for pixel, want in (((320, 240), []), ((4288, 2848), ["4288x2848"])):
+        buf = io.BytesIO()
+        Image.fromarray(natural(240, 320, 1)).save(buf, "TIFF", exif=_size_exif(pixel=pixel))
+        r = run_analysis("metadata", write_evidence(buf.getvalue(), "camera.tif"))
+        assert [v for _, v, _ in _size_notices(r)] == want
