@@ -185,12 +185,13 @@ def _say_face_fallback(args: argparse.Namespace, note: str | None) -> None:
 
 
 def _refused_early(args: argparse.Namespace, images: list[Path]) -> bool:
-    """Whether every image is over the file-size, pixel or decode-memory limit by its size or header (read
-    alone: no pixel decoded), each said in load_evidence's one line naming the file (absolute,
-    as a scan names it); then nothing else is done, no model loaded (about 10 s) to refuse them
-    after, but a --model or --device the command could not have run with is said first
-    (:func:`_check_models`: a usage error). With an image the limit admits, the run goes on.
-    ``probe``'s (its output folder holds no rows); ``analyze``'s is :func:`_all_refused`."""
+    """Whether every image is over the file-size, pixel or decode-memory limit by its size or
+    header (read alone: no pixel decoded), each said in load_evidence's one line naming the
+    file (absolute, as a scan names it); then nothing else is done, no model loaded (about
+    10 s) to refuse them after, but a --model or --device the command could not have run with
+    is said first (:func:`_check_models`: a usage error). With an image the limit admits, the
+    run goes on. ``probe``'s (its output folder holds no rows); ``analyze``'s is
+    :func:`_all_refused`."""
     from forensic_viewer.scan.refused import refused_files
 
     refusals = refused_files(images)

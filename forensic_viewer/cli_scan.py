@@ -410,7 +410,9 @@ def _scan_and_report(
         if checks and rec.get("status") == "ok":
             verdicts[str(checks[0][1].get("verdict"))] += 1
         bar.file_done(i, rec.get("path") not in done)
-        if rec.get("path") not in done:  # a log's line per file (stderr not a terminal)
+        # a log's line per file (stderr not a terminal); not for files all refused by their
+        # headers, which are listed under "failed:" at once
+        if rec.get("path") not in done and not getattr(args, "all_refused", False):
             bar.file_line(i, _finished_words(rec, checks))
         if not table:  # the path and status alone: the reports' list, the summary
             return

@@ -1,16 +1,16 @@
 """A scan refused before its models load when the header check refuses every file.
 
-A scan loads its models (about 10 s; more with worker processes or Ray) before it reads a
-file, so a folder whose images are all over the file-size, pixel or decode-memory limit cost that load only
+A scan loads its models (about 10 s; more with worker processes or Ray) before it reads a file, so
+a folder whose images are all over the file-size, pixel or decode-memory limit cost that load only
 to learn that nothing could be analysed. :func:`refused_by_headers` reads the files' sizes and
 headers first (:func:`engine.precheck.refuse_beyond_limit`: no pixel decoded) and stops at the
-first file it does not refuse, so a folder with a file the limits admit costs one header read
-more and is scanned as before (the refused files get their error rows, in the same words).
-Only a folder of refused files is read to its end here, and it is then not scanned at all.
-The command line and the batch dialog both call it after the listing and before the output
-folder's lock, so a refused scan makes no output folder; ``analyze`` calls the same rule on
-the images it is given (:func:`refused_images`) and then loads no model but writes their
-error rows (a file refused alone had none), ``probe`` the header check alone.
+first file it does not refuse, so a folder with a file the limits admit costs one header read more
+and is scanned as before (the refused files get their error rows, in the same words). Only a folder
+of refused files is read to its end here, and it is then not scanned at all. The command line and
+the batch dialog both call it after the listing and before the output folder's lock, so a refused
+scan makes no output folder; ``analyze`` calls the same rule on the images it is given
+(:func:`refused_images`) and then loads no model but writes their error rows (a file refused alone
+had none), ``probe`` the header check alone.
 """
 
 from __future__ import annotations
@@ -75,6 +75,6 @@ def refused_line(folder: Path | str, count: int) -> str:
     refused (each file's own line follows it), the folder named absolute as a scan names it."""
     each = "its one image is" if count == 1 else f"each of its {count:,} images is"
     return (
-        f"{named(folder)}: not scanned: {each} over the file-size, pixel or decode-memory limit by its size or "
-        "header, refused before any model is loaded; nothing was written"
+        f"{named(folder)}: not scanned: {each} over the file-size, pixel or decode-memory limit "
+        "by its size or header, refused before any model is loaded; nothing was written"
     )
