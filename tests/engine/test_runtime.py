@@ -235,7 +235,6 @@ def _write_key(xml: Path, key: dict) -> None:
 
 
 @needs_openvino
-@pytest.mark.slow
 def test_bundled_int8_model_is_current_close_to_torch_and_recorded(
     tmp_path: Path, monkeypatch
 ) -> None:

@@ -43,7 +43,6 @@ def _session(folder: Path, *args: int) -> None:
     assert "session ended" in done.stdout
 
 
-@pytest.mark.slow
 def test_files_opened_after_compare_mode_on_and_off_do_not_crash_the_viewer(
     tmp_path: Path,
 ) -> None:

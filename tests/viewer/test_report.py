@@ -502,7 +502,6 @@ def test_face_maps_figure_shows_each_face_on_its_own_crop() -> None:
         face_maps_figure(rgb[:10], face_map, 0.5, faces, style)
 
 
-@pytest.mark.slow
 def test_reports_and_scans_import_no_qt() -> None:
     """Headless scans and reports must work without a display: no Qt behind these imports."""
     import subprocess

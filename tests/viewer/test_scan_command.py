@@ -16,8 +16,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from engine.environ import result_variables
 from forensic_viewer.cli import build_parser, main
 from forensic_viewer.scan.command import variables_prefix
@@ -60,7 +58,6 @@ def _rows(out: Path) -> list[dict[str, Any]]:
     return [timeless(json.loads(line)) for line in lines]
 
 
-@pytest.mark.slow
 def test_the_recorded_command_runs_again_to_the_same_rows(
     tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
