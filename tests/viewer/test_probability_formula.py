@@ -64,7 +64,7 @@ def test_the_report_gives_a_and_b_and_they_give_the_probability_the_analysis_giv
     rows = dict(model_rows(_summary(path)))
     a, b = _coefficients(rows["Probability"])
     if meta.decision.rule == "forged_fraction":
-        assert "x = logit(f) = ln(f / (1 − f)), f the forged fraction" in rows["Probability"]
+        assert "x = logit(f) = ln(f / (1 − f)), f the marked area" in rows["Probability"]
         x = math.log(forged / (1 - forged))
     else:
         assert "x = the image logit of its results" in rows["Probability"]
