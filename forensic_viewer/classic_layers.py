@@ -178,6 +178,9 @@ class PictureLayer(Layer):
     def raster(self) -> Raster | None:
         return self._rendered
 
+    def _raster_pixels(self) -> int:
+        return int(self.pixels.shape[0] * self.pixels.shape[1])
+
 
 class ClonePairsLayer(Layer):
     """Copy pairs found by a classic analysis: both boxes of each, joined by a line."""

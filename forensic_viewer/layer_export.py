@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from forensic_viewer.environment import APP_PACKAGE, package_version
 from forensic_viewer.layer_base import Layer
 from forensic_viewer.model_layers import MaskLayer, PartialHeatmapLayer
-from forensic_viewer.overlays import Polylines, evidence_raster
+from forensic_viewer.overlays import Polylines, evidence_raster, mask_fill, threshold_mask
 
 PNG_KEY = "forensic-viewer layer"  # the tEXt keyword (1-79 Latin-1 characters)
 SETTINGS = ("threshold", "calibrated_threshold", "colormap", "fade", "fill", "contours", "boxes")
@@ -99,7 +99,11 @@ def layer_bgra(layer: Layer, shape: tuple[int, int]) -> NDArray[np.uint8]:
         if not (layer.fill or layer.contours or layer.boxes):
             raise NotDrawn(f"{layer.name}: draws nothing (fill, contours and boxes unticked)")
         if layer.fill:
-            bgra = _straight(stats.fill, layer.cell, shape)
+            fill = stats.fill
+            if fill is None:  # hidden and large: its fill was not kept (layer_base)
+                mask = threshold_mask(layer.heatmap, stats.threshold)
+                fill = mask_fill(mask, layer.color)
+            bgra = _straight(fill, layer.cell, shape)
         else:
             bgra = np.zeros((*shape, 4), np.uint8)
         if layer.contours:

@@ -16,6 +16,7 @@ set of visibility rules still serve both kinds.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -147,6 +148,9 @@ class HeatmapLayer(Layer):
     def raster(self) -> Raster | None:
         return self._rendered
 
+    def _raster_pixels(self) -> int:
+        return int(self.heatmap.size)
+
     def value_at(self, x: int, y: int) -> float:
         return float(self.heatmap[y, x])
 
@@ -258,7 +262,10 @@ class MaskLayer(Layer):
 
     After each render, :attr:`stats` holds the forged fraction and the number of regions at
     the threshold rendered, and the outlines (contours and boxes) of the largest regions.
-    ``fill``, ``contours`` and ``boxes`` choose what is drawn without re-rendering.
+    ``fill``, ``contours`` and ``boxes`` choose what is drawn without re-rendering. A mask is
+    always drawn (its statistics are read while it is hidden), its fill raster only while it
+    is shown and filled, or while it is small (:attr:`~Layer.drawn_hidden`): hidden, a large
+    mask's stats keep ``fill`` None.
     """
 
     kind = "mask"
@@ -309,6 +316,8 @@ class MaskLayer(Layer):
     @fill.setter
     def fill(self, value: bool) -> None:
         self._set("fill", bool(value))
+        if self._visible and self._lacks_drawing():
+            self.invalidate()  # its fill was not drawn while it was unticked
 
     @property
     def contours(self) -> bool:
@@ -332,10 +341,29 @@ class MaskLayer(Layer):
 
     def _render_fn(self) -> Callable[[], Any]:
         heatmap, threshold, color = self.heatmap, self._threshold, self.color
-        return lambda: overlays.mask_render(heatmap, threshold, color)
+        fill = (self._visible and self._fill) or self.drawn_hidden
+        return lambda: overlays.mask_render(heatmap, threshold, color, fill=fill)
 
     def raster(self) -> Raster | None:
         return None if self._rendered is None or not self._fill else self._rendered.fill
+
+    def _raster_pixels(self) -> int:
+        return int(self.heatmap.size)
+
+    @property
+    def wants_drawing(self) -> bool:
+        return True  # its statistics, shown or not
+
+    def _lacks_drawing(self) -> bool:
+        unfilled = self._rendered is not None and self._rendered.fill is None
+        return not self.is_current or (self._fill and unfilled)
+
+    def release_drawing(self) -> None:
+        """Let its fill raster go; its statistics and outlines stay."""
+        if self._rendered is None or self._rendered.fill is None:
+            return
+        self._rendered = dataclasses.replace(self._rendered, fill=None)
+        self.events.rendered(self._rendered)
 
 
 class GroundTruthLayer(MaskLayer):
@@ -406,6 +434,9 @@ class AgreementLayer(Layer):
 
     def raster(self) -> Raster | None:
         return self._rendered
+
+    def _raster_pixels(self) -> int:
+        return int(self.masks[0].heatmap.size)
 
     def share_at(self, x: int, y: int) -> float:
         """Share of models whose mask is on at pixel (x, y), at the current thresholds."""

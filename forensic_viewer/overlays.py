@@ -246,10 +246,24 @@ class MaskRender:
     fraction: float
     regions: int
     outlined: int
-    fill: Raster
+    fill: Raster | None  # None: not drawn (a hidden large mask: model_layers.MaskLayer)
     contours: Polylines
     boxes: Polylines
     box_list: NDArray[np.int32]  # [outlined, 4] x, y, w, h
+
+
+MASK_FILL_ALPHA = 0.45  # a mask's fill over the evidence
+
+
+def mask_fill(
+    mask: NDArray[np.uint8], color: tuple[int, int, int], alpha: float = MASK_FILL_ALPHA
+) -> Raster:
+    """A 0/1 ``mask`` as its fill: ``color`` (RGB) at ``alpha`` where 1, transparent where 0."""
+    a = np.zeros(256, np.uint8)
+    a[1] = round(255 * alpha)
+    rgb = np.zeros((256, 3), np.uint8)
+    rgb[1] = color
+    return _apply_lut(mask, _bgra_lut(rgb, a))
 
 
 def mask_render(
@@ -257,10 +271,12 @@ def mask_render(
     threshold: float,
     color: tuple[int, int, int],
     *,
-    fill_alpha: float = 0.45,
+    fill_alpha: float = MASK_FILL_ALPHA,
     max_outlined: int = MAX_OUTLINED,
+    fill: bool = True,
 ) -> MaskRender:
-    """Mask ``heatmap > threshold``: fill in ``color`` (RGB), statistics, contours and boxes.
+    """Mask ``heatmap > threshold``: fill in ``color`` (RGB; without ``fill``, None),
+    statistics, contours and boxes.
 
     Only the ``max_outlined`` largest regions are outlined: a noisy mask can hold 10^5 specks,
     whose outlines would hide the image and cost seconds to draw.
@@ -269,11 +285,7 @@ def mask_render(
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     regions = n - 1
     fraction = cv2.countNonZero(mask) / mask.size if mask.size else 0.0
-    alpha = np.zeros(256, np.uint8)
-    alpha[1] = round(255 * fill_alpha)
-    rgb = np.zeros((256, 3), np.uint8)
-    rgb[1] = color
-    fill = _apply_lut(mask, _bgra_lut(rgb, alpha))
+    fill_raster = mask_fill(mask, color, fill_alpha) if fill else None
     if regions > max_outlined:
         areas = stats[1:, cv2.CC_STAT_AREA]
         keep = np.argpartition(-areas, max_outlined - 1)[:max_outlined] + 1
@@ -294,7 +306,7 @@ def mask_render(
         fraction=fraction,
         regions=int(regions),
         outlined=len(keep),
-        fill=fill,
+        fill=fill_raster,
         contours=polylines([c.reshape(-1, 2) + 0.5 for c in contours], closed=True),
         boxes=polylines(corners, closed=True),
         box_list=box_list,

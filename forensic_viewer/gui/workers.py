@@ -48,7 +48,8 @@ that it keeps nothing: what it finished would not be shown.
 
 :class:`LayerRenderer` computes layer drawings (colormaps, masks with their statistics and
 outlines, agreement) on its own thread; requests for the same layer coalesce, so a threshold
-slider dragged across many values renders the latest value next rather than every value.
+slider dragged across many values renders the latest value next rather than every value. A
+hidden layer of a large image is not drawn until it is shown (``Layer.wants_drawing``).
 
 Long file: the one analysis thread and everything its jobs post (progress, partial maps, kept
 parts, classic analyses, probes) in one protocol, read in one place.
@@ -836,6 +837,8 @@ class LayerRenderer(QObject):
         self._request(event.source)  # type: ignore[arg-type]
 
     def _request(self, layer: Layer) -> None:
+        if not layer.wants_drawing:  # hidden and large: drawn when shown (layer_base)
+            return
         job = layer.render_job()
         if job is not None:
             self._pending[id(layer)] = job.version

@@ -266,3 +266,27 @@ def test_a_quit_while_the_models_are_prepared_stops_after_the_network_under_way(
     assert len(made) == 1
     QCoreApplication.sendPostedEvents()  # anything queued to the GUI thread delivered
     assert ready == []  # the window is going away: nothing to tell it
+
+
+def test_the_renderer_draws_a_large_hidden_layer_only_once_it_is_shown(
+    qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 102 MP photograph's hidden layers held 2.4 GB of rasters nobody saw (walk-through M)."""
+    from forensic_viewer import layer_base
+
+    monkeypatch.setattr(layer_base, "HIDDEN_DRAWN_PIXELS", 1000)  # 64 x 64 is large here
+    heat = np.random.default_rng(2).random((64, 64)).astype(np.float32)
+    hidden = HeatmapLayer("h", heat, model="m", visible=False)
+    mask = MaskLayer("m", heat, model="m", calibrated_threshold=0.5, visible=False)
+    layers = LayerList([hidden, mask])
+    renderer = LayerRenderer()
+    try:
+        renderer.watch(layers)
+        qtbot.waitUntil(lambda: renderer.idle and mask.stats is not None, timeout=HANG_MS)
+        assert hidden.rendered is None and mask.stats.fill is None
+        hidden.visible = mask.visible = True
+        qtbot.waitUntil(lambda: renderer.idle and hidden.rendered is not None, timeout=HANG_MS)
+        qtbot.waitUntil(lambda: mask.stats.fill is not None, timeout=HANG_MS)
+        assert hidden.rendered.shape == (64, 64, 4)
+    finally:
+        renderer.stop()
