@@ -29,7 +29,7 @@ from forensic_viewer.gui.panels import (
     verdict_badge,
 )
 from forensic_viewer.gui.unread import UnreadFile
-from forensic_viewer.gui.window_entry import Entry, worth_keeping
+from forensic_viewer.gui.window_entry import Entry, sharing_pixels, worth_keeping
 from forensic_viewer.layers import (
     add_analysis_layers,
     add_classic_layers,
@@ -143,7 +143,7 @@ class WindowAnalysis:
             return
         kept = None if entry.released else worth_keeping(entry.analysis, evidence.sha256)
         if kept is not None:  # held until this run succeeds: a Cancel or failure puts it back
-            entry.earlier = kept
+            entry.earlier = sharing_pixels(kept, evidence)  # one copy of the pixels, not two
         elif entry.earlier is not None and entry.earlier.evidence.sha256 != evidence.sha256:
             entry.earlier = None  # the file changed: its earlier result is of other bytes
         entry.evidence, entry.unread = evidence, None

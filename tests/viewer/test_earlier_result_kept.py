@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from forensic_viewer.gui.report_job import image_report_job
@@ -46,13 +47,19 @@ def test_a_cancelled_new_run_of_the_same_bytes_keeps_the_complete_earlier_result
     qtbot.waitUntil(lambda: not entry.running and window._job_paths == {}, timeout=HANG_MS)
     qtbot.waitUntil(lambda: window.renderer.idle, timeout=HANG_MS)
 
-    assert window.current_analysis() is earlier and entry.earlier is None
+    back = window.current_analysis()
+    assert back is not None and entry.earlier is None
+    assert back.results is earlier.results and back.ensemble is earlier.ensemble
+    # held on the new run's decode of the same bytes, not on a second copy of the pixels
+    assert back.evidence.pixels is not earlier.evidence.pixels
+    assert np.array_equal(back.evidence.pixels, earlier.evidence.pixels)
+    assert back.evidence.sha256 == earlier.evidence.sha256
     assert not entry.cancelled
     assert EARLIER_KEPT in window.statusBar().currentMessage()
     assert EARLIER_KEPT in window.evidence_list.entry(str(image)).toolTip()
     assert "no default verdict" not in window.verdict_panel.text()
     assert window.export_action.isEnabled()
-    image_report_job(earlier)  # exportable: a complete analysis (a cancelled one is refused)
+    image_report_job(back)  # exportable: a complete analysis (a cancelled one is refused)
     names = {la.name for la in window.layers}
     assert {f"{m} mask" for m in earlier.results} <= names
     assert not any("partial" in n for n in names)
