@@ -113,59 +113,130 @@ class Reliability:
     optimistic: str = ""
 
     def sentence(self) -> str:
-        """``at this threshold: 4 % of authentic camera photographs (1 of 26) ... are flagged``;
-        with the face rule's counts first when stored (the verdict as the product runs it),
-        then the rest of the record (class docstring)."""
-        parts = _counts(self.flagged)
-        if not parts:
+        """The measured reliability as short facts, one sentence each and no final period
+        (a reader with English as a second language read the single 208-word sentence with
+        difficulty, walk-through 2026-12-06): :meth:`brief` first, then after :data:`DETAILS`
+        every other figure of the record (:meth:`details`). ``Measured on the test part. False
+        alarms: 1 of 26 authentic camera photographs (4 %) ...``."""
+        brief = self.brief()
+        if not brief:
             return "no measured reliability"
-        where = f" ({self.split})" if self.split else ""
-        rates = ", ".join(parts) + " are flagged"
-        if face := _counts(self.with_face_rule):
-            missed = [
-                f"{k} of {n}"
-                for k, n in self.with_face_rule.values()
-                if self.target is not None and n > 0 and k / n > self.target
-            ]
-            target = (
-                f" (θ was set to flag at most {_pct(self.target, 1.0)} of the validation half's "
-                f"camera photographs: missed with {' and '.join(missed)})"
-                if missed
-                else ""
-            )
-            rates = (
-                f"with the face rule, as the product runs it: {', '.join(face)} are flagged"
-                f"{target}; without the face rule: {rates}"
-            )
-        return "at this threshold" + where + ": " + rates + "".join(f"; {t}" for t in self.limits())
+        details = self.details()
+        if not details:
+            return ". ".join(brief)
+        return ". ".join(brief) + DETAILS + details[0][0].lower() + ". ".join(details)[1:]
 
-    def limits(self) -> list[str]:
-        """The card's other figures in words (class docstring), each a clause."""
+    def brief(self) -> list[str]:
+        """The few facts said wherever a verdict is (each a sentence without its period): where
+        it was measured; the false alarms (with the face rule, as the product runs it, when
+        those were counted); whether θ met its target; the manipulated images flagged; that
+        the figures are optimistic. [] when nothing was counted."""
+        authentic, manipulated = _split(self.flagged)
+        if not authentic and not manipulated:
+            return []
+        out = [
+            f"Measured at this threshold ({self.split})"
+            if self.split
+            else "Measured at this threshold"
+        ]
+        face_alarms = "; ".join(_counts(self.with_face_rule))  # camera photographs (scanned)
+        if face_alarms:
+            out.append(f"False alarms, with the face rule as the product runs it: {face_alarms}")
+            if self.target is not None:
+                out.append(_target_words(self.target, self.with_face_rule))
+        elif authentic:
+            out.append(f"False alarms: {authentic}")
+        if manipulated:
+            without = " (without the face rule)" if face_alarms else ""
+            out.append(f"Manipulated images flagged{without}: {manipulated}")
+        if self.optimistic:
+            out.append("These test figures are optimistic")
+        return out
+
+    def details(self) -> list[str]:
+        """The record's other figures (class docstring), each a sentence without its period:
+        the stacked rule's own counts when the face rule's came first, the kinds of
+        manipulation flagged, the image AUC, the mask on authentic photographs, why the
+        figures are optimistic."""
         out = []
+        if self.with_face_rule and (counts := _counts(self.flagged)):
+            out.append("Without the face rule, it flags " + "; ".join(counts))
         if self.by_kind:
-            kinds = ", ".join(f"{_pct(v, 1.0)} of {k}s" for k, v in self.by_kind.items())
-            out.append(f"of the tampered CASIA images it flags {kinds}")
+            kinds = " and ".join(f"{_pct(v, 1.0)} of {k}s" for k, v in self.by_kind.items())
+            out.append(f"Of the manipulated CASIA images, it flags {kinds}")
         if len(self.image_auc) == 3:
             auc, lo, hi = self.image_auc
-            out.append(f"image AUC {auc:.3f} (95 % interval {lo:.2f}-{hi:.2f})")
+            out.append(f"Image AUC {auc:.3f} (95 % interval {lo:.2f}-{hi:.2f})")
         if {"median", "largest"} <= self.mask_on_authentic.keys():
             m = self.mask_on_authentic
             out.append(
-                f"on authentic camera photographs (test half) its mask marks a median "
-                f"{100 * m['median']:.1f} % of the pixels, up to {100 * m['largest']:.1f} %, "
-                "every marked pixel a false alarm"
+                f"On authentic camera photographs (test half), its mask marks a median "
+                f"{100 * m['median']:.1f} % of the pixels, up to {100 * m['largest']:.1f} %"
             )
+            out.append("Every pixel marked there is a false alarm")
         if self.optimistic:
-            out.append(f"these test figures are optimistic: {self.optimistic}")
+            out.append(f"Why these test figures are optimistic: {self.optimistic}")
         return out
+
+    def limits(self) -> list[str]:
+        """:meth:`details` (kept for callers of the earlier name)."""
+        return self.details()
+
+
+# Opens the part of a reliability sentence that the models table gives in full and the
+# places that repeat it per file may leave out (:func:`brief_reliability`); what is added to a
+# sentence later goes before it (:func:`with_caveat`).
+DETAILS = ". In more detail: "
+
+
+def brief_reliability(text: str) -> str:
+    """A reliability sentence without its :data:`DETAILS` (said once, in the models table)."""
+    return text.split(DETAILS, 1)[0]
+
+
+def with_caveat(text: str, caveat: str) -> str:
+    """``text`` (a reliability sentence) with ``caveat`` added to its brief part, before its
+    :data:`DETAILS`, so that the brief part keeps every caveat."""
+    head, sep, rest = text.partition(DETAILS)
+    return head + caveat + sep + rest
+
+
+def display_group(group: str) -> str:
+    """A stored group's name as a reader sees it: "manipulated" for the outcome, as every
+    verdict says it (the ensemble files store "tampered CASIA images")."""
+    return group.replace("tampered", "manipulated")
+
+
+def _split(flagged: dict[str, list[int]]) -> tuple[str, str]:
+    """The authentic groups' counts and the others' (manipulated), each joined, "" when none."""
+    authentic = _counts({g: c for g, c in flagged.items() if "authentic" in g})
+    rest = _counts({g: c for g, c in flagged.items() if "authentic" not in g})
+    return "; ".join(authentic), "; ".join(rest)
 
 
 def _counts(flagged: dict[str, list[int]]) -> list[str]:
-    return [f"{_pct(k, n)} of {group} ({k} of {n})" for group, (k, n) in flagged.items() if n > 0]
+    """``4 of 30 authentic camera photographs (13 %)`` per group counted (n > 0)."""
+    return [
+        f"{k} of {n} {display_group(group)} ({_pct(k, n)})"
+        for group, (k, n) in flagged.items()
+        if n > 0
+    ]
 
 
 def _pct(k: float, n: float) -> str:
     return f"{100.0 * k / n:.0f} %"
+
+
+def _target_words(target: float, counts: dict[str, list[int]]) -> str:
+    """Whether θ met its false-alarm target: ``The target was at most 5 % ... not met: 4 of 30
+    flagged`` ("missed with 4 of 30" had read as 4 photographs the check missed)."""
+    over = [f"{k} of {n} flagged" for k, n in counts.values() if n > 0 and k / n > target]
+    goal = (
+        f"θ was set to flag at most {_pct(target, 1.0)} of the validation half's camera photographs"
+    )
+    if over:
+        return f"{goal}. This target was not met here: {', '.join(over)}"
+    return f"{goal}. This target was met here"
 
 
 def counts_face_rule(data: dict[str, Any] | None) -> bool:

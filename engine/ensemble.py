@@ -80,6 +80,7 @@ from engine.calibration import (
     logit,
     reliability_sentence,
     sigmoid,
+    with_caveat,
 )
 from engine.decision import AUTHENTIC, MANIPULATED, forged_fraction, statistic
 from engine.ensemble_provenance import (
@@ -419,7 +420,7 @@ class Ensemble:
                 many_faces_words(n, judged[n], per_face_rate(m.meta.decision.calibration))
                 for n, m in face_models.items()
             )
-            result = dataclasses.replace(result, reliability=result.reliability + said)
+            result = dataclasses.replace(result, reliability=with_caveat(result.reliability, said))
         flagged: list[tuple[str, FaceScore, FaceRegion]] = []
         numbers: dict[int, int] = {}  # id(face) -> its number (1-based) among ``faces``
         for i, face in enumerate(faces, start=1):

@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from engine.calibration import logit, sigmoid
+from engine.calibration import DETAILS, logit, sigmoid
 from engine.decision import MANIPULATED
 from engine.types import ModelResult
 
@@ -59,29 +59,43 @@ FACE_RULE_PROMISE = (
     "rate on authentic faces is given with it)"
 )
 FACE_RULE_CAVEAT = (
-    f"; counted without the face rule, which is on and can only add flags: {FACE_RULE_PROMISE}"
+    ". These counts were taken without the face rule. The face rule is on and can only add "
+    f"flags: {FACE_RULE_PROMISE}"
 )
 # ... and when the counts were also taken with the face rule on (Reliability.with_face_rule)
-FACE_RULE_COUNTED = f"; under the face rule {FACE_RULE_PROMISE}"
+FACE_RULE_COUNTED = f". Under the face rule, {FACE_RULE_PROMISE}"
 # the face model's authentic group whose rate stands for a photograph's faces (its card's)
 CAMERA_FACES = "camera-photograph faces"
 # opens what a reliability sentence says of its file alone (many_faces_words): the rest is
 # the same for every file (general_reliability)
-FACES_ON_THIS_FILE = "; on this file, "
+FACES_ON_THIS_FILE = ". On this file, "
+_OLD_FACES_ON_THIS_FILE = "; on this file, "  # the same in rows written before 2026-12-07
+
+
+def _file_part(text: str) -> tuple[str, str, str]:
+    """``text`` cut into what precedes its file's own part, that part (from
+    :data:`FACES_ON_THIS_FILE` on) and what follows it (from
+    :data:`engine.calibration.DETAILS` on, said for every file); "" where there is none."""
+    head, sep, rest = text.partition(DETAILS)
+    for opener in (FACES_ON_THIS_FILE, _OLD_FACES_ON_THIS_FILE):
+        if opener in head:
+            before, _, own = head.partition(opener)
+            return before, opener + own, sep + rest
+    return head, "", sep + rest
 
 
 def general_reliability(text: str) -> str:
     """An ensemble result's reliability sentence without what holds on its file only (what
     :data:`FACES_ON_THIS_FILE` opens): what is said once for every file (the command line's
     closing line, a report's table of models)."""
-    return text.split(FACES_ON_THIS_FILE, 1)[0]
+    before, _, after = _file_part(text)
+    return before + after
 
 
 def file_reliability(text: str) -> str:
     """What an ensemble result's reliability sentence says of its file alone (from the first
-    :data:`FACES_ON_THIS_FILE` on, without its "; "), "" when nothing."""
-    _, sep, rest = text.partition(FACES_ON_THIS_FILE)
-    return f"{FACES_ON_THIS_FILE[2:]}{rest}" if sep else ""
+    :data:`FACES_ON_THIS_FILE` on, without its separator), "" when nothing."""
+    return _file_part(text)[1][2:]
 
 
 def per_face_rate(calibration: Mapping[str, Any] | None) -> tuple[str, int, int] | None:

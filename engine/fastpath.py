@@ -43,6 +43,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.calibration import with_caveat
 from engine.checkpoints import InputPolicy
 from engine.tiling import Tiling, Weighting
 from engine.types import ModelResult
@@ -59,7 +60,9 @@ WINDOW_FAMILIES = ("diffforensics", "m2f-")  # architectures tiled T = P, m = P 
 # path tiles: what θ does (and the calibration) was counted on the fast path's statistics
 # (docs/VERDICTS.md), and the exact path's differ (a crop's diffforensics-effl0 score 0.664
 # exact, 0.722 fast), so the sentence describes the fast path's verdicts, not this one.
-EXACT_PATH_CAVEAT = "; measured on the fast path; this result is the exact path's"
+EXACT_PATH_CAVEAT = (
+    ". These figures were measured on the fast path. This result was made on the exact path"
+)
 
 
 @dataclass(frozen=True)
@@ -134,4 +137,6 @@ def exact_noted(result: ModelResult, ran: Iterable[ModelResult] = ()) -> ModelRe
     made = [result, *ran]
     if not result.reliability or not any(ran_exact(r.architecture, r.input_policy) for r in made):
         return result
-    return dataclasses.replace(result, reliability=result.reliability + EXACT_PATH_CAVEAT)
+    return dataclasses.replace(
+        result, reliability=with_caveat(result.reliability, EXACT_PATH_CAVEAT)
+    )

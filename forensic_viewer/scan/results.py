@@ -427,13 +427,13 @@ def face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
     checkpoint, θ and where θ came from, what θ was measured to do. Face models leave no
     figures of their own in the rows (only per-face scores), so scan.json keeps these.
 
-    The reliability sentence is followed by ``; calibration not measured with this detector``
+    The reliability sentence's brief part ends with ``. Calibration not measured with this detector``
     (:data:`engine.faces.UNMEASURED_DETECTOR`), or is that alone, when ``analyzer``'s faces are
     found by another detector than the one the face models were measured on (the Haar fallback
     of a wheel install: its "face" on the authentic Hubble sample was worded with MTCNN's
     rates). Marked here, not by each caller: a probe's report, whose caller did not mark it,
     gave Haar-found faces MTCNN's rates as their own."""
-    from engine.calibration import reliability_sentence
+    from engine.calibration import reliability_sentence, with_caveat
     from engine.faces import MEASURED_DETECTOR, UNMEASURED_DETECTOR
 
     detector = getattr(getattr(analyzer, "faces", None), "name", MEASURED_DETECTOR)
@@ -442,7 +442,11 @@ def face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
         rule = m.meta.decision
         said = reliability_sentence(rule.calibration)
         if detector != MEASURED_DETECTOR:
-            said = f"{said}; {UNMEASURED_DETECTOR}" if said else UNMEASURED_DETECTOR
+            said = (
+                with_caveat(said, f". {UNMEASURED_DETECTOR.capitalize()}")
+                if said
+                else UNMEASURED_DETECTOR
+            )
         out[m.name] = {
             "architecture": m.meta.architecture,
             "checkpoint": str(m.path) if m.path else "",

@@ -76,8 +76,10 @@ def test_reliability_sentence_bins_and_round_trip() -> None:
         split="test part",
     )
     text = rel.sentence()
-    assert text.startswith("at this threshold (test part): 4 % of authentic camera photographs")
-    assert "62 % of tampered CASIA images (40 of 65) are flagged" in text
+    assert text.startswith(
+        "Measured at this threshold (test part). False alarms: 1 of 26 authentic camera"
+    )
+    assert "Manipulated images flagged: 40 of 65 manipulated CASIA images (62 %)" in text
     assert [row[4] for row in rel.bins] == [2, 2] and rel.bins[1][3] == 0.5
     cal = Calibration(a=2.0, b=-1.0, fitted_on="v", reliability=rel)
     again = Calibration.from_dict(cal.to_dict())
@@ -125,10 +127,14 @@ def test_a_count_exactly_at_the_target_is_not_said_to_miss_it() -> None:
         "target": 0.05,
     }
     kept = reliability_sentence({"reliability": stored})
-    assert "(1 of 20)" in kept and "at most 5 %" not in kept and "missed" not in kept
+    assert "1 of 20 authentic" in kept and "This target was met here" in kept
+    assert "not met" not in kept
     stored["with_face_rule"] = {"authentic camera photographs": [2, 20]}
     missed = reliability_sentence({"reliability": stored})
-    assert "at most 5 % of the validation half's camera photographs: missed with 2 of 20" in missed
+    assert "at most 5 % of the validation half's camera photographs. This target was not met " in (
+        missed
+    )
+    assert "not met here: 2 of 20 flagged" in missed and "missed" not in missed
 
 
 def test_a_curve_that_runs_backwards_gives_no_probability_but_keeps_its_measured_reliability() -> (
@@ -144,7 +150,7 @@ def test_a_curve_that_runs_backwards_gives_no_probability_but_keeps_its_measured
     }
     assert Calibration.from_dict(stored) is None
     assert reliability_sentence(stored) == (
-        "at this threshold (test part): 10 % of authentic camera photographs (3 of 30) are flagged"
+        "Measured at this threshold (test part). False alarms: 3 of 30 authentic camera photographs (10 %)"
     )
     assert reliability_sentence(None) == reliability_sentence({"a": 1, "b": 0}) == ""
 
@@ -156,7 +162,7 @@ def test_the_bundled_model_at_chance_still_says_what_its_threshold_flags() -> No
     (path,) = [p for p in bundled_checkpoint_files() if p.name == "m2f-swin-nano.safetensors"]
     meta = read_meta(path)
     assert Calibration.from_dict(meta.decision.calibration) is None  # its curve runs backwards
-    assert "(3 of 30)" in reliability_sentence(meta.decision.calibration)
+    assert "3 of 30 " in reliability_sentence(meta.decision.calibration)
 
 
 def test_mean_aggregate_does_not_grow_with_the_number_of_windows() -> None:

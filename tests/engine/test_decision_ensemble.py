@@ -187,7 +187,9 @@ def test_stacking_scores_by_logistic_regression_and_clone_replaces_the_heatmap(
     assert quiet.score == pytest.approx(1 / (1 + np.exp(0.5)))
     assert quiet.verdict == "authentic" and quiet.probability == pytest.approx(quiet.score)
     assert np.allclose(quiet.heatmap, 0.3) and "stacking" in quiet.threshold_provenance
-    assert quiet.reliability.startswith("at this threshold: 25 % of x (1 of 4)")
+    assert quiet.reliability.startswith(
+        "Measured at this threshold. Manipulated images flagged: 1 of 4 x (25 %)"
+    )
     found = ens.combine(results, {"clone": _clone(True)})
     assert found.score == pytest.approx(1 / (1 + np.exp(-2.5))) and found.verdict == "manipulated"
     assert found.mask is not None and found.mask.sum() == 4  # both copies, nothing else

@@ -265,7 +265,7 @@ def test_the_measured_reliability_says_it_was_counted_without_the_face_rule(
     real.face_scores["face"] = FaceScore(score=0.05, verdict=AUTHENTIC)
     out = _ensemble("any").with_faces(before, [real], {"face": face}, {})
     assert out.verdict == AUTHENTIC and out.reliability == measured + FACE_RULE_CAVEAT
-    assert "counted without the face rule" in out.reliability
+    assert "These counts were taken without the face rule" in out.reliability
     assert _ensemble("").with_faces(before, [real], {"face": face}, {}).reliability == measured
 
 

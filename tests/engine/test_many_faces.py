@@ -58,7 +58,7 @@ def test_the_number_of_faces_and_the_rate_it_implies_are_said(tmp_path: Path) ->
     assert out.reliability.startswith(MEASURED + FACE_RULE_CAVEAT)
     assert general_reliability(out.reliability) == MEASURED + FACE_RULE_CAVEAT
     assert file_reliability(out.reliability) == (
-        "on this file, 17 faces judged by face: at its per-face rate on authentic "
+        "On this file, 17 faces judged by face: at its per-face rate on authentic "
         "camera-photograph faces, 11 % (3 of 27), an authentic photograph with 17 faces would "
         "be flagged about 86 % of the time (1 - (1 - r)^17, if its faces erred independently)"
     )  # 1 - (24/27)^17 = 0.865
@@ -78,7 +78,7 @@ def test_a_verdict_the_rule_decided_says_how_many_of_the_faces_flagged_it(tmp_pa
         out.threshold_provenance
     )
     assert file_reliability(out.reliability) == (
-        "on this file, 17 faces judged by face: each can flag it, and its per-face rate is not "
+        "On this file, 17 faces judged by face: each can flag it, and its per-face rate is not "
         "measured"
     )
 

@@ -57,8 +57,8 @@ def test_a_backwards_score_gets_no_calibration_and_says_why() -> None:
         "tampered validation images": [1, 6],
     }
     assert reliability_sentence(calibration).startswith(
-        "at this threshold (the validation images that chose it, not held out): 100 % of "
-        "authentic validation images (6 of 6)"
+        "Measured at this threshold (the validation images that chose it, not held out). "
+        "False alarms: 6 of 6 authentic validation images (100 %)"
     )
 
 
@@ -147,7 +147,7 @@ def test_calibrate_refuses_a_backwards_curve_and_the_review_warns(
     rule = read_meta(out).decision
     assert Calibration.from_dict(rule.calibration) is None
     assert rule.calibration["no_calibration"] in said and "no_calibration" not in rule.details
-    assert reliability_sentence(rule.calibration).startswith("at this threshold")
+    assert reliability_sentence(rule.calibration).startswith("Measured at this threshold")
     auc = rule.details["validation_auc"]
     assert auc < 0.5
 

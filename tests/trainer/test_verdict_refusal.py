@@ -38,7 +38,7 @@ def _assert_refused_with_counts(stored: dict[str, Any]) -> None:
     assert flagged["authentic camera photographs"][1] == 40
     assert flagged["tampered CASIA images"][1] == 60
     assert stored["reliability"]["bins"] == []  # no curve, no diagram
-    assert reliability_sentence(stored).startswith("at this threshold (test part): ")
+    assert reliability_sentence(stored).startswith("Measured at this threshold (test part). ")
 
 
 def test_a_backwards_member_gets_no_curve_and_keeps_its_counts(rows: list) -> None:

@@ -37,12 +37,14 @@ def test_an_exact_run_says_its_reliability_was_measured_on_the_fast_path(
     assert EXACT_PATH_CAVEAT not in fast["ensemble_details"]["reliability"]
     assert EXACT_PATH_CAVEAT not in fast_printed
     assert exact["ensemble_details"]["reliability"].endswith(EXACT_PATH_CAVEAT)
-    reliability_lines = [ln for ln in exact_printed.splitlines() if "at this threshold" in ln]
+    reliability_lines = [
+        ln for ln in exact_printed.splitlines() if "Measured at this threshold" in ln
+    ]
     assert reliability_lines and all(EXACT_PATH_CAVEAT in ln for ln in reliability_lines)
     paths = write_report(scan_source(out), tmp_path / "report", ["html", "json"])
-    assert "measured on the fast path; this result is the exact path" in paths["html"].read_text(
-        encoding="utf-8"
-    )
+    assert "measured on the fast path. This result was made on the exact path" in paths[
+        "html"
+    ].read_text(encoding="utf-8")
     report = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert report["items"][0]["ensemble"]["figures"]["reliability"].endswith(EXACT_PATH_CAVEAT)
 

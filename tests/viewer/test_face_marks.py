@@ -120,7 +120,7 @@ def test_the_worker_hands_the_face_models_reliability_as_the_report_words_it() -
     analyzer = SimpleNamespace(faces=object(), face_path=True, face_models=[model], device="cpu")
     said = running_face_model_figures(analyzer)
     assert said["f"]["reliability"] == reliability_sentence(calibration)
-    assert "(1 of 36)" in said["f"]["reliability"] and said["f"]["checkpoint_sha256"] == "0"
+    assert "1 of 36 " in said["f"]["reliability"] and said["f"]["checkpoint_sha256"] == "0"
     assert said == face_model_figures(analyzer)  # the report's words
     assert running_face_model_figures(SimpleNamespace(**{**vars(analyzer), "faces": None})) == {}
 
