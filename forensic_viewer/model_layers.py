@@ -448,7 +448,7 @@ class AgreementLayer(Layer):
 FACES_LEGEND = (
     f"score: mean heatmap inside the box; face {FLAGGED} or {NOT_FLAGGED} (score): the model "
     "on the face alone, cropped with a margin at its training scale; a whole-image model's "
-    f"face {FLAGGED} is {MEMBER_FACE_WORDS}"
+    f"result on a face is {MEMBER_FACE_WORDS}"
 )
 
 

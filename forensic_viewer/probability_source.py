@@ -3,7 +3,7 @@
 Under the face rule (``engine.ensemble.Ensemble.with_faces``) the default verdict's
 probability is the larger of the stacked ensemble's and the flagged faces' face-model
 probabilities: on a photograph with a face, "p 0.89" could be one face's probability,
-calibrated at even odds of forged and real *face crops*, while the image's stacked
+calibrated on as many manipulated as authentic *face crops*, while the image's stacked
 probability was 0.31. Every place that shows the default verdict's probability (the reports'
 summary and model section, the command line's table, the Verdict panel) says so, in
 :func:`source_words`'s words; nothing is hidden and no stored figure changes: results.jsonl
@@ -39,8 +39,9 @@ def source_words(
     faces: Iterable[Mapping[str, object]],
     whole: Collection[str] = (),
 ) -> str | None:
-    """``"face 1's probability, diffforensics-faces, calibrated on face crops; the image's
-    stacked probability 0.31"`` when the default verdict's ``probability`` is a flagged face's
+    """``"the image's own stacked probability is 0.31. Flagged because of face 1 only:
+    diffforensics-faces scored it 0.9969, 0.0140 above its θ 0.9829. 0.87 is face 1's
+    probability from diffforensics-faces, calibrated on face crops"`` when the default verdict's ``probability`` is a flagged face's
     (the face rule decided, per its θ ``provenance``, and a face model's probability on that
     face is the one shown), else None (the image's own probability).
 
@@ -67,9 +68,33 @@ def source_words(
     for i, scores in enumerate(faces, start=1):
         for name, fs in scores.items():
             if name not in whole and shown(fs):
-                own = "" if stacked is None else f"; the image's stacked probability {stacked:.2f}"
-                return f"face {i}'s probability, {name}, {FACE_CROPS}{own}"
+                return _face_words(i, name, fs, probability, stacked)
     return None
+
+
+def _face_words(
+    number: int, name: str, fs: object, probability: float, stacked: float | None
+) -> str:
+    """:func:`source_words` of face ``number``'s ``fs`` (model ``name``): the image's own
+    stacked probability first, then that the face decided with the face model's score, θ and
+    margin, then whose the probability is. The face's probability and the margin of its score
+    moved onto the image's scale had read as the image's, and as a clear decision where one
+    face was just over its own θ (walk-through 2026-12-06, finding 9)."""
+    own = "" if stacked is None else f"the image's own stacked probability is {stacked:.2f}. "
+    score, theta = _get(fs, "score"), _get(fs, "threshold")
+    measured = ""
+    if score is not None and theta is not None:
+        n = 4  # more decimals where four print the score and θ alike
+        while n < 8 and f"{float(score):.{n}f}" == f"{float(theta):.{n}f}":
+            n += 1
+        measured = (
+            f": {name} scored it {float(score):.{n}f}, {float(score) - float(theta):.{n}f} "
+            f"above its θ {float(theta):.{n}f}"
+        )
+    return (
+        f"{own}Flagged because of face {number} only{measured}. "
+        f"{probability:.2f} is face {number}'s probability from {name}, {FACE_CROPS}"
+    )
 
 
 IMAGE = "image"  # source_fields' source when the probability is the image's own

@@ -259,11 +259,20 @@ def calibration_word(out_of_range: Mapping[str, Any] | None) -> str:
     return UNCALIBRATED_HERE if out_of_range else "calibrated"
 
 
+PRIOR_CAVEAT = (  # at every calibrated probability: what it assumes ("at even odds" misread)
+    "assuming as many manipulated as authentic images; where fewer are, the chance is lower"
+)
+
+
 def confidence_words(
-    probability: float | None, score: float, out_of_range: object = None, source: str | None = None
+    probability: float | None,
+    score: float,
+    out_of_range: object = None,
+    source: str | None = None,
+    caveat: bool = True,
 ) -> str:
     """How sure a model is, as the Verdict panel's cards and the compare panes' titles say it:
-    ``probability 0.81 (calibrated)`` (:func:`calibration_word`: not "calibrated" outside the
+    ``probability 0.81 (calibrated; assuming ...)`` (:data:`PRIOR_CAVEAT`; :func:`calibration_word`: not "calibrated" outside the
     measured range; ``source``, a face's probability in the image's place, in its stead:
     :mod:`forensic_viewer.probability_source`), or with no calibration the raw score said as
     such (beside a card's probability, a pane's "score 0.430" read as a second, disagreeing
@@ -271,7 +280,8 @@ def confidence_words(
     if probability is not None:
         said = calibration_word(out_of_range)
         said = said if not source else source if said == "calibrated" else f"{said}; {source}"
-        return f"probability {probability:.2f} ({said})"
+        caveat = caveat and not out_of_range  # outside the measured range: not calibrated
+        return f"probability {probability:.2f} ({said}" + (f"; {PRIOR_CAVEAT})" if caveat else ")")
     return f"score {score:.3f} (not a probability: no calibration)"
 
 
@@ -297,7 +307,7 @@ def decision_words(d: Mapping[str, Any]) -> str:
     else:
         words = f"score {score:.3f} {op} θ {theta:.4g}"
     if d.get("face_rule_applied"):  # the score is a flagged face's, moved onto this scale
-        words += " (by the face rule: a face the face model flagged, its score on this scale)"
+        words += " (decided by the face rule: this is a flagged face's score, not the image's)"
     return words
 
 
@@ -339,11 +349,8 @@ def _compared_percent(value: float, op: str, theta: float) -> str:
 # the file's verdict. The default verdict counts a face only through its face rule, which reads
 # the face models' verdicts alone (engine.ensemble.Ensemble.with_faces; docs/FACES.md), so "face
 # MANIPULATED" can stand beside an authentic file, by design.
-MEMBER_FACE_WORDS = (
-    "a whole-image model's verdict on the face alone, which leaves the file's verdict as it is "
-    "(only a face model's verdict on a face can change it, through the default verdict's face "
-    "rule)"
-)
+NOT_USED = "not used for the verdict"
+MEMBER_FACE_WORDS = f"{NOT_USED}: its threshold was set on whole images, not on faces"
 
 
 def face_effect_words(*, face_model: bool, verdict: str) -> str | None:
@@ -355,16 +362,18 @@ def face_effect_words(*, face_model: bool, verdict: str) -> str | None:
 
 
 def face_verdict_words(name: str, fs: Mapping[str, Any], *, face_model: bool) -> str:
-    """One model's verdict on one face analysed alone, in the words of the reports' faces text
-    and table and the Verdict panel: ``diffforensics-faces flagged as manipulated (score 0.9839 > θ
-    0.9829, probability 0.8)``; a whole-image model's flag adds :data:`MEMBER_FACE_WORDS`
-    (``face_model`` False). ``fs``: a ``face_scores`` entry (``FaceScore.to_dict()``)."""
+    """One model's result on one face analysed alone (reports' faces text and table, Verdict
+    panel): a face model's verdict, ``diffforensics-faces flagged as manipulated (score 0.9839
+    > θ 0.9829, probability 0.8)``; a whole-image model's figures, no verdict word (its θ was
+    set on whole images; walk-through 2026-12-06, finding 11), ``crfd-net-compact (not used
+    for the verdict): forged fraction 40.94 %, θ 34.23 %``. ``fs``: a ``face_scores`` entry."""
     figures = face_decision_words(fs)
+    if not face_model:
+        figures = figures.replace(" > θ ", ", θ ").replace(" ≤ θ ", ", θ ")
     if fs.get("probability") is not None:
         figures += f", probability {float(fs['probability']):.3g}"
-    effect = face_effect_words(face_model=face_model, verdict=str(fs.get("verdict")))
-    if effect:
-        figures += f"; {effect}"
+    if not face_model:
+        return f"{name} ({NOT_USED}): {figures}"
     return f"{name} {verdict_words(fs.get('verdict', ''))} ({figures})"
 
 
@@ -409,37 +418,33 @@ def face_range_words(out: Mapping[str, Any] | None) -> str:
     return f"{OUT_OF_RANGE}: " + "; ".join(why) if why else ""
 
 
-# Beside a face model's verdict: its calibrated probability answers at even odds of forged and
-# real faces (trainer/face_model.py), while its θ is set to flag few authentic faces, so the two
-# can point opposite ways on one face (p 0.65, "authentic"), by design.
+# Beside a face model's verdict: its probability and its θ (set to flag few authentic faces)
+# can point opposite ways on one face (p 0.65, "authentic"), by design (trainer/face_model.py).
 FACE_PROBABILITY_NOTE = (
-    "a face model's probability is calibrated at even odds of forged and real faces, while its "
-    "threshold is set to flag few authentic faces (its θ provenance says how few), so a face "
-    "can read a probability above 0.5 and stay unflagged"
+    "a face model's probability assumes as many manipulated as authentic faces. Its threshold "
+    "is set to flag few authentic faces (its θ provenance says how few). So a face can have a "
+    "probability above 0.5 and stay unflagged"
 )
 
 
 def odds_words(verdict: str, probability: float | None) -> str | None:
     """Why an image verdict's calibrated probability and the verdict point opposite ways, when
-    they do (compared as printed, to two decimals: "0.50" is not above 0.5): the probability
-    answers at the validation data's even mix of tampered and authentic images, θ by its own
-    rule (the bundled models': the false-alarm rate), so an image can be not flagged at p 0.54.
-    Not "θ is set to flag few authentic ones" for every model: a θ set by ``forensic-train
-    calibrate`` (a fine-tune of the training dialog) is by default the Table-3 threshold of the
-    best validation balanced accuracy (the midpoint, real-max or fake-min of the split's
-    figures)."""
+    they do (compared as printed, to two decimals): the probability assumes as many
+    manipulated as authentic images, θ is set by its own rule (the bundled models': the
+    false-alarm rate; ``forensic-train calibrate``'s by default the Table-3 threshold of the
+    best validation balanced accuracy), so an image can be not flagged at p 0.54."""
     side = _odds_against(verdict, probability)
     if side == "above":
         return (
-            f"a probability above 0.5, {NOT_FLAGGED}: the probability answers at even "
-            "odds of tampered and authentic images, while θ was chosen by its own rule (its "
-            "provenance says which; the bundled models' to flag few authentic images, as the "
-            "measured rates say)"
+            f"a probability above 0.5, {NOT_FLAGGED}: the probability assumes as many "
+            "manipulated as authentic images. θ was chosen by its own rule (its provenance "
+            "says which). The bundled models' θ flags few authentic images, as the measured "
+            "rates say"
         )
     if side == "below":
         return (
-            f"a probability below 0.5, {FLAGGED}: θ lies below the even-odds "
-            "point of this model's scale (the measured rates say what that costs)"
+            f"a probability below 0.5, {FLAGGED}: on this model's scale, θ is below the "
+            "score where the probability is 0.5 (the measured rates say what that costs)"
         )
     return None
 
@@ -450,9 +455,9 @@ def odds_short(verdict: str, probability: float | None) -> str | None:
     the explanation its card gives (walk-through 2026-12-05)."""
     side = _odds_against(verdict, probability)
     if side == "above":
-        return "p above 0.5 yet not flagged: p is at even odds, θ set by its own rule"
+        return "p above 0.5 yet not flagged: p assumes half manipulated, θ has its own rule"
     if side == "below":
-        return "p below 0.5 yet flagged: θ lies below the even-odds point"
+        return "p below 0.5 yet flagged: θ is below the score where p is 0.5"
     return None
 
 
@@ -471,10 +476,10 @@ def _odds_against(verdict: str, probability: float | None) -> str | None:
 
 # Once under a table where some verdict's probability points the other way (odds_words).
 IMAGE_PROBABILITY_NOTE = (
-    "an image's probability is calibrated at even odds of tampered and authentic images, while "
-    "each θ is chosen by its own rule (its provenance says which; the bundled models' to flag "
-    f"few authentic photographs, as the measured rates say), so an image can be {NOT_FLAGGED} "
-    "with a probability above 0.5"
+    "an image's probability assumes as many manipulated as authentic images. Each θ is chosen "
+    "by its own rule (its provenance says which). The bundled models' θ flags few authentic "
+    f"photographs, as the measured rates say. So an image can be {NOT_FLAGGED} with a "
+    "probability above 0.5"
 )
 
 

@@ -77,6 +77,7 @@ from forensic_viewer.model_layers import (
 )
 from forensic_viewer.scan.truth_scores import MapSource, score_map
 from forensic_viewer.wording import (
+    PRIOR_CAVEAT,
     confidence_words,
     odds_short,
     odds_words,
@@ -150,7 +151,8 @@ def pane_title(
     its figures against a true mask (:func:`truth_words`), before the name."""
     if result is None:
         return name
-    sure = confidence_words(result.probability, result.score, result.out_of_range)
+    # the probability's caveat is in the title's tooltip (pane_note): a third of a window is short
+    sure = confidence_words(result.probability, result.score, result.out_of_range, caveat=False)
     rule = rule_text(result)  # the Verdict panel card's words: "stacked score" for an ensemble
     said = f"score {result.score:.3f}"
     if result.probability is None and said in rule:  # the same figure, said once
@@ -167,9 +169,14 @@ def pane_title(
 
 
 def pane_note(result: ModelResult) -> str:
-    """Why the pane's probability and verdict point opposite ways, when they do, in the card's
-    words (:func:`~forensic_viewer.wording.odds_words`), for the title's tooltip; else ""."""
-    return odds_words(result.verdict, result.probability) or ""
+    """For the title's tooltip: what a calibrated probability assumes (:data:`~forensic_viewer.
+    wording.PRIOR_CAVEAT`, which the title leaves out for room), and why the pane's
+    probability and verdict point opposite ways, when they do, in the card's words
+    (:func:`~forensic_viewer.wording.odds_words`); "" without a probability."""
+    if result.probability is None:
+        return ""
+    odds = odds_words(result.verdict, result.probability)
+    return f"probability {PRIOR_CAVEAT}" + (f". {odds[0].upper()}{odds[1:]}" if odds else "")
 
 
 def pane_color(result: ModelResult) -> QColor:

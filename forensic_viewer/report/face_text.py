@@ -14,6 +14,7 @@ from forensic_viewer.report.model import ReportItem
 from forensic_viewer.report.text import num
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
+    NOT_USED,
     face_models_first,
     face_range_words,
     face_verdict_words,
@@ -40,6 +41,12 @@ def detector_words(detector: str | None) -> str:
     )
 
 
+WHOLE_ON_FACES = (
+    f"The whole-image models' results on a face are {NOT_USED}: their thresholds were set on "
+    "whole images, not on faces."
+)
+
+
 def faces_text(item: ReportItem, detector: str | None = None) -> str:
     """The faces section's paragraph; ``detector``: the one that found the faces
     (:func:`detector_of`), named when it is not MTCNN."""
@@ -58,12 +65,12 @@ def faces_text(item: ReportItem, detector: str | None = None) -> str:
         return found
     whole = {m.name for m in item.models}
     size = image_size(item.evidence)
-    verdicts = "; ".join(f"face {i}: {face_verdicts(f, whole, size)}" for i, f in judged)
+    verdicts = " ".join(f"Face {i}: {face_verdicts(f, whole, size)}." for i, f in judged)
     face_models = list(
         dict.fromkeys(n for _, f in judged for n in f["face_scores"] if n not in whole)
     )
-    thresholds = "the whole-image models' thresholds were set on whole images, not faces" + (
-        f"; {', '.join(face_models)}: a face model, its threshold set on faces"
+    thresholds = (
+        f" {', '.join(face_models)}: a face model, its threshold set on faces."
         if face_models
         else ""
     )
@@ -74,24 +81,26 @@ def faces_text(item: ReportItem, detector: str | None = None) -> str:
         if n in face_models
     )
     return (
-        f"{found} Each face was also analysed on its own at each model's training scale (the "
-        f"box with a {FACE_MARGIN:.0%} margin, resized to the model's window; {thresholds}): "
-        f"{verdicts}." + (f" Note: {FACE_PROBABILITY_NOTE}." if calibrated else "")
+        f"{found} Each face was also analysed on its own, at each model's training scale. The "
+        f"crop is the box with a {FACE_MARGIN:.0%} margin, resized to the model's window."
+        f"{thresholds} {WHOLE_ON_FACES} "
+        f"{verdicts}" + (f" Note: {FACE_PROBABILITY_NOTE}." if calibrated else "")
     )
 
 
 def face_verdicts(
     face: dict[str, Any], whole: Collection[str] = (), size: tuple[int, int] | None = None
 ) -> str:
-    """A face's per-model verdicts on the face path, e.g. ``tiny MANIPULATED (score 0.6250 >
-    θ 0.5000, probability 0.800)`` or, for a forged-fraction model, ``(forged fraction
-    54.52 % > θ 34.23 %)``, joined by commas; "" when the face path did not run. A row
+    """A face's per-model results on the face path, e.g. ``tiny flagged as manipulated (score
+    0.6250 > θ 0.5000, probability 0.800)`` or, for a whole-image forged-fraction model,
+    ``crfd-net-compact (not used for the verdict): forged fraction 54.52 %, θ 34.23 %``,
+    joined by semicolons; "" when the face path did not run. A row
     written before face thresholds were recorded gives the score alone. ``whole``: the
     whole-image models (the others are face models); a face one of them flags says that this
     leaves the file's verdict alone (:func:`~forensic_viewer.wording.face_verdict_words`, the
     Verdict panel's words too); the face models' first. ``size``: the image's (width, height),
     to say when the border cuts the face."""
-    words = ", ".join(
+    words = "; ".join(
         face_verdict_words(name, fs, face_model=name not in whole)
         for name, fs in face_models_first(face.get("face_scores") or {}, whole)
     )

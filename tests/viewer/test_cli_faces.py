@@ -14,6 +14,7 @@ from forensic_viewer.cli_table import print_table
 from forensic_viewer.wording import (
     BORDER_CUT,
     OUT_OF_RANGE,
+    PRIOR_CAVEAT,
     UNCALIBRATED_HERE,
     decision_words,
     face_decision_words,
@@ -190,7 +191,8 @@ def test_the_report_and_viewer_words_say_it_too() -> None:
     small = {"short_side": 150, "min_side": 192}
     assert confidence_words(0.75, 0.735, small) == f"probability 0.75 ({UNCALIBRATED_HERE})"
     assert probability_cell({**f, "out_of_range": small}) == f"0.75 ({UNCALIBRATED_HERE})"
-    assert confidence_words(0.75, 0.735, None) == "probability 0.75 (calibrated)"
+    assert confidence_words(0.75, 0.735, None) == f"probability 0.75 (calibrated; {PRIOR_CAVEAT})"
+    assert confidence_words(0.75, 0.735, None, caveat=False) == "probability 0.75 (calibrated)"
     assert BORDER_CUT in face_verdicts(_face([0, 100, 60, 70]), {"crfd"}, (400, 300))
     assert BORDER_CUT not in face_verdicts(_face([0, 100, 60, 70]), {"crfd"})
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
 from engine.types import Analysis
 from forensic_viewer.gui.compare import CompareView, compare_sources
 from forensic_viewer.layers import LayerList, build_layers
-from forensic_viewer.wording import odds_short, odds_words, verdict_words
+from forensic_viewer.wording import PRIOR_CAVEAT, odds_short, odds_words, verdict_words
 from tests.conftest import memory_evidence
 from tests.viewer.test_layers import _result, _two_blobs
 
@@ -63,11 +63,15 @@ def test_a_panes_title_says_why_an_authentic_verdict_has_a_probability_above_a_h
     short = odds_short("authentic", 0.52)
     assert short is not None and f" · {short} · mask > 0.5 — " in source.title
     note = odds_words("authentic", 0.52)
-    assert note is not None and source.tooltip == f"{source.title}\n{note}"  # the card's words
+    assert note is not None and source.tooltip.startswith(f"{source.title}\n")  # the card's words
+    # and what the probability assumes, which the title has no room for (walk-through
+    # 2026-12-06, finding 2)
+    assert source.tooltip.endswith(f"probability {PRIOR_CAVEAT}. {note[0].upper()}{note[1:]}")
     ensemble = next(
         s for s in compare_sources(LayerList(), analysis) if s.name == "bundled-ensemble"
     )
-    assert "score 0.956 > θ 0.5986" in ensemble.title and ensemble.tooltip == ensemble.title
+    assert "score 0.956 > θ 0.5986" in ensemble.title
+    assert ensemble.tooltip == f"{ensemble.title}\nprobability {PRIOR_CAVEAT}"
 
 
 def test_the_ensembles_pane_names_its_score_as_its_card_does() -> None:

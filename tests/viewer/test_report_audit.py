@@ -167,15 +167,17 @@ def test_a_member_models_face_flag_says_it_leaves_the_files_verdict_alone() -> N
     whole-image model's verdict on a face never changes the file's verdict (the face rule
     counts face models only). Said where the face is listed, in the viewer's words too."""
     from forensic_viewer.model_layers import FACES_LEGEND
-    from forensic_viewer.report.face_text import face_rows, faces_text
-    from forensic_viewer.wording import MEMBER_FACE_WORDS, face_effect_words
+    from forensic_viewer.report.face_text import WHOLE_ON_FACES, face_rows, faces_text
+    from forensic_viewer.wording import MEMBER_FACE_WORDS, NOT_USED, face_effect_words
 
     item = flagged_face_item()
     text = faces_text(item)
-    # the face model's verdict first (as the viewer and the command line give it)
-    faces_model, crfd = text.split("face 1: faces-model")[1].split("crfd flagged as manipulated")
-    assert MEMBER_FACE_WORDS in crfd and MEMBER_FACE_WORDS not in faces_model
-    assert MEMBER_FACE_WORDS in face_rows(item)[0][4]
+    # the face model's verdict first (as the viewer and the command line give it); a
+    # whole-image model's result on the face is figures, never "flagged as manipulated"
+    _, crfd = text.split("Face 1: faces-model")[1].split(f"crfd ({NOT_USED})")
+    assert "crfd flagged" not in text and "flagged" not in crfd
+    assert WHOLE_ON_FACES in text and "((" not in text and "))" not in text
+    assert f"crfd ({NOT_USED})" in face_rows(item)[0][4]
     assert face_effect_words(face_model=False, verdict="manipulated") == MEMBER_FACE_WORDS
     assert face_effect_words(face_model=True, verdict="manipulated") is None
     assert face_effect_words(face_model=False, verdict="authentic") is None

@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from forensic_viewer.report import write_report
 from forensic_viewer.report.model import ModelEntry, ReportItem
+from forensic_viewer.wording import PRIOR_CAVEAT
 
 FLAG = {"score": 0.91, "verdict": "manipulated", "forged_fraction": 0.2, "threshold": 0.5}
 CLEAR = {"score": 0.12, "verdict": "authentic", "forged_fraction": 0.0, "threshold": 0.5}
@@ -47,8 +48,9 @@ def test_a_flagged_verdict_cell_is_highlighted_and_a_clear_one_not(tmp_path: Pat
 STACKED = 0.31  # the image's own stacked probability (Kodak_Z1012_IS.jpg's, σ(-0.80))
 FACE_P = 0.886  # diffforensics-faces' probability for its face 1
 FROM_FACE = (
-    "face 1's probability, diffforensics-faces, calibrated on face crops; "
-    "the image's stacked probability 0.31"
+    "the image's own stacked probability is 0.31. Flagged because of face 1 only: "
+    "diffforensics-faces scored it 0.9900, 0.0100 above its θ 0.9800. 0.89 is face 1's "
+    "probability from diffforensics-faces, calibrated on face crops"
 )
 
 
@@ -141,7 +143,7 @@ def test_a_faces_probability_in_the_images_place_says_so_everywhere(
 
     panel = VerdictPanel()
     panel.set_analysis(analysis)  # type: ignore[arg-type]
-    assert f"probability 0.89 ({FROM_FACE})" in panel.text(), panel.text()
+    assert f"probability 0.89 ({FROM_FACE}; {PRIOR_CAVEAT})" in panel.text(), panel.text()
 
 
 def test_the_images_own_probability_is_not_attributed_to_a_face() -> None:
@@ -156,7 +158,8 @@ def test_the_images_own_probability_is_not_attributed_to_a_face() -> None:
     assert source_words(0.7, "no face rule here", bias, [face]) is None
     assert source_words(0.7, rule, bias, [face], whole={"f"}) is None  # a whole-image model's
     assert source_words(0.7, rule, None, [face]) == (
-        "face 1's probability, f, calibrated on face crops"
+        "Flagged because of face 1 only. 0.70 is face 1's probability from f, calibrated on "
+        "face crops"
     )
 
 
