@@ -505,9 +505,9 @@ def head_after_report_line(log: AuditLog, entry: AuditEntry) -> str:
     and every later one were cut off the log (QA walk-through, 2026-12-06); noted off-machine,
     this one can."""
     return (
-        f"case audit log head after this report: {entry.hash} (entry {entry.seq}); note it "
-        f"off-machine: `forensic-viewer audit verify {log.path} --head {entry.hash}` then shows "
-        "the log still holds the report's own entry"
+        f"case audit log head after this report: {entry.hash} (entry {entry.seq}); write this "
+        f"value down outside this computer: `forensic-viewer audit verify {log.path} --head "
+        f"{entry.hash}` then shows that the log still holds the report's own entry"
     )
 
 

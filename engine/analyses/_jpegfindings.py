@@ -48,7 +48,8 @@ def no_ghost_warning(jpeg: bool) -> str:
     where = "below the last quality, on the file's own" if jpeg else "on the image's"
     return (
         f"no JPEG ghost found {where} 8x8 grid only (from the top-left pixel): a region "
-        "compressed on another grid (pasted off it) shows no ghost here; no map"
+        "compressed on another grid (pasted so that it does not line up with the 8x8 grid) shows "
+        "no ghost here; no map"
     )
 
 

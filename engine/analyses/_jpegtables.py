@@ -70,7 +70,7 @@ class TableMatch:
 # quality-99 tables among them (walk-through 2026-12-05).
 IJG_TABLES_NOTE = (
     "libjpeg's standard tables, which many programs (editors among them) and some cameras "
-    "write: on their own they point to neither"
+    "write: by themselves they say neither 'camera' nor 'editor'"
 )
 OWN_TABLES_NOTE = (
     "tables of the file's own, as most cameras and some editors write; this analysis holds no "

@@ -236,7 +236,7 @@ def suspect_copies(
     version="7",  # 7: copies turned by about a half turn (176-186°) are found: the lattice
     # test skips T∘T when it is (about) the identity, and a RANSAC fit near 180° is refitted
     # on its matches one way round (it settled on the point reflection); 6: SIFT keeps 16,000 keypoints, not 8,000 (small copies in large photographs);
-    # 5: the map's meaning says that repeated structures repeat innocently (its words are in
+    # 5: the map's meaning says that repeated structures also repeat in unedited photographs (its words are in
     # every row); 4: pairs scaled back per axis (boxes, area, affine of a resized copy)
     description="regions copied within the image (both copies), with linked pairs",
 )
@@ -262,8 +262,8 @@ def clone(evidence: Evidence, p: CloneParams, ctx: Context) -> Output:
             label="regions found copied within the image (both copies of each pair)",
             unit="1 inside a verified copy, 0 elsewhere",
             high="this region repeats elsewhere in the image, possibly rotated or scaled; "
-            "repeated structures (text, patterns, architecture, tiles, windows) repeat "
-            "innocently",
+            "repeated structures (text, patterns, architecture, tiles, windows) also repeat "
+            "in unedited photographs",
         ),
         score=1.0 if pairs else 0.0,
         score_label="1 when at least one copy pair is verified by dense correlation, else 0",

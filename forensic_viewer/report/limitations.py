@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.calibration import DETAILS, brief_reliability
 from engine.resources import resources_dir
 from forensic_viewer.report.model import FACE_MODEL
 
@@ -18,7 +19,18 @@ if TYPE_CHECKING:  # annotations only
 
 # Said on the report's first page beside the headline (report.text.caveat_text) and again
 # under Limitations: it had first appeared on page 5 of 33.
-LEAD_WORDS = "Every verdict is a lead for an examiner to check, never a finding on its own"
+LEAD_WORDS = (
+    "Every verdict is a starting point for an examiner to check, never a finding on its own"
+)
+
+# Where a calibrated probability is printed, at the number: what it assumes. "At even odds"
+# had not read as "half of the images are manipulated" to a reader with English as a second
+# language (walk-through 2026-12-06, finding 2). Also in forensic_viewer.wording.
+PROBABILITY_BASE_RATE = (
+    "A calibrated probability assumes as many manipulated as authentic images, as in the "
+    "validation data. Most seized collections hold far fewer manipulated images. There, the "
+    "chance that a flagged file was manipulated is lower than its probability."
+)
 
 LIMITATIONS_FIXED = (
     "What the bundled networks learned from: CASIA v1.0 splices and copy-moves (hand-made, "
@@ -28,24 +40,20 @@ LIMITATIONS_FIXED = (
     "other face manipulations, and images generated or edited by diffusion or GAN models. A "
     "'not flagged' verdict says only that none of the checks found the kinds of edit they were "
     "trained on.",
-    "Photographs saved as HEIF/HEIC (HEVC-coded, as iPhones save them) were neither learned "
-    "from nor among those the thresholds were set on: the 23 camera photographs of the "
-    "validation half, re-encoded so, moved the networks' scores by less than 0.01, but the "
-    "bundled default verdict flagged 3 of them against 1 as JPEG (a copy-move pair and a face "
-    "more; docs/VERDICTS.md section 10).",
-    "Photographs passed on by a messenger or a social network (reduced, re-compressed, their "
-    "metadata dropped) were not learned from either. Measured on the camera photographs' "
-    "validation half re-encoded so (long side 2048 px at JPEG quality 80, and 1600 px at 75): "
-    "the project's forgeries were found as often or more often (24 and 25 of 46 against 21), "
-    "but the bundled default verdict flagged 2 of the 23 authentic photographs in each "
-    "re-encoded set against 1 as they were (the copy-move analysis paired a net and a repeated letter; "
-    "docs/VERDICTS.md section 11), and an authentic face re-saved at quality 90 or reduced "
-    "crossed the face model's threshold (docs/FACES.md), so the false-alarm figures understate "
-    "for such copies. The same photographs reduced to 2048 px and saved without compression "
-    "(PNG) were flagged as the originals were (1 of 23).",
-    "A calibrated probability is calibrated to the validation data, about as many tampered as "
-    "authentic images; where manipulations are rarer, as in most seized collections, it "
-    "overstates the chance that a flagged file was manipulated.",
+    "HEIF/HEIC photographs (as iPhones save them) were not used for training or for setting "
+    "the thresholds. The 23 camera photographs of the validation half were saved as HEIF. The "
+    "networks' scores moved by less than 0.01. The default verdict flagged 3 of the 23, "
+    "against 1 as JPEG (docs/VERDICTS.md section 10).",
+    "Messengers and social networks reduce and re-compress photographs and drop their "
+    "metadata. No such copies were used for training. The validation half's camera "
+    "photographs were re-encoded twice: long side 2048 px at JPEG quality 80, and 1600 px at "
+    "quality 75. The project's forgeries were found as often or more often (24 and 25 of 46, "
+    "against 21). The default verdict flagged 2 of the 23 authentic photographs in each set, "
+    "against 1 in the originals (docs/VERDICTS.md section 11). An authentic face re-saved at "
+    "quality 90, or reduced, crossed the face model's threshold (docs/FACES.md). So on such "
+    "copies, false alarms are more frequent than the measured figures say. Saved as PNG at "
+    "2048 px, the same photographs were flagged as the originals were (1 of 23).",
+    PROBABILITY_BASE_RATE,
     f"{LEAD_WORDS}.",
 )
 
@@ -54,21 +62,28 @@ LIMITATIONS_FIXED = (
 # manipulations, those the project makes from real faces (docs/FACES.md), not on others
 UNSEEN_WITH_FACE_MODELS = (
     "What they cannot see, because they were neither trained nor measured on it: images "
-    "generated or edited by diffusion or GAN models. Faces: {names} judged each face found on "
-    "its own; it was trained and measured on face manipulations the project makes from real "
-    "portraits (self-blends, swaps, eye, mouth and skin edits: docs/FACES.md), not on those of "
-    "face-swap or face-generation tools; with the bundled face model, the default verdict "
-    "flagged only 9 of 36 of them in whole camera photographs (the test half's faces, in "
-    "photographs it leaves unflagged unaltered; docs/FACES.md); on tight face crops, the face "
-    "filling the frame, it flagged 6 of 16 authentic validation faces (2 of 16 with some "
-    "margin), so a face verdict on such a crop is weak evidence; in frames of a video (the "
-    "same forgeries reduced to 1280 px and coded as H.264 at CRF 23) it flagged 8 of 39 forged "
-    "faces against 13 in the same frames uncompressed, and of authentic validation faces "
-    "coded as one H.264 frame (CRF 23 / 28) it flagged 5 and 6 of 30 where its threshold was "
-    "set to flag 3 %, so a face verdict on a video frame is weak evidence either way; the "
-    "other models' face verdicts "
-    "use thresholds set on whole images. A 'not flagged' verdict says only that none of the "
-    "checks found the kinds of edit they were trained on."
+    "generated or edited by diffusion or GAN models. "
+    "Faces: {names} judged each face found on its own. "
+    "It was trained and measured on face manipulations that the project makes from real "
+    "portraits (self-blends, swaps, eye, mouth and skin edits: docs/FACES.md). "
+    "It was not measured on the output of face-swap or face-generation tools. "
+    "The test half's 36 manipulated faces were placed in camera photographs that are not "
+    "flagged without them. "
+    "With the bundled face model, the default verdict flagged the photograph for only 9 of "
+    "these 36 faces (docs/FACES.md). "
+    "On tight face crops, where the face fills the frame, it flagged 6 of 16 authentic "
+    "validation faces (2 of 16 with some margin around the face). "
+    "So a face verdict on such a crop is weak evidence. "
+    "Video frames: the same forgeries were reduced to 1280 px and coded as H.264 at CRF 23. "
+    "It flagged 8 of 39 manipulated faces there, against 13 in the same frames uncompressed. "
+    "Authentic validation faces coded as one H.264 frame (CRF 23 and 28) were flagged 5 and 6 "
+    "times of 30. "
+    "Its threshold was set to flag 3 % of authentic faces. "
+    "So a face verdict on a video frame is weak evidence, both when it flags and when it "
+    "does not. "
+    "The other models' face verdicts use thresholds set on whole images, not on faces. "
+    "A 'not flagged' verdict says only that none of the checks found the kinds of edit they "
+    "were trained on."
 )
 
 
@@ -167,8 +182,9 @@ def limitations_text(ov: Overview) -> list[str]:
     learned from and, per model that ran, its measured reliability at its threshold (from its
     calibration, when it has one)."""
     own = [f"{t}." for m in ov.models if (t := not_bundled_text(m))]
-    measured = [
-        f"{m.name}: {m.reliability}."
+    measured = [  # the brief part: the models table gives the rest (walk-through finding 3)
+        f"{m.name}: {brief_reliability(m.reliability)}."
+        + (" The section Models gives all figures." if DETAILS in m.reliability else "")
         if m.reliability
         else f"{m.name}: no measured false-alarm rate (the model carries no calibration)."
         for m in ov.models

@@ -83,7 +83,7 @@ def reproducing_text(settings: Mapping[str, Any], models: Iterable[ModelSummary]
     return (
         f'This run used {ran}{chosen}. The same command (the "Command" row below) run '
         "again with the same program, models, libraries, processor and "
-        f"runtime{threads} gives every figure and map of this report again, bit for bit. "
+        f"runtime{threads} gives every figure and map of this report again, exactly the same. "
         "Another runtime (FORENSIC_VIEWER_RUNTIME: int8 or fp32 OpenVINO, PyTorch), the exact "
         "path (--exact) or another processor computes them otherwise and moves scores, "
         "probabilities, forged fractions and maps by the amounts measured in "

@@ -275,9 +275,9 @@ def test_the_head_after_the_reports_own_entry_is_printed_and_guards_it(
     printed = json.loads((out / "report.json").read_text())["case"]["audit_log"]["head"]
     assert printed == last.prev  # the report's own head: the entry before its own
     assert said[-1] == (
-        f"case audit log head after this report: {last.hash} (entry {last.seq}); note it "
-        f"off-machine: `forensic-viewer audit verify {log} --head {last.hash}` then shows the "
-        "log still holds the report's own entry"
+        f"case audit log head after this report: {last.hash} (entry {last.seq}); write this "
+        f"value down outside this computer: `forensic-viewer audit verify {log} --head "
+        f"{last.hash}` then shows that the log still holds the report's own entry"
     )
     log.write_bytes(b"".join(lines[:-1]))  # the report's own entry cut off
     assert main(["audit", "verify", str(case), "--head", printed]) == 0  # not seen by it

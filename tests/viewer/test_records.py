@@ -593,6 +593,6 @@ def test_report_headline_counts_the_default_verdicts_of_its_rows(tmp_path: Path)
     assert any("no measured false-alarm rate" in line for line in report["limitations"])
     assert any("HEIF/HEIC" in line for line in report["limitations"])  # unmeasured coding
     # re-encoded copies: measured, so said with their false alarms, not as unseen
-    assert any("messenger or a social network" in line for line in report["limitations"])
+    assert any("Messengers and social networks" in line for line in report["limitations"])
     assert not any("social-media re-encoding" in line for line in report["limitations"])
     assert '<section id="limitations">' in html

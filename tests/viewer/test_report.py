@@ -542,7 +542,7 @@ def test_the_report_shows_each_faces_own_verdict(tmp_path: Path, tiny_checkpoint
     """The face path's per-face verdicts reach the faces text and table of HTML, PDF, JSON."""
     from engine.decision import MANIPULATED
     from engine.pipeline import Analyzer
-    from forensic_viewer.wording import MEMBER_FACE_WORDS
+    from forensic_viewer.wording import NOT_USED
     from tests.engine.test_facepath import FakeDetector
 
     rule = {"threshold": 0.0, "pixel_threshold": -1.0}  # every face window is judged forged
@@ -559,14 +559,12 @@ def test_the_report_shows_each_faces_own_verdict(tmp_path: Path, tiny_checkpoint
     paths = write_report([item], tmp_path / "report")
     text = flat(" ".join(check_html(paths["html"]).text))
     assert fs.threshold == 0.0
-    said = (
-        f"face 1: tiny flagged as manipulated (forged fraction {fs.forged_fraction:.2%} > θ 0.00%; "
-    )
-    said += f"{MEMBER_FACE_WORDS})"  # tiny is a whole-image model: the file's verdict stays
+    # tiny is a whole-image model: its result on the face is figures, not a verdict
+    said = f"Face 1: tiny ({NOT_USED}): forged fraction {fs.forged_fraction:.2%}, θ 0.00%"
     assert "found 1 face(s). Each face was also analysed on its own" in text
     assert said in text and "Verdict of the face alone" in text
     _, ptext = pdf_text(paths["pdf"])
-    assert "tiny flagged as manipulated" in flat(ptext)
+    assert f"tiny ({NOT_USED})" in flat(ptext)
     doc = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert doc["items"][0]["faces"][0]["face_scores"]["tiny"]["verdict"] == MANIPULATED
     # the face map, drawn on the face's crop (every face window judged forged: outlined)
@@ -598,7 +596,9 @@ def test_the_default_verdict_leads_each_file_with_its_probability_and_reliabilit
     assert section.index("Default verdict: ensemble pair") < section.index("Model tiny")
     p = item["ensemble"]["figures"]["probability"]
     assert f"Probability (calibrated) {p:.2f}" in section
-    assert "Reliability at θ at this threshold (test part): 5 % of authentic test images" in section
+    assert "Reliability at θ Measured at this threshold (test part). False alarms: 1 of 20 " in (
+        section
+    )
 
 
 def test_a_face_model_that_judged_a_face_is_in_the_models_and_the_limitations(
@@ -641,14 +641,14 @@ def test_a_face_model_that_judged_a_face_is_in_the_models_and_the_limitations(
     (facer,) = [m for m in doc["models"] if m["name"] == "facer"]
     assert facer["role"] == "face model" and facer["threshold"] == face.meta.decision.threshold
     assert facer["threshold_provenance"] == "θ = 0.1 set on face crops (fixture)"
-    assert facer["reliability"].startswith("at this threshold (test faces): 10 %")
+    assert facer["reliability"].startswith("Measured at this threshold (test faces). False")
     assert facer["checkpoint_sha256"] == face.sha256
     text = flat(" ".join(check_html(paths["html"]).text))
     limits = text[text.index("Limitations") : text.index("Environment and parameters")]
-    assert "facer: at this threshold (test faces)" in limits
+    assert "facer: Measured at this threshold (test faces)" in limits
     assert "face swaps and other face manipulations" not in limits
     assert "facer" in limits.split("What they cannot see")[1]
-    assert "9 of 36 of them in whole camera photographs" in limits  # measured, said
+    assert "the photograph for only 9 of these 36 faces" in limits  # measured, said
     faces = text[text.index("Face detection ran") :]
     assert "facer" in faces[: faces.index("#")]
     assert "the models' thresholds were set on whole images, not faces" not in text

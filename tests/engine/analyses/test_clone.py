@@ -349,13 +349,15 @@ def test_a_small_copy_in_a_busy_large_image_keeps_enough_keypoints(write_evidenc
     assert abs(boxes[0][1] - 100) < 40 and abs(boxes[1][1] - 700) < 40
 
 
-def test_the_maps_meaning_says_that_repeated_structures_repeat_innocently(write_evidence) -> None:
+def test_the_maps_meaning_says_that_repeated_structures_repeat_in_unedited_photographs(
+    write_evidence,
+) -> None:
     """An examiner reading "this region repeats elsewhere" on a page of text or a facade needs
     the caveat beside the map, as Forensically and Sherloq give it; the words are stored in
     every row, so the version moved past 4 (a resumed scan does not mix the two)."""
     r = run_analysis("clone", write_evidence(jpeg_bytes(natural(96, 96, seed=3), 90)))
     assert r.meaning is not None
-    assert "repeat innocently" in r.meaning.high and "text" in r.meaning.high
+    assert "also repeat in unedited photographs" in r.meaning.high and "text" in r.meaning.high
     assert int(analysis_settings(["clone"])["clone"]["version"]) >= 5
 
 

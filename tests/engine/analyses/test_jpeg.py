@@ -152,7 +152,7 @@ def test_ghost_names_no_earlier_quality_for_a_jpeg_compressed_once(
     assert r.map is None and r.meaning is None and len(r.layers) == 10
     (warning,) = r.warnings
     assert warning.startswith("no JPEG ghost found below the last quality, on the file's own")
-    assert "8x8 grid only" in warning and "pasted off it" in warning
+    assert "8x8 grid only" in warning and "does not line up with the 8x8 grid" in warning
 
 
 def test_the_ghost_s_no_ghost_warning_names_the_one_grid_it_tried(write_evidence) -> None:
