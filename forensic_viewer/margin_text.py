@@ -88,7 +88,8 @@ def face_decided_margin(figures: Mapping[str, Any]) -> str | None:
         return None
     margin = own - float(theta)
     side = "above" if margin > 0 else "below"
+    how = "A face decided the verdict" if margin <= 0 else "A face flagged it too"
     return (
         f"{margin:+.4f} (the image's own stacked score {own:.4f} is {abs(margin):.4f} {side} θ. "
-        "A face decided the verdict: the probability gives that face's score, θ and margin)"
+        f"{how}: the probability gives that face's score, θ and margin)"
     )

@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from engine.decision import MANIPULATED
-from engine.ensemble_provenance import decided_by_face, stacked_score
+from engine.ensemble_provenance import decided_by_face, decided_by_face_alone, stacked_score
 from engine.types import Analysis
 
 FACE_CROPS = "calibrated on face crops"
@@ -68,16 +68,18 @@ def source_words(
     for i, scores in enumerate(faces, start=1):
         for name, fs in scores.items():
             if name not in whole and shown(fs):
-                return _face_words(i, name, fs, probability, stacked)
+                alone = decided_by_face_alone(provenance)
+                return _face_words(i, name, fs, probability, stacked, alone=alone)
     return None
 
 
 def _face_words(
-    number: int, name: str, fs: object, probability: float, stacked: float | None
+    number: int, name: str, fs: object, probability: float, stacked: float | None, *, alone: bool
 ) -> str:
     """:func:`source_words` of face ``number``'s ``fs`` (model ``name``): the image's own
     stacked probability first, then that the face decided with the face model's score, θ and
-    margin, then whose the probability is. The face's probability and the margin of its score
+    margin, then whose the probability is; "only" when the image's own verdict was "not
+    flagged" (``alone``), else that the face flagged it too. The face's probability and the margin of its score
     moved onto the image's scale had read as the image's, and as a clear decision where one
     face was just over its own θ (walk-through 2026-12-06, finding 9)."""
     own = "" if stacked is None else f"the image's own stacked probability is {stacked:.2f}. "
@@ -92,9 +94,10 @@ def _face_words(
             f"above its θ {float(theta):.{n}f}"
         )
     return (
-        f"{own}Flagged because of face {number} only{measured}. "
-        f"{probability:.2f} is face {number}'s probability from {name}, {FACE_CROPS}"
-    )
+        f"{own}Flagged because of face {number} only"
+        if alone
+        else f"{own}Face {number} flagged it too"
+    ) + f"{measured}. {probability:.2f} is face {number}'s probability from {name}, {FACE_CROPS}"
 
 
 IMAGE = "image"  # source_fields' source when the probability is the image's own

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import math
 
+from engine.ensemble_provenance import FACES_ALONE_NOTE
 from forensic_viewer.margin_text import margin_cell, margin_words, plain_decimal
 from forensic_viewer.probability_source import source_words
 
-FACE_RULE = "θ = 0.5986 ...; on this file: face rule 'any': 1 of 1 face verdict(s) of f flag it"
+FACE_RULE = (
+    "θ = 0.5986 ...; on this file: face rule 'any': 1 of 1 face verdict(s) of f flag it; "
+    f"{FACES_ALONE_NOTE} (the stacked verdict is not flagged)"
+)
 THETA = 0.5986
 
 
@@ -67,3 +71,14 @@ def test_a_face_decided_probability_gives_the_image_first_then_the_faces_score_t
     )
     assert image < face
     assert words.endswith("0.87 is face 1's probability from f, calibrated on face crops")
+    # the image's own stacked score above θ too (astronaut-splice): not "only"
+    too = FACE_RULE.split("; " + FACES_ALONE_NOTE)[0]
+    words = str(source_words(0.87, too, figures["contributions"], faces))
+    assert "only" not in words and "Face 1 flagged it too: f scored it 0.9839" in words
+
+
+def test_a_face_decided_margin_says_when_the_image_is_above_theta_by_itself() -> None:
+    figures, _, _ = _face_decided()
+    above = [{"contribution": math.log(0.606 / (1 - 0.606))}]
+    cell = str(margin_cell({**figures, "contributions": above}))
+    assert cell.startswith("+0.0074") and "A face flagged it too" in cell

@@ -158,8 +158,7 @@ def test_the_images_own_probability_is_not_attributed_to_a_face() -> None:
     assert source_words(0.7, "no face rule here", bias, [face]) is None
     assert source_words(0.7, rule, bias, [face], whole={"f"}) is None  # a whole-image model's
     assert source_words(0.7, rule, None, [face]) == (
-        "Flagged because of face 1 only. 0.70 is face 1's probability from f, calibrated on "
-        "face crops"
+        "Face 1 flagged it too. 0.70 is face 1's probability from f, calibrated on face crops"
     )
 
 
