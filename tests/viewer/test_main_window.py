@@ -496,7 +496,8 @@ def test_the_verdict_card_says_when_a_face_decided_the_default_verdict() -> None
     assert decision_text(ensemble(stacked)) == "stacked score 0.927 > θ 0.5986"
     flagged = f"{stacked}{ON_THIS_FILE}{FACE_RULE_NOTE}1 face verdict"
     words = decision_text(ensemble(flagged))
-    assert words.startswith("score 0.927 > θ 0.5986 (by the face rule") and "stacked" not in words
+    assert words.startswith("score 0.927 > θ 0.5986 (decided by the face rule")
+    assert "stacked" not in words and "a flagged face's score, not the image's" in words
 
 
 def test_the_screen_names_the_mask_threshold_as_the_report_does(qtbot) -> None:
@@ -561,7 +562,7 @@ def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(q
     from engine.types import Analysis, FaceRegion, FaceScore, ModelResult
     from forensic_viewer.gui.verdict_panel import VerdictPanel
     from forensic_viewer.report.face_text import face_verdicts
-    from forensic_viewer.wording import FACE_PROBABILITY_NOTE, MEMBER_FACE_WORDS
+    from forensic_viewer.wording import FACE_PROBABILITY_NOTE, NOT_USED
     from tests.conftest import memory_evidence
 
     heat = np.zeros((40, 60), np.float32)
@@ -604,9 +605,9 @@ def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(q
     assert face_lines == [
         "face 1, x 1 y 2: diffforensics-faces flagged as manipulated (score 0.9839 > θ 0.9829, "
         "probability 0.8), "
-        f"tiny flagged as manipulated (score 0.7000 > θ 0.5000; {MEMBER_FACE_WORDS})",
+        f"tiny ({NOT_USED}): score 0.7000, θ 0.5000",
         "face 2, x 30 y 2: diffforensics-faces not flagged (score 0.5100 ≤ θ 0.9829), "
-        "tiny not flagged (score 0.2000 ≤ θ 0.5000) (outside the measured range: a face of 10 px, "
+        f"tiny ({NOT_USED}): score 0.2000, θ 0.5000 (outside the measured range: a face of 10 px, "
         "the face verdicts were measured on faces of 48 px and more)",
     ]
     whole = {"tiny"}  # the report's words for each model's verdict on the same face
@@ -619,7 +620,9 @@ def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(q
         "face_scores": {"tiny": faces[1].face_scores["tiny"].to_dict()},
     }
     assert face_verdicts(small, whole) == face_lines[1].split("), ", 1)[1]
-    assert face_verdicts({**small, "box": list(faces[0].box)}, whole).endswith("0.5000)")
+    assert face_verdicts({**small, "box": list(faces[0].box)}, whole).endswith(
+        "θ 0.5000"
+    )  # no range words
     assert f"default verdict flagged as manipulated by its {flagged} (face 1, x 1 y 2)" in lines
     assert f"Note: {FACE_PROBABILITY_NOTE}." in lines
     assert panel.faces.isVisibleTo(panel)
