@@ -54,7 +54,7 @@ def test_the_paragraph_names_the_path_and_each_networks_runtime_from_what_was_re
         "This run used the fast path, crfd-net-compact on OpenVINO (int8), "
         "diffforensics-effl0 on OpenVINO (fp32). "
     )
-    assert "bit for bit" in text and SECTION in text and "thread count" not in text
+    assert "again, exactly the same" in text and SECTION in text and "thread count" not in text
     exact = [_summary("crfd-net-compact", "model", "torch", "fp32")]
     command = {"argv": ["forensic-viewer"], "variables": {"FORENSIC_VIEWER_RUNTIME": "torch"}}
     text = reproducing_text({"source": "/ev", "exact": True, "run": {"command": command}}, exact)
