@@ -455,7 +455,7 @@ def odds_short(verdict: str, probability: float | None) -> str | None:
     the explanation its card gives (walk-through 2026-12-05)."""
     side = _odds_against(verdict, probability)
     if side == "above":
-        return "p above 0.5 yet not flagged: p assumes half manipulated, θ has its own rule"
+        return "p above 0.5 yet not flagged: θ has its own rule"
     if side == "below":
         return "p below 0.5 yet flagged: θ is below the score where p is 0.5"
     return None
