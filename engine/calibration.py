@@ -194,6 +194,12 @@ def brief_reliability(text: str) -> str:
     return text.split(DETAILS, 1)[0]
 
 
+def reliability_details(text: str) -> str:
+    """What :func:`brief_reliability` leaves out of a reliability sentence: the part after
+    :data:`DETAILS`, "" when it has none."""
+    return text.partition(DETAILS)[2]
+
+
 def with_caveat(text: str, caveat: str) -> str:
     """``text`` (a reliability sentence) with ``caveat`` added to its brief part, before its
     :data:`DETAILS`, so that the brief part keeps every caveat."""
@@ -323,6 +329,21 @@ def reliability_sentence(data: dict[str, Any] | None) -> str:
         return _reliability(rel).sentence() if rel else ""
     except (AttributeError, TypeError, ValueError, IndexError):
         return ""
+
+
+def mask_on_authentic(data: dict[str, Any] | None) -> dict[str, float] | None:
+    """What the verdict's mask marks on authentic camera photographs (test half), as a stored
+    calibration records it (:attr:`Reliability.mask_on_authentic`): ``{"median", "largest"}``,
+    shares of the pixels; None when it records no such figure (a checkpoint's) or cannot be
+    read. A result carries it beside its reliability sentence (``ModelResult.mask_on_authentic``)
+    so that displays take the figure from here, not from the sentence's words."""
+    try:
+        m = _reliability((data or {}).get("reliability") or {}).mask_on_authentic
+    except (AttributeError, TypeError, ValueError, IndexError):
+        return None
+    if not {"median", "largest"} <= m.keys():
+        return None
+    return {"median": m["median"], "largest": m["largest"]}
 
 
 def face_rate_sentence(name: str, reliability: str) -> str:

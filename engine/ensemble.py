@@ -78,6 +78,7 @@ from engine.calibration import (
     Calibration,
     counts_face_rule,
     logit,
+    mask_on_authentic,
     reliability_sentence,
     sigmoid,
     with_caveat,
@@ -374,6 +375,7 @@ class Ensemble:
             reliability=reliability_sentence(self.calibration),
             out_of_range=members_out_of_range([r for _, r in picked]),
             contributions=contributions,
+            mask_on_authentic=mask_on_authentic(self.calibration),
         )
 
     def with_faces(

@@ -182,6 +182,11 @@ class ModelResult:
         ``engine.ensemble_provenance.CONTRIBUTION_KINDS``), the bias last as an input of
         value 1, so the contributions sum to z, the logit of the stacked score (before the face rule, which can
         raise the score); None for every other result and in rows written before 2026-12-05.
+    mask_on_authentic: for an ensemble whose calibration records it, what its mask marks on
+        authentic camera photographs of the test half, ``{"median", "largest"}`` shares of the
+        pixels (``engine.calibration.mask_on_authentic``), the figure its reliability sentence
+        gives in words, kept as numbers for the displays that repeat it beside an unflagged
+        marked area; None otherwise and in rows written before 2026-12-06.
     """
 
     name: str
@@ -206,6 +211,7 @@ class ModelResult:
     reliability: str = ""
     out_of_range: dict[str, Any] | None = None
     contributions: list[dict[str, Any]] | None = None
+    mask_on_authentic: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Every field but the arrays, then the decision's margin to θ (:meth:`margin`)."""

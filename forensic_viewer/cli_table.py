@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from engine.calibration import face_rate_sentence
+from engine.calibration import DETAILS, brief_reliability, face_rate_sentence
 from engine.ensemble_provenance import (
     FACE_RULE_PROMISE,
     decided_by_face,
@@ -21,7 +21,6 @@ from forensic_viewer.marked_area import (
     MARKED_AREA,
     MARKED_AREA_MEANING,
     NOT_A_FINDING_MARK,
-    authentic_mask_words,
     not_a_finding,
 )
 from forensic_viewer.probability_source import source_words
@@ -31,13 +30,14 @@ from forensic_viewer.wording import (
     FLAGGED,
     IMAGE_PROBABILITY_NOTE,
     MASK_NOT_THE_REASON,
+    MEMBER_FACE_WORDS,
+    PRIOR_CAVEAT,
     calibration_word,
     contribution_words,
     decision_words,
-    face_decision_words,
-    face_effect_words,
     face_models_first,
     face_range_words,
+    face_verdict_words,
     image_size,
     odds_words,
     plain,
@@ -65,11 +65,12 @@ _CHECK_FIELDS = (
 def table_checks(rec: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(label, figures) per check of a results.jsonl row for the closing table: the default
     verdict (the ensemble's) first and labelled so, the members below it. Only the figures the
-    table prints (and the ensemble's reliability): a 10,000-file scan keeps them all."""
+    table prints (and the ensemble's reliability and the figure of its mask on authentic
+    photographs): a 10,000-file scan keeps them all."""
     checks: list[tuple[str, dict[str, Any]]] = []
     if rec.get("ensemble"):
         ens = {"rule": "ensemble", **rec["ensemble"], **(rec.get("ensemble_details") or {})}
-        kept = {k: ens.get(k) for k in (*_CHECK_FIELDS, "reliability")}
+        kept = {k: ens.get(k) for k in (*_CHECK_FIELDS, "reliability", "mask_on_authentic")}
         provenance = str(ens.get("threshold_provenance") or "")
         kept["face_rule_applied"] = decided_by_face(provenance)
         kept["source"] = source_words(  # a face's probability in the image's place
@@ -158,17 +159,21 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
     when detection ran and found none; under the default verdict, what its reliability says
     of the file alone (the number of faces judged:
     :func:`engine.ensemble_provenance.many_faces_words`); then, once per ensemble, what its θ
-    was measured to do (the calibrated p is quoted with it), and when that sentence says the face rule is
-    on, each face model's own rates (``face_rates``: name -> its reliability sentence,
-    scan.json's ``face_model_figures``; :func:`engine.calibration.face_rate_sentence`); and
-    what the marked area is, once, when a line gave it (:mod:`forensic_viewer.marked_area`)."""
+    was measured to do in brief (:func:`engine.calibration.brief_reliability`, and where all
+    figures are: its model card), and when that says the face rule is on, each face model's
+    own rates (``face_rates``: name -> its reliability sentence, scan.json's
+    ``face_model_figures``; :func:`engine.calibration.face_rate_sentence`); and what the
+    marked area is, once, when a line gave it (:mod:`forensic_viewer.marked_area`), with what
+    the default verdict's mask marks on authentic photographs when its rows record it.
+    Each calibrated p says what it assumes (:data:`~forensic_viewer.wording.PRIOR_CAVEAT`)."""
     # imported here: engine.facepath brings torch, and this module is read by the command
     # line's light paths; the table is printed after a scan, which loaded it
     from engine.facepath import face_out_of_range
 
     face_rates = face_rates or {}
     reliability: dict[str, str] = {}
-    face_p = against = marked = False
+    mask_figure: dict[str, Any] | None = None  # the first ensemble's mask_on_authentic
+    face_p = against = marked = whole_on_faces = False
     for r in records:
         path = plain(r["path"])
         if r["status"] != "ok":
@@ -184,6 +189,8 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
             said = calibration_word(d.get("out_of_range"))
             if d.get("source"):  # "calibrated on face crops" in it, "calibrated" said so
                 said = d["source"] if said == "calibrated" else f"{said}; {d['source']}"
+            if p is not None and not off:  # what the probability assumes, at the number
+                said += f"; {PRIOR_CAVEAT}"
             confidence = (
                 f"p {p:.2f} ({said})"
                 if p is not None
@@ -203,6 +210,8 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
             mark = ""  # the file's first line only
             if d.get("moved"):
                 print(f"{path}\t{plain(label)}\t{plain(d['moved'])}")
+            if d.get("rule") == "ensemble" and mask_figure is None:
+                mask_figure = d.get("mask_on_authentic")
             if d.get("rule") == "ensemble" and d.get("reliability"):
                 said = str(d["reliability"])  # once for every file; its own part on its line
                 reliability.setdefault(str(d["name"]), general_reliability(said))
@@ -212,17 +221,16 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
         for i, face in enumerate(r.get("faces") or [], start=1):
             if face.get("face_scores"):
                 x, y, w, h = face.get("box", (0, 0, 0, 0))
-                verdicts = "; ".join(
-                    f"{plain(name)} {verdict_words(fs.get('verdict'))} ({face_decision_words(fs)}"
-                    + (f", p {fs['probability']:.2f}" if fs.get("probability") is not None else "")
-                    + _effect(name not in whole, fs)
-                    + ")"
+                verdicts = "; ".join(  # as the reports and the Verdict panel give them
+                    plain(face_verdict_words(name, fs, face_model=name not in whole))
                     for name, fs in face_models_first(face["face_scores"], whole)
                 )
-                marked = face_range_words(face_out_of_range((x, y, w, h), image_size(r)))
-                if marked:
-                    verdicts += f"\t{marked}"
+                # its own name: "marked" says whether a line gave a marked area (the note's)
+                outside = face_range_words(face_out_of_range((x, y, w, h), image_size(r)))
+                if outside:
+                    verdicts += f"\t{outside}"
                 print(f"{path}\tface {i} (x {x}, y {y}, {w} x {h})\t{verdicts}")
+                whole_on_faces = whole_on_faces or any(n in whole for n in face["face_scores"])
                 face_p = face_p or any(
                     fs.get("probability") is not None for fs in face["face_scores"].values()
                 )
@@ -230,19 +238,21 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
             print(f"{path}\tfaces\tnone found")
         for name, text in r.get("analyses") or ():
             print(f"{path}\t{plain(name)}\t{plain(text)}")
-    for name, sentence in reliability.items():
-        print(f"default verdict {plain(name)}: {whole_line(sentence)}")
+    for name, sentence in reliability.items():  # in brief; all figures are on its card
+        more = f". All figures: forensic-viewer models {name}" if DETAILS in sentence else ""
+        print(f"default verdict {plain(name)}: {whole_line(brief_reliability(sentence) + more)}")
     if any(FACE_RULE_PROMISE in sentence for sentence in reliability.values()):
         for name, rates in face_rates.items():  # the caveat's promise: the face model's rates
             if line := face_rate_sentence(name, rates):
                 print(plain(line))
     if marked:  # what the figure is, once; the authentic photographs' figure of the first
-        said = next((s for s in reliability.values() if authentic_mask_words(s)), None)
-        print(f"{MARKED_AREA}: {MARKED_AREA_MEANING}. {not_a_finding(said)}")
+        print(f"{MARKED_AREA}: {MARKED_AREA_MEANING}. {not_a_finding(mask_figure)}")
     if against:
         print(f"probabilities: {IMAGE_PROBABILITY_NOTE}")
     if face_p:
         print(f"faces: {FACE_PROBABILITY_NOTE}")
+    if whole_on_faces:  # why those results are figures, said once (the reports' words)
+        print(f"faces: a whole-image model's result on a face is {MEMBER_FACE_WORDS}")
 
 
 def whole_line(text: str) -> str:
@@ -271,9 +281,3 @@ def analysis_lines(analyses: Sequence[AnalysisRecord]) -> list[tuple[str, str]]:
             more = len(said) - FINDINGS_SHOWN
             lines.append((a.name, f"… and {more:,} more findings in results.jsonl"))
     return lines
-
-
-def _effect(face_model: bool, fs: Mapping[str, Any]) -> str:
-    """``; <words>`` where a face verdict could be misread as the file's (as reports say it)."""
-    words = face_effect_words(face_model=face_model, verdict=str(fs.get("verdict")))
-    return f"; {words}" if words else ""

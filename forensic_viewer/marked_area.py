@@ -6,13 +6,17 @@ viewer's cards, mask layers and triage table). Records keep its name ``forged_fr
 "forged 2.61 %" beside "not flagged" read as "2.61 % of the photograph is forged" (walk-through
 L, 2026-12-06): the figure is a count of pixels above a threshold, not a conclusion. Where a
 check did not flag the file, a sentence says that its marked area is not a finding, and for the
-default verdict how much its mask marks on authentic camera photographs, as its reliability
-sentence says it (``engine.calibration.Reliability.limits``: the ensemble file's
-``mask_on_authentic``, the figure of its card and README.md)."""
+default verdict how much its mask marks on authentic camera photographs: the figure its
+reliability sentence gives in words, taken from the numbers stored beside that sentence (a
+result's ``mask_on_authentic``: ``engine.calibration.mask_on_authentic``, from the ensemble
+file's ``mask_on_authentic``, the figure of its card and README.md), never read back out of the
+sentence, whose words change. A row written before 2026-12-06 holds no such numbers: its
+displays say the rest without the figure."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
+from typing import Any
 
 from forensic_viewer.wording import threshold_figure
 
@@ -29,32 +33,29 @@ UNFLAGGED_FILE = "On a file that is not flagged, the marked area is not a findin
 # the line the command line's table and the viewer's cards add beside a check not flagged
 NOT_A_FINDING_MARK = "not a finding: not flagged"
 
-# the clause of a reliability sentence that gives the mask on authentic camera photographs
-_ON_AUTHENTIC = re.compile(
-    r"on authentic camera photographs[^;]*?mask marks a median ([0-9.]+) % of the pixels, "
-    r"up to ([0-9.]+) %"
-)
 
-
-def authentic_mask_words(reliability: str | None) -> str | None:
+def authentic_mask_words(figure: Mapping[str, Any] | None) -> str | None:
     """What the default verdict's mask marks on authentic camera photographs, in a sentence of
-    its own, from its ``reliability`` sentence; None when that sentence does not say it (a
-    checkpoint's, or an ensemble file that stores no ``mask_on_authentic``)."""
-    found = _ON_AUTHENTIC.search(reliability or "")
-    if found is None:
+    its own, from its result's ``mask_on_authentic`` (``{"median", "largest"}``, shares of the
+    pixels); None without it (a checkpoint's result, an ensemble file that stores no such
+    figure, a row written before 2026-12-06) or when it cannot be read."""
+    if figure is None:
         return None
-    median, largest = found.groups()
+    try:
+        median, largest = float(figure["median"]), float(figure["largest"])
+    except (KeyError, TypeError, ValueError):
+        return None
     return (
         f"On authentic camera photographs, the default verdict's mask marks a median "
-        f"{median} % of the pixels (up to {largest} %)."
+        f"{100 * median:.1f} % of the pixels (up to {100 * largest:.1f} %)."
     )
 
 
-def not_a_finding(reliability: str | None = None) -> str:
-    """:data:`NOT_A_FINDING`, then what the mask marks on authentic camera photographs when
-    ``reliability`` (the default verdict's sentence) says it."""
-    figure = authentic_mask_words(reliability)
-    return f"{NOT_A_FINDING} {figure}" if figure else NOT_A_FINDING
+def not_a_finding(figure: Mapping[str, Any] | None = None) -> str:
+    """:data:`NOT_A_FINDING`, then what the default verdict's mask marks on authentic camera
+    photographs when ``figure`` (its result's ``mask_on_authentic``) gives it."""
+    said = authentic_mask_words(figure)
+    return f"{NOT_A_FINDING} {said}" if said else NOT_A_FINDING
 
 
 def marked_area_words(fraction: float | None, pixel_threshold: float | None = None) -> str:

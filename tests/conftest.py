@@ -210,7 +210,8 @@ def tiny_checkpoint(tmp_path: Path) -> Path:
 
 def write_calibrated_pair(checkpoint: Path) -> Path:
     """An ensemble file "pair" of ``checkpoint`` beside it, with a calibration and its measured
-    reliability ("5 % of authentic test images" flagged), for what reports and tables say."""
+    reliability ("1 of 20 authentic test images (5 %)" flagged), for what reports and tables
+    say."""
     import json
 
     ensemble = checkpoint.parent / "pair.ensemble.json"

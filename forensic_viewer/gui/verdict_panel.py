@@ -27,6 +27,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
+from engine.calibration import brief_reliability, reliability_details
 from engine.catalog import BUNDLED_MODELS, user_models_dir
 from engine.decode_limits import analysis_limits
 from engine.ensemble_provenance import (
@@ -199,7 +200,7 @@ def marked_text(r: ModelResult) -> str:
     words = f"{MARKED_AREA} {marked_area_words(r.forged_fraction, r.pixel_threshold)}"
     if r.verdict == "manipulated":
         return words
-    return f"{words}. {not_a_finding(r.reliability if r.rule == 'ensemble' else None)}"
+    return f"{words}. {not_a_finding(r.mask_on_authentic if r.rule == 'ensemble' else None)}"
 
 
 def face_rates(analysis: Analysis, loaded: Mapping[str, Any]) -> dict[str, str]:
@@ -238,7 +239,7 @@ def faces_text(analysis: Analysis, reliability: Mapping[str, str] | None = None)
     lines = []
     for i, face in enumerate(analysis.faces, start=1):
         scores = sorted(face.face_scores.items(), key=lambda item: item[0] in whole)
-        words = ", ".join(
+        words = "; ".join(  # each model's words hold commas: "score 0.70, θ 0.50"
             face_verdict_words(name, fs.to_dict(), face_model=name not in whole)
             for name, fs in scores
         )
@@ -279,6 +280,8 @@ def faces_text(analysis: Analysis, reliability: Mapping[str, str] | None = None)
 
 
 FOLD_WORDS = "how θ was set, timing, checkpoint"  # what a card's fold holds
+# ... when it also holds what the card's brief reliability leaves out (reliability_details)
+FOLD_WITH_RELIABILITY = "how θ was set, the measured reliability in detail, timing, checkpoint"
 TITLE_STYLE = "font-weight: bold; margin-top: 6px;"  # a card's title, with its verdict's colour
 
 
@@ -306,13 +309,20 @@ class VerdictCard:
     provenance, timing, device and precision, window policy, checkpoint): what an analyst
     reads first stays in view, the long technical part one click away."""
 
-    def __init__(self, title: QLabel, body: QLabel, toggle: QToolButton, details: QLabel) -> None:
+    def __init__(
+        self,
+        title: QLabel,
+        body: QLabel,
+        toggle: QToolButton,
+        details: QLabel,
+        caption: str = FOLD_WORDS,
+    ) -> None:
         self.title, self.body, self.toggle, self.details = title, body, toggle, details
         self.fold = QWidget()  # the arrow and its words (FoldCaption), on one row
         row = QHBoxLayout(self.fold)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(toggle, 0, Qt.AlignmentFlag.AlignTop)
-        row.addWidget(FoldCaption(FOLD_WORDS, toggle), 1)
+        row.addWidget(FoldCaption(caption, toggle), 1)
 
     def widgets(self) -> tuple[QWidget, ...]:
         return self.title, self.body, self.fold, self.details
@@ -429,15 +439,18 @@ class VerdictPanel(QScrollArea):
             mask_text(r),
             marked_text(r),
             odds_text(r),
-            r.reliability or "reliability not measured for this model",
+            # in brief; the rest in the fold below (reports: the table of models gives it all)
+            brief_reliability(r.reliability) or "reliability not measured for this model",
         )
         # the product's own sentences, whole: the reliability runs past plain's 1,000 characters
         body = self._label("\n".join(plain(line, len(line)) for line in worth if line))
         terms = contribution_details(
             r.contributions, by_face=decided_by_face(r.threshold_provenance)
         )
+        more = reliability_details(r.reliability)
         how = (
             threshold_text(r),
+            f"measured reliability, in more detail: {more}" if more else None,
             f"the stacked score's terms: {terms}" if terms else None,
             f"{r.seconds:.2f} s on {r.device} ({r.precision}) · " + policy_text(r.input_policy),
             f"checkpoint {Path(r.checkpoint).name} · sha256 {r.checkpoint_sha256[:16]}…",
@@ -446,10 +459,11 @@ class VerdictPanel(QScrollArea):
         details.setToolTip(tip_text(plain(r.checkpoint)))
         toggle = QToolButton()
         toggle.setAccessibleName(f"details of {plain(r.name)}")  # one button per model
-        toggle.setAccessibleDescription(FOLD_WORDS)
+        caption = FOLD_WITH_RELIABILITY if more else FOLD_WORDS
+        toggle.setAccessibleDescription(caption)
         toggle.setAutoRaise(True)
         toggle.setCheckable(True)
-        card = VerdictCard(title, body, toggle, details)
+        card = VerdictCard(title, body, toggle, details, caption)
         card.set_open(self.details_open)
         toggle.toggled.connect(self.set_details_open)
         index = self._layout.indexOf(self.faces)  # after the cards so far, before the faces

@@ -445,6 +445,7 @@ def overview(
                     reliability=general_reliability(str(f.get("reliability", "")))
                     if e.role == "ensemble"
                     else str(f.get("reliability", "")),
+                    mask_on_authentic=f.get("mask_on_authentic") if e.role == "ensemble" else None,
                 )
             m = models[k]
             m.files += 1

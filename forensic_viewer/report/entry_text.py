@@ -16,6 +16,7 @@ from engine.ensemble_provenance import decided_by_face, whole_image_decided
 from forensic_viewer.marked_area import MARKED_AREA, NOT_A_FINDING, marked_area_words, not_a_finding
 from forensic_viewer.wording import (
     MASK_NOT_THE_REASON_LINE,
+    PRIOR_CAVEAT,
     UNCALIBRATED_HERE,
     calibration_word,
     contribution_details,
@@ -30,17 +31,20 @@ RANKING_SCORE = "Ranking score (f / (f + θ), f = marked area; 0.5 at θ; not a 
 
 def probability_cell(f: Mapping[str, Any], source: str | None = None) -> str:
     """A verdict's calibrated probability, where it came from when it is a face's (``source``:
-    :mod:`forensic_viewer.probability_source`), and why it points against the verdict when it
-    does (:func:`~forensic_viewer.wording.odds_words`: "authentic" at 0.54 read as a
-    contradiction)."""
+    :mod:`forensic_viewer.probability_source`), what it assumes (:data:`~forensic_viewer.
+    wording.PRIOR_CAVEAT`, as the command line and the Verdict panel say it at the number; a
+    verdict outside the measured range says instead that it is not calibrated there), and why
+    it points against the verdict when it does (:func:`~forensic_viewer.wording.odds_words`:
+    "authentic" at 0.54 read as a contradiction)."""
     if f.get("probability") is None:
         return "not calibrated"
-    words = odds_words(str(f.get("verdict")), f["probability"])
-    if calibration_word(f.get("out_of_range")) != "calibrated":  # the column says it is
-        words = UNCALIBRATED_HERE + (f"; {words}" if words else "")
-    if source is not None:
-        words = source + (f"; {words}" if words else "")
-    return f"{f['probability']:.2f}" + (f" ({words})" if words else "")
+    calibrated = calibration_word(f.get("out_of_range")) == "calibrated"  # the label says it is
+    said = [
+        *([source] if source is not None else []),
+        PRIOR_CAVEAT if calibrated else UNCALIBRATED_HERE,
+        *([odds] if (odds := odds_words(str(f.get("verdict")), f["probability"])) else []),
+    ]
+    return f"{f['probability']:.2f} ({'; '.join(said)})"
 
 
 def score_label(f: Mapping[str, Any]) -> str:
@@ -65,11 +69,11 @@ def compared_words(f: Mapping[str, Any]) -> str:
 def marked_area_cell(f: Mapping[str, Any], ensemble: bool) -> str:
     """The Marked area row: the share of pixels in the mask and at which pixel threshold;
     for a check that did not flag the file, that it is not a finding, with the authentic
-    photographs' figure for the default verdict (``ensemble``: from its reliability)."""
+    photographs' figure for the default verdict (``ensemble``: its ``mask_on_authentic``)."""
     words = marked_area_words(f.get("forged_fraction"), f.get("pixel_threshold"))
     if f.get("verdict") == "manipulated" or f.get("forged_fraction") is None:
         return words
-    said = not_a_finding(str(f.get("reliability") or "")) if ensemble else NOT_A_FINDING
+    said = not_a_finding(f.get("mask_on_authentic")) if ensemble else NOT_A_FINDING
     return f"{words}. {said}"
 
 

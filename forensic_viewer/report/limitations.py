@@ -32,6 +32,20 @@ PROBABILITY_BASE_RATE = (
     "chance that a flagged file was manipulated is lower than its probability."
 )
 
+# After a reliability said in brief (page 1's caveat, each file's row, the limitations): the
+# table of models alone gives it whole (walk-through 2026-12-06, finding 3: ten times a
+# 208-word sentence in a 6-file report)
+ALL_FIGURES = "The section Models gives all figures"
+
+
+def brief_text(reliability: str) -> str:
+    """A reliability sentence as the places that repeat it say it: its brief part
+    (:func:`engine.calibration.brief_reliability`), then, when details were left out, that the
+    section Models gives them (:data:`ALL_FIGURES`); no final period."""
+    brief = brief_reliability(reliability)
+    return f"{brief}. {ALL_FIGURES}" if DETAILS in reliability else brief
+
+
 LIMITATIONS_FIXED = (
     "What the bundled networks learned from: CASIA v1.0 splices and copy-moves (hand-made, "
     "mostly 384 x 256 JPEG photographs) and the project's synthetic forgeries made from the "
@@ -183,8 +197,7 @@ def limitations_text(ov: Overview) -> list[str]:
     calibration, when it has one)."""
     own = [f"{t}." for m in ov.models if (t := not_bundled_text(m))]
     measured = [  # the brief part: the models table gives the rest (walk-through finding 3)
-        f"{m.name}: {brief_reliability(m.reliability)}."
-        + (" The section Models gives all figures." if DETAILS in m.reliability else "")
+        f"{m.name}: {brief_text(m.reliability)}."
         if m.reliability
         else f"{m.name}: no measured false-alarm rate (the model carries no calibration)."
         for m in ov.models

@@ -35,6 +35,8 @@ class ModelSummary:
     model_files: set[str] = field(default_factory=set)
     files: int = 0
     reliability: str = ""  # what its θ did on the test part, as a sentence ("" not measured)
+    # an ensemble's: what its mask marks on authentic photographs (ModelResult's, the first file's)
+    mask_on_authentic: dict[str, float] | None = None
     # files whose image score came from a reduced view, and that view's largest and smallest
     # long side (a panorama's view is longer: engine.preprocess.reduced_shape): the view's size
     # is each file's own (its section says it), never one for the whole report

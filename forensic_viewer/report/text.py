@@ -24,6 +24,7 @@ from forensic_viewer.report.entry_text import (  # moved_rows: for the tests' im
 )
 from forensic_viewer.report.limitations import (
     LEAD_WORDS,
+    brief_text,
     bundled_training_words,
     is_bundled,
     training_run_figures,
@@ -225,11 +226,12 @@ def counts_text(ov: Overview) -> str:
 def caveat_text(ov: Overview) -> str:
     """Beside the headline, on the first page: what a verdict is worth (:data:`~forensic_viewer.
     report.limitations.LEAD_WORDS`), what the verdict words say, and the measured rates of the
-    default verdict (of each model when no ensemble ran). The caveat had stood on page 5 of 33
-    and "authentic" on page 1 (expert-witness review, 2026-12-05)."""
+    default verdict (of each model when no ensemble ran), in brief (:func:`~forensic_viewer.
+    report.limitations.brief_text`: the table of models gives them whole). The caveat had
+    stood on page 5 of 33 and "authentic" on page 1 (expert-witness review, 2026-12-05)."""
     ensembles = [m for m in ov.models if m.role == "ensemble"]
     measured = [
-        f"{m.name}: {m.reliability}" if m.reliability else f"{m.name}: not measured"
+        f"{m.name}: {brief_text(m.reliability)}" if m.reliability else f"{m.name}: not measured"
         for m in (ensembles or ov.models)
     ]
     rates = "; ".join(measured) if measured else "none (no model ran)"
@@ -265,7 +267,7 @@ SUMMARY_NOTE = (
 
 def summary_note(ov: Overview) -> str:
     """:data:`SUMMARY_NOTE`, what the default verdict's mask marks on authentic camera
-    photographs when its reliability says it, then each analysis column's figure when it found
+    photographs when its result records it (``mask_on_authentic``), then each analysis column's figure when it found
     nothing else: the map's percentile said once for the columns that give it (``ela and clone:
     p99: ...``), an analysis's own figure (:data:`~forensic_viewer.scan.triage.CELL_FIGURES`)
     or its findings alone (:data:`~forensic_viewer.scan.triage.FINDINGS_CELLS`) each."""
@@ -277,7 +279,7 @@ def summary_note(ov: Overview) -> str:
         listed = p99[0] if len(p99) == 1 else f"{', '.join(p99[:-1])} and {p99[-1]}"
         notes.insert(0, f"{listed}: {triage.P99_NOTE}")
     where = "Analysis columns: copy pairs, a score or findings where the analysis has them, else"
-    said = next((m.reliability for m in ov.models if m.role == "ensemble"), None)
+    said = next((m.mask_on_authentic for m in ov.models if m.role == "ensemble"), None)
     note = f"{SUMMARY_NOTE} {figure}" if (figure := authentic_mask_words(said)) else SUMMARY_NOTE
     return f"{note} {where} {'; '.join(notes)}." if notes else note
 
@@ -395,7 +397,8 @@ def entry_rows(e: ModelEntry, source: str | None = None) -> Rows:
         ("Verdict", verdict_words(f.get("verdict")) + (f" ({off})" if off else "")),
         *([("Margin to θ", m)] if (m := margin_cell(f)) is not None else []),
         ("Probability (calibrated)", probability_cell(f, source)),
-        ("Reliability at θ", str(f.get("reliability") or "not measured")),
+        # in brief: the table of models gives it whole (:func:`brief_text`)
+        ("Reliability at θ", brief_text(str(f.get("reliability") or "")) or "not measured"),
         (
             "Decision",
             decision_words(

@@ -48,6 +48,8 @@ class ModelFigures:
     reliability: str = ""
     out_of_range: Mapping[str, Any] | None = None  # docs/VERDICTS.md, "Images too small ..."
     contributions: list[dict[str, Any]] | None = None  # a stacked ensemble's terms, since 12-05
+    # what an ensemble's mask marks on authentic photographs, {"median", "largest"}, since 12-06
+    mask_on_authentic: Mapping[str, float] | None = None
     # the decision's figure minus θ, whether it lies within the cross-processor bound of its
     # precision, and that bound (engine.decision.decision_margin; since 2026-12-06, absent
     # before: such rows read without them; near_threshold and margin_bound null when no bound
@@ -69,6 +71,10 @@ class ModelFigures:
         for key in ("probability", "reliability", "out_of_range", "contributions"):
             if d[key] is None or d[key] == "":
                 del d[key]
+        if d["mask_on_authentic"] is None:
+            del d["mask_on_authentic"]
+        else:
+            d["mask_on_authentic"] = dict(d["mask_on_authentic"])
         if self.margin is None:  # a row written before margins were
             for key in MARGIN:
                 del d[key]
@@ -100,6 +106,7 @@ class ModelFigures:
             reliability=o.text("reliability", ""),
             out_of_range=o.mapping("out_of_range", None, nullable=True),
             contributions=_contributions(o),
+            mask_on_authentic=_mask_on_authentic(o),
             margin=o.number("margin", None, nullable=True),
             near_threshold=o.flag("near_threshold", None, nullable=True),
             margin_bound=o.number("margin_bound", None, nullable=True),
@@ -112,6 +119,16 @@ class ModelFigures:
         r = ModelResult(**kw, heatmap=heatmap)
         r.mask = heatmap > r.pixel_threshold
         return r
+
+
+def _mask_on_authentic(o: RowObject) -> dict[str, float] | None:
+    """An ensemble's ``mask_on_authentic`` (absent in rows before 2026-12-06 and for other
+    results): its ``median`` and ``largest``, each a number."""
+    figure = o.mapping("mask_on_authentic", None, nullable=True)
+    if figure is None:
+        return None
+    m = RowObject(figure, f"{o.where}.mask_on_authentic")
+    return {key: float(m.number(key)) for key in ("median", "largest")}
 
 
 def _contributions(o: RowObject) -> list[dict[str, Any]] | None:

@@ -13,6 +13,7 @@ from forensic_viewer.cli import main
 from forensic_viewer.cli_table import print_table
 from forensic_viewer.wording import (
     BORDER_CUT,
+    NOT_USED,
     OUT_OF_RANGE,
     PRIOR_CAVEAT,
     UNCALIBRATED_HERE,
@@ -86,7 +87,7 @@ def test_a_verdict_the_face_rule_decided_on_a_tiny_face_is_marked_on_the_default
     rec["checks"] = [("default verdict: ens (ensemble)", _face_decided(None))]
     rec["faces"] = [_face([607, 414, 60, 70])]
     lines = _table(capsys, rec)
-    assert OUT_OF_RANGE not in lines[0] and "p 0.75 (calibrated)" in lines[0]
+    assert OUT_OF_RANGE not in lines[0] and f"p 0.75 (calibrated; {PRIOR_CAVEAT})" in lines[0]
 
 
 def test_range_words_say_why_faces_and_small_images_are_out_of_range() -> None:
@@ -125,7 +126,8 @@ def test_the_face_models_verdict_comes_first_on_a_face_line(capsys) -> None:
         "faces": [_face([10, 10, 60, 60])],
     }
     (line,) = [x for x in _table(capsys, rec) if "\tface 1 " in x]
-    assert line.index("faces-model flagged as manipulated") < line.index("crfd not flagged")
+    # a whole-image model's result on a face: figures, not a verdict (its θ was set on images)
+    assert line.index("faces-model flagged as manipulated") < line.index(f"crfd ({NOT_USED}): ")
 
 
 def test_a_verdict_at_the_thresholds_edge_prints_the_digits_that_separate_it() -> None:

@@ -285,7 +285,8 @@ def test_printed_table_quotes_the_default_verdicts_reliability(
     assert main(["analyze", str(img), "--out", str(tmp_path / "o"), "--model", str(ensemble)]) == 0
     out = capsys.readouterr().out
     assert (
-        "default verdict pair: at this threshold (test part): 5 % of authentic test images" in out
+        "default verdict pair: Measured at this threshold (test part). False alarms: 1 of 20 "
+        "authentic test images (5 %)\n" in out  # no details left out: no pointer to them
     )
 
 
@@ -326,7 +327,9 @@ def test_csv_rows_carry_the_default_verdicts_probability_and_reliability(
     assert a["ensemble.verdict"] == details["verdict"]
     assert float(a["ensemble.probability"]) == pytest.approx(details["probability"], abs=1e-6)
     assert a["ensemble.reliability"] == details["reliability"]
-    assert a["ensemble.reliability"].startswith("at this threshold (test part): 5 %")
+    assert a["ensemble.reliability"].startswith(
+        "Measured at this threshold (test part). False alarms: 1 of 20 authentic test images (5 %)"
+    )
     assert a["tiny.reliability"] == ""  # the tiny checkpoint carries no calibration
     assert rows["broken.jpg"]["ensemble.reliability"] == ""
 
@@ -404,8 +407,8 @@ def test_a_verdict_decided_by_a_face_says_so_beside_theta() -> None:
     ((label, d),) = table_checks(record(flagged))
     assert label.startswith("default verdict") and d["face_rule_applied"]
     assert decision_words(d) == (
-        "score 0.810 > θ 0.527 (by the face rule: a face the face model flagged, its score on "
-        "this scale)"
+        "score 0.810 > θ 0.527 (decided by the face rule: this is a flagged face's score, not "
+        "the image's)"
     )
     ((_, d),) = table_checks(record("θ = 0.527 on the stacked probability"))
     assert decision_words(d) == "score 0.810 > θ 0.527"

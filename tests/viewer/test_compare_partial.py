@@ -12,7 +12,7 @@ from forensic_viewer.gui.compare import CompareView, partial_title
 from forensic_viewer.gui.panels import GREY, text_color
 from forensic_viewer.layers import build_layers, show_partial
 from forensic_viewer.model_layers import GroundTruthLayer, PartialHeatmapLayer
-from forensic_viewer.wording import partial_words, verdict_words
+from forensic_viewer.wording import PRIOR_CAVEAT, partial_words, verdict_words
 from tests.conftest import memory_evidence
 from tests.viewer.test_layers import _result, _two_blobs
 
@@ -67,10 +67,12 @@ def test_a_panes_title_says_how_sure_the_model_is_as_its_verdict_card_does(
     window.set_compare(True)
     titles = {p.source.name: p.title.text() for p in window.compare.panes}
     card = window.verdict_panel.text()
-    sure = f"probability {ensemble.probability:.2f} (calibrated)"
+    sure = f"probability {ensemble.probability:.2f} (calibrated"
     verdict = verdict_words(ensemble.verdict)
-    assert titles["pair"].startswith(f"{verdict} · {sure}")  # then the rule (or why p and
-    # the verdict point opposite ways)
+    # then the rule (or why p and the verdict point opposite ways); what p assumes is in the
+    # title's tooltip (a third of a window is short), and at the number on the card
+    assert titles["pair"].startswith(f"{verdict} · {sure}) · ")
+    sure += f"; {PRIOR_CAVEAT})"
     assert f"{verdict} · {sure}" in card or f") · {sure}" in card
     # the raw score only as the rule compares it with θ, never as how sure the model is
     op = ">" if ensemble.verdict == "manipulated" else "≤"

@@ -229,7 +229,7 @@ def test_a_probe_report_with_the_haar_fallback_does_not_give_its_faces_mtcnns_ra
     _without_facenet(monkeypatch)
     measured = {"reliability": {"flagged": {"authentic FASSEG faces": [1, 36]}, "split": "t"}}
     rates = reliability_sentence(measured)
-    assert "(1 of 36)" in rates  # what the checkpoint says its θ does, on MTCNN's faces
+    assert "1 of 36 authentic FASSEG faces" in rates  # what its θ does, on MTCNN's faces
     faces = load_checkpoint(_face_checkpoint(tmp_path / "plain.safetensors"))
     rule = dataclasses.replace(faces.meta.decision, calibration=measured)
     from engine.checkpoints import save_checkpoint
@@ -242,4 +242,5 @@ def test_a_probe_report_with_the_haar_fallback_does_not_give_its_faces_mtcnns_ra
     assert main([*argv, "--model", str(path), "--device", "cpu", "--report", "json"]) == 0
     sidecar = (out / "probe-report.json").read_text(encoding="utf-8")
     said = [s for s in json.loads(sidecar)["settings"]["face_model_figures"].values()]
-    assert [f["reliability"] for f in said] == [f"{rates}; {UNMEASURED_DETECTOR}"]
+    # its own sentence, as face_model_figures adds it (scan/results.py)
+    assert [f["reliability"] for f in said] == [f"{rates}. {UNMEASURED_DETECTOR.capitalize()}"]

@@ -15,6 +15,7 @@ from PySide6.QtGui import QAccessible, QDropEvent, QImage
 from PySide6.QtWidgets import QPushButton, QWidget
 
 from engine.ensemble import ENSEMBLE_SUFFIX
+from forensic_viewer.gui.compare import mask_words
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.gui.verdict_panel import confidence_text
 from forensic_viewer.model_layers import HeatmapLayer, MaskLayer
@@ -440,7 +441,8 @@ def test_two_models_and_an_ensemble(qtbot, tmp_path: Path, tiny_checkpoint: Path
     rule = f"weighted member score {duo.score:.3f} {op} θ {duo.threshold:.4g}"
     assert duo.out_of_range  # a small image: the pane marks it as its card does
     lead = f"{verdict_words(duo.verdict)} ({OUT_OF_RANGE}) · {rule}"
-    assert titles[1].startswith(f"{lead}{sure.removeprefix(f'score {duo.score:.3f}')} — ")
+    mask = f" · {mask_words(duo.pixel_threshold)}"  # the threshold its pane's mask is cut at
+    assert titles[1].startswith(f"{lead}{sure.removeprefix(f'score {duo.score:.3f}')}{mask} — ")
     assert all(window.layers[f"{m} heatmap"].visible for m in ("tiny", "tiny2", "duo"))
     window.set_compare(False)
     assert not window.layers["tiny heatmap"].visible  # restored on leaving compare mode
@@ -602,11 +604,12 @@ def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(q
     panel.set_analysis(analysis)
     lines = panel.text().splitlines()
     face_lines = [line for line in lines if line.startswith("face ")]
+    # models apart by "; ", as the reports join them: each one's words hold commas
     assert face_lines == [
         "face 1, x 1 y 2: diffforensics-faces flagged as manipulated (score 0.9839 > θ 0.9829, "
-        "probability 0.8), "
+        "probability 0.8); "
         f"tiny ({NOT_USED}): score 0.7000, θ 0.5000",
-        "face 2, x 30 y 2: diffforensics-faces not flagged (score 0.5100 ≤ θ 0.9829), "
+        "face 2, x 30 y 2: diffforensics-faces not flagged (score 0.5100 ≤ θ 0.9829); "
         f"tiny ({NOT_USED}): score 0.2000, θ 0.5000 (outside the measured range: a face of 10 px, "
         "the face verdicts were measured on faces of 48 px and more)",
     ]
@@ -619,7 +622,7 @@ def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(q
         "box": list(faces[1].box),
         "face_scores": {"tiny": faces[1].face_scores["tiny"].to_dict()},
     }
-    assert face_verdicts(small, whole) == face_lines[1].split("), ", 1)[1]
+    assert face_verdicts(small, whole) == face_lines[1].split("); ", 1)[1]
     assert face_verdicts({**small, "box": list(faces[0].box)}, whole).endswith(
         "θ 0.5000"
     )  # no range words

@@ -141,6 +141,17 @@ def test_the_schema_rejects_a_row_that_breaks_the_format(
     assert not validator.is_valid(broken)
 
 
+def test_the_schema_takes_an_ensembles_mask_figure_and_rejects_a_half_one(
+    scanned: Path, validator: Draft202012Validator
+) -> None:
+    """``ensemble_details.mask_on_authentic`` (since 2026-12-06): both figures, as numbers."""
+    row = copy.deepcopy(next(r for r in _rows(scanned) if r["path"] == "face.jpg"))
+    row["ensemble_details"]["mask_on_authentic"] = {"median": 0.0309, "largest": 0.1106}
+    assert validator.is_valid(row)
+    row["ensemble_details"]["mask_on_authentic"] = {"median": 0.0309}
+    assert not validator.is_valid(row)
+
+
 def test_the_schema_rejects_an_error_row_that_breaks_the_format(
     scanned: Path, validator: Draft202012Validator
 ) -> None:
@@ -282,15 +293,17 @@ def test_figures_and_evidence_facts_are_the_engines_field_for_field(tmp_path: Pa
         out_of_range={"short_side": 8, "min_side": 192},
         contributions=[{"input": "bias", "label": "bias", "kind": "bias", "value": 1.0,
                         "weight": -0.5, "contribution": -0.5}],
+        mask_on_authentic={"median": 0.03, "largest": 0.11},
     )  # fmt: skip
     figures = ModelFigures.from_result(result).to_json()
     assert list(figures) == list(result.to_dict()) and figures == result.to_dict()
     # an uncalibrated, unstacked model's row on an image in range has none of these fields
     # (rows of earlier versions round-trip)
     result.probability, result.reliability, result.out_of_range = None, "", None
-    result.contributions = None
+    result.contributions = result.mask_on_authentic = None
     figures = ModelFigures.from_result(result).to_json()
-    assert not {"probability", "reliability", "out_of_range", "contributions"} & set(figures)
+    optional = {"probability", "reliability", "out_of_range", "contributions", "mask_on_authentic"}
+    assert not optional & set(figures)
     facts = EvidenceFacts.from_evidence(ev).to_json()
     assert list(facts) == list(ev.to_dict()) and facts == ev.to_dict()
     again = ModelFigures.from_result(result).to_result(heat)

@@ -775,11 +775,17 @@ def test_a_probability_against_its_verdict_is_explained_in_the_reports_row() -> 
     """A file's section read "Verdict authentic" over "Probability (calibrated) 0.54" with no
     word on why (the probability answers at even odds; θ is set for the false-alarm rate)."""
     from forensic_viewer.report.text import probability_cell
+    from forensic_viewer.wording import PRIOR_CAVEAT, UNCALIBRATED_HERE
 
     cell = probability_cell({"verdict": "authentic", "probability": 0.54})
-    assert cell.startswith("0.54 (a probability above 0.5, not flagged")
-    assert probability_cell({"verdict": "authentic", "probability": 0.3}) == "0.30"
+    assert cell.startswith(f"0.54 ({PRIOR_CAVEAT}; a probability above 0.5, not flagged")
+    # what every probability assumes, at the number, as the command line and the cards say
+    assert (
+        probability_cell({"verdict": "authentic", "probability": 0.3}) == f"0.30 ({PRIOR_CAVEAT})"
+    )
     assert probability_cell({"verdict": "manipulated", "probability": None}) == "not calibrated"
+    small = {"verdict": "authentic", "probability": 0.3, "out_of_range": {"short_side": 8}}
+    assert probability_cell(small) == f"0.30 ({UNCALIBRATED_HERE})"  # not calibrated there
 
 
 PDF_HEADINGS = ("Case", "Notes", "Summary", "Models", "Classic analyses", "Limitations")

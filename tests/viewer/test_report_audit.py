@@ -242,14 +242,18 @@ def test_the_pdf_colour_legend_stands_with_the_first_heatmap(tmp_path: Path) -> 
 
 def test_the_command_lines_table_says_it_too(capsys) -> None:
     from forensic_viewer.cli_table import print_table
-    from forensic_viewer.wording import MEMBER_FACE_WORDS
+    from forensic_viewer.wording import MEMBER_FACE_WORDS, NOT_USED
 
     face = flagged_face_item().faces[0]
     check = {"name": "crfd", "verdict": "authentic", "score": 0.3, "forged_fraction": 0.1}
     print_table([{"path": "f.jpg", "status": "ok", "checks": [("crfd", check)], "faces": [face]}])
-    line = next(x for x in capsys.readouterr().out.splitlines() if "face 1" in x)
+    out = capsys.readouterr().out.splitlines()
+    line = next(x for x in out if "face 1" in x)
     faces_model, crfd = line.split("\tfaces-model")[1].split("; crfd")  # the face model first
-    assert MEMBER_FACE_WORDS in crfd and MEMBER_FACE_WORDS not in faces_model
+    # the reports' words: a whole-image model's figures, no verdict word; why, once below
+    assert crfd.startswith(f" ({NOT_USED}): ") and "flagged" not in crfd
+    assert NOT_USED not in faces_model and faces_model.startswith(" not flagged (score ")
+    assert out[-1] == f"faces: a whole-image model's result on a face is {MEMBER_FACE_WORDS}"
 
 
 def test_exif_numbers_are_recorded_exactly_and_reported_as_a_camera_reads_them(

@@ -8,7 +8,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.calibration import reliability_sentence
+from engine.calibration import (
+    brief_reliability,
+    mask_on_authentic,
+    reliability_details,
+    reliability_sentence,
+    with_caveat,
+)
 from engine.ensemble_provenance import FACE_RULE_COUNTED, FACE_RULE_PROMISE
 from engine.types import Analysis, ModelResult
 from tests.conftest import memory_evidence
@@ -26,7 +32,9 @@ STORED = {
     "photographs come from the same cameras and the same forgery tools as the test part's",
 }
 # the bundled ensemble's sentence as a scan row holds it under the face rule: over 1,000
-LONG = reliability_sentence({"reliability": STORED}) + FACE_RULE_COUNTED
+LONG = with_caveat(reliability_sentence({"reliability": STORED}), FACE_RULE_COUNTED)
+# the figure a row keeps beside it, as numbers (ModelResult.mask_on_authentic)
+MASK = mask_on_authentic({"reliability": STORED})
 
 
 def _result(name: str, rule: str, verdict: str, reliability: str = "") -> ModelResult:
@@ -37,6 +45,7 @@ def _result(name: str, rule: str, verdict: str, reliability: str = "") -> ModelR
         pixel_threshold=0.45, threshold_provenance="θ = 0.5986 stacking", input_policy={},
         device="cpu", precision="fp32", seconds=0.1, heatmap=heat, mask=heat > 0.45,
         probability=0.26, reliability=reliability,
+        mask_on_authentic=MASK if rule == "ensemble" else None,
     )  # fmt: skip
 
 
@@ -49,7 +58,9 @@ def _analysis() -> Analysis:
     )
 
 
-def test_the_command_lines_closing_line_gives_the_reliability_whole(capsys) -> None:
+def test_the_command_lines_closing_line_gives_the_brief_reliability_whole(capsys) -> None:
+    """Its brief part, not cut (the face rule's words are its last), and where the rest is:
+    the sentence whole had been over 1,000 characters and cut before them."""
     from forensic_viewer.cli_table import print_table
 
     assert len(LONG) > 1000
@@ -58,17 +69,25 @@ def test_the_command_lines_closing_line_gives_the_reliability_whole(capsys) -> N
            "reliability": LONG}  # fmt: skip
     print_table([{"path": "a.jpg", "status": "ok", "checks": [("ens (ensemble)", ens)]}])
     closing = [x for x in capsys.readouterr().out.splitlines() if x.startswith("default verdict")]
-    assert len(closing) == 1 and closing[0].endswith(FACE_RULE_PROMISE), closing
+    assert closing == [
+        f"default verdict ens: {brief_reliability(LONG)}. All figures: forensic-viewer models ens"
+    ]
+    assert FACE_RULE_PROMISE in closing[0] and "AUC" not in closing[0]
 
 
 @pytest.mark.gui
-def test_the_viewers_card_gives_the_reliability_whole(qapp) -> None:
-    from forensic_viewer.gui.verdict_panel import VerdictPanel
+def test_the_viewers_card_gives_the_brief_reliability_whole_and_the_rest_folded(qapp) -> None:
+    from forensic_viewer.gui.verdict_panel import FOLD_WITH_RELIABILITY, FOLD_WORDS, VerdictPanel
 
     panel = VerdictPanel()
     panel.set_analysis(_analysis())
-    body = panel.cards[0].body.text()
-    assert body.endswith(FACE_RULE_PROMISE) and "…" not in body, body[-200:]
+    card = panel.cards[0]
+    body = card.body.text()  # in brief, whole; the rest in the card's fold
+    assert body.endswith(brief_reliability(LONG)) and "…" not in body, body[-200:]
+    assert body.endswith(FACE_RULE_PROMISE) and "AUC" not in body
+    assert f"in more detail: {reliability_details(LONG)}" in card.details.text()
+    assert card.toggle.accessibleDescription() == FOLD_WITH_RELIABILITY
+    assert panel.cards[1].toggle.accessibleDescription() == FOLD_WORDS  # nothing more to say
 
 
 @pytest.mark.gui
@@ -97,20 +116,18 @@ def _figure() -> str:
 
 
 def test_the_command_line_says_marked_area_and_that_it_is_no_finding(capsys) -> None:
-    from forensic_viewer.cli_table import print_table
+    from forensic_viewer.cli_table import print_table, table_checks
     from forensic_viewer.marked_area import MARKED_AREA_MEANING, NOT_A_FINDING, NOT_A_FINDING_MARK
 
     figures = {"score": 0.25, "probability": 0.26, "forged_fraction": 0.0261, "threshold": 0.5986}
-    ens = {
-        "name": "ens",
-        "rule": "ensemble",
-        "verdict": "authentic",
-        **figures,
-        "reliability": LONG,
-    }
+    row = {"ensemble": {"name": "ens", "verdict": "authentic", **figures},
+           "ensemble_details": {"reliability": LONG, "mask_on_authentic": MASK}}  # fmt: skip
+    ((_, ens),) = table_checks(row)  # the figure is kept beside the sentence
     flagged = {"name": "m", "rule": "logit", "verdict": "manipulated", **figures, "score": 0.9}
     checks = [("ens (ensemble)", ens), ("m", flagged)]
-    print_table([{"path": "a.jpg", "status": "ok", "checks": checks}])
+    # a face in range: its line has no range words (they had taken the marked area's flag)
+    face = {"box": [10, 10, 60, 60], "face_scores": {"m": {"score": 0.1, "verdict": "authentic"}}}
+    print_table([{"path": "a.jpg", "status": "ok", "checks": checks, "faces": [face]}])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith(f"\tmarked area 2.61% ({NOT_A_FINDING_MARK})"), lines[0]
     assert lines[1].endswith("\tmarked area 2.61%")  # flagged: no such words
@@ -119,6 +136,13 @@ def test_the_command_line_says_marked_area_and_that_it_is_no_finding(capsys) -> 
     assert note == f"marked area: {MARKED_AREA_MEANING}. {NOT_A_FINDING} " + (
         f"On authentic camera photographs, the default verdict's mask marks a {_figure()}."
     )
+    # a row written before the figure was kept beside the sentence: the rest, without it
+    # (never read out of the sentence's words, which change)
+    del ens["mask_on_authentic"]
+    assert _figure().replace(" (up to ", ", up to ").removesuffix(")") in LONG
+    print_table([{"path": "a.jpg", "status": "ok", "checks": checks}])
+    (note,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("marked area:")]
+    assert note == f"marked area: {MARKED_AREA_MEANING}. {NOT_A_FINDING}"
 
 
 def test_the_reports_rows_and_note_say_marked_area_and_that_it_is_no_finding() -> None:
@@ -127,7 +151,8 @@ def test_the_reports_rows_and_note_say_marked_area_and_that_it_is_no_finding() -
     from forensic_viewer.report.model import ModelEntry
 
     f = {"rule": "ensemble", "score": 0.25, "verdict": "authentic", "forged_fraction": 0.0261,
-         "threshold": 0.5986, "pixel_threshold": 0.45, "reliability": LONG}  # fmt: skip
+         "threshold": 0.5986, "pixel_threshold": 0.45, "reliability": LONG,
+         "mask_on_authentic": MASK}  # fmt: skip
     rows = dict(T.entry_rows(ModelEntry("ens", "ensemble", "ran", figures=f)))
     assert "Forged fraction" not in rows
     said = rows["Marked area"]
@@ -139,6 +164,18 @@ def test_the_reports_rows_and_note_say_marked_area_and_that_it_is_no_finding() -
     rows = dict(T.entry_rows(ModelEntry("ens", "ensemble", "ran", figures=flagged)))
     assert rows["Marked area"] == "2.61 % of the pixels (heatmap above 0.45)"
     assert UNFLAGGED_FILE in T.SUMMARY_NOTE and "Forged" not in T.SUMMARY_NOTE
+    # a row written before the figure was kept beside the sentence: no figure, the rest said
+    old = {k: v for k, v in f.items() if k != "mask_on_authentic"}
+    rows = dict(T.entry_rows(ModelEntry("ens", "ensemble", "ran", figures=old)))
+    assert rows["Marked area"].endswith(NOT_A_FINDING)
+    # the note under the summary table: the default verdict's figure, when its rows keep it
+    from types import SimpleNamespace
+
+    def note(figure: object) -> str:
+        ens = SimpleNamespace(role="ensemble", mask_on_authentic=figure)
+        return T.summary_note(SimpleNamespace(analysis_columns=[], models=[ens]))  # type: ignore[arg-type]
+
+    assert note(MASK).endswith(f"mask marks a {_figure()}.") and note(None) == T.SUMMARY_NOTE
 
 
 def test_the_heatmap_caption_does_not_call_its_values_a_probability() -> None:
@@ -166,6 +203,12 @@ def test_the_viewer_says_marked_area_and_that_it_is_no_finding(qapp) -> None:
     assert "marked area 2.61 % of the pixels (heatmap above 0.45). " + NOT_A_FINDING in ens
     assert f"mask marks a {_figure()}." in ens
     assert NOT_A_FINDING in member and _figure() not in member
+    older = _analysis()  # opened from a row written before the figure was kept: none given
+    assert older.ensemble is not None
+    older.ensemble.mask_on_authentic = None
+    panel.set_analysis(older)
+    ens = panel.cards[0].body.text()
+    assert NOT_A_FINDING in ens and "mask marks a median" not in ens
     model = TriageModel()
     model.set_models(["m"], "ens")
     col = model.column_of("forged_fraction")
@@ -223,7 +266,10 @@ def test_the_report_lists_the_words_it_uses_after_its_summary(tmp_path) -> None:
     words = _page_text(raw[start:end])
     rest = _page_text(raw[:start] + raw[end:])
     listed = [w["word"] for w in json.loads(paths["json"].read_text("utf-8"))["glossary"]]
-    assert {"θ (threshold)", "AUC", "CASIA", "int8, fp32", "cross-processor bound"} <= set(listed)
+    # the margin's bound is said in plain words now ("on another processor, scores move by at
+    # most ..."): the term is listed only where a precision had no bound measured
+    assert {"θ (threshold)", "AUC", "CASIA", "int8, fp32"} <= set(listed)
+    assert "cross-processor bound" not in listed
     for word, pattern, meaning in WORDS:  # listed exactly when used, with its one line
         assert (word in listed) == bool(re.search(pattern, rest)), word
         assert (f"{word} {meaning}" in words) == (word in listed), word
