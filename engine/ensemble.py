@@ -93,10 +93,12 @@ from engine.ensemble_provenance import (
     FACES_ALONE_NOTE,
     ON_THIS_FILE,
     analysis_label,
+    analysis_words,
     contribution,
     many_faces_words,
     member_label,
     per_face_rate,
+    stacking_input_words,
 )
 from engine.errors import CheckpointError
 from engine.files import not_regular_reason, read_regular
@@ -299,7 +301,10 @@ class Ensemble:
             how = (
                 "logistic stacking of the members' statistics and the analyses' scores (bias "
                 f"{self.stacking.bias:.3g}; weights "
-                + ", ".join(f"{k} {w:+.3g}" for k, w in self.stacking.weights.items())
+                + ", ".join(  # named as readers see them: "copy-move analysis +2.22"
+                    f"{stacking_input_words(k, ANALYSIS_PREFIX)} {w:+.3g}"
+                    for k, w in self.stacking.weights.items()
+                )
                 + ")"
             )
         else:
@@ -340,7 +345,7 @@ class Ensemble:
                 + ", ".join(f"{r.name} {m.localization_weight:g}" for m, r in picked)
                 + ")"
                 + "".join(
-                    f"; when the {name} analysis finds a pair, its map replaces the heatmap"
+                    f"; when the {analysis_words(name)} finds a pair, its map replaces the heatmap"
                     for name in self.localization_analyses
                 )
                 + (

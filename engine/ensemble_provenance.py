@@ -173,12 +173,31 @@ def member_label(r: ModelResult) -> tuple[str, str]:
     return f"{r.name} (forged fraction)", FORGED_FRACTION
 
 
+# The one name a reader sees for the classic analysis ``clone`` (its id in JSON keys, CSV
+# columns, stacking weights' ``analysis:clone``): "clone (analysis)", "analysis:clone" and
+# "the clone analysis" beside "copy-move analysis" read as different checks to a reader with
+# English as a second language (walk-through 2026-12-06, finding 13).
+COPY_MOVE = "copy-move analysis"
+
+
+def analysis_words(name: str) -> str:
+    """A classic analysis as readers see it named: :data:`COPY_MOVE` for ``clone``, else
+    ``NAME analysis``. Machine names (JSON keys, CSV columns, ids) stay ``name``."""
+    return COPY_MOVE if name == "clone" else f"{name} analysis"
+
+
+def stacking_input_words(key: str, prefix: str = "analysis:") -> str:
+    """A stacking weight's key as readers see it: a classic analysis's (``analysis:clone``)
+    by :func:`analysis_words`, a member's by its name."""
+    return analysis_words(key.removeprefix(prefix)) if key.startswith(prefix) else key
+
+
 def analysis_label(name: str, score: float) -> str:
     """A classic analysis's stacking input as the analyst reads it: the copy-move analysis's
     score is 1 when it found a cloned pair, 0 when not."""
     if name == "clone":
-        return f"copy-move analysis ({'pair found' if score > 0 else 'no pair'})"
-    return f"{name} analysis (score {score:.3g})"
+        return f"{COPY_MOVE} ({'pair found' if score > 0 else 'no pair'})"
+    return f"{analysis_words(name)} (score {score:.3g})"
 
 
 def whole_image_decided(

@@ -55,6 +55,7 @@ from forensic_viewer.scan.triage import (
     TRUTH_HEADERS,
     WARNINGS_NOTE,
     TriageRow,
+    analysis_header,
     analysis_note,
     load_thumbnail,
     truth_texts,
@@ -219,7 +220,7 @@ class TriageModel(QAbstractTableModel):
         if truth:
             cols += [Column("truth", TRUTH_HEADERS[0]), Column("agreement", TRUTH_HEADERS[1])]
         cols += members
-        cols += [Column("analysis", f"{a} (analysis)", a) for a in analyses]
+        cols += [Column("analysis", analysis_header(a), a) for a in analyses]
         cols += [
             Column("forged_fraction", MARKED_AREA.capitalize()),
             Column("faces", "Faces"),

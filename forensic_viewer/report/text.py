@@ -44,7 +44,7 @@ from forensic_viewer.scan import triage
 from forensic_viewer.scan.command import command_summary
 from forensic_viewer.scan.links import error_without_file
 from forensic_viewer.scan.results import copies_line
-from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, truth_texts
+from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, analysis_header, truth_texts
 from forensic_viewer.scan.walk import passed_over_words
 from forensic_viewer.wording import (
     ENSEMBLE_HEATMAP_MEANING,
@@ -296,7 +296,7 @@ def summary_header(ov: Overview) -> list[str]:
         *SUMMARY_HEADER,
         *([f"default verdict: {ens} (ensemble)"] if ens else []),
         *names,
-        *(f"{a} (analysis)" for a in ov.analysis_columns),
+        *(analysis_header(a) for a in ov.analysis_columns),
         "Marked area",
         "Faces",
         triage.SPREAD_HEADER,

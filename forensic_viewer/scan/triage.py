@@ -43,7 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.decision import MANIPULATED
-from engine.ensemble_provenance import decided_by_face
+from engine.ensemble_provenance import COPY_MOVE, decided_by_face
 from engine.errors import EvidenceError, ForensicError
 from engine.files import read_regular_text
 from engine.io import load_evidence
@@ -69,6 +69,14 @@ AGREES, MISSED, FALSE_ALARM = "agrees", "missed", "false alarm"
 OUTSIDE_MARK = "(read from outside the scanned folder)"
 # a file whose bytes changed since an earlier run of the scan analysed it (its row's replaces)
 CHANGED_MARK = "(changed since analysed: analysed again)"
+
+
+def analysis_header(name: str) -> str:
+    """A classic analysis's column header in the reports' summary table and the triage table:
+    ``ela (analysis)``, but :data:`~engine.ensemble_provenance.COPY_MOVE` for ``clone``, the
+    one name readers see for it (walk-through 2026-12-06, finding 13)."""
+    return COPY_MOVE if name == "clone" else f"{name} (analysis)"
+
 
 # The disagreement column's header: what its figure is (walk-through L: "Disagreement 0.00
 # (verdicts differ)" said "no disagreement" and "they differ" in one cell)

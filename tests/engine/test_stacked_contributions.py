@@ -104,6 +104,44 @@ def test_the_terms_and_the_bias_sum_to_the_logit_of_the_stacked_score() -> None:
     assert "contributions" in r.to_dict() and r.to_dict()["contributions"] == r.contributions
 
 
+def test_the_theta_provenance_names_the_copy_move_analysis_as_readers_see_it() -> None:
+    """ "analysis:clone +2.22" and "when the clone analysis finds a pair" beside "copy-move
+    analysis (no pair)": three names for one check, read as three checks by a reader with
+    English as a second language (walk-through 2026-12-06, finding 13). The machine names
+    stay: the stacking's key and the terms' ``input``."""
+    r = combine(3.2)
+    said = r.threshold_provenance
+    assert f"copy-move analysis {WEIGHTS['analysis:clone']:+.3g}" in said
+    assert "when the copy-move analysis finds a pair, its map replaces the heatmap" in said
+    assert "clone" not in said
+    assert r.contributions is not None and r.contributions[2]["input"] == "analysis:clone"
+
+
+def test_an_ensemble_result_keeps_its_masks_figure_on_authentic_photographs() -> None:
+    """The figure its reliability sentence gives in words, as numbers beside it, which the
+    displays repeat beside an unflagged marked area (never read back out of the words)."""
+    import dataclasses
+
+    from forensic_viewer.scan.record_parts import ModelFigures
+
+    assert combine(3.2).mask_on_authentic is None  # no calibration stored: no figure
+    reliability = {"flagged": {"authentic camera photographs": [2, 30]},
+                   "mask_on_authentic": {"median": 0.0309, "largest": 0.1106}}  # fmt: skip
+    ens = dataclasses.replace(bundled_like(), calibration={"a": 1.0, "b": 0.0,
+                                                           "reliability": reliability})  # fmt: skip
+    results = {
+        "crfd-net-compact": member("crfd-net-compact", "forged_fraction", 0.01, None),
+        "diffforensics-effl0": member("diffforensics-effl0", "logit", 0.2, 1.0),
+    }
+    r = ens.combine(results, {"clone": clone(False)})
+    assert r.mask_on_authentic == {"median": 0.0309, "largest": 0.1106}
+    row = ModelFigures.from_result(r).to_json()  # the row keeps it, and reads it back
+    assert row["mask_on_authentic"] == r.mask_on_authentic
+    assert ModelFigures.from_json(row, "e").mask_on_authentic == r.mask_on_authentic
+    del row["mask_on_authentic"]  # a row written before: read without it
+    assert ModelFigures.from_json(row, "e").mask_on_authentic is None
+
+
 def test_a_logit_member_without_a_reduced_view_is_named_by_its_window_logits() -> None:
     results = {
         "crfd-net-compact": member("crfd-net-compact", "forged_fraction", 0.01, None),

@@ -199,7 +199,7 @@ def test_batch_scan_with_analyses_fills_their_columns_and_opens_with_their_layer
     assert dialog.summary.done == 2
     model = dialog.table_model
     headers = [c.header for c in model.columns]
-    assert "clone (analysis)" in headers and "metadata (analysis)" in headers
+    assert "copy-move analysis" in headers and "metadata (analysis)" in headers
     col = model.column_of("analysis", "clone")
     texts = {r.key: model.index(i, col).data() for i, r in enumerate(model.rows())}
     assert texts == {"cloned.jpg": "1 pair", "plain.png": "no pair"}  # not "score 0.00"
