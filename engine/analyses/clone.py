@@ -233,10 +233,14 @@ def suspect_copies(
     "dense correlation of the image with its warped self",
     source="Amerini et al., IEEE TIFS 6(3) 2011 (SIFT g2NN); Fridrich et al., DFRWS 2003 "
     "(block matching); Pan and Lyu, IEEE TIFS 5(4) 2010 (dense verification)",
-    version="7",  # 7: copies turned by about a half turn (176-186°) are found: the lattice
+    version="8",  # 8: the map's meaning says repeated structures "also repeat in unedited
+    # photographs", not "repeat innocently" (an idiom to a second-language reader; its words
+    # are in every row, so rows of 7 and 8 are not mixed in one scan; only the words changed);
+    # 7: copies turned by about a half turn (176-186°) are found: the lattice
     # test skips T∘T when it is (about) the identity, and a RANSAC fit near 180° is refitted
-    # on its matches one way round (it settled on the point reflection); 6: SIFT keeps 16,000 keypoints, not 8,000 (small copies in large photographs);
-    # 5: the map's meaning says that repeated structures also repeat in unedited photographs (its words are in
+    # on its matches one way round (it settled on the point reflection); 6: SIFT keeps 16,000
+    # keypoints, not 8,000 (small copies in large photographs);
+    # 5: the map's meaning says that repeated structures repeat innocently (its words are in
     # every row); 4: pairs scaled back per axis (boxes, area, affine of a resized copy)
     description="regions copied within the image (both copies), with linked pairs",
 )

@@ -150,7 +150,9 @@ class JpegTablesParams:
     JpegTablesParams(),
     method="quantisation tables and IJG quality estimate",
     source="ITU-T T.81 Annex K tables with libjpeg's quality scaling (IJG jcparam.c)",
-    version="6",  # 6: a subsampling stored with other factors named by its geometry (luma
+    version="7",  # 7: the IJG tables' note says "by themselves they say neither 'camera' nor
+    # 'editor'", not "on their own they point to neither" (an idiom; only the words changed);
+    # 6: a subsampling stored with other factors named by its geometry (luma
     # 2x2 over chroma 1x2: "4:2:2 (stored as ...)", was "other"), 4:4:0 and 4:1:1 by name;
     # 5: the tables' note says what the match says (IJG's: many programs and some
     # cameras; else the file's own), no longer "an editor's tables ... deserve a look" on all;
@@ -380,7 +382,9 @@ def ghost_maps(
     GhostParams(),
     method="JPEG ghosts: normalised recompression difference over a range of qualities",
     source="H. Farid, 'Exposing Digital Forgeries from JPEG Ghosts', IEEE TIFS 4(1), 2009",
-    version="9",  # 9: no map and no meaning when no ghost is found (a map of zeros read as
+    version="10",  # 10: the no-ghost warning says "pasted so that it does not line up with
+    # the 8x8 grid", not "pasted off it" (an idiom; only the words changed);
+    # 9: no map and no meaning when no ghost is found (a map of zeros read as
     # a measurement, "p99 0.00 raw"); the warning says only the file's own 8x8 grid was tried;
     # 8: no finding and no map on an image under ghost_floor (24 px a side):
     # a single 8x8 cell's any dip was the whole image, 8x8 PNGs "resaved at about 70";

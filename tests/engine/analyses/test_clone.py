@@ -354,11 +354,13 @@ def test_the_maps_meaning_says_that_repeated_structures_repeat_in_unedited_photo
 ) -> None:
     """An examiner reading "this region repeats elsewhere" on a page of text or a facade needs
     the caveat beside the map, as Forensically and Sherloq give it; the words are stored in
-    every row, so the version moved past 4 (a resumed scan does not mix the two)."""
+    every row, so the version moved past 4 (a resumed scan does not mix the two), and past 7
+    when "repeat innocently", an idiom to a second-language reader, became these words."""
     r = run_analysis("clone", write_evidence(jpeg_bytes(natural(96, 96, seed=3), 90)))
     assert r.meaning is not None
     assert "also repeat in unedited photographs" in r.meaning.high and "text" in r.meaning.high
-    assert int(analysis_settings(["clone"])["clone"]["version"]) >= 5
+    assert "innocently" not in r.meaning.high
+    assert int(analysis_settings(["clone"])["clone"]["version"]) >= 8
 
 
 @pytest.mark.parametrize("angle", [176.0, 180.0, 184.0])
