@@ -56,14 +56,14 @@ LIMITATIONS_FIXED = (
     "trained on.",
     "HEIF/HEIC photographs (as iPhones save them) were not used for training or for setting "
     "the thresholds. The 23 camera photographs of the validation half were saved as HEIF. The "
-    "networks' scores moved by less than 0.01. The default verdict flagged 3 of the 23, "
-    "against 1 as JPEG (docs/VERDICTS.md section 10).",
+    "networks' scores moved by less than 0.01. The bundled default verdict flagged 3 of the "
+    "23, against 1 as JPEG (docs/VERDICTS.md section 10).",
     "Messengers and social networks reduce and re-compress photographs and drop their "
     "metadata. No such copies were used for training. The validation half's camera "
     "photographs were re-encoded twice: long side 2048 px at JPEG quality 80, and 1600 px at "
     "quality 75. The project's forgeries were found as often or more often (24 and 25 of 46, "
-    "against 21). The default verdict flagged 2 of the 23 authentic photographs in each set, "
-    "against 1 in the originals (docs/VERDICTS.md section 11). An authentic face re-saved at "
+    "against 21). The bundled default verdict flagged 2 of the 23 authentic photographs in "
+    "each set, against 1 in the originals (docs/VERDICTS.md section 11). An authentic face re-saved at "
     "quality 90, or reduced, crossed the face model's threshold (docs/FACES.md). So on such "
     "copies, false alarms are more frequent than the measured figures say. Saved as PNG at "
     "2048 px, the same photographs were flagged as the originals were (1 of 23).",

@@ -58,9 +58,9 @@ def test_the_report_says_a_fine_tuned_model_was_fine_tuned_on_its_data(
     assert "What the networks learned from" not in limits  # said of every model that ran
     # one model, no ensemble: the HEIF and messenger figures are the bundled default verdict's
     # (they read "the default verdict flagged 3 of them", as if this report's)
-    assert "the bundled default verdict flagged 3 of them against 1 as JPEG" in limits
-    assert "the bundled default verdict flagged 2 of the 23 authentic" in limits
-    assert " but the default verdict flagged" not in limits
+    assert "The bundled default verdict flagged 3 of the 23, against 1 as JPEG" in limits
+    assert "The bundled default verdict flagged 2 of the 23 authentic" in limits
+    assert "The default verdict flagged" not in limits
     doc = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert any("mine-ft is not a bundled model" in line for line in doc["limitations"])
 
