@@ -7,6 +7,7 @@ The checkpoint has random weights: these tests check what the report says, never
 from __future__ import annotations
 
 import hashlib
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -75,9 +76,12 @@ def test_a_report_the_command_cannot_write_is_one_line_naming_the_file_not_errno
     out = tmp_path / "out"
     (out / "report.html").mkdir(parents=True)  # in the way of the report
     assert scan_cli(folder, out, tiny_checkpoint, "--report", "html") != 0
-    err = capsys.readouterr().err.strip()
+    err = capsys.readouterr().err.strip().splitlines()
+    # the file's progress line (stderr is not a terminal here), then the one error line
+    assert len(err) == 2 and re.fullmatch(r"\[1/1\] a\.png: [a-z ]+, \d+ s", err[0]), err
     assert (
-        err == f"forensic-viewer: error: cannot write the report: {out}/report.html: is a directory"
+        err[-1]
+        == f"forensic-viewer: error: cannot write the report: {out}/report.html: is a directory"
     )
     assert (out / "report.html").is_dir() and not list(out.glob("report*.tmp"))
 
