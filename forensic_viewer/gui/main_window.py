@@ -328,10 +328,29 @@ class MainWindow(
         scan_result = entry is not None and isinstance(entry.analysis, ScanAnalysis)
         if entry is None or entry.released or (entry.job is None and not scan_result):
             return
-        self.retention.touch(path, held_bytes(entry.evidence, entry.analysis, entry.classic))
+        held = held_bytes(entry.evidence, entry.analysis, entry.classic, entry.earlier)
+        self.retention.touch(path, held)
         busy = {p for p, e in self.entries.items() if e.running}
         for old in self.retention.over({self.current or "", *busy}):
             self._release(self.entries[old])
+        self._let_earlier_go(busy - {self.current or ""})
+
+    def _let_earlier_go(self, busy: set[str]) -> None:
+        """Over the limit with every other file released: the complete analyses held for
+        the ``busy`` files while they are analysed again (``Entry.earlier``; the shown file's
+        stays) keep only their verdicts, as a released file's (``compact_analysis``), the
+        first opened first, until within it. Put back when their run is cancelled or fails,
+        such a file is released. Before, each held a full analysis beside its new decode that
+        the limit neither counted nor let go (a model change with files decoded ahead)."""
+        for path in [p for p in self.entries if p in busy]:
+            if self.retention.held <= self.retention.limit:
+                return
+            entry = self.entries[path]
+            if entry.earlier is None or not held_bytes(entry.earlier):
+                continue
+            entry.earlier = compact_analysis(entry.earlier)
+            held = held_bytes(entry.evidence, entry.analysis, entry.classic, entry.earlier)
+            self.retention.touch(path, held)
 
     def _decode_to_show(self, entry: Entry) -> None:
         """Decode a file whose analysis a Cancel stopped before anything finished and whose
@@ -353,6 +372,8 @@ class MainWindow(
             entry.evidence = compact_evidence(entry.evidence)
         if entry.analysis is not None:
             entry.analysis = compact_analysis(entry.analysis)
+        if entry.earlier is not None:  # between a Cancel and the part it kept
+            entry.earlier = compact_analysis(entry.earlier)
         entry.classic = {} if entry.analysis is None else entry.analysis.analyses
 
     # --- Tab order ---

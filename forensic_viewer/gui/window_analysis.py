@@ -28,6 +28,7 @@ from forensic_viewer.gui.panels import (
     Badge,
     verdict_badge,
 )
+from forensic_viewer.gui.retention import held_bytes
 from forensic_viewer.gui.unread import UnreadFile
 from forensic_viewer.gui.window_entry import Entry, sharing_pixels, worth_keeping
 from forensic_viewer.layers import (
@@ -157,7 +158,7 @@ class WindowAnalysis:
             self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_QUEUED)
         if entry.path == self.current:
             self.show_entry(entry.path)
-        elif show_only:  # looked away meanwhile: its pixels count towards the limit
+        elif show_only or entry.earlier is not None:  # held beside it: counts towards the limit
             self._retain(entry.path)
 
     def _on_progress(
@@ -311,13 +312,23 @@ class WindowAnalysis:
         """A new run of unchanged bytes was cancelled or failed: the complete analysis it was
         to replace (``entry.earlier``) is the file's again, shown, badged with its verdict and
         exportable. Before, the re-run's decode dropped it, and a Ctrl+R or a model added then
-        cancelled lost a finished result (50 s of a 12 MP photograph). False: none held."""
+        cancelled lost a finished result (50 s of a 12 MP photograph). One the retention limit
+        let go while the file was not shown (``_let_earlier_go``) comes back released: its
+        verdict in the list, analysed again when shown; shown now, it is not put back (showing
+        a released file analyses it again, which the Cancel stopped). False: none put back."""
         earlier, entry.earlier = entry.earlier, None
         if earlier is None:
             return False
+        released = not held_bytes(earlier)  # its verdicts alone
+        if released and entry.path == self.current:
+            return False
         entry.analysis, entry.evidence = earlier, earlier.evidence
-        entry.cancelled = entry.released = False
-        entry.join_classic()
+        entry.cancelled, entry.released = False, released
+        if released:  # as _release leaves a file: nothing at full resolution to count
+            entry.classic = earlier.analyses
+            self.retention.forget(entry.path)
+        else:
+            entry.join_classic()
         self.evidence_list.set_badge(
             self.evidence_list.entry(entry.path),
             verdict_badge(earlier),

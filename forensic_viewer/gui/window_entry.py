@@ -34,7 +34,8 @@ class Entry:
     # and ``analysis`` hold their small parts only; shown again, it is analysed again
     released: bool = False
     # a complete analysis of the same bytes, held while they are analysed again (Ctrl+R, other
-    # models): put back when that run is cancelled or fails, so a Cancel never loses it
+    # models): put back when that run is cancelled or fails, so a Cancel never loses it;
+    # counted by the retention limit, over which only its verdicts stay (_let_earlier_go)
     earlier: Analysis | None = None
 
     def shown(self) -> tuple[Evidence | None, Analysis | None]:

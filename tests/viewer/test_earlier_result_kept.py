@@ -3,12 +3,14 @@ cancelling that run lost the complete result it had; the earlier result is now k
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from forensic_viewer.gui.report_job import image_report_job
+from forensic_viewer.gui.retention import held_bytes
 from forensic_viewer.gui.window_analysis import EARLIER_KEPT
 from tests.conftest import HANG_MS, make_tiny_checkpoint
 from tests.viewer.conftest import open_listed, write_image
@@ -79,3 +81,75 @@ def test_a_new_run_that_finishes_replaces_the_earlier_result(qtbot, tmp_path: Pa
     qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
     assert entry.analysis is not None and entry.analysis is not earlier
     assert entry.earlier is None and not entry.analysis.cancelled
+
+
+def _analysed(qtbot, window, paths: list[Path]) -> None:
+    """``paths`` opened and analysed to the end (the gate open), the first shown."""
+    open_listed(qtbot, window, paths)
+    entries = [window.entries[str(p)] for p in paths]
+    qtbot.waitUntil(
+        lambda: all(not e.running and e.analysis is not None for e in entries), timeout=HANG_MS
+    )
+    qtbot.waitUntil(lambda: window._job_paths == {} and window.renderer.idle, timeout=HANG_MS)
+    window.show_entry(str(paths[0]))
+
+
+def _ended(qtbot, window, entry) -> None:
+    qtbot.waitUntil(lambda: not entry.running and window._job_paths == {}, timeout=HANG_MS)
+    qtbot.waitUntil(lambda: window.renderer.idle, timeout=HANG_MS)
+
+
+@pytest.mark.parametrize("limit", ["within", "over", "over-then-shown"])
+def test_the_earlier_result_held_counts_towards_the_limit_and_goes_over_it(
+    qtbot, tmp_path: Path, gate: threading.Event, limit: str
+) -> None:
+    """A file analysed again while another is shown held its complete earlier analysis
+    beside its new decode, and the retention limit neither counted nor let go of it."""
+    model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1")
+    window = _window(qtbot, tmp_path, [model])
+    shown = write_image(tmp_path / "shown.png", 64, 64, seed=1)
+    image = write_image(tmp_path / "again.png", 64, 96, seed=2)
+    gate.set()
+    _analysed(qtbot, window, [shown, image])
+    entry, front = window.entries[str(image)], window.entries[str(shown)]
+    earlier, badge = entry.analysis, window.evidence_list.badge_text(str(image))
+    held_shown = held_bytes(front.evidence, front.analysis, front.classic)
+    pixels = earlier.evidence.pixels.nbytes
+    maps = held_bytes(earlier, entry.classic) - pixels
+    assert maps > 0
+    # over: the shown file and the new decode fit, not the earlier result's maps beside it
+    window.retention.limit = held_shown + pixels + (maps if limit == "within" else 0)
+    gate.clear()
+    window.analyse(str(image))  # its analysis is held at its first progress
+    qtbot.waitUntil(lambda: entry.earlier is not None, timeout=HANG_MS)
+    assert window.retention.held <= window.retention.limit
+    assert {k: r.score for k, r in entry.earlier.results.items()} == {
+        k: r.score for k, r in earlier.results.items()
+    }
+    if limit == "within":
+        assert entry.earlier.results is earlier.results
+    else:  # its verdicts stay, its pixels and maps go
+        assert held_bytes(entry.earlier) == 0
+    if limit == "over-then-shown":
+        window.show_entry(str(image))
+    job = entry.job
+    window.cancel()
+    gate.set()
+    _ended(qtbot, window, entry)
+    assert entry.earlier is None
+    if limit == "over-then-shown":  # put back released, shown, it would run again at once
+        assert entry.job == job and not entry.released
+        assert EARLIER_KEPT not in window.evidence_list.entry(str(image)).toolTip()
+        assert window.evidence_list.badge_text(str(image)) != badge
+        return
+    assert not entry.cancelled
+    assert window.evidence_list.badge_text(str(image)) == badge
+    assert EARLIER_KEPT in window.evidence_list.entry(str(image)).toolTip()
+    assert window.retention.held <= window.retention.limit
+    if limit == "over":  # put back released: analysed again when shown
+        assert entry.released and held_bytes(entry.evidence, entry.analysis, entry.classic) == 0
+        assert {k: r.score for k, r in entry.analysis.results.items()} == {
+            k: r.score for k, r in earlier.results.items()
+        }
+    else:
+        assert not entry.released and entry.analysis.results is earlier.results
