@@ -107,6 +107,8 @@ class MainWindow(
         self._job_paths: dict[int, str] = {}
         self._show_jobs: set[int] = set()  # of those, files decoded to be shown, not analysed
         self._job_models: dict[int, dict[str, Any]] = {}
+        # the SHA-256 of the bytes each job read (decoded, or read and not decoded)
+        self._job_read: dict[int, str] = {}
         self.current: str | None = None
         self._metadata_of: tuple = (
             None,

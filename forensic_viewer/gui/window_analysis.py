@@ -142,6 +142,8 @@ class WindowAnalysis:
             self._forget_job(job)
         if entry is None:
             return
+        if not show_only:
+            self._job_read[job] = evidence.sha256
         kept = None if entry.released else worth_keeping(entry.analysis, evidence.sha256)
         if kept is not None:  # held until this run succeeds: a Cancel or failure puts it back
             entry.earlier = sharing_pixels(kept, evidence)  # one copy of the pixels, not two
@@ -216,6 +218,11 @@ class WindowAnalysis:
             return
         entry.running = False
         entry.error = message
+        earlier = entry.earlier
+        if earlier is not None and earlier.evidence.sha256 != self._job_read.get(job):
+            # this run did not read those bytes (the file went, or changed, before its
+            # decode): the result held since a run it superseded is of another file state
+            entry.earlier = None
         if self._put_back_earlier(entry):  # its verdict stays in the badge
             self.show_error(f"{plain(message)}; {EARLIER_KEPT}")
             self._retain(entry.path)
@@ -238,6 +245,8 @@ class WindowAnalysis:
         entry = self._entry_for(job)
         if entry is None:
             return
+        if unread.sha256 is not None:
+            self._job_read[job] = unread.sha256
         entry.unread = unread
         self.evidence_list.set_sha256(entry.path, unread.sha256)
         if entry.path == self.current and entry.shown()[0] is None:
@@ -252,6 +261,12 @@ class WindowAnalysis:
             self._say_cancelled(entry, "analysis cancelled; keeping what finished…")
             self._update_busy()
             return
+        analysis = entry.analysis
+        if entry.earlier is None and analysis is not None and not entry.released:
+            # cancelled before its decode: the complete result it had was never dropped, and
+            # was shown under a "cancelled" badge and Verdict panel while still exportable
+            read = self._job_read.get(job, analysis.evidence.sha256)  # nothing read: its own
+            entry.earlier = worth_keeping(analysis, read)
         if self._put_back_earlier(entry):
             self._say_cancelled(entry, f"analysis cancelled; {EARLIER_KEPT}")
             self._retain(entry.path)
@@ -387,6 +402,7 @@ class WindowAnalysis:
         self._show_jobs.discard(job)
         self._job_models.pop(job, None)
         self._job_started.pop(job, None)
+        self._job_read.pop(job, None)
 
     def run_classic(self) -> int | None:
         """Analyses ▸ Run the checked classic analyses on the current image (worker thread)."""

@@ -9,6 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.errors import ForensicError
+from forensic_viewer.gui import workers
+from forensic_viewer.gui.main_window import CANCELLED_WORDS
 from forensic_viewer.gui.report_job import image_report_job
 from forensic_viewer.gui.retention import held_bytes
 from forensic_viewer.gui.window_analysis import EARLIER_KEPT
@@ -97,6 +100,105 @@ def _analysed(qtbot, window, paths: list[Path]) -> None:
 def _ended(qtbot, window, entry) -> None:
     qtbot.waitUntil(lambda: not entry.running and window._job_paths == {}, timeout=HANG_MS)
     qtbot.waitUntil(lambda: window.renderer.idle, timeout=HANG_MS)
+
+
+def test_a_new_run_of_the_same_bytes_failing_after_its_decode_puts_the_earlier_result_back(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The failure path (``_on_failed``): the run read the very bytes the result is of."""
+    model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1")
+    window = _window(qtbot, tmp_path, [model])
+    image = write_image(tmp_path / "small.png", 64, 64)
+    _analysed(qtbot, window, [image])
+    entry = window.entries[str(image)]
+    earlier, badge = entry.analysis, window.evidence_list.badge_text(str(image))
+
+    def fail(evidence, **_kw):
+        raise ForensicError(evidence.path, "the analysis failed")
+
+    monkeypatch.setattr(window.worker._analyzer, "analyze", fail)
+    loaded: list[int] = []
+    window.worker.loaded.connect(lambda job, _e: loaded.append(job))
+    window.analyse()
+    _ended(qtbot, window, entry)
+    assert loaded  # it failed after its decode
+    assert window.current_analysis() is entry.analysis and entry.earlier is None
+    assert entry.analysis.results is earlier.results
+    said = window.statusBar().currentMessage()
+    assert "the analysis failed" in said and EARLIER_KEPT in said
+    assert window.evidence_list.badge_text(str(image)) == badge
+    assert window.export_action.isEnabled()
+
+
+def test_a_file_gone_before_a_superseding_run_read_it_shows_its_error_not_the_earlier_result(
+    qtbot, tmp_path: Path, gate: threading.Event
+) -> None:
+    """The result held since a Ctrl+R's decode outlives that run when a model change
+    supersedes it; that new run found the file gone, and was shown the old bytes' analysis as
+    "earlier result kept" instead of its error."""
+    models = [make_tiny_checkpoint(tmp_path / f"m{i}.safetensors", f"m{i}", seed=i) for i in (1, 2)]
+    window = _window(qtbot, tmp_path, models[:1])
+    image = write_image(tmp_path / "small.png", 64, 64)
+    gate.set()
+    _analysed(qtbot, window, [image])
+    entry = window.entries[str(image)]
+    gate.clear()
+    window.analyse()  # Ctrl+R: its decode holds the complete result, its analysis waits
+    qtbot.waitUntil(lambda: entry.earlier is not None, timeout=HANG_MS)
+    image.unlink()
+    window._on_models_chosen([str(m) for m in models], "cpu")  # supersedes the Ctrl+R
+    qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
+    gate.set()
+    _ended(qtbot, window, entry)
+    assert entry.earlier is None and window.current_analysis() is None
+    assert "cannot be read" in window.evidence_list.badge_text(str(image))
+    assert EARLIER_KEPT not in window.evidence_list.entry(str(image)).toolTip()
+    assert not window.export_action.isEnabled()
+
+
+@pytest.mark.parametrize("when", ["after-its-decode", "before-its-decode"])
+def test_a_new_run_cancelled_before_it_kept_anything_puts_the_earlier_result_back(
+    qtbot,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    gate: threading.Event,
+    when: str,
+) -> None:
+    """The bare Cancel (``_on_cancelled``): the Ctrl+R waited behind another file's analysis,
+    decoded ahead or not yet decoded."""
+    model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1")
+    window = _window(qtbot, tmp_path, [model])
+    image = write_image(tmp_path / "small.png", 64, 64)
+    gate.set()
+    _analysed(qtbot, window, [image])
+    entry = window.entries[str(image)]
+    earlier, badge = entry.analysis, window.evidence_list.badge_text(str(image))
+    gate.clear()
+    if when == "before-its-decode":
+        monkeypatch.setattr(workers, "DECODE_AHEAD_PIXELS", 1)  # one file decoded ahead
+    others = [write_image(tmp_path / f"o{i}.png", 256, 256, seed=i) for i in (1, 2)]
+    open_listed(qtbot, window, others)  # the first runs, held; the second decoded ahead
+    qtbot.waitUntil(lambda: window.entries[str(others[1])].evidence is not None, timeout=HANG_MS)
+    window.show_entry(str(image))
+    window.analyse()
+    if when == "after-its-decode":
+        qtbot.waitUntil(lambda: entry.earlier is not None, timeout=HANG_MS)
+    else:
+        assert entry.evidence is earlier.evidence  # still waiting for room to decode
+    kept: list[int] = []
+    window.worker.kept.connect(lambda job, _a: kept.append(job))
+    window.cancel()
+    gate.set()
+    _ended(qtbot, window, entry)
+    qtbot.waitUntil(lambda: all(not e.running for e in window.entries.values()), timeout=HANG_MS)
+    assert entry.job not in kept  # nothing of this run was kept
+    assert window.current_analysis() is entry.analysis and entry.earlier is None
+    assert entry.analysis.results is earlier.results and not entry.cancelled
+    assert window.evidence_list.badge_text(str(image)) == badge
+    assert EARLIER_KEPT in window.evidence_list.entry(str(image)).toolTip()
+    assert EARLIER_KEPT in window.statusBar().currentMessage()
+    assert window.verdict_panel.text() != CANCELLED_WORDS
+    assert window.export_action.isEnabled()
 
 
 @pytest.mark.parametrize("limit", ["within", "over", "over-then-shown"])
