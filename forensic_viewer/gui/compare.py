@@ -15,9 +15,11 @@ the network runs (filled in as its tiles finish, hatched where not computed, as 
 draws it) and after a Cancel kept it, titled as partial with no verdict (in grey, as the main
 view marks it), its share of the image following the map. A loaded ground-truth mask has a pane
 too (``ground truth``: the true mask outlined over the image), to set beside a model's, and is
-outlined over every model's pane, whose title then gives the model's pixel F1 and IoU against it
-at its own threshold (the Ground truth panel's figures). A model's title says the threshold its
-mask is drawn at (``mask > 0.35``: the models' differ), and one strip above the grid gives the
+outlined over every model's pane, whose title then gives the pixel F1 and IoU of the mask drawn
+against it, read off the Ground truth panel's scores (:class:`TruthScores`: scored on the
+panel's thread, never in the GUI thread; "scoring…" until they come). A model's title says the
+threshold its mask is drawn at (``mask > 0.35``: the models' differ; the slider's once moved,
+and the figures beside it are at that threshold), and one strip above the grid gives the
 heatmaps' colour scale and what the outlines are (:class:`CompareLegend`).
 
 The panes never widen the window past the screen: a title above the chooser is wrapped on as
@@ -38,7 +40,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -75,7 +77,7 @@ from forensic_viewer.model_layers import (
     MaskLayer,
     PartialHeatmapLayer,
 )
-from forensic_viewer.scan.truth_scores import MapSource, score_map
+from forensic_viewer.scan.truth_scores import MapScore
 from forensic_viewer.wording import (
     PRIOR_CAVEAT,
     confidence_words,
@@ -99,24 +101,57 @@ def mask_words(threshold: float) -> str:
     return f"mask > {threshold:.4g}"
 
 
-def truth_words(result: ModelResult, truth: NDArray[np.bool_]) -> tuple[str, str]:
-    """The model's mask at its own pixel threshold against the true mask ``truth``, as the
-    Ground truth panel scores it (:func:`~forensic_viewer.scan.truth_scores.score_map`): a short
-    part for the pane's title and a sentence for its tooltip; ("", "") when the sizes differ
-    or the model has no map."""
-    if result.heatmap is None or result.heatmap.shape != truth.shape:
-        return "", ""
-    own = result.pixel_threshold
-    source = MapSource(result.name, "model", result.heatmap, own, result.score, None)
-    counts = score_map(source, truth).own
-    assert counts is not None  # an own threshold was given
-    at = f"at its own pixel threshold {own:.4g}"
-    if not truth.any():  # an authentic image: F1 and IoU are 0/0, the flagged share is not
+class TruthScores(Protocol):
+    """Where the panes' figures against the true mask come from: the Ground truth panel
+    (:class:`~forensic_viewer.gui.groundtruth_panel.GroundTruthPanel`), which scores every map
+    on a thread of its own. The panes had scored each model's map again in the GUI thread on
+    every refresh: 1.1 s per model at 12 MP, 7 s at 100 MP, the window frozen meanwhile."""
+
+    @property
+    def scoring(self) -> bool:
+        """Whether scores are being computed."""
+        ...
+
+    def score_of(self, heatmap: NDArray[np.floating], mask: NDArray[np.bool_]) -> MapScore | None:
+        """The score of ``heatmap`` against ``mask`` when it has one."""
+        ...
+
+
+SCORING_WORDS = (
+    "vs true mask: scoring…",
+    "its figures against the true mask follow when the Ground truth panel has scored the maps",
+)
+
+
+def truth_words(score: MapScore, drawn: float) -> tuple[str, str]:
+    """The mask drawn, its map above ``drawn`` (the own pixel threshold, or the slider's),
+    against the true mask of ``score`` (the Ground truth panel's :class:`MapScore` of the
+    model's map): a short part for the pane's title, which says ``mask > drawn`` just before it,
+    and a sentence for its tooltip, with the own threshold's figures (the panel's row) once the
+    slider moved. The counts at any threshold are read off the map's 8-bit histogram; at the
+    own threshold they are those of the full-precision mask, to the pixel. Once the title said
+    "mask > 0.6" beside F1 at the own 0.35."""
+    own = score.own_threshold
+    at_own = own is not None and drawn == own
+    counts = score.own if at_own and score.own is not None else score.histogram.counts_above(drawn)
+    at = (
+        f"at its own pixel threshold {drawn:.4g}" if at_own else f"above {drawn:.4g} (the slider's)"
+    )
+    if not score.histogram.positives.any():  # an authentic image: F1 and IoU are 0/0
         n = counts.tp + counts.fp + counts.fn + counts.tn
         share = f"{100 * (counts.tp + counts.fp) / max(1, n):.2f} %"
-        return f"true mask empty: flags {share}", f"the true mask is empty: {at} it flags {share}"
+        said = f"the true mask is empty: the mask drawn, {at}, flags {share}"
+        return f"true mask empty: flags {share}", said
     figures = f"F1 {counts.f1():.3f}, IoU {counts.iou():.3f}"
-    return f"vs true mask {figures}", f"against the true mask, {at}: pixel {figures}"
+    said = f"against the true mask, the mask drawn, {at}: pixel {figures}"
+    if not at_own and own is not None and score.own is not None:
+        said += (
+            f"; at its own pixel threshold {own:.4g} (the Ground truth panel's row): pixel "
+            f"F1 {score.own.f1():.3f}, IoU {score.own.iou():.3f}"
+        )
+    if not at_own:
+        said += " (the map at 8 bits, as the Ground truth panel scores it)"
+    return f"vs true mask {figures}", said
 
 
 @functools.lru_cache(maxsize=64)
@@ -227,17 +262,15 @@ class Source:
 
 
 def compare_sources(
-    layers: LayerList,
-    analysis: Analysis | None,
-    scored: dict[tuple[int, int], tuple[str, str]] | None = None,
+    layers: LayerList, analysis: Analysis | None, scores: TruthScores | None = None
 ) -> list[Source]:
     """Every source the panes can show: the original, the ensemble (the default verdict,
     beside the original), each model, the partial map of a network running or stopped by a
     Cancel (no verdict: :func:`partial_title`), the ground-truth mask when one is loaded, then
     each classic analysis with a map in ``layers``. A model's title says the threshold its
-    mask is drawn at (its mask layer's, the slider's) and, with a true mask loaded, its F1 and
-    IoU against it (:func:`truth_words`; ``scored`` keeps them by result and mask, so a
-    partial map's growth does not score the maps again)."""
+    mask is drawn at (its mask layer's, the slider's) and, with a true mask loaded, that mask's
+    F1 and IoU against it, read off ``scores`` (:func:`truth_words`: nothing is scored here,
+    in the GUI thread)."""
     out = [Source("original", "original", "original")]
     drawn = {la.model: la.threshold for la in layers.of_kind("mask") if isinstance(la, MaskLayer)}
     truth = next(iter(layers.of_kind("groundtruth")), None)
@@ -247,17 +280,18 @@ def compare_sources(
             results.insert(0, (f"{analysis.ensemble.name} (default verdict)", analysis.ensemble))
         for label, r in results:
             short, said, note = "", "", pane_note(r)
-            if isinstance(truth, GroundTruthLayer):
-                key = (id(r), id(truth))
-                if scored is None or key not in scored:
-                    scored = {} if scored is None else scored
-                    scored[key] = truth_words(r, truth.truth)
-                short, said = scored[key]
+            threshold = drawn.get(r.name, r.pixel_threshold)
+            if isinstance(truth, GroundTruthLayer) and r.heatmap is not None and scores is not None:
+                score = scores.score_of(r.heatmap, truth.truth)
+                if score is not None:
+                    short, said = truth_words(score, threshold)
+                elif scores.scoring:
+                    short, said = SCORING_WORDS
             if said:
                 note = f"{note}\n{said}" if note else said
             if r is not analysis.ensemble:
                 label = pane_name(r.name, r.checkpoint, r.checkpoint_sha256)
-            title = pane_title(label, r, drawn.get(r.name, r.pixel_threshold), short)
+            title = pane_title(label, r, threshold, short)
             out.append(Source("model", r.name, title, pane_color(r), note))
     for la in partial_layers(layers):  # the running network's, or what a Cancel kept
         name = la.model or ""
@@ -469,7 +503,8 @@ class ComparePane(QWidget):
 
 LEGEND_WORDS = (
     "heatmaps, one colour scale, linked · each model's mask is drawn where its map is above "
-    "its own pixel threshold, given in its pane's title as “mask > t”"
+    "the threshold given in its pane's title as “mask > t”: its own pixel threshold until "
+    "its mask slider moves it"
 )
 TRUTH_LEGEND = " · white outline: the true mask, over every model's pane"
 
@@ -524,7 +559,9 @@ class CompareView(QWidget):
         # heatmaps' colormap: the legend
         self._partials = Subscriptions()
         self._analysis: Analysis | None = None
-        self._scored: dict[tuple[int, int], tuple[str, str]] = {}  # truth_words, kept
+        # the models' figures against a loaded true mask (the window gives the Ground truth
+        # panel's: retitled when its scores arrive, truth_scored)
+        self.truth_scores: TruthScores | None = None
         self.legend = CompareLegend()
         self.legend.hide()
         self.empty = QLabel("Nothing to compare: open an evidence file and analyse it.")
@@ -566,8 +603,7 @@ class CompareView(QWidget):
         self.panes = []
         self._partials.clear()
         self._analysis = analysis
-        self._scored = {}
-        sources = [] if layers is None else compare_sources(layers, analysis, self._scored)
+        sources = [] if layers is None else compare_sources(layers, analysis, self.truth_scores)
         for la in [] if layers is None else partial_layers(layers):
             self._partials.on(la.events.name, lambda _e, layers=layers: self._retitle(layers))
         for la in [] if layers is None else layers.of_kind("mask"):
@@ -613,9 +649,15 @@ class CompareView(QWidget):
     def _retitle(self, layers: LayerList) -> None:
         """A partial map grew: the panes' titles say its new share of the image."""
         if self.panes and self.panes[0].canvas.layers is layers:
-            sources = compare_sources(layers, self._analysis, self._scored)
+            sources = compare_sources(layers, self._analysis, self.truth_scores)
             for pane in self.panes:
                 pane.retitle(sources)
+
+    def truth_scored(self) -> None:
+        """The Ground truth panel scored maps: the panes' titles give their figures."""
+        layers = self.panes[0].canvas.layers if self.panes else None
+        if layers is not None:
+            self._retitle(layers)
 
     def _link(self) -> None:
         if not self.panes:

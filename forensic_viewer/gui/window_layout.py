@@ -146,6 +146,9 @@ class WindowLayout:
         analyses_dock = self._dock("Analyses", self.analysis_panel, right)
         self.tabifyDockWidget(metadata_dock, analyses_dock)
         self.truth_panel = GroundTruthPanel()
+        # the compare panes' figures against a true mask are the panel's, scored on its thread
+        self.compare.truth_scores = self.truth_panel
+        self.truth_panel.scored.connect(self.compare.truth_scored)
         self.tabifyDockWidget(analyses_dock, self._dock("Ground truth", self.truth_panel, right))
         verdict_dock.raise_()  # what the analyst reads first is in front
         self.resizeDocks([evidence_dock, layers_dock], [260, 360], Qt.Orientation.Horizontal)

@@ -63,6 +63,22 @@ def _value(window: MainWindow, source: str, figure: str, threshold: str) -> floa
     return found[0].value
 
 
+def test_the_compare_panes_take_their_figures_from_the_panels_scores(
+    qtbot, win: MainWindow, image_path: Path, tmp_path: Path
+) -> None:
+    """Review R, finding 2: the panes scored every map again in the GUI thread on each refresh;
+    the window gives them the panel's scores and retitles them when these arrive."""
+    open_and_wait(qtbot, win, image_path)
+    win.set_compare(True)
+    win.load_truth(_mask_file(tmp_path / "masks" / "evidence.png")[0])
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=HANG_MS)
+    (pane,) = [p for p in win.compare.panes if p.source is not None and p.source.name == "tiny"]
+    f1 = _value(
+        win, "tiny", "pixel F1", f"own {win.current_analysis().results['tiny'].pixel_threshold:.3g}"
+    )
+    assert f"vs true mask F1 {f1:.3f}" in pane.title.text()
+
+
 def test_load_mask_makes_a_layer_and_fills_the_panel(
     qtbot,
     win: MainWindow,
