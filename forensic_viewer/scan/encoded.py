@@ -81,6 +81,7 @@ def encode_result(
         mirror=mirror,
     )
     check_finite(record)
+    # the row says this encoding (record.map_levels, records.MAP_LEVELS): own threshold, 0.5 kept
     files = [
         (map_name(base, name), heatmap_png(r.heatmap, (r.pixel_threshold, 0.5)))
         for name, r in analysis.results.items()

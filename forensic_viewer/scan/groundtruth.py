@@ -77,14 +77,16 @@ from engine.masks import MASK_TAILS as MASK_TAILS
 from engine.masks import read_mask as engine_read_mask
 from forensic_viewer.scan.escaping import csv_file, csv_text, csv_value, json_text
 from forensic_viewer.scan.maps import read_heatmap_png, row_file_inside
-from forensic_viewer.scan.records import FileRecord
+from forensic_viewer.scan.records import MAP_LEVELS, FileRecord
 from forensic_viewer.scan.results import CSV_NAME, ResultIndex
 from forensic_viewer.scan.settings import not_covered, stopped_run
 from forensic_viewer.scan.truth_lines import (
     faint_line,
     implausible_line,
     inverted_mask_line,
+    levels_line,
     not_said_again,
+    precision_words,
 )
 from forensic_viewer.scan.truth_scores import (
     FIGURE_HEADER,
@@ -402,6 +404,8 @@ class ScanTruth:
     not_covered: dict[str, Any] | None = None
     # the models trained on data that holds scored images (truth_trained.trained_on)
     trained_on: list[dict[str, Any]] = field(default_factory=list)
+    # the scored files whose rows do not record their maps' encoding (precision_words)
+    levels_unrecorded: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -411,10 +415,8 @@ class ScanTruth:
             "images": self.images,
             "tampered": self.tampered,
             "authentic": self.images - self.tampered,
-            "precision": (
-                "maps at 8 bits (round(255 p) / 255, no pixel moved across its own threshold "
-                "or 0.5), flagged when above the threshold"
-            ),
+            "precision": precision_words(len(self.levels_unrecorded), len(self.files)),
+            "levels_unrecorded": list(self.levels_unrecorded),
             "figures": [f.to_json() for f in self.figures],
             "files": [f.to_json() for f in self.files],
             "problems": list(self.problems),
@@ -458,6 +460,7 @@ def evaluate_scan(
     mask_warnings: list[str] = []
     inverted: list[str] = []  # the lines of masks that look inverted (inverted_mask_line)
     scored: list[Path] = []  # the files scored, for the models' training data
+    unrecorded: list[str] = []
     folder = scanned_folder(out)
     for rec in index.iter_records(chosen):
         if rec.file is not None and is_mask(rec.file):
@@ -495,6 +498,8 @@ def evaluate_scan(
             mask_warnings += tm.warnings
         summary.add(image)
         files.append(image)
+        if rec.map_levels != MAP_LEVELS:  # a row kept from before the encoding was recorded
+            unrecorded.append(rec.path)
         if (where := rec.file or (folder and folder / rec.path)) is not None:
             scored.append(Path(where))  # a row of an early version holds its key alone
     problems += truth.unmatched(used)
@@ -516,6 +521,7 @@ def evaluate_scan(
         mask_warning,
         not_covered(out),
         trained_on(models, scored) + bundled_seen(out, [f.sha256 for f in files]),
+        unrecorded,
     )
     atomic_write(out / GT_NAME, json_text(result.to_json(), indent=1))
     add_csv_columns(out, files, errors)
@@ -625,6 +631,8 @@ def summary_lines(result: ScanTruth, out: Path) -> list[str]:
         )
     if result.not_covered is not None:  # their images were never scanned, so never scored
         lines.append(f"  not covered: {result.not_covered.get('note')}")
+    if (said := levels_line(result.levels_unrecorded, len(result.files))) is not None:
+        lines.append(said)
     rows = figure_rows(result.figures)
     width = max((len(r[0]) for r in rows), default=0)
     for row in rows:

@@ -32,7 +32,7 @@ ROW_FIELDS: dict[str, frozenset[str]] = {
             "path", "file", "sha256", "status", "error", "models", "ensemble", "ensemble_details",
             "details", "faces", "faces_checked", "face_maps", "width", "height", "warnings",
             "evidence", "seconds", "thumbnail", "replaces", "analyses", "files_sha256", "run",
-            "probability_source",
+            "probability_source", "map_levels",
         }
     ),
     "error": frozenset(

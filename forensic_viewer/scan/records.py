@@ -70,6 +70,7 @@ from forensic_viewer.scan.rowjson import RecordError, RowObject
 
 # the row's entries are written and read in their own modules; their readers import them from here
 __all__ = [
+    "MAP_LEVELS",
     "SUMMARY_FIELDS",
     "AnalysisRecord",
     "ErrorRecord",
@@ -90,6 +91,11 @@ __all__ = [
     "record_line",
     "record_to_json",
 ]
+
+
+# a row's map_levels: its model and ensemble maps were quantised by engine.metrics.levels with
+# each model's own pixel threshold and 0.5 kept (scan/encoded.py; rows before 2026-12-06: none)
+MAP_LEVELS = "kept"
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,11 @@ class FileRecord:
     probability_source: whose probability the ensemble's is, and the image's own stacked
         probability (:func:`forensic_viewer.probability_source.source_fields`); None without
         an ensemble probability and in rows written before 2026-12-06.
+    map_levels: how the row's model and ensemble map files were quantised, :data:`MAP_LEVELS`
+        ("kept": round(255 p), no pixel moved across the model's own pixel threshold or 0.5,
+        :func:`engine.metrics.levels`); None in rows written before it was recorded
+        (2026-12-06), whose maps may be plain round(255 p), as scans wrote them until that
+        day, and which a resume keeps as they are unless it analyses the file again.
     """
 
     path: str
@@ -145,6 +156,7 @@ class FileRecord:
     files_sha256: Mapping[str, str] = field(default_factory=dict)
     run: str | None = None
     probability_source: Mapping[str, Any] | None = None
+    map_levels: str | None = None
 
     status: ClassVar[Literal["ok"]] = "ok"
     error: ClassVar[None] = None
@@ -270,6 +282,7 @@ class FileRecord:
             analyses=tuple(classic(n, r) for n, r in analysis.analyses.items()),
             face_maps={n: face_map_name(base, n) for n in analysis.face_maps} if heatmaps else {},
             probability_source=None if ens is None else analysis_source(analysis),
+            map_levels=MAP_LEVELS if heatmaps else None,
         )
 
 
@@ -399,6 +412,8 @@ def record_to_json(record: ScanRecord) -> dict[str, Any]:
         row["run"] = record.run
     if record.probability_source is not None:  # ... nor this
         row["probability_source"] = dict(record.probability_source)
+    if record.map_levels is not None:  # ... nor this
+        row["map_levels"] = record.map_levels
     return row
 
 
@@ -547,6 +562,7 @@ def _file_record(o: RowObject, path: str) -> FileRecord:
         files_sha256={name: hashes.text(name) for name in hashes.raw},
         run=o.text("run", None, nullable=True),
         probability_source=_probability_source(o),
+        map_levels=o.text("map_levels", None, nullable=True),
     )
 
 

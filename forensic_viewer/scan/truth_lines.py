@@ -111,3 +111,39 @@ def inverted_line(truth: TruthMask) -> str | None:
 def _share(truth: TruthMask) -> float:
     """The share of its image the mask ``truth`` marks tampered (0 for an empty mask)."""
     return float(truth.mask.mean()) if truth.mask.size else 0.0
+
+
+KEPT_PRECISION = (
+    "maps at 8 bits (round(255 p) / 255, no pixel moved across its own threshold or 0.5), "
+    "flagged when above the threshold"
+)
+
+
+def precision_words(unrecorded: int, files: int) -> str:
+    """groundtruth.json's ``precision``: how the scored map files were quantised. A resumed
+    scan keeps the maps its earlier runs wrote, and rows written before their ``map_levels``
+    was recorded (2026-12-06) may hold plain round(255 p) maps, whose pixels within half a
+    level of a threshold can be on its other side; the sentence claimed the kept thresholds
+    for every file. ``unrecorded``: the scored files of such rows, of ``files``."""
+    if not unrecorded:
+        return KEPT_PRECISION
+    some = "every file's" if unrecorded == files else f"{unrecorded} of the {files} files'"
+    return (
+        f"maps at 8 bits, flagged when above the threshold; {some} maps were written before "
+        "their encoding was recorded (rows without map_levels, listed in levels_unrecorded): "
+        "plain round(255 p) / 255 in scans before 2026-12-06, where a pixel within half a "
+        "level of its own threshold or 0.5 can be on its other side, so their counts there "
+        "match the mask drawn and the row's forged fraction only to within those pixels"
+        + ("" if unrecorded == files else "; the other files' maps keep every pixel's side")
+    )
+
+
+def levels_line(unrecorded: Sequence[str], files: int) -> str | None:
+    """``scan --gt``'s line on the scored files whose maps may be plain-rounded (None: none)."""
+    if not unrecorded:
+        return None
+    return (
+        f"  maps of {len(unrecorded)} of {files} files written before their encoding was "
+        f"recorded (first: {unrecorded[0]}): at their own threshold and 0.5 to within the "
+        "8-bit rounding (groundtruth.json's precision)"
+    )

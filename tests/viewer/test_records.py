@@ -479,8 +479,8 @@ def test_a_scan_writes_the_previous_versions_fields_in_its_order(
     rows = {r["path"]: r for r in _rows(scanned)}
     new, old = rows["face.jpg"], old_folder[2]
     # the previous fields in order, then the face path's, then the hashes of the files named,
-    # then the run that wrote the row
-    assert list(new) == [*old, "face_maps", "files_sha256", "run"]
+    # then the run that wrote the row, then how its maps were quantised
+    assert list(new) == [*old, "face_maps", "files_sha256", "run", "map_levels"]
     margin = ["margin", "near_threshold", "margin_bound"]  # each decision's, added after
     assert list(new["ensemble"]) == list(old["ensemble"])
     assert list(new["ensemble_details"]) == [*old["ensemble_details"], *margin]
