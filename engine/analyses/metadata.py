@@ -252,8 +252,13 @@ def _size_findings(img: Image.Image, exif: Image.Exif, sub: dict) -> list[Findin
     """A notice when the EXIF's image size (PixelXDimension x PixelYDimension, tags 40962 and
     40963; a JPEG's IFD0 ImageWidth x ImageLength, 256 and 257, which a TIFF's IFD0 holds as
     the image's own) is not the stored image's, either way round (the orientation turns only
-    what is shown): the pixels were resized, cropped or re-saved after the camera wrote it."""
+    what is shown): the pixels were resized, cropped or re-saved after the camera wrote it.
+    Under an orientation that turns the image (EXIF 5 to 8) the notice gives the stored size
+    and the size shown, which the evidence header and the reports give: "the image is
+    2000x1500" beside a header's 1500x2000 read as two images."""
     w, h = img.size  # as stored, before the orientation
+    turned = exif.get(0x0112) in (5, 6, 7, 8)
+    size = f"stored as {w}x{h} (shown {h}x{w})" if turned else f"{w}x{h}"
     declared = [("PixelXDimension x PixelYDimension", sub.get(0xA002), sub.get(0xA003))]
     if (img.format or "").upper() != "TIFF":
         declared.append(("ImageWidth x ImageLength", exif.get(0x0100), exif.get(0x0101)))
@@ -267,7 +272,7 @@ def _size_findings(img: Image.Image, exif: Image.Exif, sub: dict) -> list[Findin
                     f"EXIF {key}",
                     f"{dw}x{dh}",
                     Level.NOTICE,
-                    f"EXIF says {dw}x{dh}, the image is {w}x{h}: resized or re-saved after capture",
+                    f"EXIF says {dw}x{dh}, the image is {size}: resized or re-saved after capture",
                 )
             )
     return rows
@@ -615,7 +620,9 @@ def _heif_items(
     # 19: the EXIF's image size (PixelXDimension/PixelYDimension; a JPEG's IFD0 ImageWidth/
     # ImageLength) compared with the stored image's, either way round: a notice when they
     # differ (resized or re-saved after capture; none of 53 camera photographs nor of CASIA's)
-    version="19",
+    # 20: that notice gives the size shown beside the stored one when the orientation turns
+    # the image ("stored as 2000x1500 (shown 1500x2000)"; the header and reports say 1500x2000)
+    version="20",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,

@@ -439,6 +439,18 @@ def test_an_exif_size_other_than_the_images_is_a_notice(write_evidence) -> None:
     assert [k for k, _, _ in _size_notices(r)] == ["EXIF ImageWidth x ImageLength"]
 
 
+def test_under_a_turning_orientation_the_notice_gives_the_size_shown_too(write_evidence) -> None:
+    """Review R, finding 9: the notice said "the image is 320x240" where the evidence header
+    and the reports say 240x320."""
+    exif = _size_exif(pixel=(4288, 2848), orientation=6)
+    r = run_analysis("metadata", write_evidence(jpeg_bytes(natural(240, 320, 1), 90, exif=exif)))
+    ((_, _, note),) = _size_notices(r)
+    assert note == (
+        "EXIF says 4288x2848, the image is stored as 320x240 (shown 240x320): resized or "
+        "re-saved after capture"
+    )
+
+
 @pytest.mark.parametrize(
     ("pixel", "orientation"),
     [((320, 240), None), ((240, 320), 6), ((320, 240), 6), ((0, 0), None)],
