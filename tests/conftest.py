@@ -12,6 +12,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # child processes (trainer runs) 
 os.environ.setdefault("FORENSIC_VIEWER_RUNTIME", "torch")
 
 import gc
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,17 @@ def pytest_configure(config: pytest.Config) -> None:
     limit = getattr(config.option, "timeout", None)
     if limit:
         config.option.timeout = float(limit) * TIMEOUT_SCALE
+
+
+# The line a scan writes on stderr per file when stderr is not a terminal (forensic_viewer.
+# cli_progress.ProgressBar.file_line): "[2/4] f1.png: not flagged, 0 s".
+PROGRESS_LINE = re.compile(r"\[\d+/\d+\] ")
+
+
+def said_lines(err: str) -> list[str]:
+    """``err``'s lines without the per-file progress lines (:data:`PROGRESS_LINE`): what a
+    command said beside its progress."""
+    return [ln for ln in err.strip().splitlines() if not PROGRESS_LINE.match(ln)]
 
 
 # Variants of parametrized tests marked slow (kept out of ``make test``, run by ``make test-all``):

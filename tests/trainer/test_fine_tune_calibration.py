@@ -120,7 +120,7 @@ def test_a_fine_tune_is_calibrated_for_its_own_weights(
     loaded = load_checkpoint(cal, device="cpu")
     result = Analyzer([loaded], device="cpu").analyze(load_evidence(image)).results[loaded.name]
     assert result.probability is not None
-    assert confidence_words(result.probability, result.score).endswith("(calibrated)")
+    assert "(calibrated;" in confidence_words(result.probability, result.score)
     assert "not held out" in result.reliability
 
 

@@ -25,7 +25,7 @@ import pytest
 from engine.environ import result_variables
 from forensic_viewer.scan.command import variables_prefix
 from forensic_viewer.scan.results import ResultLog
-from tests.conftest import HANG_MS
+from tests.conftest import HANG_MS, said_lines
 from tests.viewer.conftest import scan_cli, write_image
 
 ROWS_BEFORE_FULL = 2
@@ -90,7 +90,7 @@ def test_a_full_disk_ends_the_scan_in_one_line_naming_the_results_file_and_resum
         "failed after 2 of 4 files: 2 analysed, 0 already done, 0 failed of 4 in "
     )
     assert said.out.splitlines()[-1].endswith(f" s; results in {out}")
-    err = said.err.strip().splitlines()
+    err = said_lines(said.err)
     assert err == [
         f"forensic-viewer: error: the scan failed: {out / 'results.jsonl'}: no space left on device; {LINE_END}"
     ]
@@ -164,7 +164,7 @@ def test_a_full_disk_that_refuses_scan_json_too_ends_the_scan_in_the_same_line(
 
     monkeypatch.setattr(settings, "atomic_write", full_once_results_are)
     assert scan_cli(folder, out, tiny_checkpoint, "--jobs", "1") == 3
-    err = capsys.readouterr().err.strip().splitlines()
+    err = said_lines(capsys.readouterr().err)
     assert err == [
         f"forensic-viewer: error: {out / 'scan.json'}: no space left on device; it could not "
         "record that the run failed: it says running, though it is not",

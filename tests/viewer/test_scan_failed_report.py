@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from forensic_viewer.scan.lock import OutputLock
+from tests.conftest import said_lines
 from tests.viewer.conftest import scan_cli
 from tests.viewer.test_scan_disk_full import (
     LINE_END,
@@ -45,7 +46,7 @@ def test_a_failed_scan_writes_the_report_of_its_finished_files_saying_it_failed(
     fill_disk_after(monkeypatch, ROWS_BEFORE_FULL)
     assert scan_cli(folder, out, tiny_checkpoint, "--jobs", jobs, "--report", "html") == 3
     said = capsys.readouterr()
-    err = said.err.strip().splitlines()
+    err = said_lines(said.err)
     assert err[0] == (
         "writing the reports of the 2 files finished (they say the scan failed); Ctrl+C skips "
         "them, leaving no half-written file"
@@ -116,7 +117,7 @@ def test_a_run_end_scan_json_cannot_take_is_said_and_its_report_says_the_run_fai
     fill_disk_after(monkeypatch, ROWS_BEFORE_FULL)
     refuse_scan_json_once_results_are(monkeypatch, out)
     assert scan_cli(folder, out, tiny_checkpoint, "--jobs", "1", "--report", "json") == 3
-    err = capsys.readouterr().err.strip().splitlines()
+    err = said_lines(capsys.readouterr().err)
     info = out / "scan.json"
     assert err[0] == (
         f"forensic-viewer: error: {info}: no space left on device; it could not record that "
