@@ -243,12 +243,14 @@ def ensemble_section(
     ``weights_chosen_on``: the images of the held-out part, test part included, on which an
     equation-6 ensemble's weights and pixel threshold were chosen (:func:`eq6_chosen_on`)."""
     d = e["detection"]
+    from engine.ensemble_provenance import stacking_input_words
     from trainer.verdict import FORGERIES_VAL
 
     forged = FORGERIES_VAL in d["val_flagged"]
     parts = []
     if "weights" in d:
-        w = ", ".join(f"{k} {v:+.3g}" for k, v in d["weights"].items())
+        # "analysis:clone +2.22" read as another check than the "copy-move analysis" beside it
+        w = ", ".join(f"{stacking_input_words(k)} {v:+.3g}" for k, v in d["weights"].items())
         parts.append(
             f"Detection: a logistic regression (stacking) over the statistics of the members that "
             f"are not at chance ({', '.join(e['voters'])}) and the copy-move analysis's score "
@@ -400,7 +402,10 @@ KEPT_WEIGHTS_NOW = "## How the weights were chosen (before issue 17; equation 6,
 
 
 def refresh_ensemble_head(card: Path, ensemble: Path) -> None:
-    """The card's opening paragraph and member table as the ensemble file now is."""
+    """The card's opening paragraph and member table as the ensemble file now is (a classic
+    analysis by the name readers see: ``analysis:clone`` is the copy-move analysis)."""
+    from engine.ensemble_provenance import stacking_input_words
+
     ens = json.loads(ensemble.read_text(encoding="utf-8"))
     stack = ens.get("stacking")
     rows = "\n".join(
@@ -415,7 +420,7 @@ def refresh_ensemble_head(card: Path, ensemble: Path) -> None:
     )
     if stack:
         rows += "\n" + "\n".join(
-            f"| {k} (classic analysis) | {v:+.3g} | "
+            f"| {stacking_input_words(k)} | {v:+.3g} | "
             + (
                 (
                     "replaces the heatmap when it finds a pair"

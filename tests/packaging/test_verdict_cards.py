@@ -252,3 +252,42 @@ def test_the_crfd_card_names_its_default_fusion_and_theta_as_deviations() -> Non
         assert words in said, words
     card = (cards.MODELS / "crfd-net-compact.md").read_text(encoding="utf-8")
     assert f"\n{said}\n" in card
+
+
+def test_the_ensemble_card_names_the_copy_move_analysis_as_readers_see_it(
+    cards, tmp_path: Path
+) -> None:
+    """ "analysis:clone +2.22" (the stacking key) stood in the card beside "the copy-move
+    analysis's score": two names a second-language reader takes for two checks. The weights and
+    the member table say "copy-move analysis"; the bundled card's table was written again from
+    its ensemble file (no measurement)."""
+    weights = {"net": 0.8, "analysis:clone": 2.22}
+    stacked = {
+        "voters": ["net"],
+        "dropped": [],
+        "detection": {**FIGURES["detection"], "bias": -0.7, "weights": weights},
+    }
+    section = cards.ensemble_section("ens", stacked, {}, STORED)
+    assert "weights net +0.8, copy-move analysis +2.22." in section
+    assert "analysis:clone" not in section
+    ensemble = tmp_path / "ens.ensemble.json"
+    members = [{"model": "net", "detection_weight": 1, "localization_weight": 1}]
+    ensemble.write_text(
+        json.dumps(
+            {
+                "members": members,
+                "stacking": {"weights": weights},
+                "threshold": 0.6,
+                "pixel_threshold": 0.45,
+                "localization_analyses": ["clone"],
+            }
+        )
+    )
+    card = tmp_path / "ens.md"
+    card.write_text("# ens\n\nhead\n\n## How the weights were chosen\n\nold\n")
+    cards.refresh_ensemble_head(card, ensemble)
+    text = card.read_text(encoding="utf-8")
+    assert "| copy-move analysis | +2.22 | replaces the heatmap when it finds a pair |" in text
+    assert "analysis:clone" not in text
+    bundled = (cards.MODELS / "bundled-ensemble.md").read_text(encoding="utf-8")
+    assert "| copy-move analysis | +2.22 |" in bundled.split("## How the weights")[0]
