@@ -355,7 +355,8 @@ class Ensemble:
                     else ""
                 )
                 + (
-                    f"{ON_THIS_FILE}the heatmap is the {replaced} analysis's map (it found a pair)"
+                    f"{ON_THIS_FILE}the heatmap is the {analysis_words(replaced)}'s map (it found "
+                    "a pair)"
                     + (
                         f", the copies whose mean fused heatmap reaches {self.copy_keep_ratio:g}"
                         " of the hottest copy's"

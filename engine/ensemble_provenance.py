@@ -251,12 +251,15 @@ _REPLACED = re.compile(r"the heatmap is the (\S+) analysis's map")
 
 
 def heatmap_replaced_by(provenance: str) -> str | None:
-    """The analysis whose map replaced an ensemble result's heatmap on its file, as its θ
-    provenance says (``localization_analyses``: the copy-move analysis found a pair; rows
-    written before :data:`ON_THIS_FILE` say it in the same words), else None. Such a heatmap
-    is that analysis's region map (1 inside a region, 0 outside), not a probability."""
+    """The analysis (its id: ``clone``) whose map replaced an ensemble result's heatmap on its
+    file, as its θ provenance says (``localization_analyses``: the copy-move analysis found a
+    pair; rows written before :data:`ON_THIS_FILE` say it in the same words; older rows name
+    it "the clone analysis", newer ones :data:`COPY_MOVE`), else None. Such a heatmap is that
+    analysis's region map (1 inside a region, 0 outside), not a probability."""
     found = _REPLACED.search(provenance)
-    return found.group(1) if found else None
+    if found is None:
+        return None
+    return "clone" if f"{found.group(1)} analysis" == COPY_MOVE else found.group(1)
 
 
 def general_provenance(text: str) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from engine.decision import AUTHENTIC, MANIPULATED
+from engine.ensemble_provenance import analysis_words
 
 # a terminal's words for untrusted text are engine.formatting's (the trainer prints them too)
 from engine.formatting import BIDI_CONTROLS as BIDI_CONTROLS
@@ -40,8 +41,8 @@ def copy_map_words(analysis: str) -> str:
     report's figure caption and the viewer's layer say it; they had called it the ensemble's
     heatmap on a probability scale, only the θ provenance row saying otherwise."""
     return (
-        f"copy-move regions found by the {analysis} analysis (1 inside, 0 outside), in place "
-        "of the ensemble's heatmap: it found a pair"
+        f"copy-move regions found by the {analysis_words(analysis)} (1 inside, 0 outside), in "
+        "place of the ensemble's heatmap: it found a pair"
     )
 
 
@@ -175,8 +176,7 @@ def scale_words(scale: object) -> str:
 
 def picture_layer_name(analysis: str) -> str:
     """The viewer's layer of a classic analysis's picture for the eye (ELA's error levels
-    stretched to white, the noise residual), as the layer list and a report's caption name
-    it."""
+    stretched to white, the noise residual), as the layer list and a report's caption say."""
     return f"{analysis} picture (for the eye)"
 
 
@@ -492,9 +492,8 @@ OUT_OF_RANGE = "outside the measured range"
 def range_words(out_of_range: Mapping[str, Any] | None) -> str | None:
     """What a verdict's ``out_of_range`` means, in one sentence shared by the viewer's cards,
     the command line's table, the CSV and every report; None when the verdict is in range:
-    ``outside the measured range: the image's short side is 5 px, below the 192 px its
-    verdicts were measured down to, so the reliability sentence does not describe this
-    verdict``."""
+    ``outside the measured range: the image's short side is 5 px, below the 192 px its verdicts
+    were measured down to, so the reliability sentence does not describe this verdict``."""
     if not out_of_range:
         return None
     why = []

@@ -13,6 +13,7 @@ import pytest
 
 from engine.decision import decide, fraction_score, midpoint_threshold
 from engine.ensemble import ENSEMBLE_SUFFIX, Ensemble, Member, fuse_heatmaps, weighted_mean
+from engine.ensemble_provenance import heatmap_replaced_by
 from engine.errors import CheckpointError
 from engine.types import ModelResult
 
@@ -193,7 +194,9 @@ def test_stacking_scores_by_logistic_regression_and_clone_replaces_the_heatmap(
     found = ens.combine(results, {"clone": _clone(True)})
     assert found.score == pytest.approx(1 / (1 + np.exp(-2.5))) and found.verdict == "manipulated"
     assert found.mask is not None and found.mask.sum() == 4  # both copies, nothing else
-    assert "clone analysis's map" in found.threshold_provenance
+    # the name readers see ("the clone analysis" read as another check), its id read back
+    assert "the heatmap is the copy-move analysis's map" in found.threshold_provenance
+    assert heatmap_replaced_by(found.threshold_provenance) == "clone"
     with pytest.raises(KeyError, match="clone"):
         ens.combine(results, {})
 
@@ -257,7 +260,7 @@ def test_the_ensemble_provenance_is_a_sentence_whose_per_file_part_comes_last(
     assert "=" not in quiet.removeprefix("θ =")  # no name=value lists
     assert ON_THIS_FILE not in quiet and general_provenance(quiet) == quiet
     assert found.startswith(quiet) and ON_THIS_FILE in found
-    assert "clone analysis's map" in found.split(ON_THIS_FILE)[1]
+    assert "copy-move analysis's map" in found.split(ON_THIS_FILE)[1]
     assert general_provenance(found) == quiet
     # rows written before the marker: the per-file notes they appended are cut as well
     old = "logistic stacking (bias -1); heatmap: weighted mean; face rule 'any': 1 face verdict(s)"

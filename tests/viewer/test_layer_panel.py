@@ -173,7 +173,7 @@ def test_the_ensemble_layer_that_shows_the_copy_move_regions_says_so(qtbot) -> N
     layers.selected = layer
     controls = panel.controls
     assert controls is not None and controls.about.text().startswith(
-        "copy-move regions found by the clone analysis (1 inside, 0 outside)"
+        "copy-move regions found by the copy-move analysis (1 inside, 0 outside)"
     )
     texts = [w.text() for w in controls.findChildren(QLabel)]
     assert "0 outside" in texts and "1 inside" in texts

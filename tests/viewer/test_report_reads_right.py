@@ -152,10 +152,10 @@ def test_empty_parameters_are_said_not_left_blank() -> None:
 
 
 COPIES = (
-    "θ = 0.5986 on the stacked probability: logistic stacking; when the clone analysis finds "
-    "a pair, its map replaces the heatmap; on this file: the heatmap is the clone analysis's "
-    "map (it found a pair), the copies whose mean fused heatmap reaches 0.7 of the hottest "
-    "copy's"
+    "θ = 0.5986 on the stacked probability: logistic stacking; when the copy-move analysis "
+    "finds a pair, its map replaces the heatmap; on this file: the heatmap is the copy-move "
+    "analysis's map (it found a pair), the copies whose mean fused heatmap reaches 0.7 of the "
+    "hottest copy's"
 )
 
 
@@ -164,7 +164,7 @@ def test_heatmap_replaced_by_reads_the_provenance_of_this_and_earlier_rows() -> 
 
     assert heatmap_replaced_by(COPIES) == "clone"
     old = "θ = 0.6 on the mean; the heatmap is the clone analysis's map (it found a pair)"
-    assert heatmap_replaced_by(old) == "clone"  # before "; on this file: "
+    assert heatmap_replaced_by(old) == "clone"  # before "; on this file: ", and the old name
     general = "θ = 0.6; when the clone analysis finds a pair, its map replaces the heatmap"
     assert heatmap_replaced_by(general) is None and heatmap_replaced_by("") is None
 
@@ -207,8 +207,8 @@ def test_a_copy_move_map_in_the_ensembles_place_is_captioned_and_scaled_as_regio
     of = "Sp_S_CNN_A_pla0052.jpg (SHA-256 not recorded): "  # each caption names its evidence
     ens = figs.entries["ens"].caption.removeprefix(of)
     assert ens.startswith(
-        "Copy-move regions found by the clone analysis (1 inside, 0 outside), in place of the "
-        "ensemble's heatmap: it found a pair"
+        "Copy-move regions found by the copy-move analysis (1 inside, 0 outside), in place of "
+        "the ensemble's heatmap: it found a pair"
     ), ens
     assert "Heatmap of" not in ens and "probability" not in ens
     assert figs.entries["m"].caption.startswith(f"{of}Heatmap of model m")  # a member: a heatmap
@@ -243,7 +243,7 @@ def test_the_viewers_ensemble_layer_says_it_shows_the_copy_move_regions() -> Non
     ens = dataclasses.replace(_result("ens", regions, 0.45), threshold_provenance=COPIES)
     layers = build_layers(ev, Analysis(evidence=ev, results={"m": member}, ensemble=ens))
     heat = {la.model: la for la in layers if isinstance(la, HeatmapLayer)}
-    assert heat["ens"].about.startswith("copy-move regions found by the clone analysis")
+    assert heat["ens"].about.startswith("copy-move regions found by the copy-move analysis")
     assert heat["ens"].regions_of == "clone"
     assert heat["m"].about == HEATMAP_MEANING and heat["m"].regions_of is None
     plain = dataclasses.replace(ens, threshold_provenance="θ set on validation")
@@ -270,7 +270,7 @@ def test_the_results_docs_say_what_the_ensembles_map_file_holds_when_regions_rep
     schema = json.loads((docs / "results.schema.json").read_text(encoding="utf-8"))
     said = schema["$defs"]["ensembleSummary"]["properties"]["heatmap"]["description"]
     assert values in said and "heatmap_replaced_by" in said
-    quoted = re.search(r"'(the heatmap is the clone analysis's map)'", said)
+    quoted = re.search(r"'(the heatmap is the copy-move analysis's map)'", said)
     assert quoted is not None and heatmap_replaced_by(f"θ = 0.5; {quoted.group(1)}") == "clone"
     maps = (docs / "RESULTS.md").read_text(encoding="utf-8").split("## maps/ and thumbs/")[1]
     assert values in " ".join(maps.split("\n- ")[1].split())
