@@ -17,6 +17,7 @@ from engine.ensemble_provenance import (
     general_reliability,
     whole_image_decided,
 )
+from engine.formatting import SENTENCE_LIMIT
 from forensic_viewer.marked_area import (
     MARKED_AREA,
     MARKED_AREA_MEANING,
@@ -258,8 +259,9 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
 def whole_line(text: str) -> str:
     """The product's own sentence (a reliability sentence of the scan's rows) as one line, not
     cut: :func:`plain` caps untrusted text at 1,000 characters, and the default verdict's
-    reliability runs past that, so its closing words (the face rule's) were cut to "…"."""
-    return plain(text, len(text))
+    reliability runs past that, so its closing words (the face rule's) were cut to "…". Capped
+    at :data:`~engine.formatting.SENTENCE_LIMIT`: header strings of a user's file are in it."""
+    return plain(text, SENTENCE_LIMIT)
 
 
 def analysis_lines(analyses: Sequence[AnalysisRecord]) -> list[tuple[str, str]]:

@@ -37,6 +37,7 @@ from engine.ensemble_provenance import (
     whole_image_decided,
 )
 from engine.facepath import face_out_of_range
+from engine.formatting import SENTENCE_LIMIT
 from engine.types import Analysis, ModelResult
 from forensic_viewer.face_marks import face_name, flagged_by, no_face_words
 from forensic_viewer.gui.panels import GREY, NEUTRAL, RED, discard, text_label, tint
@@ -443,7 +444,8 @@ class VerdictPanel(QScrollArea):
             brief_reliability(r.reliability) or "reliability not measured for this model",
         )
         # the product's own sentences, whole: the reliability runs past plain's 1,000 characters
-        body = self._label("\n".join(plain(line, len(line)) for line in worth if line))
+        # (capped all the same: header strings of a user's checkpoint are in it)
+        body = self._label("\n".join(plain(line, SENTENCE_LIMIT) for line in worth if line))
         terms = contribution_details(
             r.contributions, by_face=decided_by_face(r.threshold_provenance)
         )
