@@ -170,7 +170,14 @@ def member_label(r: ModelResult) -> tuple[str, str]:
             else f"{r.input_policy.get('image_logit', 'max')} of its window logits"
         )
         return f"{r.name} (whole-image statistic, {how})", IMAGE_STATISTIC
-    return f"{r.name} (forged fraction)", FORGED_FRACTION
+    return f"{r.name} (marked area)", FORGED_FRACTION
+
+
+def term_label(term: Mapping[str, Any]) -> str:
+    """A stacked term's ``label`` as readers see it: a member's marked area (the share of its
+    mask's pixels, kind :data:`FORGED_FRACTION`) by that name, which rows written before
+    2026-12-06 gave as "forged fraction" (read as "this much is forged")."""
+    return str(term["label"]).replace(" (forged fraction)", " (marked area)")
 
 
 # The one name a reader sees for the classic analysis ``clone`` (its id in JSON keys, CSV

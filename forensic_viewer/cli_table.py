@@ -13,6 +13,7 @@ from engine.calibration import DETAILS, brief_reliability, face_rate_sentence
 from engine.ensemble_provenance import (
     FACE_RULE_PROMISE,
     decided_by_face,
+    decided_by_face_alone,
     file_reliability,
     general_reliability,
     whole_image_decided,
@@ -74,6 +75,7 @@ def table_checks(rec: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         kept = {k: ens.get(k) for k in (*_CHECK_FIELDS, "reliability", "mask_on_authentic")}
         provenance = str(ens.get("threshold_provenance") or "")
         kept["face_rule_applied"] = decided_by_face(provenance)
+        kept["face_rule_alone"] = decided_by_face_alone(provenance)  # as source_words tests it
         kept["source"] = source_words(  # a face's probability in the image's place
             ens.get("probability"),
             provenance,
@@ -83,7 +85,7 @@ def table_checks(rec: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         )
         # what moved a stacked score, and whether the mask need not show it: one line under it
         kept["moved"] = contribution_words(
-            ens.get("contributions"), by_face=kept["face_rule_applied"]
+            ens.get("contributions"), by_face=kept["face_rule_alone"]
         )
         if kept["moved"] and whole_image_decided(
             ens["contributions"], str(ens.get("verdict")), float(ens["threshold"]), provenance
@@ -202,9 +204,9 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
             line = f"{path}\t{plain(label)}\t{verdict}\t{confidence}\t" + plain(decision_words(d))
             if d.get("rule") != "forged_fraction":  # that rule's line says it already
                 line += f"\t{MARKED_AREA} {100 * d['forged_fraction']:.2f}%"
-                marked = True
-                if d["verdict"] != "manipulated":  # beside the figure, not only below
-                    line += f" ({NOT_A_FINDING_MARK})"
+            marked = True
+            if d["verdict"] != "manipulated":  # beside the figure, whichever line gave it
+                line += f" ({NOT_A_FINDING_MARK})"
             if off:  # beside the verdict it qualifies, never in a note below the table
                 line += f"\t{plain(off)}"
             print(line + mark)

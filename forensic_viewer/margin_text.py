@@ -35,14 +35,14 @@ def _bound_words(bound: Any, *, same: bool) -> str:
 def margin_words(figures: Mapping[str, Any]) -> str | None:
     """A decision's margin to θ in words when it lies within the cross-processor bound of its
     precision (its ``near_threshold``, :func:`engine.decision.decision_margin`): ``within
-    0.0001 of θ (forged fraction 0.3425, θ 0.3423): on another processor, scores move by at
+    0.0001 of θ (marked area 0.3425, θ 0.3423): on another processor, scores move by at
     most 0.0005, so the verdict may differ``, the viewer's cards, every report and its row's.
     None when it does not, or the result holds no margin (a row written before margins were,
     read unchanged)."""
     if figures.get("near_threshold") is not True or figures.get("margin") is None:
         return None
     margin, threshold = float(figures["margin"]), figures.get("threshold")
-    figure = "forged fraction" if figures.get("rule") == "forged_fraction" else "score"
+    figure = "marked area" if figures.get("rule") == "forged_fraction" else "score"
     said = (
         f" ({figure} {float(threshold) + margin:.4f}, θ {float(threshold):.4f})"
         if threshold is not None
@@ -66,7 +66,7 @@ def margin_cell(figures: Mapping[str, Any]) -> str | None:
     head = f"{margin:+.4f}"
     if (near := margin_words(figures)) is not None:
         return f"{head}: {near}"
-    figure = "forged fraction" if figures.get("rule") == "forged_fraction" else "score"
+    figure = "marked area" if figures.get("rule") == "forged_fraction" else "score"
     side = f"the {figure} is {abs(margin):.4f} {'above' if margin > 0 else 'below'} θ"
     if figures.get("near_threshold") is None:
         return f"{head} ({side}; no cross-processor bound measured for precision " + (

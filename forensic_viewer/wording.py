@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from engine.decision import AUTHENTIC, MANIPULATED
-from engine.ensemble_provenance import analysis_words
+from engine.ensemble_provenance import analysis_words, term_label
 
 # a terminal's words for untrusted text are engine.formatting's (the trainer prints them too)
 from engine.formatting import BIDI_CONTROLS as BIDI_CONTROLS
@@ -286,18 +286,18 @@ def confidence_words(
 
 
 def decision_words(d: Mapping[str, Any]) -> str:
-    """The image-level rule as applied, in the unit θ is in: ``forged fraction 7.88 % ≤ θ
-    32.70 %`` (θ on a share of pixels), ``score 0.637 ≤ θ 0.8602`` (θ on the sigmoid of the
-    image logit, or on an ensemble's score). ``d`` holds a result's ``rule``, ``verdict``,
-    ``score``, ``forged_fraction`` and ``threshold`` (a results.jsonl ``details`` entry), and
-    ``face_rule_applied`` when a face decided an ensemble's verdict
-    (:func:`engine.ensemble_provenance.decided_by_face`)."""
+    """The image-level rule as applied, in θ's unit: ``marked area 7.88 % ≤ θ 32.70 %`` (θ on
+    a share of pixels: :mod:`forensic_viewer.marked_area`), ``score 0.637 ≤ θ 0.8602`` (θ on
+    the sigmoid of the image logit, or on an ensemble's score). ``d``: a results.jsonl
+    ``details`` entry; ``face_rule_applied``/``face_rule_alone``: the face rule flagged an
+    ensemble's file (alone), ``engine.ensemble_provenance.decided_by_face(_alone)``, as the
+    probability's words test it ("Face 1 flagged it too" beside "decided by the face rule")."""
     op = ">" if d.get("verdict") == "manipulated" else "≤"
     theta = d.get("threshold")
     if theta is None:
         return "θ not recorded"
     if d.get("rule") == "forged_fraction":
-        return "forged fraction " + _compared_percent(d.get("forged_fraction", 0.0), op, theta)
+        return "marked area " + _compared_percent(d.get("forged_fraction", 0.0), op, theta)
     score, theta = float(d.get("score", 0.0)), float(theta)
     # when the score's usual three decimals equal θ's at three ("score 0.599 > θ 0.5986" read
     # as the threshold's edge, or worse), both to the decimals that tell them apart
@@ -306,22 +306,24 @@ def decision_words(d: Mapping[str, Any]) -> str:
         words = f"score {score:.{n}f} {op} θ {theta:.{n}f}"
     else:
         words = f"score {score:.3f} {op} θ {theta:.4g}"
-    if d.get("face_rule_applied"):  # the score is a flagged face's, moved onto this scale
+    if d.get("face_rule_alone"):  # the score is a flagged face's, moved onto this scale
         words += " (decided by the face rule: this is a flagged face's score, not the image's)"
+    elif d.get("face_rule_applied"):  # the image's own verdict flagged it too
+        words += " (a face flagged it too: the larger of the image's and the face's score)"
     return words
 
 
 def face_decision_words(fs: Mapping[str, Any]) -> str:
     """A face verdict's rule as applied, in θ's unit (a ``face_scores`` entry: ``score``,
     ``verdict``, ``threshold``, ``rule``, ``forged_fraction``): ``score 0.9839 > θ 0.9829``
-    (four decimals: a face model's θ sits near 1, where three print both alike), ``forged
-    fraction 54.52 % > θ 34.23 %``; ``score 0.951`` for a row written before θ was recorded."""
+    (four decimals: a face model's θ sits near 1, where three print both alike), ``marked
+    area 54.52 % > θ 34.23 %``; ``score 0.951`` for a row written before θ was recorded."""
     theta = fs.get("threshold")
     if theta is None:
         return f"score {fs.get('score', 0.0):.3f}"
     op = ">" if fs.get("verdict") == "manipulated" else "≤"
     if fs.get("rule") == "forged_fraction" and fs.get("forged_fraction") is not None:
-        return "forged fraction " + _compared_percent(fs["forged_fraction"], op, theta)
+        return "marked area " + _compared_percent(fs["forged_fraction"], op, theta)
     score, theta = float(fs.get("score", 0.0)), float(theta)
     n = separating_decimals(score, theta, 4)
     return f"score {score:.{n}f} {op} θ {theta:.{n}f}"
@@ -339,7 +341,7 @@ def separating_decimals(a: float, b: float, usual: int, most: int = 8) -> int:
 
 
 def _compared_percent(value: float, op: str, theta: float) -> str:
-    """``7.88 % ≤ θ 32.70 %``: a forged fraction beside its θ, two decimals of a percent,
+    """``7.88 % ≤ θ 32.70 %``: a marked area beside its θ, two decimals of a percent,
     more when two would print them alike (:func:`separating_decimals`)."""
     n = separating_decimals(100 * float(value), 100 * float(theta), 2)
     return f"{float(value):.{n}%} {op} θ {float(theta):.{n}%}"
@@ -366,7 +368,7 @@ def face_verdict_words(name: str, fs: Mapping[str, Any], *, face_model: bool) ->
     panel): a face model's verdict, ``diffforensics-faces flagged as manipulated (score 0.9839
     > θ 0.9829, probability 0.8)``; a whole-image model's figures, no verdict word (its θ was
     set on whole images; walk-through 2026-12-06, finding 11), ``crfd-net-compact (not used
-    for the verdict): forged fraction 40.94 %, θ 34.23 %``. ``fs``: a ``face_scores`` entry."""
+    for the verdict): marked area 40.94 %, θ 34.23 %``. ``fs``: a ``face_scores`` entry."""
     figures = face_decision_words(fs)
     if not face_model:
         figures = figures.replace(" > θ ", ", θ ").replace(" ≤ θ ", ", θ ")
@@ -662,14 +664,14 @@ def contribution_words(
 ) -> str | None:
     """What moved a stacked score, in one line for the Verdict panel's default-verdict card and
     the command line: ``what moved the stacked score: diffforensics-effl0 (whole-image
-    statistic, photo reduced to 512 px) +1.92, crfd-net-compact (forged fraction) −0.74,
+    statistic, photo reduced to 512 px) +1.92, crfd-net-compact (marked area) −0.74,
     copy-move analysis (no pair) 0; bias −0.72``, the largest |contribution| first
     (``ModelResult.contributions``); with ``by_face``, that the face rule then decided. None
     for a result that was not stacked (and rows written before the terms were recorded)."""
     if not contributions:
         return None
     inputs, bias = _terms(contributions)
-    terms = ", ".join(f"{c['label']} {signed(c['contribution'])}" for c in inputs)
+    terms = ", ".join(f"{term_label(c)} {signed(c['contribution'])}" for c in inputs)
     return f"{MOVED_WORDS}: {terms}; bias {signed(bias)}" + (FACE_DECIDED_AFTER if by_face else "")
 
 
@@ -678,16 +680,16 @@ def contribution_details(
 ) -> str | None:
     """:func:`contribution_words` with each term's statistic and weight and their sum, the
     logit of the stacked score: ``diffforensics-effl0 (...) +2.43 (statistic 3.2 × weight
-    0.761), crfd-net-compact (forged fraction) −0.68 (statistic −4.22, the logit of its forged
-    fraction, × weight 0.161), ...; bias −0.72; sum +1.04 (the stacked score is its
+    0.761), crfd-net-compact (marked area) −0.68 (statistic −4.22, the logit of its marked
+    area, × weight 0.161), ...; bias −0.72; sum +1.04 (the stacked score is its
     sigmoid)``; for the reports' default-verdict section and the card's fold. None as
     :func:`contribution_words`."""
     if not contributions:
         return None
     inputs, bias = _terms(contributions)
     terms = ", ".join(
-        f"{c['label']} {signed(c['contribution'])} (statistic {_figure(c['value'])}"
-        + (", the logit of its forged fraction," if c.get("kind") == "forged_fraction" else "")
+        f"{term_label(c)} {signed(c['contribution'])} (statistic {_figure(c['value'])}"
+        + (", the logit of its marked area," if c.get("kind") == "forged_fraction" else "")
         + f" × weight {_figure(c['weight'])})"
         for c in inputs
     )

@@ -34,6 +34,7 @@ from engine.ensemble_provenance import (
     FACE_RULE_NOTE,
     FACE_RULE_PROMISE,
     decided_by_face,
+    decided_by_face_alone,
     whole_image_decided,
 )
 from engine.facepath import face_out_of_range
@@ -159,6 +160,7 @@ def rule_text(r: ModelResult) -> str:
             "forged_fraction": r.forged_fraction,
             "threshold": r.threshold,
             "face_rule_applied": by_face,
+            "face_rule_alone": decided_by_face_alone(r.threshold_provenance),
         }
     )
     if r.rule != "ensemble" or by_face:
@@ -180,7 +182,8 @@ def decision_text(r: ModelResult) -> str:
 def moved_text(r: ModelResult) -> str | None:
     """For a stacked verdict, what moved its score, largest term first, in one line
     (:func:`~forensic_viewer.wording.contribution_words`); None for any other result."""
-    return contribution_words(r.contributions, by_face=decided_by_face(r.threshold_provenance))
+    alone = decided_by_face_alone(r.threshold_provenance)  # else its own verdict flagged too
+    return contribution_words(r.contributions, by_face=alone)
 
 
 def mask_text(r: ModelResult) -> str | None:
@@ -447,7 +450,7 @@ class VerdictPanel(QScrollArea):
         # (capped all the same: header strings of a user's checkpoint are in it)
         body = self._label("\n".join(plain(line, SENTENCE_LIMIT) for line in worth if line))
         terms = contribution_details(
-            r.contributions, by_face=decided_by_face(r.threshold_provenance)
+            r.contributions, by_face=decided_by_face_alone(r.threshold_provenance)
         )
         more = reliability_details(r.reliability)
         how = (

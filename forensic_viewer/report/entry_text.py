@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.decision import threshold_applies_to
-from engine.ensemble_provenance import decided_by_face, whole_image_decided
+from engine.ensemble_provenance import decided_by_face_alone, whole_image_decided
 from forensic_viewer.marked_area import MARKED_AREA, NOT_A_FINDING, marked_area_words, not_a_finding
 from forensic_viewer.wording import (
     MASK_NOT_THE_REASON_LINE,
@@ -84,7 +84,7 @@ def moved_rows(f: Mapping[str, Any]) -> Rows:
     that its mask need not show why; no rows for other results and rows written before 2026-12-05."""
     provenance = str(f.get("threshold_provenance") or "")
     terms = f.get("contributions")
-    words = contribution_details(terms, by_face=decided_by_face(provenance))
+    words = contribution_details(terms, by_face=decided_by_face_alone(provenance))
     if words is None:
         return []
     rows: Rows = [("What moved the stacked score", words)]

@@ -93,7 +93,7 @@ def face_verdicts(
 ) -> str:
     """A face's per-model results on the face path, e.g. ``tiny flagged as manipulated (score
     0.6250 > θ 0.5000, probability 0.800)`` or, for a whole-image forged-fraction model,
-    ``crfd-net-compact (not used for the verdict): forged fraction 54.52 %, θ 34.23 %``,
+    ``crfd-net-compact (not used for the verdict): marked area 54.52 %, θ 34.23 %``,
     joined by semicolons; "" when the face path did not run. A row
     written before face thresholds were recorded gives the score alone. ``whole``: the
     whole-image models (the others are face models); a face one of them flags says that this

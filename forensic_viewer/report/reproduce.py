@@ -86,6 +86,6 @@ def reproducing_text(settings: Mapping[str, Any], models: Iterable[ModelSummary]
         f"runtime{threads} gives every figure and map of this report again, exactly the same. "
         "Another runtime (FORENSIC_VIEWER_RUNTIME: int8 or fp32 OpenVINO, PyTorch), the exact "
         "path (--exact) or another processor computes them otherwise and moves scores, "
-        "probabilities, forged fractions and maps by the amounts measured in "
+        "probabilities, marked areas and maps by the amounts measured in "
         f"{SECTION}; a verdict whose figure lies that close to its threshold may then differ."
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.ensemble_provenance import decided_by_face
+from engine.ensemble_provenance import decided_by_face, decided_by_face_alone
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import app_text, computed_by, run_environments
 from forensic_viewer.margin_text import margin_cell
@@ -393,6 +393,7 @@ def entry_rows(e: ModelEntry, source: str | None = None) -> Rows:
     f = e.figures
     policy = f.get("input_policy") or {}
     off = range_words(f.get("out_of_range"))
+    how = str(f.get("threshold_provenance"))  # whether a face flagged the file (alone)
     rows: Rows = [
         ("Verdict", verdict_words(f.get("verdict")) + (f" ({off})" if off else "")),
         *([("Margin to θ", m)] if (m := margin_cell(f)) is not None else []),
@@ -402,7 +403,11 @@ def entry_rows(e: ModelEntry, source: str | None = None) -> Rows:
         (
             "Decision",
             decision_words(
-                {**f, "face_rule_applied": decided_by_face(str(f.get("threshold_provenance")))}
+                {
+                    **f,
+                    "face_rule_applied": decided_by_face(how),
+                    "face_rule_alone": decided_by_face_alone(how),
+                }
             ),
         ),
         *moved_rows(f),

@@ -89,7 +89,7 @@ def test_the_terms_and_the_bias_sum_to_the_logit_of_the_stacked_score() -> None:
     assert crfd["value"] == pytest.approx(np.log(0.0145 / 0.9855))  # logit of the fraction
     assert (crfd["kind"], crfd["label"]) == (
         "forged_fraction",
-        "crfd-net-compact (forged fraction)",
+        "crfd-net-compact (marked area)",
     )
     copy = by_input["analysis:clone"]
     assert (copy["label"], copy["contribution"]) == ("copy-move analysis (no pair)", 0.0)

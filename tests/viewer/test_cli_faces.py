@@ -141,7 +141,7 @@ def test_a_verdict_at_the_thresholds_edge_prints_the_digits_that_separate_it() -
     assert decision_words(d) == "score 0.110 ≤ θ 0.5986"
     d = {"rule": "forged_fraction", "verdict": "authentic", "forged_fraction": 0.342299}
     d["threshold"] = 0.342301
-    assert decision_words(d) == "forged fraction 34.2299% ≤ θ 34.2301%"
+    assert decision_words(d) == "marked area 34.2299% ≤ θ 34.2301%"
 
 
 def test_the_face_models_rates_are_given_once_under_the_face_rules_caveat(capsys) -> None:

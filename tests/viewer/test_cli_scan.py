@@ -270,7 +270,7 @@ def test_printed_table_leads_with_the_default_verdict_and_says_what_theta_is_com
     tiny, ens = rec["models"]["tiny"], rec["ensemble"]
     op = ">" if tiny["verdict"] == "manipulated" else "≤"
     # the forged-fraction rule: θ is a share of pixels, printed in the same unit as the share
-    assert f"forged fraction {tiny['forged_fraction']:.2%} {op} θ {0.1:.2%}" in lines[1]
+    assert f"marked area {tiny['forged_fraction']:.2%} {op} θ {0.1:.2%}" in lines[1]
     op = ">" if ens["verdict"] == "manipulated" else "≤"
     assert f"score {ens['score']:.3f} {op} θ {ens['threshold']:.4g}" in lines[0]
     # a probability is quoted, not said "calibrated" on a 40-pixel image (below the measured size)
@@ -393,8 +393,9 @@ def test_models_prints_counts_as_counts(tmp_path: Path, tiny_checkpoint: Path, c
 
 def test_a_verdict_decided_by_a_face_says_so_beside_theta() -> None:
     """Under the face rule the ensemble's score on a file is the flagged face's score moved
-    onto the ensemble's scale; the Decision words say so, and only when it happened."""
-    from engine.ensemble_provenance import FACE_RULE_NOTE, ON_THIS_FILE
+    onto the ensemble's scale; the Decision words say so, and only when it happened: the face
+    rule alone (the stacked verdict not flagged), else that a face flagged it too."""
+    from engine.ensemble_provenance import FACE_RULE_NOTE, FACES_ALONE_NOTE, ON_THIS_FILE
     from forensic_viewer.cli_table import table_checks
     from forensic_viewer.wording import decision_words
 
@@ -404,11 +405,16 @@ def test_a_verdict_decided_by_a_face_says_so_beside_theta() -> None:
         return {"ensemble": ens, "ensemble_details": details, "models": {}}
 
     flagged = f"θ = 0.527 on the stacked probability{ON_THIS_FILE}{FACE_RULE_NOTE}1 face verdict"
-    ((label, d),) = table_checks(record(flagged))
+    ((label, d),) = table_checks(record(f"{flagged}; {FACES_ALONE_NOTE}"))
     assert label.startswith("default verdict") and d["face_rule_applied"]
     assert decision_words(d) == (
         "score 0.810 > θ 0.527 (decided by the face rule: this is a flagged face's score, not "
         "the image's)"
+    )
+    ((_, d),) = table_checks(record(flagged))
+    assert decision_words(d) == (
+        "score 0.810 > θ 0.527 (a face flagged it too: the larger of the image's and the face's "
+        "score)"
     )
     ((_, d),) = table_checks(record("θ = 0.527 on the stacked probability"))
     assert decision_words(d) == "score 0.810 > θ 0.527"
@@ -480,7 +486,7 @@ def test_the_table_gives_each_face_verdict_with_its_threshold(capsys) -> None:
     print_table([{"path": "a.jpg", "status": "ok", "checks": [], "faces": [face]}])
     out = capsys.readouterr().out
     assert "faces flagged as manipulated (score 0.9839 > θ 0.9829)" in out
-    assert "crfd flagged as manipulated (forged fraction 41.00% > θ 34.23%)" in out
+    assert "crfd flagged as manipulated (marked area 41.00% > θ 34.23%)" in out
     assert "old not flagged (score 0.250)" in out
 
 

@@ -81,7 +81,7 @@ def test_a_panes_title_says_how_sure_the_model_is_as_its_verdict_card_does(
     raw = f"score {tiny.score:.3f} (not a probability: no calibration)"
     assert raw in card
     assert tiny.rule == "forged_fraction"  # its θ is on the mask's share: both figures said
-    assert titles["tiny"].startswith(f"{verdict_words(tiny.verdict)} · {raw} · forged fraction ")
+    assert titles["tiny"].startswith(f"{verdict_words(tiny.verdict)} · {raw} · marked area ")
 
 
 def _drawn(pane) -> list:

@@ -56,7 +56,7 @@ def test_a_panes_title_says_why_an_authentic_verdict_has_a_probability_above_a_h
     analysis = _analysis()
     source = next(s for s in compare_sources(LayerList(), analysis) if s.name == "crfd-net-compact")
     assert source.title.startswith("not flagged · probability 0.52 (calibrated)")
-    assert "forged fraction 29.33% ≤ θ 34.23%" in source.title  # the rule, θ in its unit
+    assert "marked area 29.33% ≤ θ 34.23%" in source.title  # the rule, θ in its unit
     assert source.title.endswith(" — crfd-net-compact")
     # the explanation stands in the pane, not only in its tooltip (walk-through 2026-12-05:
     # "AUTHENTIC · probability 0.57" stood bare), short, the card's sentence in the tooltip

@@ -479,7 +479,7 @@ def test_the_verdict_card_says_when_a_face_decided_the_default_verdict() -> None
     """Under the face rule the ensemble's score is the flagged face's, moved onto its scale:
     the card must not call it the stacked score, and gives θ's value, as the command line and
     the reports do."""
-    from engine.ensemble_provenance import FACE_RULE_NOTE, ON_THIS_FILE
+    from engine.ensemble_provenance import FACE_RULE_NOTE, FACES_ALONE_NOTE, ON_THIS_FILE
     from engine.types import ModelResult
     from forensic_viewer.gui.verdict_panel import decision_text
 
@@ -496,7 +496,7 @@ def test_the_verdict_card_says_when_a_face_decided_the_default_verdict() -> None
 
     stacked = "θ = 0.5986 on the stacked probability (detection stacked ... stacking ...)"
     assert decision_text(ensemble(stacked)) == "stacked score 0.927 > θ 0.5986"
-    flagged = f"{stacked}{ON_THIS_FILE}{FACE_RULE_NOTE}1 face verdict"
+    flagged = f"{stacked}{ON_THIS_FILE}{FACE_RULE_NOTE}1 face verdict; {FACES_ALONE_NOTE}"
     words = decision_text(ensemble(flagged))
     assert words.startswith("score 0.927 > θ 0.5986 (decided by the face rule")
     assert "stacked" not in words and "a flagged face's score, not the image's" in words

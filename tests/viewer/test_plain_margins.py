@@ -26,7 +26,7 @@ def test_a_margin_says_which_side_of_theta_and_the_bound_without_e_notation() ->
         "0.000001, so the verdict would be the same)"
     )
     above = {**far, "margin": 0.0105, "rule": "forged_fraction", "margin_bound": 0.005}
-    assert "the forged fraction is 0.0105 above θ" in str(margin_cell(above))
+    assert "the marked area is 0.0105 above θ" in str(margin_cell(above))
     near = {**far, "margin": -0.00003, "near_threshold": True, "margin_bound": 0.0005}
     words = str(margin_words(near))
     assert words.startswith("within 0.00003 of θ") and "at most 0.0005, so it may differ" in words

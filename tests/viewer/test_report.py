@@ -560,7 +560,7 @@ def test_the_report_shows_each_faces_own_verdict(tmp_path: Path, tiny_checkpoint
     text = flat(" ".join(check_html(paths["html"]).text))
     assert fs.threshold == 0.0
     # tiny is a whole-image model: its result on the face is figures, not a verdict
-    said = f"Face 1: tiny ({NOT_USED}): forged fraction {fs.forged_fraction:.2%}, θ 0.00%"
+    said = f"Face 1: tiny ({NOT_USED}): marked area {fs.forged_fraction:.2%}, θ 0.00%"
     assert "found 1 face(s). Each face was also analysed on its own" in text
     assert said in text and "Verdict of the face alone" in text
     _, ptext = pdf_text(paths["pdf"])
@@ -671,7 +671,7 @@ def test_each_verdict_says_what_was_compared_with_theta(scanned: Path) -> None:
     start = re.search(r"\d+\. a\.png", text)
     assert start is not None
     section = text[start.start() :]
-    assert f"Decision forged fraction {tiny['forged_fraction']:.2%} {op} θ 10.00%" in section
+    assert f"Decision marked area {tiny['forged_fraction']:.2%} {op} θ 10.00%" in section
 
 
 def test_a_card_does_not_show_the_training_runs_theta_beside_the_verdict_steps() -> None:

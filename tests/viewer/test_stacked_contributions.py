@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from engine.ensemble_provenance import FACE_RULE_NOTE, ON_THIS_FILE
+from engine.ensemble_provenance import FACE_RULE_NOTE, FACES_ALONE_NOTE, ON_THIS_FILE
 from engine.types import ModelResult
 from forensic_viewer.cli import main
 from forensic_viewer.cli_table import print_table, table_checks
@@ -29,7 +29,7 @@ SCHEMA = json.loads(
 )
 WALK_THROUGH = (
     f"{MOVED_WORDS}: diffforensics-effl0 (whole-image statistic, photo reduced to 512 px) +2.43, "
-    "crfd-net-compact (forged fraction) −0.68, copy-move analysis (no pair) 0; bias −0.72"
+    "crfd-net-compact (marked area) −0.68, copy-move analysis (no pair) 0; bias −0.72"
 )
 
 
@@ -66,17 +66,22 @@ def test_the_report_rows_give_each_term_with_its_statistic_and_weight() -> None:
     words = rows["What moved the stacked score"]
     assert words.startswith(
         "diffforensics-effl0 (whole-image statistic, photo reduced to 512 px) +2.43 "
-        "(statistic 3.2 × weight 0.761), crfd-net-compact (forged fraction) −0.68 (statistic "
-        "−4.22, the logit of its forged fraction, × weight 0.161), copy-move analysis (no "
+        "(statistic 3.2 × weight 0.761), crfd-net-compact (marked area) −0.68 (statistic "
+        "−4.22, the logit of its marked area, × weight 0.161), copy-move analysis (no "
         "pair) 0 (statistic 0 × weight 2.22); bias −0.72; sum +1.04"
     )
     assert rows["What the mask shows"] == MASK_NOT_THE_REASON_LINE
     assert "What the mask shows" not in dict(moved_rows(combine(3.2, pair=True).to_dict()))
     assert "What the mask shows" not in dict(moved_rows(combine(0.5).to_dict()))  # authentic
-    # a face decided: the terms are those of the stacked score before it, and no mask sentence
+    # a face decided alone: the terms are those of the stacked score before it
+    alone = f"s{ON_THIS_FILE}{FACE_RULE_NOTE}1 face verdict; {FACES_ALONE_NOTE}"
+    rows = dict(moved_rows({**combine(0.5).to_dict(), "threshold_provenance": alone}))
+    assert rows["What moved the stacked score"].endswith("(then the face rule decided the verdict)")
+    # the stacked score flagged it too ("Face 1 flagged it too"): the face did not decide it;
+    # no mask sentence either way
     face = {**figures, "threshold_provenance": f"s{ON_THIS_FILE}{FACE_RULE_NOTE}1 face verdict"}
     rows = dict(moved_rows(face))
-    assert rows["What moved the stacked score"].endswith("(then the face rule decided the verdict)")
+    assert rows["What moved the stacked score"].endswith("(the stacked score is its sigmoid)")
     assert "What the mask shows" not in rows
     assert moved_rows({**figures, "contributions": None}) == []  # not stacked, or an older row
 
@@ -126,15 +131,15 @@ def test_an_analysis_records_the_terms_and_says_them(
     (row,) = map(json.loads, (out / "results.jsonl").read_text(encoding="utf-8").splitlines())
     terms = row["ensemble_details"]["contributions"]
     assert [t["input"] for t in terms] == ["tiny.safetensors", "bias"]
-    assert terms[0]["label"] == "tiny (forged fraction)" and terms[0]["weight"] == 0.3
+    assert terms[0]["label"] == "tiny (marked area)" and terms[0]["weight"] == 0.3
     assert "contributions" not in row["details"]["tiny"]  # a member's result has none
     assert not list(Draft202012Validator(SCHEMA).iter_errors(row))
     (line,) = [line for line in text.splitlines() if MOVED_WORDS in line]
     assert line.startswith("photo.png\tdefault verdict: stack (ensemble)\t")
-    assert "tiny (forged fraction)" in line and "; bias −0.50" in line
+    assert "tiny (marked area)" in line and "; bias −0.50" in line
     paths = write_report(scan_source(out), tmp_path / "report", ["html", "json", "pdf"])
     html = paths["html"].read_text(encoding="utf-8")
-    assert "What moved the stacked score" in html and "tiny (forged fraction)" in html
+    assert "What moved the stacked score" in html and "tiny (marked area)" in html
     report = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert report["items"][0]["ensemble"]["figures"]["contributions"] == terms
     assert paths["pdf"].stat().st_size > 0  # the rows laid out in the PDF too
