@@ -178,10 +178,6 @@ class Reliability:
             out.append(f"Why these test figures are optimistic: {self.optimistic}")
         return out
 
-    def limits(self) -> list[str]:
-        """:meth:`details` (kept for callers of the earlier name)."""
-        return self.details()
-
 
 # Opens the part of a reliability sentence that the models table gives in full and the
 # places that repeat it per file may leave out (:func:`brief_reliability`); what is added to a
