@@ -7,7 +7,13 @@ the texture around it has independent pixel noise. A small network can learn it 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -16,6 +22,44 @@ import pytest
 import torch
 
 TINY = {"channels": (8, 16, 32)}  # crfd-net-compact overrides for CPU tests
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class TrainerProcess:
+    """A ``forensic-train`` command running in a child process (:func:`start_trainer`), its
+    stdout and stderr lines collected as they come by threads of their own."""
+
+    proc: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+    errs: list[str] = field(default_factory=list)
+
+    def wait_for_checkpoint(self) -> None:
+        """Until the run reports a checkpoint; fails when it ends first or none comes in
+        ``HANG_S``."""
+        from tests.conftest import HANG_S
+
+        deadline = time.monotonic() + HANG_S
+        while not any('"event": "checkpoint"' in line for line in self.lines):
+            assert self.proc.poll() is None, "the run ended first: " + "".join(self.errs)
+            assert time.monotonic() < deadline, "no checkpoint came"
+            time.sleep(0.05)
+
+
+def start_trainer(argv: list[str]) -> TrainerProcess:
+    """``python -m trainer.cli argv`` from the checkout, its output read as it comes."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trainer.cli", *argv],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run = TrainerProcess(proc)
+    threading.Thread(target=lambda: run.lines.extend(proc.stdout or ()), daemon=True).start()
+    threading.Thread(target=lambda: run.errs.extend(proc.stderr or ()), daemon=True).start()
+    return run
 
 
 def texture(rng: np.random.Generator, size: int = 64) -> np.ndarray:

@@ -11,9 +11,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
@@ -22,13 +19,10 @@ import pytest
 
 from engine.checkpoints import read_meta
 from tests.conftest import HANG_S
-from tests.trainer.conftest import make_folder, save_mask
+from tests.trainer.conftest import make_folder, save_mask, start_trainer
 from trainer import cli
 from trainer.plan import LAST_CHECKPOINT, RESUME_NAME
 from trainer.run_folder import RUN_LOCK, RUN_RECORD, ensure_run_folder, holding_run_folder
-
-ROOT = Path(__file__).resolve().parents[2]
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 pytestmark = pytest.mark.usefixtures("seeded_single_thread")
 
@@ -68,24 +62,11 @@ def test_a_run_folder_removed_under_its_trainer_stops_it_and_is_not_made_again(
     out = tmp_path / "run"
     argv = _fit(data, out, "--no-val", "--log-every", "1", "--checkpoint-steps", "2")
     argv[argv.index("--epochs") + 1] = "100000"
-    trainer = subprocess.Popen(
-        [sys.executable, "-m", "trainer.cli", *argv],
-        cwd=ROOT,
-        env=ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: list[str] = []
-    errs: list[str] = []
-    threading.Thread(target=lambda: lines.extend(trainer.stdout or ()), daemon=True).start()
-    threading.Thread(target=lambda: errs.extend(trainer.stderr or ()), daemon=True).start()
+    run = start_trainer(argv)
+    trainer = run.proc
     try:
         deadline = time.monotonic() + HANG_S
-        while not any('"event": "checkpoint"' in line for line in lines):
-            assert trainer.poll() is None, "".join(errs)
-            assert time.monotonic() < deadline, "no checkpoint came"
-            time.sleep(0.05)
+        run.wait_for_checkpoint()
         os.kill(trainer.pid, signal.SIGSTOP)  # no file of it written while the folder goes
         try:
             shutil.rmtree(out)
@@ -100,7 +81,7 @@ def test_a_run_folder_removed_under_its_trainer_stops_it_and_is_not_made_again(
         if trainer.poll() is None:
             trainer.kill()
             trainer.wait()
-    err = "".join(errs)
+    err = "".join(run.errs)
     assert trainer.returncode == 1, err
     errors = [ln for ln in err.splitlines() if "error:" in ln]
     assert len(errors) == 1 and "Traceback" not in err, err

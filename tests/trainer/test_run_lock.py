@@ -10,8 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import HANG_S, make_tiny_checkpoint
-from tests.trainer.conftest import make_folder
+from tests.trainer.conftest import make_folder, start_trainer
 from tests.trainer.test_face_model import _crops
 from trainer import cli
 from trainer.plan import LAST_CHECKPOINT, RESUME_NAME
@@ -65,22 +63,10 @@ def test_a_second_trainer_is_refused_while_the_first_trains(
     data = make_folder(tmp_path / "d", 4, 4, seed=0, size=48)
     out = tmp_path / "run"
     argv = _fit(data, out, "--epochs", "100000", "--log-every", "1", "--checkpoint-steps", "2")
-    first = subprocess.Popen(
-        [sys.executable, "-m", "trainer.cli", *argv],
-        cwd=ROOT,
-        env=ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: list[str] = []
-    threading.Thread(target=lambda: lines.extend(first.stdout or ()), daemon=True).start()
+    run = start_trainer(argv)
+    first = run.proc
     try:
-        deadline = time.monotonic() + HANG_S
-        while not any('"event": "checkpoint"' in line for line in lines):
-            assert first.poll() is None, "the first run ended before the second came"
-            assert time.monotonic() < deadline, "no checkpoint"
-            time.sleep(0.05)
+        run.wait_for_checkpoint()  # before the second comes
         # the dialog's Resume, or the same command with --resume in a shell
         code = cli.main([*argv, "--resume", "--max-steps", "1"])
         _, err = capsys.readouterr()
@@ -89,8 +75,10 @@ def test_a_second_trainer_is_refused_while_the_first_trains(
         assert first.poll() is None  # the first trains on
     finally:
         first.send_signal(signal.SIGTERM)
-        _, first_err = first.communicate(timeout=HANG_S)
-    assert first.returncode == 143, first_err[-3000:]  # stopped with its checkpoint, as always
+        first.wait(timeout=HANG_S)
+    assert first.returncode == 143, "".join(run.errs)[
+        -3000:
+    ]  # stopped with its checkpoint, as always
     assert (out / RESUME_NAME).is_file() and (out / LAST_CHECKPOINT).is_file()
 
 
