@@ -47,6 +47,10 @@ class ModelSpec:
     input_policy: how the pipeline feeds whole images: ``"window"`` (sliding window) or
         ``"resize"`` (whole image resized to a base scale).
     description: one line for ``forensic-viewer models``.
+    version: the implementation's version, raised when a change to the code changes what
+        the same weights compute (an activation, an interpolation mode) while the tensor names
+        and shapes stay; new checkpoints record it, and loading one that records another
+        warns (:func:`engine.checkpoints.load_checkpoint`).
     """
 
     name: str
@@ -56,6 +60,7 @@ class ModelSpec:
     outputs: str = "mask"
     input_policy: str = "window"
     description: str = ""
+    version: str = "1"
 
     def make_config(self, **overrides: Any) -> Any:
         fields = {f.name for f in dataclasses.fields(self.config_cls)}
@@ -80,6 +85,7 @@ def register_model(
     outputs: str = "mask",
     input_policy: str = "window",
     description: str = "",
+    version: str = "1",
 ) -> Callable[[Callable[[Any], nn.Module]], Callable[[Any], nn.Module]]:
     """Decorator: register ``builder(config) -> nn.Module`` under ``name`` with default ``config``."""
     if outputs not in ("mask", "mask+image"):
@@ -106,6 +112,7 @@ def register_model(
             outputs=outputs,
             input_policy=input_policy,
             description=description,
+            version=version,
         )
         return builder
 
