@@ -7,9 +7,10 @@ under :data:`META_KEY`: the registered architecture and its full config, the inp
 summary, measured metrics, the scope and the format version.
 
 :func:`check_meta` is step 1 of the checks :mod:`engine.checkpoints` runs before anything is
-built or read beyond the header: every config field of the right type, finite and within the
-bounds its config class declares (``LIMITS``, see :mod:`engine.models.registry`); an input
-policy with a window of :data:`MIN_WINDOW` to :data:`MAX_WINDOW` pixels and a stride of at
+built or read beyond the header: an architecture built into this program (else
+:func:`not_built_in`: the header was read, the code is missing), every config field of the
+right type, finite and within the bounds its config class declares (``LIMITS``, see
+:mod:`engine.models.registry`); an input policy with a window of :data:`MIN_WINDOW` to :data:`MAX_WINDOW` pixels and a stride of at
 least an eighth of it (:data:`MIN_STRIDE_DIVISOR`) and at most the window, resize sides of
 :data:`MIN_WINDOW` to :data:`MAX_RESIZE_SIDE` (:func:`policy_problem`); a known decision rule
 whose θ and pixel threshold are finite and in [0, 1] (:func:`decision_problem`); a known scope.
@@ -18,6 +19,33 @@ It builds nothing, so a model list checks every header it shows.
 Non-finite numbers in the informational parts of the header (training summary, metrics, the
 details behind θ) mean "not measured" and are read and written as ``null``, so that nothing
 taken from a header puts NaN into a JSON file.
+
+The header is a format with a version (``format_version``, :data:`FORMAT_VERSION`), raised
+whenever a field is added, so that an older program reading a newer file says "update the
+viewer" rather than "malformed":
+
+- 1 (2026-11-22): ``architecture``, ``config``, ``input_policy`` (mode, window, stride,
+  gaussian, size), ``decision`` (rule, threshold, pixel_threshold, provenance, details),
+  ``name``, ``training``, ``metrics``, ``created``. The fields of version 2 but
+  ``architecture_version`` were added from 2026-12-01 without raising it, so a file of
+  version 1 may hold any of them. The bundled checkpoints are version 1 (their bytes are
+  what their cards measured): all hold ``aggregate``, ``calibration`` and ``scope``; the two
+  ``m2f-`` ones have no ``mirror`` or ``detect_side``.
+- 2: version 1 and ``decision.aggregate``, ``decision.calibration``,
+  ``decision.detect_side``, ``input_policy.mirror``, ``scope`` and ``architecture_version``
+  (the architecture's implementation version, :class:`engine.models.registry.ModelSpec`).
+  The writer (:func:`engine.checkpoints.safetensors_bytes`) writes every field, as version 2.
+
+A field this program does not know (at the top, in ``input_policy`` or in ``decision``) is
+refused as written by a newer version, naming it: passing it on would fail in Python's words.
+What a checkpoint cannot run correctly without is required (:data:`REQUIRED`): the format
+version, architecture and config, the input policy's mode, window, stride and gaussian (and
+size for mode "resize"), the decision's rule, θ and pixel threshold; every checkpoint
+forensic-train has written holds them, the bundled ones too. A missing one is refused
+naming it. The fields added since version 1 keep their defaults when absent, each what the
+programs did before it existed (no mirror, the ``max`` aggregate, no calibration, the
+full-resolution detection, scope ``image``, no architecture version), as do ``name``,
+``training``, ``metrics``, ``created`` and the decision's ``provenance`` and ``details``.
 
 Reading and writing the file: :mod:`engine.checkpoints`; the network a header describes and
 steps 2 to 4 of the checks: :mod:`engine.checkpoint_network`.
@@ -36,9 +64,15 @@ from typing import Any
 from engine.decision import AGGREGATES, RULES
 from engine.errors import CheckpointError
 from engine.formatting import finite_or_null
-from engine.models.registry import config_from_dict
+from engine.models.registry import config_from_dict, list_models
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # what each version holds: the module docstring
+# The fields a header must hold, by part ("" the top level); "size" too in mode "resize".
+REQUIRED = {
+    "": ("format_version", "architecture", "config", "input_policy", "decision"),
+    "input_policy": ("mode", "window", "stride", "gaussian"),
+    "decision": ("rule", "threshold", "pixel_threshold"),
+}
 # What a checkpoint analyses: "image" (whole images, the default) or "faces" (a face model:
 # run only on the face crops of the face path, engine.facepath; it has no whole-image result).
 SCOPES = ("image", "faces")
@@ -123,6 +157,9 @@ class CheckpointMeta:
     format_version: int = FORMAT_VERSION
     created: str = ""
     scope: str = "image"
+    # the version of the architecture's code that trained it (ModelSpec.version); "" when the
+    # header does not record it (written before format version 2)
+    architecture_version: str = ""
 
     def to_json(self) -> str:
         data = dataclasses.asdict(self)
@@ -134,22 +171,21 @@ class CheckpointMeta:
 
     @classmethod
     def from_json(cls, text: str, path: str | Path | None = None) -> CheckpointMeta:
-        """Parse a header (no bounds checked: :func:`check_meta` does that)."""
+        """Parse a header (no bounds checked: :func:`check_meta` does that). A header of a
+        newer format version, with a field this program does not know or without a required
+        one is refused in one line saying so (the module docstring)."""
         try:
             data = json.loads(text)
-            if not isinstance(data, dict):
-                raise TypeError("not a JSON object")
-            version = int(data.get("format_version", -1))
-            if version > FORMAT_VERSION:
-                raise CheckpointError(
-                    path,
-                    f"checkpoint format version {version} is newer than this program "
-                    f"understands ({FORMAT_VERSION}); update the viewer",
-                )
-            policy = data.get("input_policy") or {}
+        except ValueError as e:
+            raise CheckpointError(path, f"checkpoint metadata is not JSON ({e})") from e
+        problem = header_problem(data)
+        if problem:
+            raise CheckpointError(path, problem)
+        try:
+            policy = dict(data["input_policy"])
             if "size" in policy:
                 policy["size"] = tuple(policy["size"])
-            decision = DecisionRule(**(data.get("decision") or {}))
+            decision = DecisionRule(**data["decision"])
             decision.details = finite_or_null(dict(decision.details))
             decision.calibration = finite_or_null(dict(decision.calibration))
             return cls(
@@ -160,14 +196,63 @@ class CheckpointMeta:
                 name=str(data.get("name", "")),
                 training=finite_or_null(dict(data.get("training") or {})),
                 metrics=finite_or_null(dict(data.get("metrics") or {})),
-                format_version=version,
+                format_version=data["format_version"],
                 created=str(data.get("created", "")),
                 scope=str(data.get("scope", "image")),
+                architecture_version=str(data.get("architecture_version", "")),
             )
-        except CheckpointError:
-            raise
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
+        except (ValueError, TypeError, AttributeError) as e:
             raise CheckpointError(path, f"checkpoint metadata is malformed ({e})") from e
+
+
+_PARTS = {"": CheckpointMeta, "input_policy": InputPolicy, "decision": DecisionRule}
+
+
+def header_problem(data: Any) -> str | None:
+    """Why the parsed JSON header ``data`` cannot be read as a :class:`CheckpointMeta` of
+    this program's format, in words naming the field, or None: not an object, a format
+    version that is not a whole number or is newer than :data:`FORMAT_VERSION`, fields this
+    program does not know (written by a newer version), required fields missing
+    (:data:`REQUIRED`)."""
+    if not isinstance(data, dict):
+        return "checkpoint metadata is not a JSON object"
+    version = data.get("format_version")
+    if "format_version" in data and (not _is_int(version) or version < 1):
+        return f"its header's format_version must be a whole number from 1, got {version!r}"
+    if _is_int(version) and version > FORMAT_VERSION:
+        return (
+            f"checkpoint format version {version} is newer than this program understands "
+            f"({FORMAT_VERSION}); update the viewer"
+        )
+    parts = {"": data}
+    for part in ("input_policy", "decision"):
+        if part in data and not isinstance(data[part], dict):
+            return f"its header's '{part}' must be an object, got {data[part]!r:.40}"
+        parts[part] = data.get(part) or {}
+    unknown = [
+        f"{part}.{key}" if part else key
+        for part, fields in parts.items()
+        for key in sorted(set(fields) - {f.name for f in dataclasses.fields(_PARTS[part])})
+    ]
+    if unknown:
+        return (
+            f"its header has fields this program does not know ({', '.join(unknown)}): "
+            "written by a newer version of forensic-train; update the viewer"
+        )
+    required = {part: list(names) for part, names in REQUIRED.items()}
+    if parts["input_policy"].get("mode") == "resize":
+        required["input_policy"].append("size")
+    missing = [
+        f"{part}.{key}" if part else key
+        for part, names in required.items()
+        for key in names
+        if key not in parts[part] and not (part and part not in data)
+    ]
+    if missing:
+        said = ", ".join(f"'{m}'" for m in missing)
+        them = "it" if len(missing) == 1 else "them"
+        return f"its header has no {said} (every checkpoint forensic-train writes has {them})"
+    return None
 
 
 # --------------------------------------------------------------------------- header bounds
@@ -241,9 +326,20 @@ def check_meta(meta: CheckpointMeta, path: str | Path | None = None) -> None:
         problem = problem or f"scope must be one of {SCOPES}, got {meta.scope!r}"
     if problem:
         raise CheckpointError(path, problem)
+    if meta.architecture not in list_models():
+        raise CheckpointError(path, not_built_in(meta.architecture))
     try:
         config_from_dict(meta.architecture, meta.config)
-    except KeyError as e:
-        raise CheckpointError(path, str(e.args[0])) from e
     except (ValueError, TypeError) as e:
         raise CheckpointError(path, f"config does not fit '{meta.architecture}': {e}") from e
+
+
+def not_built_in(architecture: str) -> str:
+    """Why a readable header of an architecture this program has no code for is not used: the
+    registry's "unknown model" made a user's checkpoint of a network added elsewhere read as a
+    damaged file ("unreadable" in ``forensic-viewer models``)."""
+    return (
+        f"architecture '{architecture}' is not built into this program (its code goes in a "
+        f"file of engine/models/ registered with register_model; built in: "
+        f"{', '.join(list_models())}); the header is readable"
+    )

@@ -16,8 +16,11 @@ A checkpoint is untrusted input, and one that loads can still lie. So before any
 or read beyond the header, in this order:
 
 1. the header (:func:`~engine.checkpoint_meta.check_meta`, also run by :func:`read_meta`, so
-   a model list already skips a bad file): every config field of the right type, finite and
-   within the bounds its config class declares (``LIMITS``, see :mod:`engine.models.registry`);
+   a model list already skips a bad file): a header of this program's format version or an
+   older one, with no field this program does not know and every required one (said in words
+   naming the field), of an architecture built into this program; every config field of the
+   right type, finite and within the bounds its config class declares (``LIMITS``, see
+   :mod:`engine.models.registry`);
    an input policy with a window of :data:`MIN_WINDOW` to :data:`MAX_WINDOW` pixels and a
    stride of at least an eighth of it (:data:`MIN_STRIDE_DIVISOR`) and at most the window,
    resize sides of :data:`MIN_WINDOW` to :data:`MAX_RESIZE_SIDE`; a known decision rule whose
@@ -36,7 +39,9 @@ or read beyond the header, in this order:
 5. the weights: no NaN or infinity in any floating-point tensor;
 
 and then the network is built and loaded all or nothing (no missing or unexpected keys). Every
-refusal is one :class:`CheckpointError` line naming the file. The limits and how to raise them
+refusal is one :class:`CheckpointError` line naming the file. A header that records another
+version of the architecture's code than this program's is loaded with one warning
+(:func:`version_warning`, logged on this module's logger). The limits and how to raise them
 are listed in ``docs/LIMITS.md``. Facts measured on the meta device are cached per
 architecture, config and input size for the life of the process.
 
@@ -49,8 +54,10 @@ reading of a file: header, checks, weights and hash from one descriptor.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +83,7 @@ from engine.checkpoint_meta import (
     _is_int,
     check_meta,
     decision_problem,
+    not_built_in,
     policy_problem,
 )
 from engine.checkpoint_network import (
@@ -124,13 +132,17 @@ __all__ = [
     "file_sha256",
     "input_size",
     "load_checkpoint",
+    "not_built_in",
     "policy_problem",
     "read_meta",
     "read_safetensors",
     "safetensors_bytes",
     "save_checkpoint",
     "unreadable",
+    "version_warning",
 ]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -220,10 +232,14 @@ def checkpoint_bytes(
 def safetensors_bytes(tensors: dict[str, torch.Tensor], meta: CheckpointMeta) -> bytes:
     """``tensors`` with ``meta`` as the header, as the bytes of a ``.safetensors`` file, which
     the caller writes through a temporary file of its own name (:func:`engine.files.temp_path`).
+    The header is written as :data:`FORMAT_VERSION` whatever ``meta`` was read as: every field
+    of this program's format is written (a version 1 header calibrated or averaged again is
+    a version 2 header, which an older program refuses as newer rather than as malformed).
     safetensors' ``save_file`` wrote into a temporary file of its own (``.tmpXXXXXX``) beside
     the target, which a kill during the write left in the folder for good, hundreds of MB of a
     real model, under a name no cleanup knows."""
-    return save_safetensors_bytes(tensors, metadata={META_KEY: meta.to_json()})
+    header = dataclasses.replace(meta, format_version=FORMAT_VERSION).to_json()
+    return save_safetensors_bytes(tensors, metadata={META_KEY: header})
 
 
 def read_meta(path: str | Path) -> CheckpointMeta:
@@ -373,6 +389,8 @@ def load_checkpoint(
         state = _tensors_of(data, path)
         sha256 = hashlib.sha256(data).hexdigest()
         del data
+        if warning := version_warning(meta, path):
+            log.warning("%s", warning)
     else:
         if architecture is None:
             raise _not_self_describing(path)
@@ -402,6 +420,21 @@ def load_checkpoint(
     _load_state(model, state, path)
     model.eval().to(device)
     return LoadedModel(model=model, meta=meta, path=path, sha256=sha256)
+
+
+def version_warning(meta: CheckpointMeta, path: Path | None) -> str | None:
+    """One line when the architecture code that trained ``meta``'s checkpoint
+    (``architecture_version``) is another version than this program's (``ModelSpec.version``):
+    a change that keeps tensor names and shapes loads every old checkpoint silently and
+    changes its maps. None when they agree, or the header records none (older files)."""
+    ours = get_spec(meta.architecture).version
+    if not meta.architecture_version or meta.architecture_version == ours:
+        return None
+    return (
+        f"{path or meta.name}: trained with version {meta.architecture_version} of the "
+        f"'{meta.architecture}' code, this program has version {ours}: its maps may differ "
+        "from those its θ was chosen on (calibrate it again with forensic-train calibrate)"
+    )
 
 
 def _not_self_describing(path: Path) -> CheckpointError:

@@ -251,7 +251,8 @@ def init_from(model: nn.Module, path: Path) -> dict[str, int]:
 def base_meta(
     arch: str, config: dict[str, Any], window: int, stride: int, name: str
 ) -> CheckpointMeta:
-    """Metadata of a freshly trained checkpoint, before calibration."""
+    """Metadata of a freshly trained checkpoint, before calibration, with the version of the
+    architecture's code that trains it."""
     spec = get_spec(arch)
     if spec.input_policy == "window":
         policy = InputPolicy(mode="window", window=window, stride=stride)
@@ -270,7 +271,12 @@ def base_meta(
             provenance="default θ = 0.01 (1% of the image), not calibrated; run forensic-train calibrate",
         )
     return CheckpointMeta(
-        architecture=arch, config=config, input_policy=policy, decision=rule, name=name
+        architecture=arch,
+        config=config,
+        input_policy=policy,
+        decision=rule,
+        name=name,
+        architecture_version=spec.version,
     )
 
 

@@ -155,7 +155,7 @@ def test_metadata_problems(tmp_path: Path) -> None:
         str(p2),
         metadata={"forensic_viewer": json.dumps(meta)},
     )
-    with pytest.raises(CheckpointError, match="unknown model 'no-such-net'"):
+    with pytest.raises(CheckpointError, match="architecture 'no-such-net' is not built into"):
         load_checkpoint(p2)
     meta = json.loads(_meta(m).to_json())
     meta["format_version"] = 99
