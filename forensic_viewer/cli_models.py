@@ -1,6 +1,8 @@
 """``forensic-viewer models [NAME]``: the architectures, checkpoints and ensembles installed,
 or one of them described: its model card, or for a checkpoint without one (trained by the user)
-what its header says of its training, and its header as JSON (alone with --json).
+what its header says of its training, and its header as JSON (alone with --json). NAME is
+chosen as ``--model NAME`` chooses: a checkpoint or ensemble file by its path, else a name in
+the search folders (``--extra DIR`` adds one).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import CheckpointError, ForensicError
-from engine.files import not_regular_reason, read_regular_text
+from engine.files import not_regular_reason, read_regular_text, suffix_is
 from forensic_viewer.cli_exit import UsageError
 from forensic_viewer.wording import plain, plain_lines
 
@@ -26,38 +28,21 @@ def cmd_models(args: argparse.Namespace) -> int:
     from engine.assembly import available_models  # torch: not for --help or --version
     from engine.models import get_spec, list_models
 
+    if args.name and Path(args.name).is_file():  # a file named by its path, as --model takes it
+        return _describe_file(Path(args.name), args.json)
     listing = available_models(args.extra)
     if args.name:
         entry = _named_checkpoint(args.name, listing.checkpoints)
         if entry is not None:
-            header = None if entry.meta is None else json.loads(entry.meta.to_json())
-            if args.json and header is not None:
-                print(json.dumps(header, indent=2))
-                return 0
-            card = _card_text(entry.path.with_suffix(".md"), "its header follows")
-            if card is not None:
-                print(plain_lines(card))
-                if entry.meta is not None and (said := probability_line(entry.meta)):
-                    print(f"\nFrom its header: {said}")  # the card says only "Platt scaling"
-            elif entry.meta is not None:
-                print(plain_lines(_header_summary(entry.path, entry.meta)))
-                print("\nIts header (JSON; alone with --json):")
-                print(json.dumps(header, indent=2))
-            return 0
+            return _describe_checkpoint(entry, args.json)
         for e in listing.ensembles:
             if args.name in (e.path.name, e.name):
-                stem = e.path.name.removesuffix(ENSEMBLE_SUFFIX)
-                card = _card_text(e.path.with_name(stem + ".md"), "the ensemble file follows")
-                if card is None:
-                    try:
-                        card = read_regular_text(e.path)
-                    except (OSError, ValueError) as err:
-                        raise UsageError(
-                            f"{e.path}: cannot be read: {_why_unreadable(err)}"
-                        ) from None
-                print(plain_lines(card))
-                return 0
-        raise UsageError(f"no checkpoint or ensemble named '{args.name}'")
+                return _describe_ensemble(e.path)
+        _refuse_left_out(args.name, args.extra)
+        raise UsageError(
+            f"no checkpoint or ensemble named '{args.name}' (a file elsewhere: give its path, "
+            "or its folder with --extra DIR)"
+        )
     print("Architectures:")
     for name in list_models():
         print(f"  {name:<24} {get_spec(name).description}")
@@ -86,10 +71,70 @@ def cmd_models(args: argparse.Namespace) -> int:
         print("\nEnsembles:")
         for e in listing.ensembles:
             print(f"  {plain(e.name):<24} {plain(e.path)}")
+    # not "unreadable": a header of an architecture this program lacks is read, and one out
+    # of bounds is read and refused
     for line in listing.problems:
-        print(f"  unreadable: {plain(line)}", file=sys.stderr)
+        print(f"  left out: {plain(line)}", file=sys.stderr)
     for line in listing.clashes:
         print(f"warning: {plain(line)}", file=sys.stderr)
+    return 0
+
+
+def _describe_file(path: Path, as_json: bool) -> int:
+    """``models FILE``: the checkpoint or ensemble file ``path`` described as a listed one
+    (``models NAME`` searched only the listing, so a file ``--model FILE`` takes was "no
+    checkpoint or ensemble named" it); a header it refuses is the loader's one line."""
+    from engine.assembly import describe_model
+
+    if path.name.endswith(ENSEMBLE_SUFFIX):
+        return _describe_ensemble(path)
+    if not suffix_is(path, ".safetensors"):
+        raise UsageError(
+            f"{plain(path)}: not a checkpoint: `models FILE` describes a .safetensors "
+            f"checkpoint written by forensic-train or an ensemble file (*{ENSEMBLE_SUFFIX})"
+        )
+    return _describe_checkpoint(describe_model(path), as_json)
+
+
+def _refuse_left_out(name: str, extra: Sequence[str]) -> None:
+    """The reason, naming the file, when ``name`` is the file name or stem of a checkpoint in
+    the search folders that the listing left out (its header refused): "no checkpoint named"
+    it contradicted the listing's own line about the file."""
+    from engine.assembly import describe_model
+    from engine.catalog import search_dirs
+
+    for folder in search_dirs(extra):
+        for path in (folder / name, folder / f"{name}.safetensors"):
+            if suffix_is(path, ".safetensors") and path.is_file():
+                describe_model(path)  # raises the CheckpointError of its header
+
+
+def _describe_checkpoint(entry: ModelEntry, as_json: bool) -> int:
+    header = None if entry.meta is None else json.loads(entry.meta.to_json())
+    if as_json and header is not None:
+        print(json.dumps(header, indent=2))
+        return 0
+    card = _card_text(entry.path.with_suffix(".md"), "its header follows")
+    if card is not None:
+        print(plain_lines(card))
+        if entry.meta is not None and (said := probability_line(entry.meta)):
+            print(f"\nFrom its header: {said}")  # the card says only "Platt scaling"
+    elif entry.meta is not None:
+        print(plain_lines(_header_summary(entry.path, entry.meta)))
+        print("\nIts header (JSON; alone with --json):")
+        print(json.dumps(header, indent=2))
+    return 0
+
+
+def _describe_ensemble(path: Path) -> int:
+    stem = path.name.removesuffix(ENSEMBLE_SUFFIX)
+    card = _card_text(path.with_name(stem + ".md"), "the ensemble file follows")
+    if card is None:
+        try:
+            card = read_regular_text(path)
+        except (OSError, ValueError) as err:
+            raise UsageError(f"{path}: cannot be read: {_why_unreadable(err)}") from None
+    print(plain_lines(card))
     return 0
 
 
