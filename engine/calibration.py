@@ -23,7 +23,7 @@ Stored as a plain dict (``Calibration.to_dict``) in a checkpoint's decision rule
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -362,6 +362,22 @@ def face_rate_sentence(name: str, reliability: str) -> str:
 # and 2 authentic images give the AUC 8 possible values), and the viewer would print that swing
 # as a probability. The bundled models' calibrations stand on about a hundred images.
 MIN_IMAGES_PER_CLASS = 5
+
+
+def pixel_threshold_calibrated(details: Mapping[str, Any]) -> bool:
+    """Whether a checkpoint's ``decision.details`` record that its pixel threshold (the mask's)
+    was chosen on validation data: ``calibrate --pixel-threshold auto`` records
+    ``pixel_threshold_choice`` "auto" (trainer/calibrate.py; ``keep``, a number given, and
+    "keep (auto: no mask marks a pixel)" chose nothing), and ``face-model``, which always
+    chooses it on its validation faces, records ``false_alarm_target`` (trainer/face_model.py)
+    and no choice. False for fit's untuned default (0.5), a fine-tune's threshold kept from its
+    start (``pixel_threshold_from``) and a checkpoint calibrated before ``auto`` existed
+    (2026-11-22, the bundled crfd-net-compact's 0.5): their reports and the viewer call it the
+    pixel threshold stored in the checkpoint, never a calibrated one (walk-through 2026-12-06)."""
+    choice = details.get("pixel_threshold_choice")
+    if choice is not None:
+        return choice == "auto"
+    return "false_alarm_target" in details
 
 
 def platt_refusal(

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from numpy.typing import NDArray
 
 from engine.beside import FACES, Beside, analysis_job, detection
-from engine.calibration import Calibration, reliability_sentence
+from engine.calibration import Calibration, pixel_threshold_calibrated, reliability_sentence
 from engine.catalog import distinct_names
 from engine.checkpoints import LoadedModel, load_checkpoint
 from engine.decision import aggregate_logits, decide, min_verdict_side, statistic, verdict_range
@@ -668,6 +668,7 @@ class Analyzer:
             probability=probability,
             reliability=reliability_sentence(rule.calibration),
             out_of_range=verdict_range(evidence.pixels.shape[:2], self.min_side_of(loaded)),
+            pixel_threshold_calibrated=pixel_threshold_calibrated(rule.details),
         )
         return exact_noted(result)  # its reliability was counted on the fast path
 

@@ -187,6 +187,9 @@ class ModelResult:
         pixels (``engine.calibration.mask_on_authentic``), the figure its reliability sentence
         gives in words, kept as numbers for the displays that repeat it beside an unflagged
         marked area; None otherwise and in rows written before 2026-12-06.
+    pixel_threshold_calibrated: whether the checkpoint records that ``pixel_threshold`` was
+        chosen on validation data (``engine.calibration.pixel_threshold_calibrated``); None for
+        an ensemble's (its file records no such choice) and in rows written before the evening of 2026-12-06.
     """
 
     name: str
@@ -212,6 +215,7 @@ class ModelResult:
     out_of_range: dict[str, Any] | None = None
     contributions: list[dict[str, Any]] | None = None
     mask_on_authentic: dict[str, float] | None = None
+    pixel_threshold_calibrated: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Every field but the arrays, then the decision's margin to θ (:meth:`margin`)."""

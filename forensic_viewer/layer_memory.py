@@ -125,7 +125,7 @@ class LayerMemory:
                 why = (
                     "the file's bytes changed since"
                     if sha_then != sha256
-                    else f"its calibrated threshold is now {layer.calibrated_threshold:g} "
+                    else f"its {layer.own_threshold} threshold is now {layer.calibrated_threshold:g} "
                     f"(was {calibrated_then:g}): other weights"
                 )
                 resets.append(Reset(layer, threshold, why))

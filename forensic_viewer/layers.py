@@ -23,7 +23,7 @@ result back with :meth:`Layer.apply_render`, which emits ``rendered``. Changes t
 for free (visibility, opacity, which outlines to show) never re-render.
 
 Layers (bottom to top): the evidence image; a heatmap per model and for the ensemble; a mask
-per model (heatmap > a live threshold, starting at the model's calibrated pixel threshold); the
+per model (heatmap > a live threshold, starting at the model's own pixel threshold); the
 model agreement (per pixel, the share of models whose mask is on); the detected faces; then per
 classic analysis (``engine.analyses``, :func:`add_classic_layers`) its map, its picture for the
 analyst, its extra maps and its clone pairs; in ground-truth mode, the true mask
@@ -516,6 +516,8 @@ def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
                 result.heatmap,
                 model=name,
                 calibrated_threshold=result.pixel_threshold,
+                # an ensemble file records no choice; its reports call its threshold calibrated
+                threshold_calibrated=True if ensemble else result.pixel_threshold_calibrated,
                 color=color,
                 visible=name == shown,
             )

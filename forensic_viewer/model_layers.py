@@ -31,6 +31,7 @@ from forensic_viewer.events import Event
 from forensic_viewer.face_marks import face_name, face_verdict_short, flag_words
 from forensic_viewer.layer_base import Layer, checked_colormap, checked_unit
 from forensic_viewer.overlays import MaskRender, Raster
+from forensic_viewer.threshold_words import own_threshold_word, pixel_threshold_words
 from forensic_viewer.wording import (
     AGREEMENT_MEANING,
     ENSEMBLE_HEATMAP_MEANING,
@@ -278,6 +279,7 @@ class MaskLayer(Layer):
         *,
         model: str,
         calibrated_threshold: float,
+        threshold_calibrated: bool | None = None,
         color: tuple[int, int, int] = MODEL_COLORS[0],
         threshold: float | None = None,
         visible: bool = True,
@@ -289,6 +291,10 @@ class MaskLayer(Layer):
         super().__init__(name, model=model, visible=visible, opacity=opacity)
         self.heatmap = heatmap
         self.calibrated_threshold = checked_unit(calibrated_threshold, "calibrated threshold")
+        # whether the checkpoint records calibrated_threshold as chosen on validation data (a
+        # result's pixel_threshold_calibrated): the reset button says "calibrated" or "stored"
+        self.own_threshold = own_threshold_word(threshold_calibrated)
+        self.own_threshold_words = pixel_threshold_words(threshold_calibrated)
         self._threshold = checked_unit(
             calibrated_threshold if threshold is None else threshold, "threshold"
         )
@@ -306,7 +312,7 @@ class MaskLayer(Layer):
         self._set("threshold", checked_unit(value, "threshold"), invalidate=True)
 
     def reset_threshold(self) -> None:
-        """Back to the model's calibrated pixel threshold."""
+        """Back to the model's own pixel threshold (calibrated or stored: ``own_threshold``)."""
         self.threshold = self.calibrated_threshold
 
     @property

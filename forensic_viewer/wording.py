@@ -549,28 +549,6 @@ def threshold_figure(v: float | None) -> str:
     return "—" if v is None else f"{float(v):.4g}"
 
 
-def mask_source_words(role: str) -> str:
-    """Where a mask's pixel threshold comes from: the one a report draws, the viewer's
-    "calibrated" value (its threshold slider starts there and moves only the screen's mask)."""
-    if role == "ensemble":
-        return "the ensemble's calibrated pixel threshold, from its ensemble file"
-    return "the model's calibrated pixel threshold, from its checkpoint"
-
-
-def moved_threshold_words(moved: Mapping[str, tuple[float, float]]) -> str:
-    """One sentence for a report whose viewer showed masks at other thresholds than the
-    calibrated ones: ``moved`` gives, per model, (the slider's threshold, the calibrated one)."""
-    shown = ", ".join(
-        f"{name} at {threshold_figure(v)} (calibrated {threshold_figure(c)})"
-        for name, (v, c) in moved.items()
-    )
-    return (
-        f"When this report was written, the viewer's threshold slider showed the mask of {shown}; "
-        "this report draws every mask at its calibrated pixel threshold, which anyone "
-        "repeating the analysis gets, not at the slider's."
-    )
-
-
 def orientation_words(
     fmt: str | None, orientation: int, applied: bool, metadata: Mapping[str, Any] | None
 ) -> str:

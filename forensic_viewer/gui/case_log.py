@@ -563,11 +563,11 @@ class CaseRecorder(QObject):
                     "from": reset.was,
                     "to": layer.threshold,
                     "calibrated": layer.calibrated_threshold,
-                    "reason": f"reset to the calibrated threshold: {reset.why}",
+                    "reason": f"reset to the {layer.own_threshold} threshold: {reset.why}",
                 },
             )
             said.append(
-                f"{layer.name}: threshold back at its calibrated {layer.threshold:g} "
+                f"{layer.name}: threshold back at its {layer.own_threshold} {layer.threshold:g} "
                 f"(was {reset.was:g}): {reset.why}"
             )
         self.window.statusBar().showMessage(plain("; ".join(said)))

@@ -156,7 +156,7 @@ class LayerControls(QWidget):
         guard_wheel(self)  # scrolling the dock over the threshold changed it on the way
 
     def _build_mask(self, form: QFormLayout, layer: MaskLayer) -> None:
-        """A model's mask: its threshold (slider, box, back to the calibrated one), the mask's
+        """A model's mask: its threshold (slider, box, back to the model's own), the mask's
         figures, what to draw. A true mask (ground truth) has no threshold to move."""
         self.stats = text_label("")
         self.stats.setToolTip(f"{MARKED_AREA}: {MARKED_AREA_MEANING}. {NOT_A_FINDING}")
@@ -193,8 +193,8 @@ class LayerControls(QWidget):
         self.threshold_spin.setRange(0.0, 1.0)
         self.threshold_spin.setDecimals(THRESHOLD_DECIMALS)
         self.threshold_spin.setSingleStep(1.0 / THRESHOLD_STEPS)
-        reset = QPushButton(f"calibrated {threshold_figure(layer.calibrated_threshold)}")
-        reset.setToolTip("back to the model's calibrated pixel threshold")
+        reset = QPushButton(f"{layer.own_threshold} {threshold_figure(layer.calibrated_threshold)}")
+        reset.setToolTip(f"back to {layer.own_threshold_words}")
         reset.clicked.connect(layer.reset_threshold)
         row = QHBoxLayout()
         row.addWidget(self.threshold, 1)

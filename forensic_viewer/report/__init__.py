@@ -145,7 +145,11 @@ def write_report(
     out = Path(out_dir)
     ov: Overview = overview(source, case or CaseInfo(), options, progress, cancel)
     writers = {f: _writer(f, out / f"{basename}{SUFFIX[f]}") for f in fmts}
-    thresholds = {m.name: m.pixel_threshold for m in ov.models if m.pixel_threshold is not None}
+    thresholds = {
+        m.name: (m.pixel_threshold, m.pixel_threshold_calibrated)
+        for m in ov.models
+        if m.pixel_threshold is not None
+    }
     at: Path | None = None  # the file being written, for an error naming none (the disk full)
     try:
         for f, w in writers.items():

@@ -56,10 +56,10 @@ from forensic_viewer.scan.settings import NOT_RUNNING
 from forensic_viewer.scan.triage import TriageRow
 from forensic_viewer.scan.walk import UNREAD_NAMED as UNREAD_NAMED
 from forensic_viewer.scan.walk import not_covered_record, unread_words
+from forensic_viewer.threshold_words import mask_source_words
 from forensic_viewer.wording import (
     copy_map_words,
     evidence_files_words,
-    mask_source_words,
     model_files_words,
     picture_layer_name,
     scale_words,
@@ -429,6 +429,7 @@ def overview(
                     rule=str(f.get("rule", "")),
                     threshold=f.get("threshold"),
                     pixel_threshold=f.get("pixel_threshold"),
+                    pixel_threshold_calibrated=e.threshold_calibrated,
                     # the first file's; an ensemble's without what held on that file only
                     provenance=general_provenance(str(f.get("threshold_provenance", "")))
                     if e.role == "ensemble"
@@ -538,12 +539,13 @@ def item_figures(
     item: ReportItem,
     row: TriageRow,
     options: ReportOptions,
-    pixel_thresholds: Mapping[str, float] | None = None,
+    pixel_thresholds: Mapping[str, tuple[float, bool | None]] | None = None,
 ) -> ItemFigures:
     """Pass 2 for one item: the evidence and one annotated figure per model that ran.
 
-    pixel_thresholds: each model's pixel threshold by name (the report's model list), for
-        the face-map figures' outlines; a face model's is not in the item's own entries."""
+    pixel_thresholds: each model's pixel threshold and whether it is calibrated, by name (the
+        report's model list), for the face-map figures' outlines; a face model's is not in the
+        item's own entries."""
     out = ItemFigures()
     if (changed := thumbnail_note(item)) is not None:  # said whatever figures are drawn
         out.notes.append(changed)
@@ -584,7 +586,7 @@ def item_figures(
         out.entries[e.name] = Figure.jpeg(
             f"{of}{drawn} ({e.heatmap_precision}); outline: mask "
             f"({'map' if copies else 'heatmap'} > {threshold_figure(pt)}), at "
-            f"{mask_source_words(e.role)}"
+            f"{mask_source_words(e.role, e.threshold_calibrated)}"
             + ("" if base is not None else "; evidence not shown")
             + _tiles(e.role, e.figures.get("input_policy"), heat.shape)
             + _folded(heat.shape, style),
@@ -596,7 +598,7 @@ def item_figures(
         if values is None:
             continue
         base = pixels if pixels is not None and pixels.shape[:2] == values.shape else None
-        pt = (pixel_thresholds or {}).get(fm.name)
+        pt, calibrated = (pixel_thresholds or {}).get(fm.name, (None, None))
         fig = face_maps_figure(base, values, pt, item.faces, style, model=fm.name)
         if fig is None:
             continue
@@ -604,7 +606,7 @@ def item_figures(
             ""
             if pt is None
             else f"; outline: mask (face map > {threshold_figure(pt)}), "
-            f"at {mask_source_words('model')}, on the faces it flagged only (the map is a "
+            f"at {mask_source_words('model', calibrated)}, on the faces it flagged only (the map is a "
             "per-pixel output; a face's verdict is its score against θ)"
         )
         out.face_maps[fm.name] = Figure.jpeg(

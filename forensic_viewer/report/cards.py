@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.calibration import pixel_threshold_calibrated
 from engine.errors import CheckpointError
 from engine.formatting import extended_time
 from forensic_viewer.scan.walk import sha256_of_file
@@ -34,6 +35,9 @@ class ModelCard:
     # fitted on) and the rule it applies to: what turns a result into its probability
     calibration: dict[str, Any] = field(default_factory=dict)
     rule: str = ""
+    # whether the header records the pixel threshold as chosen on validation data (None: no
+    # header read): what a row written before results recorded it is read against
+    pixel_threshold_calibrated: bool | None = None
 
     @classmethod
     def from_meta(cls, meta: CheckpointMeta, source: str) -> ModelCard:
@@ -45,6 +49,7 @@ class ModelCard:
             created=extended_time(meta.created),  # old checkpoints wrote "+0000"
             calibration=dict(meta.decision.calibration or {}),
             rule=str(meta.decision.rule),
+            pixel_threshold_calibrated=pixel_threshold_calibrated(meta.decision.details),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,6 +61,7 @@ class ModelCard:
             "created": self.created,
             "calibration": self.calibration,
             "probability": calibration_words(self.calibration, self.rule),
+            "pixel_threshold_calibrated": self.pixel_threshold_calibrated,
         }
 
 

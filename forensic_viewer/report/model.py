@@ -15,7 +15,8 @@ Honesty rules encoded here rather than in each writer:
   analysis used;
 - a classic analysis (:class:`AnalysisEntry`) says what its map means in its own words: raw
   values and regions are never called a probability of manipulation;
-- every mask is drawn at its model's calibrated pixel threshold and says so; when the viewer's
+- every mask is drawn at its model's own pixel threshold and says whether a calibration chose it
+  (:mod:`forensic_viewer.threshold_words`); when the viewer's
   threshold slider showed another, the item says which (:func:`with_viewer_thresholds`).
 """
 
@@ -60,7 +61,8 @@ from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.settings import run_as_found
 from forensic_viewer.scan.triage import NOT_RUN, RAN, TriageRow, scan_info, triage_row
 from forensic_viewer.scan.walk import listing_order
-from forensic_viewer.wording import evidence_files_words, mask_source_words, moved_threshold_words
+from forensic_viewer.threshold_words import mask_source_words, moved_threshold_words
+from forensic_viewer.wording import evidence_files_words
 
 HEATMAP_FULL = "float32 at full resolution (in memory)"
 # the map is not the image's probability (wording.HEATMAP_MEANING says so beside the legend)
@@ -124,9 +126,18 @@ class ModelEntry:
             return None
         return {
             "value": self.figures["pixel_threshold"],
-            "source": mask_source_words(self.role),
+            "source": mask_source_words(self.role, self.threshold_calibrated),
             "viewer_slider": self.viewer_threshold,
         }
+
+    @property
+    def threshold_calibrated(self) -> bool | None:
+        """Whether its checkpoint records the pixel threshold as chosen on validation data:
+        as its result records it, else (a row from before) as the checkpoint's header does."""
+        said = self.figures.get("pixel_threshold_calibrated")
+        return (
+            said if said is not None or self.card is None else self.card.pixel_threshold_calibrated
+        )
 
     @property
     def heatmap_precision(self) -> str:
@@ -389,6 +400,7 @@ def with_viewer_thresholds(item: ReportItem, thresholds: Mapping[str, float]) ->
     those not at their calibrated one): each entry keeps its calibrated mask and records the
     slider's, and the item's notes say so in one sentence."""
     moved: dict[str, tuple[float, float]] = {}
+    stored = {e.name for e in item.entries() if e.role != "ensemble" and not e.threshold_calibrated}
     entries = []
     for e in item.entries():
         t, pt = thresholds.get(e.name), e.figures.get("pixel_threshold")
@@ -400,7 +412,10 @@ def with_viewer_thresholds(item: ReportItem, thresholds: Mapping[str, float]) ->
         return item
     ens = entries.pop(0) if item.ensemble is not None else None
     return dataclasses.replace(
-        item, ensemble=ens, models=entries, notes=[*item.notes, moved_threshold_words(moved)]
+        item,
+        ensemble=ens,
+        models=entries,
+        notes=[*item.notes, moved_threshold_words(moved, stored)],
     )
 
 

@@ -43,6 +43,8 @@ class ModelSummary:
     reduced: int = 0
     detect_side: int = 0
     detect_side_min: int = 0
+    # whether its checkpoint records the pixel threshold as chosen (ModelEntry.threshold_calibrated)
+    pixel_threshold_calibrated: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +56,7 @@ class ModelSummary:
             "rule": self.rule,
             "threshold": self.threshold,
             "pixel_threshold": self.pixel_threshold,
+            "pixel_threshold_calibrated": self.pixel_threshold_calibrated,
             "threshold_provenance": self.provenance,
             "reliability": self.reliability,
             "input_policy": self.input_policy,
@@ -104,6 +107,7 @@ def face_model_summaries(
                 rule=str(f.get("rule", "")),
                 threshold=f.get("threshold"),
                 pixel_threshold=f.get("pixel_threshold"),
+                pixel_threshold_calibrated=f.get("pixel_threshold_calibrated"),
                 provenance=str(f.get("threshold_provenance", "")),
                 input_policy={},
                 devices={str(f["device"])} if f.get("device") else set(),

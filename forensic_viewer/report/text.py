@@ -46,6 +46,7 @@ from forensic_viewer.scan.links import error_without_file
 from forensic_viewer.scan.results import copies_line
 from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, analysis_header, truth_texts
 from forensic_viewer.scan.walk import passed_over_words
+from forensic_viewer.threshold_words import mask_source_words
 from forensic_viewer.wording import (
     ENSEMBLE_HEATMAP_MEANING,
     FLAGGED,
@@ -54,7 +55,6 @@ from forensic_viewer.wording import (
     OUT_OF_RANGE,
     decision_words,
     evidence_files_words,
-    mask_source_words,
     model_files_words,
     parameters_words,
     policy_text,
@@ -420,7 +420,8 @@ def entry_rows(e: ModelEntry, source: str | None = None) -> Rows:
         ("θ provenance", str(f.get("threshold_provenance") or "—")),
         (
             "Pixel threshold (mask)",
-            f"{threshold_figure(f.get('pixel_threshold'))}: {mask_source_words(e.role)}",
+            f"{threshold_figure(f.get('pixel_threshold'))}: "
+            + mask_source_words(e.role, e.threshold_calibrated),
         ),
     ]
     if e.viewer_threshold is not None:

@@ -50,6 +50,9 @@ class ModelFigures:
     contributions: list[dict[str, Any]] | None = None  # a stacked ensemble's terms, since 12-05
     # what an ensemble's mask marks on authentic photographs, {"median", "largest"}, since 12-06
     mask_on_authentic: Mapping[str, float] | None = None
+    # whether the checkpoint records its pixel threshold as chosen on validation data (since
+    # 2026-12-06; absent before and for an ensemble: such rows say "stored", not "calibrated")
+    pixel_threshold_calibrated: bool | None = None
     # the decision's figure minus θ, whether it lies within the cross-processor bound of its
     # precision, and that bound (engine.decision.decision_margin; since 2026-12-06, absent
     # before: such rows read without them; near_threshold and margin_bound null when no bound
@@ -71,6 +74,8 @@ class ModelFigures:
         for key in ("probability", "reliability", "out_of_range", "contributions"):
             if d[key] is None or d[key] == "":
                 del d[key]
+        if d["pixel_threshold_calibrated"] is None:
+            del d["pixel_threshold_calibrated"]
         if d["mask_on_authentic"] is None:
             del d["mask_on_authentic"]
         else:
@@ -107,6 +112,7 @@ class ModelFigures:
             out_of_range=o.mapping("out_of_range", None, nullable=True),
             contributions=_contributions(o),
             mask_on_authentic=_mask_on_authentic(o),
+            pixel_threshold_calibrated=o.flag("pixel_threshold_calibrated", None, nullable=True),
             margin=o.number("margin", None, nullable=True),
             near_threshold=o.flag("near_threshold", None, nullable=True),
             margin_bound=o.number("margin_bound", None, nullable=True),

@@ -433,7 +433,7 @@ def face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
     of a wheel install: its "face" on the authentic Hubble sample was worded with MTCNN's
     rates). Marked here, not by each caller: a probe's report, whose caller did not mark it,
     gave Haar-found faces MTCNN's rates as their own."""
-    from engine.calibration import reliability_sentence, with_caveat
+    from engine.calibration import pixel_threshold_calibrated, reliability_sentence, with_caveat
     from engine.faces import MEASURED_DETECTOR, UNMEASURED_DETECTOR
 
     detector = getattr(getattr(analyzer, "faces", None), "name", MEASURED_DETECTOR)
@@ -454,6 +454,7 @@ def face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
             "rule": rule.rule,
             "threshold": rule.threshold,
             "pixel_threshold": rule.pixel_threshold,
+            "pixel_threshold_calibrated": pixel_threshold_calibrated(rule.details),
             "threshold_provenance": rule.provenance,
             "reliability": said,
             # where and how it ran, as a whole-image model's result says of itself

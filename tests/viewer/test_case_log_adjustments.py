@@ -161,7 +161,8 @@ def test_a_moved_threshold_reset_by_changed_bytes_is_logged_and_said(
     assert last.details["sha256"] == _sha(path)
     assert "the file's bytes changed" in last.details["reason"]
     said = case_window.statusBar().history.text()  # later lines may have followed it
-    assert f"{mask.name}: threshold back at its calibrated" in said
+    assert f"{mask.name}: threshold back at its stored" in said  # the tiny one: not calibrated
+    assert last.details["reason"].startswith("reset to the stored threshold: ")
 
 
 def _entry(action: str, details: dict) -> AuditEntry:

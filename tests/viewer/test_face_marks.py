@@ -112,7 +112,7 @@ def test_the_worker_hands_the_face_models_reliability_as_the_report_words_it() -
     calibration = {"reliability": {"flagged": {"authentic FASSEG faces": [1, 36]}, "split": "t"}}
     decision = SimpleNamespace(
         rule="logit", threshold=0.9829, pixel_threshold=0.45, provenance="p",
-        calibration=calibration,
+        calibration=calibration, details={"false_alarm_target": 0.03},  # face-model's
     )  # fmt: skip
     model = SimpleNamespace(
         name="f", meta=SimpleNamespace(architecture="a", decision=decision), path=None, sha256="0"
@@ -121,6 +121,7 @@ def test_the_worker_hands_the_face_models_reliability_as_the_report_words_it() -
     said = running_face_model_figures(analyzer)
     assert said["f"]["reliability"] == reliability_sentence(calibration)
     assert "1 of 36 " in said["f"]["reliability"] and said["f"]["checkpoint_sha256"] == "0"
+    assert said["f"]["pixel_threshold_calibrated"] is True  # face-model chose it: its face maps
     assert said == face_model_figures(analyzer)  # the report's words
     assert running_face_model_figures(SimpleNamespace(**{**vars(analyzer), "faces": None})) == {}
 

@@ -228,7 +228,7 @@ def test_a_dropped_mask_is_ground_truth_and_an_image_still_opens(
 
 def test_the_ground_truth_layer_has_no_threshold_to_move(qtbot) -> None:
     """A true mask is drawn as loaded: its controls offer opacity, its figures and what to
-    draw, but no threshold slider or "calibrated" reset (a model's mask keeps them)."""
+    draw, but no threshold slider or "calibrated"/"stored" reset (a model's mask keeps them)."""
     from PySide6.QtWidgets import QPushButton
 
     from forensic_viewer.gui.layer_panel import LayerControls
@@ -238,7 +238,8 @@ def test_the_ground_truth_layer_has_no_threshold_to_move(qtbot) -> None:
     controls = LayerControls(GroundTruthLayer(truth))
     qtbot.addWidget(controls)
     assert controls.threshold is None and controls.threshold_spin is None
-    assert not [b for b in controls.findChildren(QPushButton) if "calibrated" in b.text()]
+    resets = ("calibrated", "stored")
+    assert not [b for b in controls.findChildren(QPushButton) if b.text().startswith(resets)]
     assert controls.stats is not None and controls.show_contours is not None
     controls.show_fill.setChecked(True)  # drawing options still reach the layer
     assert controls.layer.fill is True

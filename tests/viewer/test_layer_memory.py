@@ -37,4 +37,5 @@ def test_a_moved_threshold_is_reset_and_reported_when_the_calibration_changes() 
     memory.swap("e.png", "a" * 64, LayerList([again]))
     assert again.threshold == 0.7
     assert [(r.layer, r.was) for r in resets] == [(again, 0.3)]
-    assert "calibrated threshold is now 0.7 (was 0.5)" in resets[0].why
+    # the layer's threshold is not recorded as calibrated: "stored" (threshold_words)
+    assert "its stored threshold is now 0.7 (was 0.5)" in resets[0].why

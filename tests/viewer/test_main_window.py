@@ -518,7 +518,9 @@ def test_the_screen_names_the_mask_threshold_as_the_report_does(qtbot) -> None:
         device="cpu", precision="fp32", seconds=0.1, heatmap=heat, mask=heat > 0.4567,
     )  # fmt: skip
     assert decision_text(r).endswith("(mask: heatmap > 0.4567)")
-    layer = MaskLayer("tiny mask", heat, model="tiny", calibrated_threshold=0.4567)
+    layer = MaskLayer(
+        "tiny mask", heat, model="tiny", calibrated_threshold=0.4567, threshold_calibrated=True
+    )
     controls = LayerControls(layer)
     qtbot.addWidget(controls)
     buttons = [b.text() for b in controls.findChildren(QPushButton)]

@@ -293,16 +293,17 @@ def test_figures_and_evidence_facts_are_the_engines_field_for_field(tmp_path: Pa
         out_of_range={"short_side": 8, "min_side": 192},
         contributions=[{"input": "bias", "label": "bias", "kind": "bias", "value": 1.0,
                         "weight": -0.5, "contribution": -0.5}],
-        mask_on_authentic={"median": 0.03, "largest": 0.11},
+        mask_on_authentic={"median": 0.03, "largest": 0.11}, pixel_threshold_calibrated=True,
     )  # fmt: skip
     figures = ModelFigures.from_result(result).to_json()
     assert list(figures) == list(result.to_dict()) and figures == result.to_dict()
     # an uncalibrated, unstacked model's row on an image in range has none of these fields
     # (rows of earlier versions round-trip)
     result.probability, result.reliability, result.out_of_range = None, "", None
-    result.contributions = result.mask_on_authentic = None
+    result.contributions = result.mask_on_authentic = result.pixel_threshold_calibrated = None
     figures = ModelFigures.from_result(result).to_json()
     optional = {"probability", "reliability", "out_of_range", "contributions", "mask_on_authentic"}
+    optional.add("pixel_threshold_calibrated")  # an ensemble's: its file records no choice
     assert not optional & set(figures)
     facts = EvidenceFacts.from_evidence(ev).to_json()
     assert list(facts) == list(ev.to_dict()) and facts == ev.to_dict()
@@ -487,7 +488,9 @@ def test_a_scan_writes_the_previous_versions_fields_in_its_order(
     # the evidence's previous fields in order, then its file-system times (added after)
     assert list(new["evidence"]) == [*old["evidence"], "fs_times", "metadata_format"]
     assert list(new["models"]["tiny"]) == list(old["models"]["stub"])
-    assert list(new["details"]["tiny"]) == [*old["details"]["stub"], *margin]
+    # a network's whether its pixel threshold is calibrated, added after (an ensemble's has none)
+    calibrated = ["pixel_threshold_calibrated"]
+    assert list(new["details"]["tiny"]) == [*old["details"]["stub"], *calibrated, *margin]
     # the previous version's face fields in its order, then the face path's (written after)
     assert list(new["faces"][0]) == [*old["faces"][0], "face_scores"]
     error = ["path", "file", "sha256", "status", "error", "models"]

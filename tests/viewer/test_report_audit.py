@@ -436,6 +436,7 @@ def test_a_report_states_the_mask_threshold_exactly_as_it_drew_the_mask(tmp_path
 
     item = heatmap_item("a.png", 24, 24)
     item.models[0].figures["pixel_threshold"] = 0.4567
+    item.models[0].figures["pixel_threshold_calibrated"] = True  # chosen by calibrate
     assert dict(entry_rows(item.models[0]))["Pixel threshold (mask)"].startswith("0.4567: ")
     paths = write_report([item], tmp_path / "r", ["html", "json"])
     page = html.unescape(paths["html"].read_text(encoding="utf-8"))

@@ -332,10 +332,11 @@ def test_an_image_report_lists_a_face_model_that_judged_the_faces_as_a_face_mode
 def test_the_image_report_draws_calibrated_masks_and_says_where_the_viewer_s_slider_was(
     qtbot, tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
-    """A report stands as evidence: its masks are drawn at each model's calibrated pixel
-    threshold, which anyone repeating the analysis gets, and it says so for every mask. When
-    the analyst had moved a mask's threshold slider, the report says which threshold the
-    viewer showed. (It drew the calibrated mask and said neither.)"""
+    """A report stands as evidence: its masks are drawn at each model's own pixel threshold
+    (the tiny checkpoint's is stored, not calibrated), which anyone repeating the analysis
+    gets, and it says so for every mask. When the analyst had moved a mask's threshold slider,
+    the report says which threshold the viewer showed. (It drew the model's mask and said
+    neither.)"""
     import html
     import json
 
@@ -353,7 +354,7 @@ def test_the_image_report_draws_calibrated_masks_and_says_where_the_viewer_s_sli
     qtbot.waitUntil(
         lambda: window.layers is not None and bool(window.layers.of_kind("mask")), timeout=HANG_MS
     )
-    source = "the model's calibrated pixel threshold, from its checkpoint"
+    source = "the pixel threshold stored in its checkpoint (not calibrated)"
 
     def report(dest: str) -> tuple[dict[str, Any], str]:
         dialog = window.export_report()
@@ -376,11 +377,12 @@ def test_the_image_report_draws_calibrated_masks_and_says_where_the_viewer_s_sli
     (tiny,) = item["models"]
     assert tiny["mask_threshold"] == {"value": pt, "source": source, "viewer_slider": moved}
     assert f"outline: mask (heatmap > {pt:.4g}), at {source}" in page  # still the calibrated
-    said = f"the viewer's threshold slider showed the mask of tiny at {moved:.4g} (calibrated"
+    said = f"the viewer's threshold slider showed the mask of tiny at {moved:.4g} (stored"
     assert len(item["notes"]) == 1 and said in item["notes"][0]
     assert said in page and "Viewer's threshold slider" in page
+    assert "its calibrated pixel threshold" not in page  # "its model's own", its row says which
 
-    mask.reset_threshold()  # back at the calibrated one: nothing to say
+    mask.reset_threshold()  # back at the model's own: nothing to say
     item, _ = report("reset")
     assert item["notes"] == [] and item["models"][0]["mask_threshold"]["viewer_slider"] is None
 
