@@ -26,7 +26,7 @@ from trainer.plan import TrainingConfig, trainable_architectures
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 ARCHITECTURES = list_models()
-# Paper-size variants, 1 to 5 s each on one CPU thread (built, one forward and backward;
+# Paper-size variants, 2 to 14 s each on one CPU thread (built, one forward and backward;
 # 2026-12-06): run by `make test-all` only. Each architecture file keeps its small variants in
 # `make test` (checked below), and a new variant runs unless it is added here.
 SLOW = frozenset(
