@@ -9,16 +9,18 @@ largest stride that still gives each interior pixel several windows to average, 
 the fusion needs. The fast path computes every
 pixel about once, with :func:`engine.tiling.overlap_crop_inference`: tiles of T pixels
 overlapping by 2m, each kept without its m-pixel border. What T may be depends on what the
-network computes over its whole input, so the rule is written per architecture family:
+network computes over its whole input, so each variant declares its rule when it is registered
+(``register_model(..., tiling=...)``, :data:`engine.models.registry.TILINGS`; never read from
+its name), and the reasons below are the bundled architectures':
 
-``crfd-net*``  T = 512, m = 16 (a smaller image is one tile of its own size).
+``"convolutional"`` (``crfd-net*``)  T = 512, m = 16 (a smaller image is one tile of its own size).
     Convolutions, transposed convolutions and bilinear resizes only, apart from one global op:
     the encoder's context vector, a 1x1 conv of the average of x3 over the input, added to every
     position (``engine.models.crfd_net``). The convolutional receptive field reaches about 22
     pixels from a pixel, so 16 pixels of margin hold nearly all of it (m = 16 and m = 32 gave the
     same heatmaps to 1e-4); the context vector then averages over a 512 tile instead of a 128
     window. Cost: (512 / 480)² = 1.14 passes instead of 4.
-``diffforensics-*``, ``m2f-*``  T = P (the checkpoint's window), m = P / 16.
+``"window"`` (``diffforensics-*``, ``m2f-*``)  T = P (the checkpoint's window), m = P / 16.
     Not tileable beyond the window: DiffForensics normalises its decoder with GroupNorm over
     the whole input and pools its decoder maps for the image logit; Mask2Former's masked
     attention lets every query see every position of the input, its heatmap is the max over
@@ -32,8 +34,11 @@ network computes over its whole input, so the rule is written per architecture f
     of the window logits: the mean for the bundled models since issue 17), over the tiles,
     which are windows of the same size on a sparser grid.
 
-Anything else (a new architecture, a resize policy, an explicit window/stride override) runs
-the exact path. ``Analyzer(exact=True)`` runs the exact path for every model.
+A new architecture chooses ``"convolutional"`` only if it is fully convolutional apart from
+global ops it can document as CRFD-Net's context vector is above, with a receptive field that 16
+pixels of margin hold; ``"window"`` if a tile must stay the window it was trained on. Anything
+else (no tiling declared, a resize policy, an explicit window/stride override) runs the exact
+path. ``Analyzer(exact=True)`` runs the exact path for every model.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from typing import Any
 
 from engine.calibration import with_caveat
 from engine.checkpoints import InputPolicy
+from engine.models.registry import get_spec
 from engine.tiling import Tiling, Weighting
 from engine.types import ModelResult
 
@@ -54,8 +60,6 @@ WINDOW_MARGIN_SHARE = 16  # m = P / 16 for networks whose tile must stay the win
 # How fast-path tiles meet: cut at the middle of their overlap (constant) or cross-faded over
 # it (gaussian, no visible seam); chosen on CASIA val pixel F1 (docs/BENCHMARKS.md, seams).
 TILE_WEIGHTING = Weighting.GAUSSIAN
-CRFD_FAMILY = "crfd-net"  # architectures tiled T = 512, m = 16
-WINDOW_FAMILIES = ("diffforensics", "m2f-")  # architectures tiled T = P, m = P / 16
 # Beside the reliability sentence of a result made on the exact path of a network that the fast
 # path tiles: what θ does (and the calibration) was counted on the fast path's statistics
 # (docs/VERDICTS.md), and the exact path's differ (a crop's diffforensics-effl0 score 0.664
@@ -98,10 +102,13 @@ def exact_plan(policy: InputPolicy) -> TilePlan:
 
 
 def plan_for(architecture: str, policy: InputPolicy, *, exact: bool = False) -> TilePlan:
-    """The tiling of a window-policy network on the fast path (or the exact one)."""
+    """The tiling of a window-policy network on the fast path (or the exact one): the rule its
+    registration declares (``tiling``), the exact path's windows when it declares none (or
+    is no registered variant)."""
     if exact or policy.mode != "window":
         return exact_plan(policy)
-    if architecture.startswith(CRFD_FAMILY):
+    tiling = _declared_tiling(architecture)
+    if tiling == "convolutional":
         return TilePlan(
             Tiling.OVERLAP_CROP,
             max(CRFD_TILE, policy.window),
@@ -109,7 +116,7 @@ def plan_for(architecture: str, policy: InputPolicy, *, exact: bool = False) -> 
             shrink=True,
             reason="fully convolutional but for a tile-wide context vector",
         )
-    if architecture.startswith(WINDOW_FAMILIES):
+    if tiling == "window":
         return TilePlan(
             Tiling.OVERLAP_CROP,
             policy.window,
@@ -126,8 +133,17 @@ def ran_exact(architecture: str, input_policy: Mapping[str, Any]) -> bool:
     return (
         input_policy.get("mode") == "window"
         and input_policy.get("tiling") == str(Tiling.SLIDING)
-        and architecture.startswith((CRFD_FAMILY, *WINDOW_FAMILIES))
+        and _declared_tiling(architecture) is not None
     )
+
+
+def _declared_tiling(architecture: str) -> str | None:
+    """The tiling ``architecture`` declared at registration; None for a name that is no
+    registered variant (an ensemble's combined result is ``"ensemble"``)."""
+    try:
+        return get_spec(architecture).tiling
+    except KeyError:
+        return None
 
 
 def exact_noted(result: ModelResult, ran: Iterable[ModelResult] = ()) -> ModelResult:

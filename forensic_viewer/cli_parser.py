@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.analyses.base import list_analyses
 from forensic_viewer.casework import add_audit_parser, add_case_arg
 
 # The subcommands; any other first argument is the viewer's (gui_parser)
@@ -60,8 +61,8 @@ def _add_model_args(p: argparse.ArgumentParser, *, analyses: bool = True) -> Non
             "--analyses",
             default="",
             metavar="LIST",
-            help="classic analyses to run as well, comma-separated (clone, ela, jpeg-dq, "
-            "jpeg-ghost, jpeg-tables, metadata, noise) or 'all'; see docs/ANALYSES.md",
+            help="classic analyses to run as well, comma-separated "
+            f"({', '.join(list_analyses())}) or 'all'; see docs/ANALYSES.md",
         )
         p.add_argument(
             "--param",

@@ -32,7 +32,7 @@ from engine.files import suffix_is
 from engine.models.registry import config_from_dict
 from trainer.data.augment import video_fields
 from trainer.errors import UsageError
-from trainer.objectives import family_of
+from trainer.families import family_of
 from trainer.plan import DEFAULT_WINDOW
 
 # The training header's record of the ``*_weights`` fields whose part of the network descends
@@ -77,7 +77,7 @@ def stage_options(
     """
     pretrained = pretrained_fields(args.model_config, init)
     if stage != "pretrain":
-        if family_of(args.arch) == "m2f-" and "backbone_weights" in pretrained:
+        if family_of(args.arch) == "m2f" and "backbone_weights" in pretrained:
             return {"backbone_pretrained": True}
         return {}
     choice = getattr(args, "encoder", "auto")

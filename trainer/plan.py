@@ -72,6 +72,7 @@ from engine.environ import user_data_dir
 from engine.errors import CheckpointError
 from engine.files import atomic_write, read_regular_text
 from engine.lock import held_by
+from trainer.families import family_error, trainable, two_stages
 from trainer.plan_args import (
     THETA_CHOICES,
     choose_words,
@@ -96,8 +97,6 @@ CALIBRATED = "calibrated.safetensors"  # in the run folder: the final checkpoint
 FACE_MODEL_JSON = "face-model.json"  # in the run folder: face-model's choices and figures
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # a run's output name
-# Default batch size of each architecture family's objective, by name prefix (4 otherwise).
-FAMILY_BATCH = {"crfd-net": 4, "m2f-": 8, "diffforensics": 16}
 # Config fields that name pretrained weights for the encoder / backbone, read at construction.
 PRETRAINED_FIELDS = ("encoder_weights", "backbone_weights")
 
@@ -125,24 +124,17 @@ def default_runs_dir() -> Path:
     return user_data_dir() / "runs"
 
 
-def two_stages(arch: str) -> bool:
-    """DiffForensics is pre-trained (stage 1) before it is fitted on masks (stage 2)."""
-    return arch.startswith("diffforensics")
-
-
-def family_batch_size(arch: str) -> int:
-    """The batch size the dialog proposes for ``arch`` (its family's objective default)."""
-    for prefix, batch in FAMILY_BATCH.items():
-        if arch.startswith(prefix):
-            return batch
-    return 4
-
-
 def known_architectures() -> list[str]:
     """The registered architectures (importing the registry, and torch)."""
     from engine.models.registry import list_models
 
     return list_models()
+
+
+def trainable_architectures() -> list[str]:
+    """The registered architectures that declare a training family (:mod:`trainer.families`):
+    those the training dialog offers."""
+    return [a for a in known_architectures() if trainable(a)]
 
 
 def pretrained_field(arch: str) -> str | None:
@@ -449,6 +441,8 @@ class TrainingConfig:
             )
         if self.arch not in known_architectures():
             out.append(f"unknown architecture {self.arch!r}")
+        elif not trainable(self.arch):
+            out.append(str(family_error(self.arch)))
         if self.choose not in THETA_CHOICES:
             out.append(f"θ chosen by: one of {', '.join(THETA_CHOICES)}; got {self.choose!r}")
         # fine-tuning: the checkpoint holds the weights a pretrained setting would give

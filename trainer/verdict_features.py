@@ -404,6 +404,18 @@ def photo_part(name: str) -> str:
     return "camera-val" if h % 2 == 0 else "camera-test"
 
 
+class _LeftOut:
+    """The registered analyses ``--classic`` leaves out by default, named when ``--help`` is
+    shown: argparse fills a help's ``%(name)s`` from its action's attributes, with ``str``.
+    Listing them imports every analysis (about 0.5 s), which building the parser, as every
+    ``forensic-train`` command does, should not pay."""
+
+    def __str__(self) -> str:
+        from engine.analyses import list_analyses
+
+        return " or ".join(sorted(set(list_analyses()) - set(CLASSIC)))
+
+
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("features", help="image-level features for `forensic-train verdict`")
     p.add_argument("--casia", type=Path, help="a Tp/Gt/Au data set split three ways")
@@ -415,12 +427,13 @@ def add_parser(sub: Any) -> None:
         help="Tp/Gt/Au folders of forgeries of one camera half (forensic-train synth "
         "--camera-half): parts forgeries-val / forgeries-test",
     )
-    p.add_argument(
+    classic = p.add_argument(
         "--classic",
         default=",".join(CLASSIC),
         help=f"the classic analyses to run, comma-separated (default: {','.join(CLASSIC)}, "
-        "not jpeg-tables or metadata; the verdict step needs clone)",
+        "not %(left_out)s; the verdict step needs clone)",
     )
+    classic.left_out = _LeftOut()  # the help's %(left_out)s
     p.add_argument(
         "--parts",
         default="val,test",

@@ -2,7 +2,9 @@
 
 Each architecture lives in its own module of this package and registers its variants at import
 time; every module here except the helpers (``registry``, ``layers``, ``backbones``: they
-register nothing) is imported below, so adding an architecture is adding a file.
+register nothing) is imported below, so adding an architecture is adding a file. Its
+registrations declare what the rest of the program reads about it (its training family, its
+fast-path tiling: :mod:`engine.models.registry`), never its name.
 """
 
 from __future__ import annotations

@@ -215,6 +215,8 @@ class CRFDNet(nn.Module):
     CRFDNetConfig(),
     description="CRFD-Net at full size (channels 64/128/256, 2+2 units: ResNet-18's; the "
     "paper gives no widths)",
+    family="crfd-net",
+    tiling="convolutional",
 )
 def crfd_net(cfg: CRFDNetConfig) -> CRFDNet:
     return CRFDNet(cfg)
@@ -224,6 +226,8 @@ def crfd_net(cfg: CRFDNetConfig) -> CRFDNet:
     "crfd-net-compact",
     CRFDNetConfig(channels=(24, 48, 96), blocks=(1, 2), input_mode="cem+rgb"),
     description="CRFD-Net sized for CPU training (24/48/96, 1+2 units, residual + RGB input)",
+    family="crfd-net",
+    tiling="convolutional",
 )
 def crfd_net_compact(cfg: CRFDNetConfig) -> CRFDNet:
     return CRFDNet(cfg)

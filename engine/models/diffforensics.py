@@ -694,6 +694,8 @@ def _variant(depths: tuple[int, int, int, int], wide: bool = True) -> DiffForens
     outputs="mask+image",
     input_policy="window",
     description=f"DiffForensics, MiT-B0 encoder (3.3 M), decoder 32/64/128, {_WINDOW_NOTE}",
+    family="diffforensics",
+    tiling="window",
 )
 def diffforensics_b0(cfg: DiffForensicsConfig) -> DiffForensics:
     return DiffForensics(cfg)
@@ -705,6 +707,8 @@ def diffforensics_b0(cfg: DiffForensicsConfig) -> DiffForensics:
     outputs="mask+image",
     input_policy="window",
     description=f"DiffForensics, MiT-B1 encoder (13.2 M), decoder 64/128/256, {_WINDOW_NOTE}",
+    family="diffforensics",
+    tiling="window",
 )
 def diffforensics_b1(cfg: DiffForensicsConfig) -> DiffForensics:
     return DiffForensics(cfg)
@@ -716,6 +720,8 @@ def diffforensics_b1(cfg: DiffForensicsConfig) -> DiffForensics:
     outputs="mask+image",
     input_policy="window",
     description=f"DiffForensics, MiT-B2 encoder (24.2 M), decoder 64/128/256, {_WINDOW_NOTE}",
+    family="diffforensics",
+    tiling="window",
 )
 def diffforensics_b2(cfg: DiffForensicsConfig) -> DiffForensics:
     return DiffForensics(cfg)
@@ -727,6 +733,8 @@ def diffforensics_b2(cfg: DiffForensicsConfig) -> DiffForensics:
     outputs="mask+image",
     input_policy="window",
     description=f"DiffForensics, MiT-B3 encoder (44.1 M), decoder 64/128/256, {_WINDOW_NOTE}",
+    family="diffforensics",
+    tiling="window",
 )
 def diffforensics_b3(cfg: DiffForensicsConfig) -> DiffForensics:
     return DiffForensics(cfg)
@@ -738,6 +746,8 @@ def diffforensics_b3(cfg: DiffForensicsConfig) -> DiffForensics:
     outputs="mask+image",
     input_policy="window",
     description=f"DiffForensics, MiT-B4 encoder (60.8 M), decoder 64/128/256, {_WINDOW_NOTE}",
+    family="diffforensics",
+    tiling="window",
 )
 def diffforensics_b4(cfg: DiffForensicsConfig) -> DiffForensics:
     return DiffForensics(cfg)
@@ -749,6 +759,8 @@ def diffforensics_b4(cfg: DiffForensicsConfig) -> DiffForensics:
     outputs="mask+image",
     input_policy="window",
     description=f"DiffForensics, MiT-B5 encoder (81.4 M), decoder 64/128/256, {_WINDOW_NOTE}",
+    family="diffforensics",
+    tiling="window",
 )
 def diffforensics_b5(cfg: DiffForensicsConfig) -> DiffForensics:
     return DiffForensics(cfg)
@@ -766,6 +778,8 @@ def diffforensics_b5(cfg: DiffForensicsConfig) -> DiffForensics:
     outputs="mask+image",
     input_policy="window",
     description=f"DiffForensics for CPU training (MiT-B0 halved, 1 block/stage), {_WINDOW_NOTE}",
+    family="diffforensics",
+    tiling="window",
 )
 def diffforensics_compact(cfg: DiffForensicsConfig) -> DiffForensics:
     return DiffForensics(cfg)
@@ -782,6 +796,8 @@ def diffforensics_compact(cfg: DiffForensicsConfig) -> DiffForensics:
     input_policy="window",
     description="DiffForensics with an EfficientNet-Lite0 encoder (ImageNet-initialisable; a "
     f"deviation, see the module docstring), {_WINDOW_NOTE}",
+    family="diffforensics",
+    tiling="window",
 )
 def diffforensics_effl0(cfg: DiffForensicsConfig) -> DiffForensics:
     return DiffForensics(cfg)
@@ -798,6 +814,8 @@ def diffforensics_effl0(cfg: DiffForensicsConfig) -> DiffForensics:
     input_policy="window",
     description="DiffForensics with an EfficientNet-Lite2 encoder (diffforensics-effl0's "
     f"deviation at 1.5x its encoder; for face crops, see docs/FACES.md), {_WINDOW_NOTE}",
+    family="diffforensics",
+    tiling="window",
 )
 def diffforensics_effl2(cfg: DiffForensicsConfig) -> DiffForensics:
     return DiffForensics(cfg)

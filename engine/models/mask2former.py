@@ -992,6 +992,8 @@ _COMPACT_HEAD: dict[str, Any] = {
     outputs="mask+image",
     input_policy="window",
     description="Mask2Former-style detector/localizer, Swin-T, paper size (L=9, N=100, 256)",
+    family="m2f",
+    tiling="window",
 )
 def m2f_swin_t(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
     return build_mask2former(cfg)
@@ -1003,6 +1005,8 @@ def m2f_swin_t(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
     outputs="mask+image",
     input_policy="window",
     description="Mask2Former-style detector/localizer, Swin-S, paper size (L=9, N=100, 256)",
+    family="m2f",
+    tiling="window",
 )
 def m2f_swin_s(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
     return build_mask2former(cfg)
@@ -1014,6 +1018,8 @@ def m2f_swin_s(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
     outputs="mask+image",
     input_policy="window",
     description="Swin-T (ImageNet-loadable) with a CPU-sized head (L=3, N=20, 128)",
+    family="m2f",
+    tiling="window",
 )
 def m2f_swin_t_compact(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
     return build_mask2former(cfg)
@@ -1044,6 +1050,8 @@ _NANO_HEAD: dict[str, Any] = {
     outputs="mask+image",
     input_policy="window",
     description="Reduced Swin (32 wide, 1-1-2-1) + small head (L=3, N=10, 64): CPU training, tests",
+    family="m2f",
+    tiling="window",
 )
 def m2f_swin_nano(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
     return build_mask2former(cfg)
@@ -1060,6 +1068,8 @@ def m2f_swin_nano(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
     input_policy="window",
     description="EfficientNet-Lite0 backbone (ImageNet from a wheel) + the nano head: ensemble "
     "partner of m2f-swin-nano",
+    family="m2f",
+    tiling="window",
 )
 def m2f_effl0(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
     return build_mask2former(cfg)

@@ -14,6 +14,26 @@ numeric field that has none, and :meth:`ModelSpec.make_config` checks every conf
 finiteness, bounds) before any builder runs. The bounds are wide enough for every published
 size of the architecture; what they cannot see (the product of widths and depths) is bounded
 by the parameter count that :mod:`engine.checkpoints` measures (:mod:`engine.sizing`).
+
+**What a variant declares besides its network**, read by the rest of the program from the
+registry and never from the name (``m2f-tiny-fcn`` is not a Mask2Former because of its prefix):
+
+- ``family``: the training family, the key of the trainer's objective table
+  (``trainer/families.py``: the objective, a pre-training stage, the proposed batch size), or
+  None for an architecture that cannot be trained here (``forensic-train fit`` refuses it in
+  one line and the training dialog does not offer it). Every registration says it, None
+  included, so that "no objective" is a choice and not a forgotten line. The engine does not
+  know the trainer's families (it imports no trainer); the registry-driven test
+  ``tests/trainer/test_every_architecture.py`` checks that each declared family has one.
+- ``tiling``: how the fast path may tile the network (:data:`TILINGS`, the rules and their
+  reasons in :mod:`engine.fastpath`), or None: the exact path's sliding windows only.
+
+The tiling is its own declaration rather than a property of the family because the two answer
+different questions: the family says what the network is trained for (its outputs and loss),
+the tiling what it computes over its whole input (global pooling, normalisation or attention,
+the reach of its receptive field). A new fully convolutional network with an objective of its
+own can take the ``"convolutional"`` tiles without being trained as CRFD-Net, and a variant of
+a family with a global op the family's rule does not allow for can keep the exact path.
 """
 
 from __future__ import annotations
@@ -32,6 +52,11 @@ from torch import nn
 
 Limits = dict[str, tuple[float, float]]  # field name -> (lowest, highest) value, inclusive
 MAX_TUPLE_LENGTH = 8  # a variable-length tuple field (e.g. Swin depths) holds at most this many
+# The fast path's tilings a variant may declare (engine.fastpath.plan_for): "convolutional",
+# tiles larger than the window with a thin margin (fully convolutional apart from documented
+# global ops, receptive field within reach of the margin); "window", tiles that are the
+# checkpoint's window with less overlap (global ops over the whole input).
+TILINGS = ("convolutional", "window")
 
 
 @dataclass(frozen=True)
@@ -47,6 +72,8 @@ class ModelSpec:
     input_policy: how the pipeline feeds whole images: ``"window"`` (sliding window) or
         ``"resize"`` (whole image resized to a base scale).
     description: one line for ``forensic-viewer models``.
+    family: the training family (module docstring), None when it cannot be trained here.
+    tiling: the fast path's tiling (:data:`TILINGS`), None for the exact path only.
     version: the implementation's version, raised when a change to the code changes what
         the same weights compute (an activation, an interpolation mode) while the tensor names
         and shapes stay; new checkpoints record it, and loading one that records another
@@ -60,7 +87,14 @@ class ModelSpec:
     outputs: str = "mask"
     input_policy: str = "window"
     description: str = ""
+    family: str | None = None
+    tiling: str | None = None
     version: str = "1"
+
+    @property
+    def source(self) -> str:
+        """The file that registers this variant, e.g. ``engine/models/crfd_net.py``."""
+        return self.builder.__module__.replace(".", "/") + ".py"
 
     def make_config(self, **overrides: Any) -> Any:
         fields = {f.name for f in dataclasses.fields(self.config_cls)}
@@ -82,12 +116,24 @@ def register_model(
     name: str,
     config: Any,
     *,
+    family: str | None,
+    tiling: str | None = None,
     outputs: str = "mask",
     input_policy: str = "window",
     description: str = "",
     version: str = "1",
 ) -> Callable[[Callable[[Any], nn.Module]], Callable[[Any], nn.Module]]:
-    """Decorator: register ``builder(config) -> nn.Module`` under ``name`` with default ``config``."""
+    """Decorator: register ``builder(config) -> nn.Module`` under ``name`` with default ``config``.
+
+    ``family`` (required, None allowed) and ``tiling`` are the declarations of the module
+    docstring.
+    """
+    if family is not None and (not isinstance(family, str) or not family.strip()):
+        raise ValueError(f"family of model '{name}' must be a name or None, got {family!r}")
+    if tiling is not None and tiling not in TILINGS:
+        raise ValueError(
+            f"tiling of model '{name}' must be one of {', '.join(TILINGS)} or None, got {tiling!r}"
+        )
     if outputs not in ("mask", "mask+image"):
         raise ValueError(f"outputs must be 'mask' or 'mask+image', got {outputs!r}")
     if input_policy not in ("window", "resize"):
@@ -112,6 +158,8 @@ def register_model(
             outputs=outputs,
             input_policy=input_policy,
             description=description,
+            family=family,
+            tiling=tiling,
             version=version,
         )
         return builder

@@ -48,7 +48,6 @@ from PySide6.QtWidgets import (
 from engine.devices import available_devices
 from engine.errors import CheckpointError
 from engine.files import suffix_is
-from engine.models.registry import list_models
 from forensic_viewer.gui.panels import (
     INPUT_FOLDER,
     READ_ONLY,
@@ -63,16 +62,16 @@ from forensic_viewer.gui.start_from import StartFromBox
 from forensic_viewer.gui.training_live import ERROR_COLOR
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from trainer.check import check_answer
+from trainer.families import family_batch_size, two_stages
 from trainer.plan import (
     Folder,
     RunState,
     TrainingConfig,
     default_pretrained,
     default_threads,
-    family_batch_size,
     imagenet_shorthand,
     pretrained_field,
-    two_stages,
+    trainable_architectures,
     user_models_dir,
 )
 from trainer.plan_args import THETA_CHOICES
@@ -202,7 +201,7 @@ class TrainingForm:
         tint(self.start_note, ERROR_COLOR)
         form.addRow("", self.start_note)
         self.arch = QComboBox()
-        self.arch.addItems(list_models())
+        self.arch.addItems(trainable_architectures())  # those with a training objective
         self.arch.setCurrentText("crfd-net-compact")
         self.arch.currentTextChanged.connect(self._on_arch_changed)
         form.addRow("architecture", self.arch)

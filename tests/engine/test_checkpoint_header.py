@@ -174,8 +174,8 @@ def test_register_model_records_the_implementation_version(
         kind: str = "plain"
 
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
-    registry.register_model("versioned-net", Config(), version="3")(lambda c: None)
-    registry.register_model("unversioned-net", Config())(lambda c: None)
+    registry.register_model("versioned-net", Config(), family=None, version="3")(lambda c: None)
+    registry.register_model("unversioned-net", Config(), family=None)(lambda c: None)
     assert registry.get_spec("versioned-net").version == "3"
     assert registry.get_spec("unversioned-net").version == "1"
 

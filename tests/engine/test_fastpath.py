@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,8 +12,10 @@ import torch
 
 from engine.catalog import BUNDLED_MODELS, SAMPLES
 from engine.checkpoints import InputPolicy, LoadedModel, load_checkpoint
-from engine.fastpath import plan_for
+from engine.fastpath import plan_for, ran_exact
 from engine.io import load_evidence
+from engine.models import registry
+from engine.models.registry import get_spec, register_model
 from engine.pipeline import Analyzer
 from engine.runtime import openvino_available
 from engine.tiling import Tiling
@@ -37,6 +40,42 @@ def test_plans_per_architecture() -> None:
     assert plan_for("something-new", window).tiling is Tiling.SLIDING
     assert plan_for("crfd-net", window, exact=True).tiling is Tiling.SLIDING
     assert plan_for("crfd-net", InputPolicy(mode="resize")).tiling is Tiling.SLIDING
+
+
+def test_the_fast_path_tiles_by_the_declared_tiling_never_by_the_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A network registered as m2f-tiny-fcn that declares no tiling runs the exact path; one
+    # named like no family that declares "convolutional" gets CRFD-Net's tiles.
+    crfd = get_spec("crfd-net-compact")
+    for name, tiling in (
+        ("m2f-tiny-fcn", None),
+        ("crfd-net-odd", None),
+        ("tiny-fcn", "convolutional"),
+    ):
+        spec = dataclasses.replace(crfd, name=name, family=None, tiling=tiling)
+        monkeypatch.setitem(registry._REGISTRY, name, spec)
+    window = InputPolicy(window=128, stride=64)
+    sliding = {"mode": "window", "tiling": str(Tiling.SLIDING)}
+    for name in ("m2f-tiny-fcn", "crfd-net-odd"):
+        assert plan_for(name, window).tiling is Tiling.SLIDING
+        assert not ran_exact(name, sliding)  # no caveat: its fast path is the exact path
+    tiny = plan_for("tiny-fcn", window)
+    assert (tiny.tiling, tiny.tile, tiny.margin, tiny.shrink) == (
+        Tiling.OVERLAP_CROP,
+        512,
+        16,
+        True,
+    )
+    assert ran_exact("tiny-fcn", sliding) and not ran_exact("ensemble", sliding)
+
+
+def test_a_registration_says_its_family_and_a_tiling_the_fast_path_knows() -> None:
+    with pytest.raises(TypeError, match="family"):
+        register_model("x-net", get_spec("crfd-net-compact").defaults)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="tiling of model 'x-net' must be one of convolutional"):
+        register_model("x-net", get_spec("crfd-net-compact").defaults, family=None, tiling="big")
+    assert "x-net" not in registry.list_models()
 
 
 def test_fast_path_against_exact_on_the_tiny_network(tmp_path: Path, tiny_checkpoint: Path) -> None:

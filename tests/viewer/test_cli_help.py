@@ -69,3 +69,20 @@ def test_models_says_what_each_theta_is_compared_with(capsys) -> None:
     )
     crfd = theta_line("crfd-net-compact").split("(θ =")[0]
     assert "on the forged fraction" in crfd and "not on the score" in crfd
+
+
+def test_analyses_help_lists_the_registered_analyses(monkeypatch) -> None:
+    """`analyze --help` kept its own list of seven names: an analysis added under
+    engine/analyses/ ran with --analyses and was missing from the help (dev walk-through,
+    finding 7). The list is the registry's, whatever is registered."""
+    import dataclasses
+
+    from engine.analyses import base
+
+    spec = base.get_analysis_spec("noise")
+    monkeypatch.setitem(base._REGISTRY, "localvar", dataclasses.replace(spec, name="localvar"))
+    for command in ("analyze", "scan"):
+        (action,) = [a for a in _subparser(command)._actions if "--analyses" in a.option_strings]
+        words = " ".join(str(action.help).split())
+        assert f"({', '.join(base.list_analyses())}) or 'all'" in words
+        assert "localvar" in words

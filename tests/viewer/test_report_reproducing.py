@@ -132,7 +132,7 @@ def untiled_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     registry.list_models()  # the project's architectures registered before the copy
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
-    registry.register_model(UNTILED, PlainConfig())(PlainNet)
+    registry.register_model(UNTILED, PlainConfig(), family=None)(PlainNet)
     torch.manual_seed(0)
     meta = CheckpointMeta(
         architecture=UNTILED,

@@ -13,6 +13,8 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 
 from engine.checkpoints import read_meta
+from engine.models import registry
+from engine.models.registry import get_spec
 from forensic_viewer.gui.trainer_process import TrainerProcess
 from forensic_viewer.gui.training_dialog import EXIT_CRASHED, TrainingDialog
 from tests.conftest import HANG_MS, make_tiny_checkpoint
@@ -86,6 +88,21 @@ def test_pretrained_field_follows_the_architecture(qtbot, tmp_path: Path) -> Non
     assert dialog.pretrained.isEnabled() and dialog.pretrained.text() == ""  # no Swin shorthand
     dialog.arch.setCurrentText("m2f-effl0")
     assert dialog.pretrained.text() == "imagenet"
+
+
+def test_only_architectures_with_a_training_family_are_offered(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One registered without a family would start a child that exits 2 at once (dev
+    # walk-through, finding 12); one declaring a family is offered whatever its name.
+    crfd = get_spec("crfd-net-compact")
+    for name, family in (("m2f-tiny-fcn", None), ("tiny-fcn", "crfd-net")):
+        spec = dataclasses.replace(crfd, name=name, family=family)
+        monkeypatch.setitem(registry._REGISTRY, name, spec)
+    dialog = _new_dialog(qtbot, tmp_path)
+    offered = [dialog.arch.itemText(i) for i in range(dialog.arch.count())]
+    assert "tiny-fcn" in offered and "m2f-tiny-fcn" not in offered
+    assert {"crfd-net-compact", "m2f-effl0", "diffforensics-effl0"} <= set(offered)
 
 
 @pytest.mark.gui

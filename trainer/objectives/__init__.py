@@ -22,8 +22,10 @@ Optional members the loop uses when present:
 The loop never looks at model outputs itself: CRFD-Net returns a tensor, Mask2Former and
 DiffForensics return dicts, and only their objectives know which.
 
-:func:`objective_for` maps an architecture name to its family's objective and imports the
-family's module only then, so a family whose module is missing or broken affects only itself.
+:func:`objective_for` maps an architecture to the objective of the family it declares at
+registration (``register_model(..., family=...)``; the table of families and their objectives is
+:data:`trainer.families.FAMILIES`) and imports the family's module only then, so a family whose
+module is missing or broken affects only itself.
 """
 
 from __future__ import annotations
@@ -34,16 +36,8 @@ from typing import Any, Protocol
 import torch
 from torch import nn
 
-# name prefix -> (module, fit objective class, pretrain objective class or None)
-FAMILIES: dict[str, tuple[str, str, str | None]] = {
-    "crfd-net": ("trainer.objectives.crfd", "CRFDObjective", None),
-    "m2f-": ("trainer.objectives.mask2former", "Mask2FormerObjective", None),
-    "diffforensics": (
-        "trainer.objectives.diffforensics",
-        "DiffForensicsObjective",
-        "DiffForensicsPretrainObjective",
-    ),
-}
+from trainer.families import FAMILIES, family_of
+
 STAGES = ("fit", "pretrain")
 
 
@@ -51,17 +45,6 @@ class Objective(Protocol):
     def __call__(
         self, model: nn.Module, images: torch.Tensor, masks: torch.Tensor, labels: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, float]]: ...
-
-
-def family_of(arch: str) -> str:
-    """The family prefix of an architecture name; ValueError names the known families."""
-    for prefix in FAMILIES:
-        if arch.startswith(prefix):
-            return prefix
-    raise ValueError(
-        f"no training objective for architecture '{arch}'; known families: "
-        f"{', '.join(p.rstrip('-') for p in FAMILIES)}"
-    )
 
 
 def objective_for(arch: str, stage: str = "fit", **kw: Any) -> Objective:
@@ -72,9 +55,9 @@ def objective_for(arch: str, stage: str = "fit", **kw: Any) -> Objective:
     """
     if stage not in STAGES:
         raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
-    family = family_of(arch)
-    module_name, fit_cls, pre_cls = FAMILIES[family]
-    cls_name = fit_cls if stage == "fit" else pre_cls
+    family = FAMILIES[family_of(arch)]
+    module_name = family.module
+    cls_name = family.fit if stage == "fit" else family.pretrain
     if cls_name is None:
         raise ValueError(f"architecture '{arch}' has no '{stage}' stage; use 'fit'")
     try:

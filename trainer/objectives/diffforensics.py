@@ -380,5 +380,5 @@ class DiffForensicsFinetuneObjective:
         return loss, terms
 
 
-# The name the shared loop's registry (trainer.objectives.FAMILIES) looks up for stage "fit".
+# The name the shared loop's registry (trainer.families.FAMILIES) looks up for stage "fit".
 DiffForensicsObjective = DiffForensicsFinetuneObjective
