@@ -33,24 +33,59 @@ from numpy.typing import NDArray
 Raster = NDArray[np.uint8]  # [H, W, 4] B, G, R, A premultiplied
 
 # Colormaps offered for heatmaps; values are OpenCV's (perceptual ones first), "gray" is linear.
+# cividis (Nuñez, Anderton and Renslow 2018) is made for colour-vision deficiencies: it reads
+# the same with deuteranopia or protanopia as with normal vision.
 COLORMAPS: dict[str, int | None] = {
     "inferno": cv2.COLORMAP_INFERNO,
     "magma": cv2.COLORMAP_MAGMA,
     "viridis": cv2.COLORMAP_VIRIDIS,
+    "cividis": cv2.COLORMAP_CIVIDIS,
     "turbo": cv2.COLORMAP_TURBO,
     "hot": cv2.COLORMAP_HOT,
     "jet": cv2.COLORMAP_JET,
     "gray": None,
 }
+# The heatmaps' colormap until the analyst chooses another (the viewer's View > Colormap, kept
+# in its settings; a report's --colormap). Kept: inferno's lightness rises monotonically under
+# normal vision, deuteranopia, protanopia and tritanopia alike, its two ends are >= 96 CIEDE2000
+# apart under each, and values 0.25 apart >= 11.9 (walk-through cvd, 2026-12-06, "Colormaps"),
+# nothing measured there gives a reason to change the colormap every earlier report used.
+DEFAULT_COLORMAP = "inferno"
+# Colormaps whose lightness goes down and up again along the scale (jet 68 times, turbo 54 under
+# deuteranopia): a lighter colour is not a higher value. Offered, but said so where chosen and
+# in a report's legend.
+NOT_ORDERED = frozenset({"jet", "turbo"})
+
+
+def colormap_label(name: str) -> str:
+    """``name`` as a colormap menu or legend says it: jet and turbo with their warning."""
+    return f"{name} (not perceptually ordered)" if name in NOT_ORDERED else name
+
+
 MAX_OUTLINED = 500  # regions whose contour and box are drawn; the largest ones, by area
-# A clone pair in one colour of its own (orange: not a model's, the ensemble's purple, the faces'
-# cyan or green, nor the reports' cyan mask outline): the boxes solid, the joining line dashed.
-PAIR_SOURCE_RGB = (255, 140, 0)  # a clone pair's source box
-PAIR_TARGET_RGB = (255, 140, 0)  # ... its target box (which copy is the original is unknown)
-PAIR_LINK_RGB = (255, 140, 0)  # ... and the line joining them
-# a face that a face model flagged (the face rule counts it): the canvas's box and label and the
-# reports' figures draw it in this red, thicker than the other faces
-FLAGGED_FACE_RGB = (255, 70, 70)
+# Every thin stroke drawn over a heatmap (mask outlines, face and pair boxes, pair links) lies
+# on a casing of this colour, a little wider: a stroke's colour can be a colormap's own (a
+# vermillion mask on inferno at 0.63 was 3.2 CIEDE2000 from it for a deuteranope), its black
+# edge is >= 25 from the upper half of every colormap offered, for every vision measured
+# (tests/viewer/test_palette.py).
+CASING_RGB = (0, 0, 0)
+CASING_PX = 2  # the casing is this many pixels wider than its stroke (one on each side)
+# A clone pair in pale green: the orange it had was inferno's own colour at 0.75 (1.1
+# CIEDE2000, to everyone). Chosen by simulation: >= 16 from every mask colour, the truth's
+# white and both face colours under every vision measured (white, the first choice, is the
+# truth's). The boxes solid, the joining line dashed, each cased.
+PAIR_SOURCE_RGB = (180, 210, 165)  # a clone pair's source box
+PAIR_TARGET_RGB = PAIR_SOURCE_RGB  # ... its target box (which copy is the original is unknown)
+PAIR_LINK_RGB = PAIR_SOURCE_RGB  # ... and the line joining them
+# A face's box (the canvas's and the reports'); reports drew green, which is inferno's colour at
+# 0.88 for a deuteranope (0.5 CIEDE2000).
+FACE_RGB = (80, 220, 255)
+# A face that a face model flagged (the face rule counts it): the canvas's box and label and the
+# reports' figures draw it in magenta, thicker, solid and tagged "flagged" (the others dashed in
+# reports), so it is told by shape and words too. The red it had turned olive for a
+# deuteranope, 2.7 CIEDE2000 from inferno; magenta is >= 12 from inferno's upper half and
+# >= 13 from FACE_RGB under every vision measured (tests/viewer/test_palette.py).
+FLAGGED_FACE_RGB = (255, 0, 255)
 
 
 @functools.cache

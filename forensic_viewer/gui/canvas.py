@@ -57,6 +57,8 @@ from forensic_viewer.layer_base import Layer
 from forensic_viewer.layers import LayerList
 from forensic_viewer.model_layers import FacesLayer, MaskLayer
 from forensic_viewer.overlays import (
+    CASING_PX,
+    CASING_RGB,
     FLAGGED_FACE_RGB,
     PAIR_LINK_RGB,
     PAIR_SOURCE_RGB,
@@ -217,12 +219,19 @@ class MaskVisual(LayerVisual):
 
     def __init__(self, layer: MaskLayer, view: pg.ViewBox, shape: tuple[int, int]) -> None:
         super().__init__(layer, view)
-        color = QColor(*layer.color)
+        color, casing = QColor(*layer.color), QColor(*CASING_RGB)
         self.fill = RasterItem(shape[1], shape[0])
+        # each outline on a dark casing drawn first (overlays.CASING_RGB): a mask's colour can
+        # be the heatmap's own under it (vermillion on inferno at 0.63, for a deuteranope)
+        self.contour_casing = pg.PlotCurveItem(
+            pen=pg.mkPen(casing, width=2 + CASING_PX), antialias=False
+        )
         self.contours = pg.PlotCurveItem(pen=pg.mkPen(color, width=2), antialias=False)
+        casing_pen = pg.mkPen(casing, width=1.5 + CASING_PX)
+        self.box_casing = pg.PlotCurveItem(pen=casing_pen, antialias=False)
         box_pen = pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine)
         self.boxes = pg.PlotCurveItem(pen=box_pen, antialias=False)
-        for item in (self.fill, self.contours, self.boxes):
+        for item in (self.fill, self.contour_casing, self.contours, self.box_casing, self.boxes):
             self._add(item)
         for name in ("fill", "contours", "boxes"):
             self._on(name, self._update_visibility)
@@ -232,14 +241,20 @@ class MaskVisual(LayerVisual):
     def _on_rendered(self, _event: Event | None) -> None:
         stats = self.layer.stats
         self.fill.set_array(None if stats is None else stats.fill)
-        _set_polylines(self.contours, None if stats is None else stats.contours)
-        _set_polylines(self.boxes, None if stats is None else stats.boxes)
+        for curves, lines in (
+            ((self.contour_casing, self.contours), None if stats is None else stats.contours),
+            ((self.box_casing, self.boxes), None if stats is None else stats.boxes),
+        ):
+            for curve in curves:
+                _set_polylines(curve, lines)
 
     def _update_visibility(self, _event: Event | None) -> None:
         shown = self.layer.visible
         self.fill.setVisible(shown and self.layer.fill)
-        self.contours.setVisible(shown and self.layer.contours)
-        self.boxes.setVisible(shown and self.layer.boxes)
+        for curve in (self.contour_casing, self.contours):
+            curve.setVisible(shown and self.layer.contours)
+        for curve in (self.box_casing, self.boxes):
+            curve.setVisible(shown and self.layer.boxes)
 
 
 def _set_polylines(curve: pg.PlotCurveItem, lines: Polylines | None) -> None:
@@ -273,8 +288,10 @@ class FacesVisual(LayerVisual):
             color = FLAGGED_FACE_COLOR if flagged_by(face) else FACE_COLOR
             x, y, w, h = face.box
             full = FacesLayer.label(face, i, (shape[1], shape[0]))
+            width = 3 if color is FLAGGED_FACE_COLOR else 2
+            self._add(_casing(QGraphicsRectItem(QRectF(x, y, w, h)), width))
             rect = QGraphicsRectItem(QRectF(x, y, w, h))
-            rect.setPen(_cosmetic(color, 3 if color is FLAGGED_FACE_COLOR else 2))
+            rect.setPen(_cosmetic(color, width))
             rect.setToolTip(tip_text(full))
             self._add(rect)
             self.rects.append(rect)
@@ -340,21 +357,31 @@ class PairsVisual(LayerVisual):
                 (pair.target_box, PAIR_TARGET_RGB),
             ):
                 x, y, w, h = box
+                self._add(_casing(QGraphicsRectItem(QRectF(x, y, w, h)), 2))
                 rect = QGraphicsRectItem(QRectF(x, y, w, h))
                 rect.setPen(_cosmetic(QColor(*rgb), 2))
                 rect.setToolTip(tip)
                 self._add(rect)
                 rects.append(rect)
-                label = pg.TextItem(str(i), color=QColor(*rgb), anchor=(0, 1))
+                label = pg.TextItem(str(i), color=QColor(*rgb), anchor=(0, 1), fill=LABEL_FILL)
                 label.setPos(QPointF(x, y))
                 self._add(label)
             (x0, y0), (x1, y1) = pair_link(pair)
+            self._add(_casing(QGraphicsLineItem(x0, y0, x1, y1), 2))
             line = QGraphicsLineItem(x0, y0, x1, y1)
             line.setPen(_cosmetic(QColor(*PAIR_LINK_RGB), 2, Qt.PenStyle.DashLine))
             line.setToolTip(tip)
             self._add(line)
             self.links.append(line)
             self.boxes.append((rects[0], rects[1]))
+
+
+def _casing(
+    item: QGraphicsRectItem | QGraphicsLineItem, width: float
+) -> QGraphicsRectItem | QGraphicsLineItem:
+    """``item`` as the dark casing of a stroke ``width`` wide drawn over it (added first)."""
+    item.setPen(_cosmetic(QColor(*CASING_RGB), width + CASING_PX))
+    return item
 
 
 def _cosmetic(color: QColor, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:

@@ -53,6 +53,30 @@ MARKED_POINTS = 50  # curves with at most this many points get a marker at each 
 # Markers of the validation curves, one per figure in the order they first arrive (with the
 # curve's own colour and the legend, so a figure is told apart even from a single point).
 VAL_SYMBOLS = ("o", "t", "s", "d", "star", "p", "h", "t1", "+")
+# The loss terms' colours: Okabe and Ito's, bright enough on the charts' black (their blue
+# lightened), and white; with a line style of LOSS_STYLES each, in turn, and a marker of
+# VAL_SYMBOLS while few points, so a curve is told without hue (walk-through cvd: a hue wheel
+# of 9 turned seg, seg_wbce, seg_dice and edge yellow for a deuteranope, edge_1..3 blue).
+LOSS_COLORS = (
+    (230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66), (90, 160, 255),
+    (213, 94, 0), (204, 121, 167), (255, 255, 255),
+)  # fmt: skip
+LOSS_STYLES = (
+    Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine,
+)  # fmt: skip
+
+
+def pin_constant(plot: pg.PlotWidget, y: list[float]) -> None:
+    """A chart of one constant value (a learning rate without a schedule) shown around it, from
+    half to one and a half of it: pyqtgraph's own range about a flat line drew 1e-4 at "0" on
+    an axis from -0.4 to 0.5. Other data: the chart ranges itself."""
+    if y and min(y) == max(y) and y[0] != 0:
+        v = abs(y[0])
+        plot.setYRange(y[0] - v / 2, y[0] + v / 2, padding=0.1)
+    else:
+        plot.enableAutoRange(axis="y")
+
+
 REOPEN = "Models ▸ Train a model… shows it"  # where a closed dialog's run is found again
 ERROR_COLOR = QColor(0xD0, 0x40, 0x40)  # a refusal, an error (made legible: panels.tint)
 WARNING_COLOR = QColor(0xD0, 0x80, 0x00)  # warnings that do not stop the run
@@ -278,8 +302,10 @@ class TrainingLive:
             return
         self._dirty = False
         for name, series in p.losses.items():
-            _set_points(self._curve(self.loss_plot, f"loss:{name}", name), series.x, series.y)
+            curve = self._curve(self.loss_plot, f"loss:{name}", name)
+            _set_points(curve, series.x, series.y, curve.opts["symbol"])
         _set_points(self.lr_curve, p.lr.x, p.lr.y)
+        pin_constant(self.lr_plot, p.lr.y)
         for name, series in p.val.items():
             curve = self._curve(self.val_plot, f"val:{name}", figure_name(name), VAL_SYMBOLS)
             _set_points(curve, series.x, series.y, curve.opts["symbol"], always=True)
@@ -305,8 +331,9 @@ class TrainingLive:
         if curve is None:
             kind = key.split(":", 1)[0]
             index = sum(k.split(":", 1)[0] == kind for k in self.curves)
-            pen = pg.mkPen(pg.intColor(index, hues=9), width=2)
-            symbol = symbols[index % len(symbols)] if symbols else None
+            style = LOSS_STYLES[index % len(LOSS_STYLES)]
+            pen = pg.mkPen(LOSS_COLORS[index % len(LOSS_COLORS)], width=2, style=style)
+            symbol = (symbols or VAL_SYMBOLS)[index % len(symbols or VAL_SYMBOLS)]
             curve = plot.plot(name=name, pen=pen, symbol=symbol)
             self.curves[key] = curve
         return curve

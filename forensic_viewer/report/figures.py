@@ -34,7 +34,11 @@ from PIL import Image
 
 from forensic_viewer.overlays import (
     ANALYSIS_OPACITY,
+    CASING_PX,
+    CASING_RGB,
     COLORMAPS,
+    DEFAULT_COLORMAP,
+    FACE_RGB,
     FLAGGED_FACE_RGB,
     PAIR_LINK_RGB,
     PAIR_SOURCE_RGB,
@@ -42,6 +46,7 @@ from forensic_viewer.overlays import (
     analysis_colormap,
     analysis_raster,
     colorize,
+    colormap_label,
     over_rgb,
     pair_link,
     threshold_mask,
@@ -87,8 +92,9 @@ def boxes_words(faces: Sequence[Mapping[str, Any]]) -> str:
     """What an evidence figure's caption says of its face boxes: "" without faces."""
     if not faces:
         return ""
-    red = " (red and thicker: a face model flagged it)" if any(map(face_flagged, faces)) else ""
-    return f", with the face boxes{red}"
+    flagged = any(map(face_flagged, faces))
+    how = "; solid, thicker and tagged FLAGGED: a face model flagged it" if flagged else ""
+    return f", with the face boxes (dashed, numbered as in the faces table{how})"
 
 
 def face_tiles(faces: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -117,20 +123,25 @@ def face_tiles_words(faces: Sequence[Mapping[str, Any]]) -> str:
 class FigureStyle:
     """How figures are drawn.
 
-    colormap: one of :data:`COLORMAPS` (perceptually uniform ``inferno`` by default, so equal
-        steps in probability look like equal steps in colour).
+    colormap: one of :data:`COLORMAPS`, the viewer's choice or ``--colormap`` (by default
+        :data:`~forensic_viewer.overlays.DEFAULT_COLORMAP`, perceptually uniform ``inferno``,
+        so equal steps in probability look like equal steps in colour); named in every
+        figure's legend bar.
     opacity: heatmap opacity where the heatmap is 1 (it scales with the probability).
-    contour_rgb / face_rgb: colours of the mask outline and of face boxes; chosen to stand out
-        from every colour of the colormaps above.
-    flagged_face_rgb: a face a face model flagged (:func:`face_flagged`), drawn thicker: the
-        viewer's red, so the face that decided a verdict is seen without the faces table.
+    contour_rgb / face_rgb: colours of the mask outline and of face boxes (the viewer's), each
+        on a dark casing (:data:`~forensic_viewer.overlays.CASING_RGB`) that stands out from
+        every colormap's upper half for every vision (tests/viewer/test_palette.py); a face
+        box is dashed, its number on a dark backing.
+    flagged_face_rgb: a face a face model flagged (:func:`face_flagged`), drawn solid and
+        thicker and tagged "N FLAGGED", in the viewer's colour for it: the face that decided a
+        verdict is told by shape and words, not by hue alone.
     max_side: long side of a figure in pixels (reports stay small; the maps are in the scan).
     """
 
-    colormap: str = "inferno"
+    colormap: str = DEFAULT_COLORMAP
     opacity: float = 0.6
     contour_rgb: tuple[int, int, int] = (0, 255, 255)
-    face_rgb: tuple[int, int, int] = (0, 255, 0)
+    face_rgb: tuple[int, int, int] = FACE_RGB
     flagged_face_rgb: tuple[int, int, int] = FLAGGED_FACE_RGB
     max_side: int = MAX_SIDE
 
@@ -216,9 +227,107 @@ def draw_mask_outline(
     )
     thickness = max(1, round(max(rgb.shape[:2]) / 400))
     # Crisp lines in the exact colour (no anti-aliasing): an outline pixel is never a blend
-    # that could be read as a heatmap colour.
+    # that could be read as a heatmap colour; on a dark casing, seen over any colour.
+    cv2.drawContours(out, contours, -1, CASING_RGB, thickness + CASING_PX, lineType=cv2.LINE_8)
     cv2.drawContours(out, contours, -1, colour, thickness, lineType=cv2.LINE_8)
     return out
+
+
+def cased_line(
+    out: NDArray[np.uint8],
+    a: tuple[int, int],
+    b: tuple[int, int],
+    colour: tuple[int, int, int],
+    thickness: int,
+    dash: int = 0,
+) -> None:
+    """A line from ``a`` to ``b`` in ``colour`` on its dark casing, drawn into ``out``; with
+    ``dash`` > 0, dashes ``dash`` pixels long with gaps of half that (each dash cased)."""
+    length = math.hypot(b[0] - a[0], b[1] - a[1])
+    if dash <= 0 or length <= dash:
+        pieces = [(a, b)]
+    else:
+        step, pieces = dash * 1.5, []
+        for t0 in np.arange(0.0, length, step):
+            t1 = min(length, t0 + dash)
+            pieces.append(tuple(  # type: ignore[arg-type]
+                (round(a[0] + (b[0] - a[0]) * t / length), round(a[1] + (b[1] - a[1]) * t / length))
+                for t in (t0, t1)
+            ))  # fmt: skip
+    for layer, width in ((CASING_RGB, thickness + CASING_PX), (colour, thickness)):
+        for p, q in pieces:
+            cv2.line(out, p, q, layer, width, lineType=cv2.LINE_8)
+
+
+def cased_box(
+    out: NDArray[np.uint8],
+    p0: tuple[int, int],
+    p1: tuple[int, int],
+    colour: tuple[int, int, int],
+    thickness: int,
+    dash: int = 0,
+) -> None:
+    """The rectangle ``p0``..``p1`` drawn into ``out`` as four :func:`cased_line` sides."""
+    (x0, y0), (x1, y1) = p0, p1
+    corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+    if dash <= 0:
+        cv2.rectangle(out, p0, p1, CASING_RGB, thickness + CASING_PX, lineType=cv2.LINE_8)
+        cv2.rectangle(out, p0, p1, colour, thickness, lineType=cv2.LINE_8)
+        return
+    for i in range(4):
+        cased_line(out, corners[i], corners[(i + 1) % 4], colour, thickness, dash)
+
+
+def backed_text(
+    out: NDArray[np.uint8],
+    text: str,
+    origin: tuple[int, int],
+    colour: tuple[int, int, int],
+    size: float,
+    stroke: int,
+) -> None:
+    """``text`` in ``colour`` on a dark backing, its top left at ``origin`` (kept inside
+    ``out``): a box's number read over any colour of the evidence or the heatmap, as the
+    viewer's labels on their dark fill."""
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    (tw, th), base = cv2.getTextSize(text, font, size, stroke)
+    pad = max(1, stroke)
+    h, w = out.shape[:2]
+    x = min(max(0, origin[0]), max(0, w - tw - 2 * pad))
+    y = min(max(0, origin[1]), max(0, h - th - base - 2 * pad))
+    cv2.rectangle(out, (x, y), (x + tw + 2 * pad, y + th + base + 2 * pad), CASING_RGB, -1)
+    cv2.putText(out, text, (x + pad, y + pad + th), font, size, colour, stroke, cv2.LINE_AA)
+
+
+def face_tag(number: int, flagged: bool) -> str:
+    """What a face box is labelled with in a figure: its number, "FLAGGED" after a flagged
+    face's (the figure says which face decided the verdict in words, not by its colour)."""
+    return f"{number} FLAGGED" if flagged else str(number)
+
+
+def draw_face_box(
+    out: NDArray[np.uint8],
+    p0: tuple[int, int],
+    p1: tuple[int, int],
+    number: int,
+    flagged: bool,
+    style: FigureStyle,
+    thin: int,
+    k: float,
+) -> None:
+    """One face's box into ``out``: dashed and ``thin``, or when a face model flagged it solid,
+    twice as thick and in ``style.flagged_face_rgb``; cased; labelled :func:`face_tag` on a
+    dark backing above its top left corner (inside it at the figure's top)."""
+    colour = style.flagged_face_rgb if flagged else style.face_rgb
+    if flagged:
+        cased_box(out, p0, p1, colour, 2 * thin)
+    else:
+        cased_box(out, p0, p1, colour, thin, dash=max(4, 5 * thin))
+    size, stroke = 0.5 * k, max(1, round(1.3 * k))
+    (_, th), base = cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, size, stroke)
+    top = p0[1] - th - base - 2 * stroke - thin
+    backed_text(out, face_tag(number, flagged), (p0[0], top if top >= 0 else p0[1] + thin + 1),
+                colour, size, stroke)  # fmt: skip
 
 
 def draw_face_boxes(
@@ -229,28 +338,18 @@ def draw_face_boxes(
     flagged_colour: tuple[int, int, int] | None = None,
 ) -> NDArray[np.uint8]:
     """Face boxes (``{"box": [x, y, w, h]}`` in evidence pixels) drawn at ``scale``, numbered
-    from 1 in the order of the report's face table; a face a face model flagged
-    (:func:`face_flagged`) in ``flagged_colour`` when given, twice as thick."""
+    from 1 in the order of the report's face table (:func:`draw_face_box`): dashed, or a face
+    a face model flagged (:func:`face_flagged`) solid, twice as thick, tagged "FLAGGED" and in
+    ``flagged_colour`` when given."""
     out = np.ascontiguousarray(rgb.copy())
     thin = max(1, round(min(max(rgb.shape[:2]), MAX_SIDE) / 300))  # a strip's too
     k = text_scale(rgb.shape[1])
+    style = FigureStyle(face_rgb=colour, flagged_face_rgb=flagged_colour or colour)
     for i, face in enumerate(faces, start=1):
         flagged = flagged_colour is not None and face_flagged(face)
-        colour_i = flagged_colour if flagged and flagged_colour is not None else colour
-        thickness = 2 * thin if flagged else thin
         x, y, w, h = (float(v) * scale for v in face["box"])
         p0, p1 = (round(x), round(y)), (round(x + w), round(y + h))
-        cv2.rectangle(out, p0, p1, colour_i, thickness, lineType=cv2.LINE_8)
-        cv2.putText(
-            out,
-            str(i),
-            (p0[0] + 2, max(round(14 * k), p0[1] - 4)),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            0.55 * k,
-            colour_i,
-            max(1, round(1.5 * k)),
-            cv2.LINE_AA,
-        )
+        draw_face_box(out, p0, p1, i, flagged, style, thin, k)
     return out
 
 
@@ -283,6 +382,18 @@ def legend_bar(
         (tw, _), _ = cv2.getTextSize(label, font, 0.38 * k, stroke)
         tx = min(max(x - tw // 2 if centred else x, 0), width - tw)
         cv2.putText(out, label, (tx, y), font, 0.38 * k, black, stroke, cv2.LINE_AA)
+
+    # the colormap named above the scale's left end (its right end when the threshold's label
+    # is there), so a reader knows which scale the figure was drawn in (the analyst may have
+    # chosen one), with jet's and turbo's warning
+    name = colormap_label(colormap)
+    (nw, _), _ = cv2.getTextSize(name, font, 0.38 * k, stroke)
+    left = True
+    if pixel_threshold is not None and 0.0 <= pixel_threshold <= 1.0 and not regions:
+        mark = f"mask > {threshold_figure(pixel_threshold)}"
+        (mw, _), _ = cv2.getTextSize(mark, font, 0.38 * k, stroke)
+        left = x0 + pixel_threshold * (x1 - x0 - 1) - mw / 2 > x0 + nw + round(6 * k)
+    text(name, x0 if left else x1 - nw, y0 - round(5 * k), centred=False)
 
     if regions and not outside_drawn:
         mid = (x0 + x1) // 2
@@ -432,11 +543,7 @@ def face_maps_figure(
         p0 = (round((x - c.x0) * k), round((y - c.y0) * k))
         p1 = (round((x - c.x0 + bw) * k), round((y - c.y0 + bh) * k))
         t = np.ascontiguousarray(t)
-        flagged = face_flagged(face)
-        colour = style.flagged_face_rgb if flagged else style.face_rgb
-        cv2.rectangle(t, p0, p1, colour, 2 if flagged else 1, lineType=cv2.LINE_8)
-        cv2.putText(t, str(i + 1), (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1,
-                    cv2.LINE_AA)  # fmt: skip
+        draw_face_box(t, p0, p1, i + 1, face_flagged(face), style, 1, 1.0)
         cell = np.full((tile, tile, 3), 255, np.uint8)
         cell[: t.shape[0], : t.shape[1]] = t
         tiles.append(cell)
@@ -464,17 +571,13 @@ def draw_pairs(rgb: NDArray[np.uint8], pairs: Sequence[Any], scale: float) -> ND
     thickness = max(1, round(min(max(rgb.shape[:2]), MAX_SIDE) / 300))  # a strip's too
     k = text_scale(rgb.shape[1])
     for i, pair in enumerate(pairs, start=1):
+        a, b = ((round(u * scale), round(v * scale)) for u, v in pair_link(pair))
+        cased_line(out, a, b, PAIR_LINK_RGB, thickness, dash=max(4, 5 * thickness))
         for box, colour in ((pair.source_box, PAIR_SOURCE_RGB), (pair.target_box, PAIR_TARGET_RGB)):
             x, y, w, h = (float(v) * scale for v in box)
-            cv2.rectangle(
-                out, (round(x), round(y)), (round(x + w), round(y + h)), colour, thickness
-            )
-            cv2.putText(
-                out, str(i), (round(x) + 2, round(y) + round(12 * k)), cv2.FONT_HERSHEY_SIMPLEX,
-                0.45 * k, colour, max(1, round(k)), cv2.LINE_AA,
-            )  # fmt: skip
-        a, b = ((round(u * scale), round(v * scale)) for u, v in pair_link(pair))
-        cv2.line(out, a, b, PAIR_LINK_RGB, thickness, lineType=cv2.LINE_AA)
+            cased_box(out, (round(x), round(y)), (round(x + w), round(y + h)), colour, thickness)
+            backed_text(out, str(i), (round(x) + thickness + 1, round(y) + thickness + 1),
+                        colour, 0.45 * k, max(1, round(k)))  # fmt: skip
     return out
 
 

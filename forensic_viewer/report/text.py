@@ -87,11 +87,15 @@ NOT_ANALYSED = "not analysed:"
 # the summary's last column: the check at export, then the digest the file was analysed with
 # (``integrity_cell``); for a file changed since, its digest now is in the file's own section
 INTEGRITY_HEADER = "Check at export; SHA-256 at load"
+# what a heatmap figure draws, by shape and words, not by colour names alone (a reader with a
+# colour-vision deficiency sees other colours), the flagged face's box included
 LEGEND_TEXT = (
-    f"Colours: heatmap, {HEATMAP_MEANING}; an ensemble's, {ENSEMBLE_HEATMAP_MEANING}; 0 at "
-    "the left of the scale, 1 at the right; the heatmap is more opaque where it is higher. "
-    "Cyan outline: the mask (heatmap above the pixel threshold marked on the scale). Green "
-    "numbered boxes: faces."
+    f"Key: heatmap, {HEATMAP_MEANING}; an ensemble's, {ENSEMBLE_HEATMAP_MEANING}; in the "
+    "colormap named above its scale, 0 at the left, 1 at the right; the heatmap is more opaque "
+    "where it is higher. Solid outline on a dark edge: the mask (heatmap above the pixel "
+    "threshold marked on the scale). Dashed boxes numbered on a dark backing: faces, as in the "
+    'faces table. A solid, thicker box tagged FLAGGED (e.g. "2 FLAGGED"): a face a face model '
+    "flagged."
 )
 
 

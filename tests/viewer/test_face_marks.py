@@ -69,6 +69,20 @@ def test_each_face_label_is_numbered_and_ends_at_its_own_box(qtbot) -> None:
         assert full.startswith(f"{number} · {said} · f: face ")
         assert label.toolTip() == full
     assert [r.pen().color() for r in visual.rects] == [FACE_COLOR, FLAGGED_FACE_COLOR]
+    # each box on a dark casing drawn under it, wider (walk-through cvd: no edge over a heatmap)
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QGraphicsRectItem
+
+    from forensic_viewer.overlays import CASING_RGB
+
+    casings = [
+        it for it in visual.items
+        if isinstance(it, QGraphicsRectItem) and it.pen().color() == QColor(*CASING_RGB)
+    ]  # fmt: skip
+    assert [c.rect() for c in casings] == [r.rect() for r in visual.rects]
+    assert all(
+        c.pen().widthF() > r.pen().widthF() for c, r in zip(casings, visual.rects, strict=True)
+    )
     assert visual.rects[1].toolTip() == visual.labels[1][2]
     # zoomed far out, a box a few pixels wide keeps its number
     canvas.view.setRange(QRectF(-2000, -2000, 4200, 4200), padding=0.0)

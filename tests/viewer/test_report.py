@@ -477,7 +477,8 @@ def test_face_maps_figure_shows_each_face_on_its_own_crop() -> None:
     style = FigureStyle(max_side=600)
     rgb = np.full((400, 600, 3), 128, np.uint8)
     face_map = np.zeros((400, 600), np.float32)
-    face_map[100:200, 300:400] = 0.9  # the first face's box: its crop is 160 px square
+    face_map[100:200, 300:400] = 0.3  # the first face's box: its crop is 160 px square
+    face_map[120:180, 320:380] = 0.9  # inside it, away from the box (drawn over its outline)
     faces = [{"box": [300, 100, 100, 100]}, {"box": [10, 10, 30, 30]}]
     fig = face_maps_figure(rgb, face_map, 0.5, faces, style)
     assert fig is not None
@@ -489,9 +490,9 @@ def test_face_maps_figure_shows_each_face_on_its_own_crop() -> None:
     assert not np.all(centre == 128)  # the map colours the face in the middle of its crop
     assert np.all(first[tile // 2, 5] == 128)  # the crop's margin (map 0) is the evidence
     cyan = np.all(first == style.contour_rgb, axis=-1)
-    ys, xs = np.nonzero(cyan)  # outline of the box: 30 % margin of 100 px in 160 -> 48..208
-    assert 44 <= ys.min() <= 52 and 204 <= ys.max() <= 212
-    assert 44 <= xs.min() <= 52 and 204 <= xs.max() <= 212
+    ys, xs = np.nonzero(cyan)  # outline inside the box: 30 % margin, 20..80 of 160 -> 80..176
+    assert 76 <= ys.min() <= 84 and 172 <= ys.max() <= 180
+    assert 76 <= xs.min() <= 84 and 172 <= xs.max() <= 180
     assert not np.all(second == style.contour_rgb, axis=-1).any()  # map 0 there: no outline
     crowd = face_maps_figure(None, face_map, None, faces * 20, style)  # 40 faces: a crowd
     assert crowd is not None

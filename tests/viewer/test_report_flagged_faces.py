@@ -7,6 +7,8 @@ of faces (finding 2)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from forensic_viewer.overlays import FLAGGED_FACE_RGB
@@ -65,7 +67,36 @@ def test_the_face_map_figure_draws_the_flagged_faces_first_with_their_table_numb
     ]
 
 
-def test_a_flagged_faces_box_is_red_and_thicker_in_the_evidence_figure() -> None:
+def test_a_flagged_face_is_told_by_shape_and_words_not_hue_alone() -> None:
+    """Walk-through cvd (2026-12-06), finding 1: the flagged face's red and the others' green
+    merged for a deuteranope (the green became the one that stood out), their numbers had no
+    backing and the key named colours and left the flagged box out. Now a face box is dashed
+    and a flagged one solid and tagged "N FLAGGED", each number on a dark backing, each box on
+    a dark casing, and the key says so in shapes."""
+    from forensic_viewer.overlays import CASING_RGB
+    from forensic_viewer.report.figures import boxes_words, face_tag
+    from forensic_viewer.report.text import LEGEND_TEXT
+
+    assert face_tag(2, True) == "2 FLAGGED" and face_tag(1, False) == "1"
+    style = FigureStyle(max_side=600)
+    faces = [{"box": [20, 40, 200, 50], **f} for f in ({}, {})]
+    faces[1] = {**_crowd(1, {1})[0], "box": [300, 40, 200, 50]}
+    fig = evidence_figure(np.full((100, 600, 3), 128, np.uint8), faces, style)
+    top_plain = np.all(fig[40, 20:221] == style.face_rgb, axis=-1)
+    top_flagged = np.all(fig[40, 300:501] == style.flagged_face_rgb, axis=-1)
+    assert 0.4 < top_plain.mean() < 0.9  # dashed
+    assert top_flagged.all()  # solid
+    assert tuple(fig[38, 100]) == CASING_RGB  # cased (the edge's outside, between two labels)
+    backing = np.all(fig[20:38, 20:60] == CASING_RGB, axis=-1)
+    assert backing.mean() > 0.3  # face 1's number on its dark backing above the box
+    tag = np.all(fig[20:38, 300:420] == CASING_RGB, axis=-1)
+    assert tag.sum() > 2 * backing.sum()  # "2 FLAGGED": a wider label than "1"
+    assert "FLAGGED" in LEGEND_TEXT and "Dashed boxes" in LEGEND_TEXT
+    assert not re.search(r"\b(cyan|green|red)\b", LEGEND_TEXT, re.IGNORECASE)
+    assert "tagged FLAGGED" in boxes_words(faces) and "dashed" in boxes_words(faces)
+
+
+def test_a_flagged_faces_box_is_in_its_colour_and_thicker_in_the_evidence_figure() -> None:
     style = FigureStyle(max_side=600)
     faces = _crowd(2, {2})
     fig = evidence_figure(np.full((100, 600, 3), 128, np.uint8), faces, style)

@@ -282,7 +282,7 @@ def test_the_pdf_summary_cuts_no_word_and_gives_the_analyses_a_table_of_their_ow
 
 def test_the_report_figure_draws_each_pair_linked() -> None:
     from engine.analyses import ClonePair
-    from forensic_viewer.overlays import PAIR_LINK_RGB, PAIR_TARGET_RGB
+    from forensic_viewer.overlays import CASING_RGB, PAIR_LINK_RGB, PAIR_TARGET_RGB
     from forensic_viewer.report.figures import analysis_figure
 
     pair = ClonePair((10, 10, 20, 20), (100, 60, 20, 20), (1, 0, 90, 0, 1, 50), 0.0, 1.0,
@@ -291,8 +291,10 @@ def test_the_report_figure_draws_each_pair_linked() -> None:
     fig = analysis_figure(np.full((120, 160, 3), 128, np.uint8), values, "region", [pair])
     assert tuple(fig[70, 110]) != PAIR_TARGET_RGB  # inside the target box: not drawn over
     assert tuple(fig[60, 105]) == PAIR_TARGET_RGB  # its top edge is
-    mid = fig[45, 65]  # halfway between the centres (20, 20) and (110, 70)
-    assert np.abs(mid.astype(int) - PAIR_LINK_RGB).max() < 90  # the link runs through it
+    mid = fig[40:51, 55:76]  # around halfway between the centres (20, 20) and (110, 70)
+    assert np.all(mid == PAIR_LINK_RGB, axis=-1).any()  # the link (dashed) runs through it
+    assert np.all(mid == CASING_RGB, axis=-1).any()  # on its dark casing
+    assert tuple(fig[59, 105]) == CASING_RGB  # the box's edge is cased too (walk-through cvd)
     with pytest.raises(ValueError, match="evidence is 160x10, the map 160x120"):
         analysis_figure(np.full((10, 160, 3), 128, np.uint8), values, "region")
 

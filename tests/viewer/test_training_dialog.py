@@ -17,6 +17,7 @@ from engine.models import registry
 from engine.models.registry import get_spec
 from forensic_viewer.gui.trainer_process import TrainerProcess
 from forensic_viewer.gui.training_dialog import EXIT_CRASHED, TrainingDialog
+from forensic_viewer.gui.training_live import pin_constant
 from tests.conftest import HANG_MS, make_tiny_checkpoint
 from tests.trainer.conftest import make_folder
 from tests.trainer.test_run_lock import held_run_folder
@@ -505,3 +506,26 @@ def test_a_finished_run_picked_in_a_new_session_shows_its_review_and_installs(
     dialog.install_button.click()
     assert (models_dir / "done1.safetensors").is_file()
     assert not dialog.resume_button.isEnabled()
+
+
+def test_loss_curves_are_told_apart_without_hue_and_a_constant_lr_is_readable(
+    qtbot, tmp_path: Path
+) -> None:
+    """Walk-through cvd (2026-12-06), finding 5: nine loss curves of one solid style in a hue
+    wheel's colours merged for a deuteranope; and a constant learning rate of 1e-4 was drawn
+    as a flat line at "0" on an axis from -0.4 to 0.5."""
+    dialog = _new_dialog(qtbot, tmp_path)
+    names = ["loss", "seg", "seg_wbce", "seg_dice", "edge", "edge_1", "edge_2", "edge_3", "d"]
+    curves = [dialog._curve(dialog.loss_plot, f"loss:{n}", n) for n in names]
+    styles = [c.opts["pen"].style() for c in curves]
+    assert len(set(styles[:4])) == 4  # consecutive curves differ by line style
+    looks = {
+        (c.opts["pen"].color().getRgb(), s, c.opts["symbol"])
+        for c, s in zip(curves, styles, strict=True)
+    }
+    assert len(looks) == len(names)
+    assert len({c.opts["symbol"] for c in curves}) == len(names)  # a marker each, while few
+    dialog.lr_plot.plot([1.0, 2.0, 3.0], [1e-4] * 3)
+    pin_constant(dialog.lr_plot, [1e-4] * 3)
+    low, high = dialog.lr_plot.viewRange()[1]
+    assert 0 < low < 1e-4 < high < 2e-4
