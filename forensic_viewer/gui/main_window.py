@@ -153,7 +153,6 @@ class MainWindow(
         self.worker.mail.on("partial", self._on_partial)
         self.worker.modelsReady.connect(self._on_models_ready)
         self.worker.modelsFailed.connect(self._on_models_failed)
-        self.renderer = LayerRenderer(self)
         self._job_started: dict[int, float] = {}  # job -> monotonic time of its first progress
 
         self._build_central()
@@ -172,6 +171,9 @@ class MainWindow(
         self.worker.failed.connect(self._forget_job)
         self.worker.cancelled.connect(self._forget_cancelled_job)
         self.worker.kept.connect(self._forget_job)
+        # the threads last: an error above is then a Python error, not an abort (a QThread
+        # destroyed running with the half-made window ended the process with SIGABRT)
+        self.renderer = LayerRenderer(self)
         self.worker.start()
         self.set_models(models or [], device)
         self.resize(1400, 900)

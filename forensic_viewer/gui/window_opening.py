@@ -27,6 +27,7 @@ from forensic_viewer.gui.file_menu import left_out_words, nothing_to_open, pick_
 from forensic_viewer.gui.groundtruth_panel import looks_like_mask
 from forensic_viewer.gui.opening import Listing
 from forensic_viewer.gui.panels import READ_ONLY
+from forensic_viewer.gui.settings_values import text_value
 
 LAST_FOLDER_KEY = "last_open_folder"  # the folder the last file or folder opened was in
 
@@ -74,8 +75,10 @@ class WindowOpening:
         the folder is gone."""
         if self.current:
             return str(Path(self.current).parent)
-        last = self.settings.value(LAST_FOLDER_KEY, "")
-        return str(last) if last else str(Path.home())
+        last, said = text_value(self.settings, LAST_FOLDER_KEY)  # not text: ignored, said
+        if said:
+            self.show_error(said)
+        return last or str(Path.home())
 
     def open_paths(self, paths: Iterable[str | Path], recent: str | None = None) -> None:
         """Open files (folders: the images directly inside), analyse each, show the first: once
