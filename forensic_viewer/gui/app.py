@@ -216,6 +216,8 @@ class SignalClose:
             return
         if not self.signum:
             self.signum = stops[0]
+            # its close asks nothing (no one to answer): the main window's closeEvent reads it
+            self.window.stop_signal = self.signum  # type: ignore[attr-defined]
             log.info("%s received: closing the viewer", signal.Signals(self.signum).name)
         # a question open: closed unanswered, its asker returns, then the window closes
         close_questions(f"{signal.Signals(stops[0]).name}: the viewer closed")

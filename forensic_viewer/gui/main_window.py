@@ -48,6 +48,7 @@ from forensic_viewer.gui.thread_stop import stop_within
 from forensic_viewer.gui.training_dialog import TrainingDialog
 from forensic_viewer.gui.verdict_panel import face_rates, no_model_hint
 from forensic_viewer.gui.window_analysis import CANCELLED_WORDS, WindowAnalysis
+from forensic_viewer.gui.window_closing import closing_allowed, keep_open_note
 from forensic_viewer.gui.window_dialogs import WindowDialogs
 from forensic_viewer.gui.window_entry import Entry, complete_analysis
 from forensic_viewer.gui.window_layout import WindowLayout
@@ -57,6 +58,7 @@ from forensic_viewer.gui.window_view import WindowView
 from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer
 from forensic_viewer.layer_memory import LayerMemory
 from forensic_viewer.layers import LayerList, build_layers
+from forensic_viewer.report import CaseInfo
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.wording import plain
 
@@ -136,6 +138,9 @@ class MainWindow(
         self.report_dialog: ReportDialog | None = None
         # the examiner and case id last typed in a report dialog: the analyst's, carried
         self.analyst_fields: dict[str, str] = {"examiner": "", "case_id": ""}
+        self.report_offered: CaseInfo | None = None  # its fields as the report dialog opened
+        self.stop_signal = 0  # the stop signal closing the window (gui/app.py), 0: none
+        self.quit_confirmed = False  # Quit anyway answered (gui/window_closing.py)
         self.probe_dialog: ProbeDialog | None = None  # made when first opened
         self.probe_tables: dict[str, dict] = {}  # evidence SHA-256 -> its probe's table
         self._reloading: dict[str, ResultLoader] = {}  # scan results read again, by path
@@ -408,6 +413,9 @@ class MainWindow(
     # --- closing ---
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
+        if not closing_allowed(self):  # work in progress: Cancel answered (window_closing.py)
+            event.ignore()
+            return
         if self.batch is not None and not self.batch.stop_scan(CLOSE_WAIT_MS):
             # the scan thread is out of Cancel's reach (loading models, listing): quitting with
             # it running aborts the process, so the window stays until it stops, then closes
@@ -429,6 +437,7 @@ class MainWindow(
         for loader in list(self._reloading.values()):
             stop_within(loader, CLOSE_WAIT_MS, "a scan result's decode")  # never destroyed running
         self.lister.stop()
+        keep_open_note(self.case)  # a close no one answered: the note kept, unconfirmed
         self.case.closing()  # before the stop: which analyses a Cancel had stopped already
         self.worker.stop()
         self.renderer.stop()

@@ -64,6 +64,7 @@ class WindowDialogs:
             if not field.text() and self.analyst_fields.get(key):
                 field.setText(self.analyst_fields[key])
             field.textChanged.connect(lambda text, k=key: self.analyst_fields.update({k: text}))
+        self.report_offered = dialog.case()  # typed after this: asked of at the close
         dialog.written.connect(lambda _paths: self._say_ended(dialog, "report"))
         dialog.failed.connect(lambda _why: self._say_ended(dialog, "report"))
 

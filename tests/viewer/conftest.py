@@ -213,3 +213,21 @@ def x11_display(short_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     server = listening(short_dir / "X0")
     yield ":0"
     server.close()
+
+
+@pytest.fixture(autouse=True)
+def _closing_answers_quit_anyway(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """A window closed with work in progress (a test's end: pytest-qt closes its widgets)
+    asks one modal question that nothing would answer offscreen: answered "Quit anyway",
+    the open note kept, and each question's work listed here. tests/viewer/test_close_work.py
+    asks the real question."""
+    from forensic_viewer.gui import window_closing
+
+    asked: list[list[str]] = []
+
+    def quit_anyway(_parent: object, pending: list[str], *, note: bool) -> tuple[bool, bool]:
+        asked.append(pending)
+        return True, note
+
+    monkeypatch.setattr(window_closing, "ask_to_quit", quit_anyway)
+    return asked
