@@ -52,6 +52,12 @@ from forensic_viewer.gui.window_closing import closing_allowed, keep_open_note
 from forensic_viewer.gui.window_dialogs import WindowDialogs
 from forensic_viewer.gui.window_entry import Entry, complete_analysis
 from forensic_viewer.gui.window_layout import WindowLayout
+from forensic_viewer.gui.window_memory import (
+    analyst_fields,
+    restore_exact,
+    restore_layout,
+    save_window,
+)
 from forensic_viewer.gui.window_models import WindowModels
 from forensic_viewer.gui.window_opening import WindowOpening
 from forensic_viewer.gui.window_view import WindowView
@@ -137,7 +143,8 @@ class MainWindow(
         self._finished_elsewhere: set[str] = set()
         self.report_dialog: ReportDialog | None = None
         # the examiner and case id last typed in a report dialog: the analyst's, carried
-        self.analyst_fields: dict[str, str] = {"examiner": "", "case_id": ""}
+        self.analyst_fields: dict[str, str] = {"examiner": "", "case_id": ""}  # (below)
+        self.models_chosen = False  # in the Models panel: kept for the next start
         self.report_offered: CaseInfo | None = None  # its fields as the report dialog opened
         self.stop_signal = 0  # the stop signal closing the window (gui/app.py), 0: none
         self.quit_confirmed = False  # Quit anyway answered (gui/window_closing.py)
@@ -169,6 +176,9 @@ class MainWindow(
         )  # what is opened, listed off this thread
         self._build_actions()
         self.case = CaseRecorder(self, case_log, case_problem)  # the case log (gui/case_log.py)
+        # the case log's examiner, the case id last typed for its folder (gui/window_memory.py)
+        self.analyst_fields = analyst_fields(self, case_log)
+        restore_exact(self)  # before the models are configured with it
         self.help = HelpMenu(self)  # the last menu: About, keyboard shortcuts (gui/help_menu.py)
         # after every other slot of a job's last signal (the case log's slots read the job's
         # path): the queued calls of one emit run in the order they were connected
@@ -182,6 +192,7 @@ class MainWindow(
         self.worker.start()
         self.set_models(models or [], device)
         self.resize(1400, 900)
+        restore_layout(self)  # as the last session left it, then fitted to this screen
         fit_to_screen(self)
 
     def show_error(self, message: str) -> None:
@@ -429,6 +440,7 @@ class MainWindow(
             )
             event.ignore()
             return
+        save_window(self)  # the layout, Exact and the models chosen (gui/window_memory.py)
         if self.training is not None:
             self.training.shutdown()
         for dialog in (self.batch, self.report_dialog, self.probe_dialog, *self.results_dialogs):

@@ -42,7 +42,7 @@ def kind(value: object) -> str:
     """What a settings value is, in a few words, for :func:`ignored`."""
     if isinstance(value, list | tuple):
         return f"a list of {len(value):,} values"
-    return f"a {type(value).__name__}"
+    return f"a value of type {type(value).__name__}"
 
 
 def text_value(settings: QSettings, key: str) -> tuple[str, str]:

@@ -57,14 +57,12 @@ class WindowOpening:
             options=READ_ONLY,
         )
         if paths:
-            self.settings.setValue(LAST_FOLDER_KEY, str(Path(paths[0]).parent))
             self.open_paths(paths)
 
     def open_folder_dialog(self) -> None:
         """File ▸ Open Folder…: the folder chosen opened as one dropped on the window is."""
         folder = pick_evidence_folder(self, self.start_folder())
         if folder:
-            self.settings.setValue(LAST_FOLDER_KEY, str(Path(folder).parent))
             self.open_paths([folder])
 
     def start_folder(self) -> str:
@@ -86,6 +84,9 @@ class WindowOpening:
         listed after a later opening adds its files without taking the view. ``recent``: the
         Open Recent entry they come from, taken out of it when gone."""
         if given := [str(p) for p in paths]:
+            # where the pickers start next time, whichever way it was opened (a drop, the
+            # command line, Open Recent): only Open… and Open Folder… kept it
+            self.settings.setValue(LAST_FOLDER_KEY, str(Path(given[0]).absolute().parent))
             self.lister.start(given, recent)
 
     def _open_listed(self, listing: Listing, recent: str | None, newest: bool = True) -> None:
