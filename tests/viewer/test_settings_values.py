@@ -104,8 +104,15 @@ def test_an_error_building_the_window_is_a_python_error_not_an_abort(tmp_path: P
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)}
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    root = Path(__file__).resolve().parents[2]  # this checkout's code, not an installed one
+    env["PYTHONPATH"] = str(root)
     done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=HANG_S
+        [sys.executable, "-c", code],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_S,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "raised built wrong" in done.stdout
