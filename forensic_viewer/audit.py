@@ -71,6 +71,7 @@ from engine.files import (
     open_regular,
     write_all,
 )
+from forensic_viewer.audit_sessions import Sessions, tap
 from forensic_viewer.environment import APP_PACKAGE, code_identity, package_version
 
 try:
@@ -91,6 +92,8 @@ class Action(StrEnum):
     """What an entry records. Readers accept other names (a later version's actions)."""
 
     LOG_OPENED = "log-opened"  # a program started writing: program, version, pid
+    LOG_CLOSED = "log-closed"  # that program's clean end (audit_sessions.py)
+    SESSIONS_NOT_ENDED = "sessions-not-ended"  # earlier sessions with no log-closed
     TORN_LINE_RECOVERED = "torn-line-recovered"  # a crash's torn last line moved aside
     EVIDENCE_OPENED = "evidence-opened"  # path, SHA-256, size, format, file-system times
     FOLDER_OPENED = "folder-opened"  # path, images opened, subfolders not opened
@@ -468,6 +471,8 @@ class AuditLog:
         self._size = 0
         self._seq = 0
         self._head = GENESIS
+        self._session: int | None = None  # the seq of this program's log-opened
+        self._sessions: Sessions | None = Sessions()  # fed while the log is first read
         try:
             with self._lock, self._flock():
                 self._catch_up()
@@ -487,6 +492,9 @@ class AuditLog:
                 **(opened or {}),
             },
         )
+        sessions, self._sessions = self._sessions, None
+        if not_ended := sessions.not_ended(self.host):
+            self.append(Action.SESSIONS_NOT_ENDED, {"sessions": [s.record() for s in not_ended]})
 
     # The fd is the log's one writer handle; flock on it serialises writers across processes.
     def _flock(self) -> _FileLock:
@@ -535,6 +543,8 @@ class AuditLog:
             f.seek(self._size)  # what this process verified (or wrote) is not read again
             done = (self._seq, self._head, self._size)
             lines = _lines(f, size - self._size, self._seq + 1)
+            if self._sessions is not None:  # the first reading: which sessions never ended
+                lines = tap(lines, self._sessions)
             result = verify_lines(self.path, lines, keep=False, after=done)
             if result.torn:  # its bytes, kept aside: a crash's part of an entry
                 f.seek(result.torn_offset)
@@ -594,7 +604,12 @@ class AuditLog:
         self._size = result.torn_offset + len(line)
 
     def _entry(self, action: str, details: Mapping[str, Any]) -> AuditEntry:
-        """The next entry after the head (not written)."""
+        """The next entry after the head (not written), with this program's session (the seq
+        of its ``log-opened``, which is its own) once it has one."""
+        if action == Action.LOG_OPENED:
+            self._session = self._seq + 1
+        if self._session is not None:
+            details = {**details, "session": self._session}
         return AuditEntry.make(self._seq + 1, action, details, self._head, self.examiner, self.host)
 
     def _write(self, action: str, details: Mapping[str, Any]) -> AuditEntry:
@@ -640,6 +655,12 @@ class AuditLog:
         return self._head
 
     def close(self) -> None:
+        """End this program's session with ``log-closed`` and let the log go. A log that
+        cannot take the entry (a full disk) is closed without it: the next opening then
+        names the session as not ended, which is all the log can show of it."""
+        if self._fd is not None and self._session is not None:
+            with contextlib.suppress(AuditError):
+                self.append(Action.LOG_CLOSED, {})
         with self._lock:
             if self._fd is not None:
                 os.close(self._fd)

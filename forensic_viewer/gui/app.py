@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from PySide6.QtCore import QObject, QSocketNotifier, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, QSocketNotifier, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -33,6 +33,7 @@ from engine.resources import resources_dir
 from forensic_viewer.audit import AuditError, AuditLog, case_dir_from, default_case_dir
 from forensic_viewer.gui.questions import close_questions, questions_open
 from forensic_viewer.gui.thread_stop import end_if_threads_run
+from forensic_viewer.gui.window_memory import remembered_models
 
 log = logging.getLogger("forensic_viewer")
 
@@ -216,6 +217,8 @@ class SignalClose:
             return
         if not self.signum:
             self.signum = stops[0]
+            # its close asks nothing (no one to answer): the main window's closeEvent reads it
+            self.window.stop_signal = self.signum  # type: ignore[attr-defined]
             log.info("%s received: closing the viewer", signal.Signals(self.signum).name)
         # a question open: closed unanswered, its asker returns, then the window closes
         close_questions(f"{signal.Signals(stops[0]).name}: the viewer closed")
@@ -293,8 +296,17 @@ def run_gui(
     problems += model_problems
     case_log, case_problem = open_case_log(case)
     problems += [case_problem] if case_problem else []
+    settings = QSettings(APP_ID, APP_ID)
+    if models is None:  # no --model: the models last chosen in the Models panel, if any
+        kept, said = remembered_models(settings)
+        model_paths = kept or model_paths
+        problems += said
     window = MainWindow(
-        models=model_paths, device=device, case_log=case_log, case_problem=case_problem
+        models=model_paths,
+        device=device,
+        settings=settings,
+        case_log=case_log,
+        case_problem=case_problem,
     )
     stop = close_on_signals(window)
     try:

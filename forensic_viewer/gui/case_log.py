@@ -119,6 +119,7 @@ class NoteDialog(QDialog):
         self.text.setPlaceholderText("what you saw, checked or decided")
         self.text.setAccessibleName("note")  # a placeholder is no name for a screen reader
         self.text.setTabChangesFocus(True)  # Tab goes on to OK: it typed a tab, and held
+        self.subject = subject  # the image it is about ("": the case)
         about = QLabel(f"about: {subject}" if subject else "about the case")
         about.setTextFormat(Qt.TextFormat.PlainText)
         buttons = QDialogButtonBox(
@@ -253,12 +254,13 @@ class CaseRecorder(QObject):
         if self.note_dialog is dialog:  # not a later one opened while it was open
             self.note_dialog = None
 
-    def add_note(self, text: str, subject: str | None = None) -> AuditEntry | None:
-        """A note about ``subject`` (the image shown when None), with that image's SHA-256."""
+    def add_note(self, text: str, subject: str | None = None, **marks: bool) -> AuditEntry | None:
+        """A note about ``subject`` (the image shown when None), with that image's SHA-256;
+        ``marks``: how it was added, when not by its OK (``gui/window_closing.py``)."""
         if not text.strip():
             return None
         path = self.window.current if subject is None else subject
-        details: dict[str, Any] = {"text": text}
+        details: dict[str, Any] = {"text": text, **marks}
         if path:
             entry = self.window.entries.get(path)
             details["path"] = path

@@ -32,6 +32,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QFileDialog, QMenu, QStyle, QWidget
 
 from forensic_viewer.gui.panels import INPUT_FOLDER
+from forensic_viewer.gui.settings_values import path_bytes, path_texts
 from forensic_viewer.scan.walk import is_output_folder
 from forensic_viewer.wording import plain
 
@@ -154,27 +155,44 @@ class RecentMenu:
         self._open_path = open_path
         self._say = say
         self._not_kept_said = False  # the settings could not be written, said once
+        self._ignored_said: set[str] = set()  # the lines of values ignored, said once each
         self.rebuild()
 
     def entries(self) -> list[str]:
         """The entries, most recent first: a file's path, a folder's with a trailing separator."""
         if not self.settings.contains(SETTINGS_KEY):
-            value = self.settings.value(TEXT_SETTINGS_KEY, [])
-            return [str(v) for v in ([value] if isinstance(value, str) else value or [])]
-        value = self.settings.value(SETTINGS_KEY, [])
-        value = value if isinstance(value, list) else [value]
-        return [os.fsdecode(bytes(v)) for v in value if isinstance(v, QByteArray | bytes)]
+            texts, said = path_texts(self.settings, TEXT_SETTINGS_KEY, MAX_RECENT)
+            self._say_ignored(said)
+            return texts
+        paths, said = path_bytes(self.settings, SETTINGS_KEY, MAX_RECENT)
+        self._say_ignored(said)
+        return [os.fsdecode(p) for p in paths]
+
+    def _say_ignored(self, line: str) -> None:
+        """A value of the list's key that was not a list of paths (or too long a one, read in
+        part): said once in the status bar (the viewer's log says it, ``settings_values.py``)."""
+        if line and line not in self._ignored_said:
+            self._ignored_said.add(line)
+            self._say(line)
 
     def remember(self, path: str, *, folder: bool = False) -> None:
         """``path`` first in the list; the same path kept before (as a file or a folder, or a
         folder kept without its separator by an earlier version) goes."""
         entry = folder_entry(path) if folder else path
         key = entry_path(entry)
-        kept = [e for e in self.entries() if entry_path(e) != key]
+        kept = [e for e in self._current() if entry_path(e) != key]
         self._store([entry, *kept])
 
     def forget(self, entry: str) -> None:
-        self._store([e for e in self.entries() if e != entry])
+        self._store([e for e in self._current() if e != entry])
+
+    def _current(self) -> list[str]:
+        """The entries as the settings file holds them now: another viewer on the same account
+        may have written its list since this one read it. Built from this viewer's copy, the
+        whole key written back dropped the other viewer's openings (both viewers' files were
+        in the list only until the second one's next opening)."""
+        self.settings.sync()
+        return self.entries()
 
     def clear(self) -> None:
         self._store([])

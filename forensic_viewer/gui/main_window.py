@@ -48,15 +48,23 @@ from forensic_viewer.gui.thread_stop import stop_within
 from forensic_viewer.gui.training_dialog import TrainingDialog
 from forensic_viewer.gui.verdict_panel import face_rates, no_model_hint
 from forensic_viewer.gui.window_analysis import CANCELLED_WORDS, WindowAnalysis
+from forensic_viewer.gui.window_closing import closing_allowed, keep_open_note
 from forensic_viewer.gui.window_dialogs import WindowDialogs
 from forensic_viewer.gui.window_entry import Entry, complete_analysis
 from forensic_viewer.gui.window_layout import WindowLayout
+from forensic_viewer.gui.window_memory import (
+    analyst_fields,
+    restore_exact,
+    restore_layout,
+    save_window,
+)
 from forensic_viewer.gui.window_models import WindowModels
 from forensic_viewer.gui.window_opening import WindowOpening
 from forensic_viewer.gui.window_view import WindowView
 from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer
 from forensic_viewer.layer_memory import LayerMemory
 from forensic_viewer.layers import LayerList, build_layers
+from forensic_viewer.report import CaseInfo
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.wording import plain
 
@@ -135,7 +143,11 @@ class MainWindow(
         self._finished_elsewhere: set[str] = set()
         self.report_dialog: ReportDialog | None = None
         # the examiner and case id last typed in a report dialog: the analyst's, carried
-        self.analyst_fields: dict[str, str] = {"examiner": "", "case_id": ""}
+        self.analyst_fields: dict[str, str] = {"examiner": "", "case_id": ""}  # (below)
+        self.models_chosen = False  # in the Models panel: kept for the next start
+        self.report_offered: CaseInfo | None = None  # its fields as the report dialog opened
+        self.stop_signal = 0  # the stop signal closing the window (gui/app.py), 0: none
+        self.quit_confirmed = False  # Quit anyway answered (gui/window_closing.py)
         self.probe_dialog: ProbeDialog | None = None  # made when first opened
         self.probe_tables: dict[str, dict] = {}  # evidence SHA-256 -> its probe's table
         self._reloading: dict[str, ResultLoader] = {}  # scan results read again, by path
@@ -153,7 +165,6 @@ class MainWindow(
         self.worker.mail.on("partial", self._on_partial)
         self.worker.modelsReady.connect(self._on_models_ready)
         self.worker.modelsFailed.connect(self._on_models_failed)
-        self.renderer = LayerRenderer(self)
         self._job_started: dict[int, float] = {}  # job -> monotonic time of its first progress
 
         self._build_central()
@@ -165,6 +176,9 @@ class MainWindow(
         )  # what is opened, listed off this thread
         self._build_actions()
         self.case = CaseRecorder(self, case_log, case_problem)  # the case log (gui/case_log.py)
+        # the case log's examiner, the case id last typed for its folder (gui/window_memory.py)
+        self.analyst_fields = analyst_fields(self, case_log)
+        restore_exact(self)  # before the models are configured with it
         self.help = HelpMenu(self)  # the last menu: About, keyboard shortcuts (gui/help_menu.py)
         # after every other slot of a job's last signal (the case log's slots read the job's
         # path): the queued calls of one emit run in the order they were connected
@@ -172,9 +186,13 @@ class MainWindow(
         self.worker.failed.connect(self._forget_job)
         self.worker.cancelled.connect(self._forget_cancelled_job)
         self.worker.kept.connect(self._forget_job)
+        # the threads last: an error above is then a Python error, not an abort (a QThread
+        # destroyed running with the half-made window ended the process with SIGABRT)
+        self.renderer = LayerRenderer(self)
         self.worker.start()
         self.set_models(models or [], device)
         self.resize(1400, 900)
+        restore_layout(self)  # as the last session left it, then fitted to this screen
         fit_to_screen(self)
 
     def show_error(self, message: str) -> None:
@@ -406,6 +424,9 @@ class MainWindow(
     # --- closing ---
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
+        if not closing_allowed(self):  # work in progress: Cancel answered (window_closing.py)
+            event.ignore()
+            return
         if self.batch is not None and not self.batch.stop_scan(CLOSE_WAIT_MS):
             # the scan thread is out of Cancel's reach (loading models, listing): quitting with
             # it running aborts the process, so the window stays until it stops, then closes
@@ -419,6 +440,7 @@ class MainWindow(
             )
             event.ignore()
             return
+        save_window(self)  # the layout, Exact and the models chosen (gui/window_memory.py)
         if self.training is not None:
             self.training.shutdown()
         for dialog in (self.batch, self.report_dialog, self.probe_dialog, *self.results_dialogs):
@@ -427,6 +449,7 @@ class MainWindow(
         for loader in list(self._reloading.values()):
             stop_within(loader, CLOSE_WAIT_MS, "a scan result's decode")  # never destroyed running
         self.lister.stop()
+        keep_open_note(self.case)  # a close no one answered: the note kept, unconfirmed
         self.case.closing()  # before the stop: which analyses a Cancel had stopped already
         self.worker.stop()
         self.renderer.stop()

@@ -31,6 +31,7 @@ from forensic_viewer.gui.report_job import ReportJob, image_report_job
 from forensic_viewer.gui.result_loader import ResultLoader
 from forensic_viewer.gui.scan_results import ScanResultsDialog, not_a_scan_folder
 from forensic_viewer.gui.window_entry import Entry, complete_analysis
+from forensic_viewer.gui.window_memory import keep_case_id
 from forensic_viewer.report import CaseInfo
 from forensic_viewer.scan.probe import keep_scan_probe
 from forensic_viewer.scan.replay import ScanAnalysis
@@ -64,6 +65,8 @@ class WindowDialogs:
             if not field.text() and self.analyst_fields.get(key):
                 field.setText(self.analyst_fields[key])
             field.textChanged.connect(lambda text, k=key: self.analyst_fields.update({k: text}))
+        dialog.case_id.textChanged.connect(lambda text: keep_case_id(self, text))  # per case
+        self.report_offered = dialog.case()  # typed after this: asked of at the close
         dialog.written.connect(lambda _paths: self._say_ended(dialog, "report"))
         dialog.failed.connect(lambda _why: self._say_ended(dialog, "report"))
 

@@ -50,6 +50,7 @@ class WindowModels:
             return
         waiting = sum(e.running for p, e in self.entries.items() if p != self.current)
         self._configure(paths, device)
+        self.models_chosen = True  # the analyst's choice: kept for the next start
         if self.current is not None:
             self.analyse(self.current)
         if waiting:
@@ -60,8 +61,11 @@ class WindowModels:
 
     def _on_exact(self, checked: bool) -> None:
         """Analysis ▸ Exact sliding-window path: the same models again on the other path, and
-        the current image analysed again with them (the status bar names the path)."""
+        the current image analysed again with them (the status bar names the path); the
+        models are not thereby chosen (kept for the next start only when they were)."""
+        chosen = self.models_chosen
         self._on_models_chosen(self.model_paths, self.device)
+        self.models_chosen = chosen
 
     def _on_models_ready(self, names: list[str], device: str) -> None:
         """The models loaded: news from the background, which waits while a message of the

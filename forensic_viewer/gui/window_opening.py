@@ -27,6 +27,7 @@ from forensic_viewer.gui.file_menu import left_out_words, nothing_to_open, pick_
 from forensic_viewer.gui.groundtruth_panel import looks_like_mask
 from forensic_viewer.gui.opening import Listing
 from forensic_viewer.gui.panels import READ_ONLY
+from forensic_viewer.gui.settings_values import text_value
 
 LAST_FOLDER_KEY = "last_open_folder"  # the folder the last file or folder opened was in
 
@@ -56,14 +57,12 @@ class WindowOpening:
             options=READ_ONLY,
         )
         if paths:
-            self.settings.setValue(LAST_FOLDER_KEY, str(Path(paths[0]).parent))
             self.open_paths(paths)
 
     def open_folder_dialog(self) -> None:
         """File ▸ Open Folder…: the folder chosen opened as one dropped on the window is."""
         folder = pick_evidence_folder(self, self.start_folder())
         if folder:
-            self.settings.setValue(LAST_FOLDER_KEY, str(Path(folder).parent))
             self.open_paths([folder])
 
     def start_folder(self) -> str:
@@ -74,8 +73,10 @@ class WindowOpening:
         the folder is gone."""
         if self.current:
             return str(Path(self.current).parent)
-        last = self.settings.value(LAST_FOLDER_KEY, "")
-        return str(last) if last else str(Path.home())
+        last, said = text_value(self.settings, LAST_FOLDER_KEY)  # not text: ignored, said
+        if said:
+            self.show_error(said)
+        return last or str(Path.home())
 
     def open_paths(self, paths: Iterable[str | Path], recent: str | None = None) -> None:
         """Open files (folders: the images directly inside), analyse each, show the first: once
@@ -83,6 +84,9 @@ class WindowOpening:
         listed after a later opening adds its files without taking the view. ``recent``: the
         Open Recent entry they come from, taken out of it when gone."""
         if given := [str(p) for p in paths]:
+            # where the pickers start next time, whichever way it was opened (a drop, the
+            # command line, Open Recent): only Open… and Open Folder… kept it
+            self.settings.setValue(LAST_FOLDER_KEY, str(Path(given[0]).absolute().parent))
             self.lister.start(given, recent)
 
     def _open_listed(self, listing: Listing, recent: str | None, newest: bool = True) -> None:

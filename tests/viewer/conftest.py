@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -213,3 +214,37 @@ def x11_display(short_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     server = listening(short_dir / "X0")
     yield ":0"
     server.close()
+
+
+@pytest.fixture(autouse=True)
+def _closing_answers_quit_anyway(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """A window closed with work in progress (a test's end: pytest-qt closes its widgets)
+    asks one modal question that nothing would answer offscreen: answered "Quit anyway",
+    the open note kept, and each question's work listed here. tests/viewer/test_close_work.py
+    asks the real question."""
+    from forensic_viewer.gui import window_closing
+
+    asked: list[list[str]] = []
+
+    def quit_anyway(_parent: object, pending: list[str], *, note: bool) -> tuple[bool, bool]:
+        asked.append(pending)
+        return True, note
+
+    monkeypatch.setattr(window_closing, "ask_to_quit", quit_anyway)
+    return asked
+
+
+def without_sessions(entries: Iterable[Any]) -> list[Any]:
+    """Case-log entries (``AuditEntry`` or their JSON objects) as their actions recorded them:
+    each program's session bookkeeping left out, the ``log-closed`` at its end and the
+    ``session`` in every entry's details (tests/viewer/test_audit_sessions.py tests those)."""
+    kept: list[Any] = []
+    for e in entries:
+        if isinstance(e, dict):
+            if e["action"] != "log-closed":
+                details = {k: v for k, v in e["details"].items() if k != "session"}
+                kept.append({**e, "details": details})
+        elif e.action != "log-closed":
+            details = {k: v for k, v in e.details.items() if k != "session"}
+            kept.append(dataclasses.replace(e, details=details))
+    return kept

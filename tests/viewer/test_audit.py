@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _case(tmp_path: Path, notes: int = 5) -> AuditLog:
-    """A case log with a log-opened entry and ``notes`` notes (entries 2 .. notes + 1)."""
+    """A case log with a log-opened entry, ``notes`` notes (entries 2 .. notes + 1) and the
+    log-closed of its clean close (entry notes + 2)."""
     log = AuditLog(tmp_path / "case", examiner="A. Examiner", host="lab-1")
     for i in range(notes):
         log.append(Action.NOTE, {"text": f"note {i}", "path": Path("/ev") / f"{i}.png"})
@@ -52,8 +53,9 @@ def test_entries_chain_by_hash_and_verify(tmp_path: Path) -> None:
     result = verify_log(log.path)
     assert result.ok, result.message()
     entries = result.entries
-    assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6]
+    assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6, 7]
     assert entries[0].action == "log-opened" and entries[0].prev == GENESIS
+    assert entries[-1].action == "log-closed"
     assert entries[0].details["pid"] == os.getpid()
     for before, after in itertools.pairwise(entries):
         assert after.prev == before.hash
@@ -61,11 +63,11 @@ def test_entries_chain_by_hash_and_verify(tmp_path: Path) -> None:
         body = {k: v for k, v in json.loads(raw).items() if k != "hash"}
         assert e.hash == hashlib.sha256(canonical(body)).hexdigest() == entry_hash(body)
         assert raw == e.line()  # the stored line is the canonical form
-    assert entries[2].details == {"text": "note 1", "path": "/ev/1.png"}
+    assert entries[2].details == {"text": "note 1", "path": "/ev/1.png", "session": 1}
     assert entries[2].examiner == "A. Examiner" and entries[2].host == "lab-1"
     assert entries[2].time.endswith("Z")
     assert result.head == entries[-1].hash == log.head
-    assert result.message() == f"{log.path}: OK, 6 entries, head {log.head}"
+    assert result.message() == f"{log.path}: OK, 7 entries, head {log.head}"
 
 
 def test_an_edited_entry_breaks_at_that_entry(tmp_path: Path) -> None:
@@ -144,8 +146,8 @@ def test_a_truncated_last_line_is_reported_and_the_entries_before_it_hold(
     log.path.write_bytes(data[:-20])  # a crash in the middle of writing the last entry
     result = verify_log(log.path)
     assert not result.ok and result.torn
-    assert (result.line, result.seq) == (6, 6) and "torn last line" in result.problem
-    assert len(result.entries) == 5
+    assert (result.line, result.seq) == (7, 7) and "torn last line" in result.problem
+    assert len(result.entries) == 6
 
 
 def test_a_log_cut_at_a_line_end_fails_only_against_a_report_head(tmp_path: Path) -> None:
@@ -156,7 +158,7 @@ def test_a_log_cut_at_a_line_end_fails_only_against_a_report_head(tmp_path: Path
     _write(log.path, lines[:-1])  # whole entries removed from the end: the chain still holds
     assert verify_log(log.path).ok
     result = verify_log(log.path, expect_head=head)
-    assert not result.ok and head in result.problem and result.line == 6
+    assert not result.ok and head in result.problem and result.line == 7
 
 
 def test_reopening_after_a_torn_line_moves_it_aside_and_records_that(tmp_path: Path) -> None:
@@ -170,9 +172,12 @@ def test_reopening_after_a_torn_line_moves_it_aside_and_records_that(tmp_path: P
     result = verify_log(log.path)
     assert result.ok, result.message()
     actions = [e.action for e in result.entries]
-    assert actions == ["log-opened", "note", "note", "torn-line-recovered", "log-opened", "note"]
-    recovered = result.entries[3].details
-    assert recovered["bytes"] == len(torn) and recovered["line"] == 4
+    assert actions == [
+        *["log-opened", "note", "note", "log-closed"],
+        *["torn-line-recovered", "log-opened", "note", "log-closed"],
+    ]
+    recovered = result.entries[4].details
+    assert recovered["bytes"] == len(torn) and recovered["line"] == 5
     assert recovered["sha256"] == hashlib.sha256(torn).hexdigest()
     assert (log.case_dir / recovered["saved_as"]).read_bytes() == torn
     assert log.path.read_bytes().startswith(whole)  # the verified entries are untouched
@@ -219,8 +224,10 @@ def test_a_torn_line_longer_than_its_repair_entry_is_cut_off(tmp_path: Path) -> 
     AuditLog(log.case_dir).close()
     result = verify_log(log.path)
     assert result.ok, result.message()
-    assert [e.action for e in result.entries][-2:] == ["torn-line-recovered", "log-opened"]
-    assert result.entries[-2].details["bytes"] == len(torn)
+    assert [e.action for e in result.entries][-3:] == [
+        *["torn-line-recovered", "log-opened", "log-closed"]
+    ]
+    assert result.entries[-3].details["bytes"] == len(torn)
 
 
 @pytest.mark.timeout(HANG_S)
@@ -286,7 +293,7 @@ def test_two_writers_on_one_case_keep_one_chain(tmp_path: Path) -> None:
     b.close()
     result = verify_log(tmp_path / "case" / LOG_NAME)
     assert result.ok, result.message()
-    texts = [e.details.get("text") for e in result.entries[2:]]
+    texts = [e.details.get("text") for e in result.entries[2:-2]]
     assert texts == ["a0", "b0", "a1", "b1", "a2", "b2"]
 
 
@@ -299,7 +306,7 @@ def test_details_become_plain_json(tmp_path: Path) -> None:
         {"to": np.float32(0.25), "nan": float("nan"), "names": ("a", "b"), "p": Path("x")},
     )
     log.close()
-    assert e.details == {"to": 0.25, "nan": "nan", "names": ["a", "b"], "p": "x"}
+    assert e.details == {"to": 0.25, "nan": "nan", "names": ["a", "b"], "p": "x", "session": 1}
     assert verify_log(log.path).ok
 
 
@@ -345,12 +352,12 @@ def test_audit_verify_and_show_on_the_command_line(
     log = _case(tmp_path, notes=3)
     assert main(["audit", "verify", str(log.path)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == [f"{log.path}: OK, 4 entries, head {log.head}"]
+    assert out == [f"{log.path}: OK, 5 entries, head {log.head}"]
     assert main(["audit", "verify", str(log.case_dir), "--head", log.head]) == 0  # a case folder
     capsys.readouterr()
     assert main(["audit", "show", str(log.path)]) == 0
     shown = capsys.readouterr().out.splitlines()
-    assert len(shown) == 5 and " note " in shown[2] and "text=note 1" in shown[2]
+    assert len(shown) == 6 and " note " in shown[2] and "text=note 1" in shown[2]
     assert "A. Examiner@lab-1" in shown[1]
     lines = _lines(log.path)
     lines[2] = lines[2].replace(b"note 1", b"note 9")

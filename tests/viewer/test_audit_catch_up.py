@@ -74,7 +74,7 @@ def test_a_writer_reads_only_what_the_other_appended(tmp_path: Path, lines_read:
         first.close()
         second.close()
     result = verify_log(path)
-    assert result.ok and result.count == EARLIER + 2 + 2 * TURNS
+    assert result.ok and result.count == EARLIER + 2 + 2 * TURNS + 2  # and their log-closed
 
 
 def _forged(path: Path, how: str) -> bytes:
@@ -126,9 +126,8 @@ def test_a_torn_line_in_the_new_part_is_recovered_where_it_is(tmp_path: Path) ->
         first.close()
         second.close()
     result = verify_log(path)
-    assert result.ok and result.count == entry.seq == EARLIER + 5
-    assert result.entries[-2].action == "torn-line-recovered"
-    assert result.entries[-2].details["line"] == EARLIER + 4
-    assert (path.parent / result.entries[-2].details["saved_as"]).read_bytes() == (
-        b'{"action":"note","det'
-    )
+    assert result.ok and result.count - 2 == entry.seq == EARLIER + 5  # then the log-closed
+    recovered = result.entries[-4]
+    assert recovered.action == "torn-line-recovered"
+    assert recovered.details["line"] == EARLIER + 4
+    assert (path.parent / recovered.details["saved_as"]).read_bytes() == (b'{"action":"note","det')

@@ -73,7 +73,7 @@ def test_the_reports_stamp_and_report_paths_are_absolute(
     assert stamp.log == str(tmp_path / "case" / "audit.jsonl")
     log_report(log, {"html": Path("out/report.html")}, stamp)
     log.close()
-    *_, (_, raw, _) = log_lines(tmp_path / "case" / "audit.jsonl")
+    *_, (_, raw, _), _closed = log_lines(tmp_path / "case" / "audit.jsonl")
     entry = parse_entry(raw)[0]
     assert entry is not None
     assert entry.details["files"]["html"]["path"] == str(tmp_path / "out" / "report.html")
@@ -270,8 +270,9 @@ def test_the_head_after_the_reports_own_entry_is_printed_and_guards_it(
     said = capsys.readouterr().out.splitlines()
     log = case / "audit.jsonl"
     lines = log.read_bytes().splitlines(keepends=True)
-    last = parse_entry(lines[-1])[0]
+    last, closed = parse_entry(lines[-2])[0], parse_entry(lines[-1])[0]
     assert last is not None and last.action == "report-exported"
+    assert closed is not None and closed.action == "log-closed"  # the run's end, after it
     printed = json.loads((out / "report.json").read_text())["case"]["audit_log"]["head"]
     assert printed == last.prev  # the report's own head: the entry before its own
     assert said[-1] == (
@@ -279,6 +280,6 @@ def test_the_head_after_the_reports_own_entry_is_printed_and_guards_it(
         f"value down outside this computer: `forensic-viewer audit verify {log} --head "
         f"{last.hash}` then shows that the log still holds the report's own entry"
     )
-    log.write_bytes(b"".join(lines[:-1]))  # the report's own entry cut off
+    log.write_bytes(b"".join(lines[:-2]))  # the report's own entry cut off (and the end)
     assert main(["audit", "verify", str(case), "--head", printed]) == 0  # not seen by it
     assert main(["audit", "verify", str(case), "--head", last.hash]) == 1  # seen by this one

@@ -14,12 +14,12 @@ import pytest
 from forensic_viewer.audit import AuditEntry, log_lines, parse_entry
 from forensic_viewer.cli import main
 from tests.conftest import write_rgb
-from tests.viewer.conftest import scan_args
+from tests.viewer.conftest import scan_args, without_sessions
 
 
 def entries(case: Path) -> list[AuditEntry]:
     found = [parse_entry(raw)[0] for _n, raw, _c in log_lines(case / "audit.jsonl")]
-    return [e for e in found if e is not None]
+    return without_sessions(e for e in found if e is not None)
 
 
 def sha_of(out: Path, key: str) -> str:

@@ -27,7 +27,7 @@ from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.model_layers import MaskLayer
 from forensic_viewer.scan.command import variables_prefix
 from tests.conftest import HANG_MS, write_rgb
-from tests.viewer.conftest import open_listed
+from tests.viewer.conftest import open_listed, without_sessions
 from tests.viewer.test_main_window import open_and_wait
 
 
@@ -38,7 +38,7 @@ def _sha(path: Path) -> str:
 def _entries(case: Path) -> list:
     result = verify_log(case / LOG_NAME)
     assert result.ok, result.message()
-    return list(result.entries)
+    return without_sessions(result.entries)
 
 
 def _actions(case: Path) -> list[str]:

@@ -15,7 +15,7 @@ from PySide6.QtCore import QSettings, Qt
 from forensic_viewer.audit import LOG_NAME, AuditLog, verify_log
 from forensic_viewer.gui.main_window import MainWindow
 from tests.conftest import HANG_MS, HANG_S, make_tiny_checkpoint
-from tests.viewer.conftest import open_listed, write_image
+from tests.viewer.conftest import open_listed, without_sessions, write_image
 
 pytestmark = pytest.mark.gui
 
@@ -32,7 +32,8 @@ def _window(qtbot, tmp_path: Path) -> MainWindow:
 
 
 def _entries(tmp_path: Path) -> list[dict]:
-    return [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
+    lines = (tmp_path / "case" / LOG_NAME).read_text().splitlines()
+    return without_sessions(json.loads(x) for x in lines)
 
 
 def _of(entries: list[dict], path: Path) -> list[str]:

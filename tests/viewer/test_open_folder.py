@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QStyle
 
 from forensic_viewer.gui.main_window import MainWindow
 from tests.conftest import HANG_MS
-from tests.viewer.conftest import write_image
+from tests.viewer.conftest import without_sessions, write_image
 
 pytestmark = pytest.mark.gui
 
@@ -237,7 +237,8 @@ def test_the_subfolders_a_folder_leaves_out_are_said_once_and_logged(
     log.close()
     checked = verify_log(tmp_path / "case" / LOG_NAME)
     assert checked.ok, checked.message()
-    opened = [e.details for e in checked.entries if e.action == "folder-opened"]
+    recorded = without_sessions(checked.entries)
+    opened = [e.details for e in recorded if e.action == "folder-opened"]
     assert opened == [
         {"path": str(folder), "files": 2, "subfolders_not_opened": 2},
         {"path": str(lone.resolve()), "files": 1, "subfolders_not_opened": 0},

@@ -24,7 +24,7 @@ from forensic_viewer.gui.window_analysis import kept_words
 from forensic_viewer.model_layers import MaskLayer, PartialHeatmapLayer
 from forensic_viewer.wording import verdict_words
 from tests.conftest import HANG_MS, HANG_S, make_tiny_checkpoint
-from tests.viewer.conftest import open_listed, write_image
+from tests.viewer.conftest import open_listed, without_sessions, write_image
 
 pytestmark = pytest.mark.gui
 
@@ -239,7 +239,9 @@ def test_cancel_keeps_the_finished_model_and_a_partial_map_without_verdict_then_
         image_report_job(kept)
     assert window.case.export_layer(partial_layers[0], tmp_path / "partial.png") is not None
 
-    lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
+    lines = without_sessions(
+        json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()
+    )
     cancel = next(x for x in lines if x["action"] == "analysis-cancelled")["details"]
     assert list(cancel["kept"]["models"]) == ["m1"]
     assert cancel["kept"]["partial"] == {"m2": {"fraction": fraction, "verdict": None}}
@@ -386,7 +388,9 @@ def test_files_queued_before_a_model_change_run_with_the_models_chosen_when_open
     qtbot.waitUntil(lambda: first.job in succeeded, timeout=HANG_MS)  # the last to end
     assert with_m1 not in succeeded  # its m1 run, whose result nobody would see, was cancelled
 
-    lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
+    lines = without_sessions(
+        json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()
+    )
     started = [x["details"] for x in lines if x["action"] == "analysis-started"]
     asked = {(Path(d["path"]).name, tuple(Path(m).stem for m in d["models"])) for d in started}
     assert asked == {("f0.png", ("m1",)), ("f1.png", ("m1",)), ("f2.png", ("m1",)),
@@ -474,7 +478,9 @@ def test_a_kept_part_that_cannot_be_built_logs_the_cancel_and_the_failure_and_ke
     )
     assert "no room for the kept part" in entry.error and entry.analysis is None
     assert window.worker._keeping == set()
-    lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
+    lines = without_sessions(
+        json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()
+    )
     ended = [(x["action"], x["details"]) for x in lines if x["action"].startswith("analysis-")]
     assert [a for a, _ in ended] == ["analysis-started", "analysis-cancelled", "analysis-failed"]
     assert ended[1][1] == {"path": str(image)}  # nothing kept
@@ -505,7 +511,9 @@ def test_a_running_analysis_asked_again_with_other_models_keeps_nothing(
     qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
     assert ended == [("cancelled", old)]  # and no kept part built
     assert list(entry.analysis.results) == ["m2"] and not entry.analysis.cancelled
-    lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
+    lines = without_sessions(
+        json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()
+    )
     cancels = [x["details"] for x in lines if x["action"] == "analysis-cancelled"]
     assert cancels == [{"path": str(image)}]
 

@@ -23,7 +23,7 @@ from forensic_viewer.scan.integrity import EARLIER_ABSENT, ROW_FIELDS, ROW_REQUI
 from forensic_viewer.scan.results import ResultIndex, read_records
 from forensic_viewer.scan.run import run_scan
 from tests.conftest import HANG_MS, write_rgb
-from tests.viewer.conftest import scan_args
+from tests.viewer.conftest import scan_args, without_sessions
 from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of, make_folder
 
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "results.schema.json"
@@ -42,7 +42,7 @@ def _info(out: Path) -> dict[str, Any]:
 
 
 def _entries(case: Path) -> list[Any]:
-    return [parse_entry(raw)[0] for _, raw, _ in log_lines(case / "audit.jsonl")]
+    return without_sessions(parse_entry(raw)[0] for _, raw, _ in log_lines(case / "audit.jsonl"))
 
 
 @pytest.fixture

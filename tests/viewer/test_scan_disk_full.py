@@ -26,7 +26,7 @@ from engine.environ import result_variables
 from forensic_viewer.scan.command import variables_prefix
 from forensic_viewer.scan.results import ResultLog
 from tests.conftest import HANG_MS, said_lines
-from tests.viewer.conftest import scan_cli, write_image
+from tests.viewer.conftest import scan_cli, without_sessions, write_image
 
 ROWS_BEFORE_FULL = 2
 LINE_END = "finished results are kept, run again to resume"
@@ -223,7 +223,7 @@ def test_a_failed_scan_leaves_the_csv_of_its_rows_and_its_end_in_the_case_log(
     assert len(_csv_paths(out)) == ROWS_BEFORE_FULL
     run = run_of(out)
     assert "): the rows written are kept; results.csv covers those; running" in run["note"]
-    entries = verify_log(case / LOG_NAME).entries
+    entries = without_sessions(verify_log(case / LOG_NAME).entries)
     assert [e.action for e in entries][-2:] == ["scan-started", "scan-finished"]
     finished = entries[-1].details
     line = f"the scan failed: {out / 'results.jsonl'}: no space left on device; {LINE_END}"

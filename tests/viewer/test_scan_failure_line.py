@@ -21,7 +21,7 @@ import pytest
 from forensic_viewer.audit import LOG_NAME, verify_log
 from forensic_viewer.scan.results import ResultLog
 from tests.conftest import HANG_MS
-from tests.viewer.conftest import scan_cli, write_image
+from tests.viewer.conftest import scan_cli, without_sessions, write_image
 
 PREFIX = "forensic-viewer: error: "
 
@@ -73,7 +73,7 @@ def cli_and_case_log(folder: Path, out: Path, case: Path, checkpoint: Path, caps
     assert scan_cli(folder, out, checkpoint, "--jobs", "1", "--case", str(case)) == 3
     err = capsys.readouterr().err.splitlines()
     (line,) = [ln.removeprefix(PREFIX) for ln in err if ln.startswith(PREFIX)]
-    finished = verify_log(case / LOG_NAME).entries[-1]
+    finished = without_sessions(verify_log(case / LOG_NAME).entries)[-1]
     assert finished.action == "scan-finished"
     return line, finished.details["error"]
 

@@ -14,7 +14,7 @@ import pytest
 from forensic_viewer.audit import LOG_NAME, AuditEntry, verify_log
 from forensic_viewer.gui.scan_results import ScanResultsDialog
 from tests.conftest import HANG_MS
-from tests.viewer.conftest import scan_cli, write_image
+from tests.viewer.conftest import scan_cli, without_sessions, write_image
 
 pytestmark = pytest.mark.gui
 
@@ -39,7 +39,7 @@ def scanned_in_case(tmp_path: Path, tiny_checkpoint: Path) -> Path:
 def _entries(tmp_path: Path, action: str) -> list[AuditEntry]:
     result = verify_log(tmp_path / "case" / LOG_NAME)
     assert result.ok
-    return [e for e in result.entries if e.action == action]
+    return [e for e in without_sessions(result.entries) if e.action == action]
 
 
 def _opened(qtbot, window: Any, out: Path) -> ScanResultsDialog:
