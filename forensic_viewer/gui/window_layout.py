@@ -7,7 +7,7 @@ mixin: its methods run on the window, whose ``__init__`` calls them once, in thi
 and the compare panes in one stack; the panels in their docks (a panel that does not scroll
 itself scrolls in its dock when the window is short), left and right: on the right the layers
 over one tabbed area (verdict in front, metadata, analyses, ground truth); the status bar with the pixel read-out, the progress bar and
-Cancel; and the File, Analysis, Models and View menus with their shortcuts, each panel's entry
+Cancel (and the zoom in device pixels per image pixel); and the File, Analysis, Models and View menus with their shortcuts, each panel's entry
 in View with a letter of its own (:data:`DOCK_MENU_TEXT`), which brings a panel tabbed behind
 another to the front (:func:`panel_action`). The slots the actions call are the
 window's.
@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QDockWidget,
+    QLabel,
     QMainWindow,
     QMenu,
     QPushButton,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 from forensic_viewer.gui.analysis_panel import AnalysisPanel
 from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.compare import CompareView
+from forensic_viewer.gui.device_pixels import ZOOM_IN, ZOOM_OUT
 from forensic_viewer.gui.escape import EditorsKeepEscape
 from forensic_viewer.gui.file_menu import RecentMenu
 from forensic_viewer.gui.focus_order import behind_a_tab, tab_order
@@ -101,6 +103,8 @@ class WindowLayout:
         self.setCentralWidget(self.stack)
         self.canvas.hovered.connect(self._on_hover)
         self.compare.hovered.connect(self._on_hover)
+        self.canvas.zoomed.connect(self._show_zoom)
+        self.compare.zoomed.connect(self._show_zoom)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -160,10 +164,13 @@ class WindowLayout:
         bar = StatusBar()  # its messages elided visibly, whole in their tooltip, and kept
         self.setStatusBar(bar)
         self.readout = ReadoutField()  # bounded and elided: messages keep their room
+        self.zoom_field = QLabel()  # the zoom of the view shown, in device pixels (_show_zoom)
+        self.zoom_field.setAccessibleName("zoom")
         self.progress = progress_bar(PROGRESS_STEPS)  # with room for the ETA (_show_progress)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
+        bar.addPermanentWidget(self.zoom_field)
         bar.addPermanentWidget(self.readout)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
@@ -229,12 +236,15 @@ class WindowLayout:
         models_menu.addAction(self._action("&Train a model…", self.open_training))
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self._action("&Fit", self.fit, "Ctrl+0"))
-        view_menu.addAction(self._action("&100 %", self.actual_size, "Ctrl+1"))
-        zoom_in = self._action("Zoom &in", lambda: self.zoom(1.25), "Ctrl+=")
+        # one image pixel per screen (device) pixel, whatever the display scaling
+        view_menu.addAction(
+            self._action("&100 % (1 image pixel : 1 screen pixel)", self.actual_size, "Ctrl+1")
+        )
+        zoom_in = self._action("Zoom &in", lambda: self.zoom(ZOOM_IN), "Ctrl+=")
         # and Ctrl++ (Shift and =, or the keypad's +: the keypad's - zooms out), as viewers do
         zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
         view_menu.addAction(zoom_in)
-        view_menu.addAction(self._action("Zoom &out", lambda: self.zoom(0.8), "Ctrl+-"))
+        view_menu.addAction(self._action("Zoom &out", lambda: self.zoom(ZOOM_OUT), "Ctrl+-"))
         view_menu.addSeparator()
         self.compare_action = self._action("&Compare side by side", self.set_compare, "Ctrl+K")
         self.compare_action.setCheckable(True)
