@@ -20,7 +20,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QDockWidget,
-    QLabel,
     QMainWindow,
     QMenu,
     QPushButton,
@@ -41,7 +40,7 @@ from forensic_viewer.gui.layer_panel import LayerPanel
 from forensic_viewer.gui.metadata_panel import MetadataPanel
 from forensic_viewer.gui.model_panel import ModelPanel
 from forensic_viewer.gui.panels import EvidenceList, PanelScroll
-from forensic_viewer.gui.status_bar import StatusBar, progress_bar
+from forensic_viewer.gui.status_bar import StatusBar, ZoomField, progress_bar
 from forensic_viewer.gui.verdict_panel import VerdictPanel
 from forensic_viewer.gui.window_analysis import PROGRESS_STEPS
 
@@ -164,8 +163,7 @@ class WindowLayout:
         bar = StatusBar()  # its messages elided visibly, whole in their tooltip, and kept
         self.setStatusBar(bar)
         self.readout = ReadoutField()  # bounded and elided: messages keep their room
-        self.zoom_field = QLabel()  # the zoom of the view shown, in device pixels (_show_zoom)
-        self.zoom_field.setAccessibleName("zoom")
+        self.zoom_field = ZoomField()  # the zoom of the view shown, in device pixels (_show_zoom)
         self.progress = progress_bar(PROGRESS_STEPS)  # with room for the ETA (_show_progress)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
