@@ -16,7 +16,7 @@ window's.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QScreen
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QDockWidget,
@@ -88,6 +88,22 @@ def panel_action(window: QMainWindow, dock: QDockWidget, text: str) -> QAction:
 
 
 DOCK_NARROWEST = 150  # pixels: the most width a dock's panel asks; narrower, it scrolls
+DOCK_WIDTHS = (260, 360)  # pixels: the left and right columns' first widths on a wide screen
+DOCK_SHARES = (0.18, 0.24)  # of the screen's width: the most they take on a narrower one
+
+
+def dock_widths(screen: QScreen | None) -> list[int]:
+    """The left and right dock columns' first widths: :data:`DOCK_WIDTHS`, at most
+    :data:`DOCK_SHARES` of the screen's available width, so the image keeps more than half
+    the window. 260 + 360 pixels left the image a third of a 1366 x 768 screen at 150 % (911
+    logical pixels wide) and 42 % of it at 125 % (walk-through hidpi, finding 6)."""
+    if screen is None:
+        return list(DOCK_WIDTHS)
+    width = screen.availableGeometry().width()
+    return [
+        max(DOCK_NARROWEST, min(px, int(share * width)))
+        for px, share in zip(DOCK_WIDTHS, DOCK_SHARES, strict=True)
+    ]
 
 
 class WindowLayout:
@@ -154,7 +170,9 @@ class WindowLayout:
         self.truth_panel.scored.connect(self.compare.truth_scored)
         self.tabifyDockWidget(analyses_dock, self._dock("Ground truth", self.truth_panel, right))
         verdict_dock.raise_()  # what the analyst reads first is in front
-        self.resizeDocks([evidence_dock, layers_dock], [260, 360], Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [evidence_dock, layers_dock], dock_widths(self.screen()), Qt.Orientation.Horizontal
+        )
         # the tabs get a little more than the layers: the verdict card, the analyses' results
         self.resizeDocks([layers_dock, verdict_dock], [420, 480], Qt.Orientation.Vertical)
         self.docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}  # in made order

@@ -129,3 +129,22 @@ def test_open_scan_results_fits_a_small_screen_and_its_file_column_reads(
     assert dialog.table.columnWidth(model.column_of("file")) >= FILE_WIDTH
     named = [i for i, col in enumerate(model.columns) if col.model == "diffforensics-effl0"]
     assert named and all(dialog.table.columnWidth(i) >= MODEL_WIDTH for i in named)
+
+
+def test_the_image_keeps_more_than_half_a_small_window(
+    qtbot, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """At 1366 x 768 and 150 % (911 x 512 logical) the docks kept 260 + 360 pixels and the
+    image had 279 of the window's 911 (walk-through hidpi, finding 6)."""
+    from PySide6.QtCore import QSettings
+
+    from forensic_viewer.gui.main_window import MainWindow
+
+    area = QRect(0, 0, 911, 512)
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _screen: QRect(area))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.canvas.width() > 0 and window.width() <= area.width())
+    assert window.stack.width() > window.width() / 2, (window.stack.width(), window.width())
