@@ -35,7 +35,8 @@ from forensic_viewer.gui.device_pixels import (
 )
 from forensic_viewer.layer_base import ImageLayer
 from forensic_viewer.layers import LayerList
-from tests.conftest import HANG_S
+from tests.conftest import HANG_MS, HANG_S
+from tests.viewer.conftest import scan_cli, write_image
 
 ROOT = Path(__file__).resolve().parents[2]
 ZOOMS = (1.0, 3.0, 1.7)  # device pixels per image pixel the pointer is tried at
@@ -187,3 +188,44 @@ def _move(canvas: Canvas, at: QPointF) -> QMouseEvent:
         Qt.MouseButton.NoButton,
         Qt.KeyboardModifier.NoModifier,
     )
+
+
+@pytest.fixture
+def scanned(tmp_path: Path, tiny_checkpoint: Path) -> Path:
+    """A --no-faces scan of two images larger than the thumbnails the scan writes."""
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    for i in range(2):
+        write_image(folder / f"{i}.png", 200, 300, seed=i)
+    out = tmp_path / "out"
+    assert scan_cli(folder, out, tiny_checkpoint) == 0
+    return out
+
+
+def test_table_thumbnails_are_read_at_the_screens_pixels(
+    qtbot, scanned: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 200 % the 64-pixel thumbnails were drawn over 128 device pixels, soft beside the
+    text: they are read at 128 (the scan wrote 160) and drawn 64 logical pixels long."""
+    from PySide6.QtGui import QGuiApplication
+
+    from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageModel, thumb_side
+    from forensic_viewer.scan.triage import triage_rows
+
+    assert thumb_side(1.0) == TABLE_THUMB and thumb_side(2.0) == 2 * TABLE_THUMB
+    monkeypatch.setattr(QGuiApplication, "devicePixelRatio", lambda _app: 2.0)
+    model = TriageModel()
+    model.set_out(scanned)
+    model.set_models(["tiny"], None, [])
+    model.add_rows([r for r in triage_rows(scanned) if r.status == "ok"])
+    model.flush()
+    column = model.column_of("thumbnail")
+    index = model.index(0, column)
+    assert model.data(index, Qt.ItemDataRole.DecorationRole) is None  # asked for
+    qtbot.waitUntil(
+        lambda: model.data(index, Qt.ItemDataRole.DecorationRole) is not None, timeout=HANG_MS
+    )
+    pixmap = model.data(index, Qt.ItemDataRole.DecorationRole)
+    assert max(pixmap.width(), pixmap.height()) == 2 * TABLE_THUMB  # device pixels
+    assert pixmap.devicePixelRatio() == 2.0  # drawn TABLE_THUMB logical pixels long
+    model.thumbnails.stop()
