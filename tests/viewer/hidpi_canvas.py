@@ -5,7 +5,8 @@ names the pixel drawn under the pointer, that 100 % is one image pixel per devic
 that the zoom steps land on whole device multiples.
 
 ``python -m tests.viewer.hidpi_canvas ZOOM...`` (ZOOM: device pixels per image pixel to test
-the pointer at).
+the pointer at); ``python -m tests.viewer.hidpi_canvas magnifier``: the magnifier's close-up as
+drawn (:func:`magnifier_row`).
 """
 
 from __future__ import annotations
@@ -102,5 +103,31 @@ def _pointer_rows(app: Any, canvas: Any, zoom: float) -> dict[str, Any]:
     return {"zoom": canvas.device_zoom, "x0": x0, "y0": y0, "y_device": y_device, "rows": rows}
 
 
+def magnifier_row() -> dict[str, Any]:
+    """The magnifier's close-up of a patch whose pixel (col, row) is (col, row, 128), grabbed
+    in device pixels: the colour of each device pixel along patch row 3 and along the cursor's."""
+    from PySide6.QtWidgets import QApplication
+
+    from forensic_viewer.gui.inspector import Magnifier
+
+    app = QApplication([])
+    magnifier = Magnifier()
+    magnifier.show()
+    app.processEvents()
+    side = 2 * Magnifier.RADIUS + 1
+    magnifier.set_patch(coded_image()[:side, :side])
+    app.processEvents()
+    shot = magnifier.grab().toImage()
+    ratio = magnifier.devicePixelRatioF()
+    rows = {}
+    for name, patch_row in (("row", 3), ("cursor", Magnifier.RADIUS)):  # the cursor's pixel
+        y = round((patch_row + 0.5) * Magnifier.ZOOM * ratio)
+        rows[name] = [shot.pixelColor(x, y).getRgb()[:3] for x in range(shot.width())]
+    return {"ratio": ratio, "width": shot.width(), **rows}
+
+
 if __name__ == "__main__":
-    print(json.dumps(main([float(z) for z in sys.argv[1:]])))
+    if sys.argv[1:] == ["magnifier"]:
+        print(json.dumps(magnifier_row()))
+    else:
+        print(json.dumps(main([float(z) for z in sys.argv[1:]])))

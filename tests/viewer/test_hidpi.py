@@ -9,6 +9,7 @@ device pixel ratio is set.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -33,6 +34,7 @@ from forensic_viewer.gui.device_pixels import (
     zoom_step,
     zoom_words,
 )
+from forensic_viewer.gui.inspector import Magnifier
 from forensic_viewer.layer_base import ImageLayer
 from forensic_viewer.layers import LayerList
 from tests.conftest import HANG_MS, HANG_S
@@ -45,10 +47,17 @@ ZOOMS = (1.0, 3.0, 1.7)  # device pixels per image pixel the pointer is tried at
 @pytest.fixture(scope="module")
 def at_200() -> dict[str, Any]:
     """What the canvas did at 200 % (``hidpi_canvas.main``), run once for the module."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": "2"}
+    out = _child("2", *map(str, ZOOMS))
+    assert out["ratio"] == 2.0  # the child did run scaled
+    return out
+
+
+def _child(scale: str, *args: str) -> dict[str, Any]:
+    """``python -m tests.viewer.hidpi_canvas ARGS`` at ``QT_SCALE_FACTOR=scale``: its JSON."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": scale}
     env.pop("QT_SCREEN_SCALE_FACTORS", None)
     done = subprocess.run(
-        [sys.executable, "-m", "tests.viewer.hidpi_canvas", *map(str, ZOOMS)],
+        [sys.executable, "-m", "tests.viewer.hidpi_canvas", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -57,9 +66,7 @@ def at_200() -> dict[str, Any]:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
-    assert out["ratio"] == 2.0  # the child did run scaled
-    return out
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("zoom", [1.0, 3.0])
@@ -229,3 +236,15 @@ def test_table_thumbnails_are_read_at_the_screens_pixels(
     assert max(pixmap.width(), pixmap.height()) == 2 * TABLE_THUMB  # device pixels
     assert pixmap.devicePixelRatio() == 2.0  # drawn TABLE_THUMB logical pixels long
     model.thumbnails.stop()
+
+
+def test_the_magnifier_draws_whole_device_pixels_at_125_percent() -> None:
+    """Its 248-pixel pixmap was scaled by Qt to 310 device pixels at 125 %: its pixels 10 and
+    11 wide in turn, the cursor pixel's 1-pixel outline 1.25."""
+    out = _child("1.25", "magnifier")
+    assert out["ratio"] == 1.25 and out["width"] == 310
+    side = 2 * Magnifier.RADIUS + 1
+    runs = [(tuple(k), len(list(g))) for k, g in itertools.groupby(out["row"])]
+    assert runs == [((col, 3, 128), 10) for col in range(side)]
+    yellow = [len(list(g)) for k, g in itertools.groupby(out["cursor"]) if k == [255, 255, 0]]
+    assert yellow == [1, 1]  # the outline's left and right sides
