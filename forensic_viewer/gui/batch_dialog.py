@@ -71,8 +71,7 @@ from forensic_viewer.gui.scan_worker import ScanJob, ScanWorker
 from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.thread_stop import stop_within
 from forensic_viewer.gui.tips import tip_text
-from forensic_viewer.gui.triage_table import TABLE_THUMB
-from forensic_viewer.gui.triage_view import RowOpener, triage_view
+from forensic_viewer.gui.triage_view import RowOpener, size_columns, triage_view
 from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.scan.failure import named
@@ -86,7 +85,6 @@ from forensic_viewer.scan.walk import parse_types
 from forensic_viewer.wording import plain
 
 SETTINGS_WIDTH = 460  # px, the settings column's first width; the table takes the rest
-STATUS_WIDTH = 200  # px: the Status column's least width once the models are known
 FILES_SHOWN = 10  # a refused scan's files listed under its message
 
 
@@ -515,15 +513,7 @@ class BatchDialog(QDialog):
             names, ensemble, self.worker.job.analyses if self.worker else ()
         )
         if not self.table_model.rowCount():  # sized by the headers: no rows to measure yet
-            self.table.resizeColumnsToContents()
-            self.table.setColumnWidth(0, TABLE_THUMB + 8)
-            self.table.setColumnWidth(1, max(self.table.columnWidth(1), 220))
-            for i, col in enumerate(self.table_model.columns):
-                if col.model is not None:  # room for "manipulated 0.93"
-                    self.table.setColumnWidth(i, max(self.table.columnWidth(i), 140))
-            # a failed file's problem on two lines ("ok" sized it for "error: damaged …")
-            status = self.table_model.column_of("status")
-            self.table.setColumnWidth(status, max(self.table.columnWidth(status), STATUS_WIDTH))
+            size_columns(self.table, self.table_model)
         self._fit_headers()
         self.table.sortByColumn(*self.table_model.default_sort())  # the columns were made anew
         self.tally.meter.start()

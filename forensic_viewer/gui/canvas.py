@@ -18,11 +18,14 @@ follow the keys as they follow the mouse (they followed the mouse alone: walk-th
 3); the mouse moved over the image takes the inspection back. :data:`VIEW_KEYS` lists these
 keys for Help ▸ Keyboard shortcuts.
 :meth:`Canvas.fit` shows the whole evidence and :meth:`Canvas.actual_size` one evidence pixel
-per screen pixel. A fitted canvas stays fitted when it is resized, until the analyst zooms or
+per device pixel (true 1:1 on a screen scaled to 125 % or 200 %); :meth:`Canvas.zoom` steps
+land on whole device multiples above it, and ``zoomed`` gives the zoom in device pixels per
+evidence pixel (:mod:`forensic_viewer.gui.device_pixels`). A fitted canvas stays fitted when it is resized, until the analyst zooms or
 pans (``navigated``): a canvas is fitted when it gets its image, often before its layout gives
 it its size (the compare panes are made when compare mode is entered), and fitted to the size
 it had then, linked panes showed the image at half its size or less. ``hovered`` gives the scene point under the cursor for the pixel read-out and
-the magnifier; when an image is shown it is given at once, for the point under the cursor if the
+the magnifier, the centre of the pointer's device pixel mapped unrounded (the one Qt's scene
+gives is rounded to a whole logical pixel: the neighbouring pixel on a scaled screen); when an image is shown it is given at once, for the point under the cursor if the
 cursor is over that image, else for the image's centre, so the magnifier shows the new image
 rather than staying blank until the mouse moves. Scene coordinates are evidence pixels: pixel
 (col, row) covers [col, col + 1] x [row, row + 1], y downwards.
@@ -43,6 +46,7 @@ from PySide6.QtGui import (
     QFontMetrics,
     QImage,
     QKeyEvent,
+    QMouseEvent,
     QPainter,
     QPalette,
     QPen,
@@ -52,6 +56,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QGraphicsRectIte
 from forensic_viewer.classic_layers import ClonePairsLayer
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.face_marks import flagged_by
+from forensic_viewer.gui.device_pixels import device_centre, smooth_at, zoom_step
 from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.layer_base import Layer
 from forensic_viewer.layers import LayerList
@@ -101,8 +106,10 @@ VIEW_KEYS = (
 class RasterItem(pg.GraphicsObject):
     """Draws a premultiplied BGRA array [H, W, 4] over (0, 0)-(W, H), without copying it.
 
-    Pixels are drawn sharp (nearest neighbour) when zoomed in, so the analyst sees the real
-    pixels, and smoothed when zoomed out. With a ``cell`` > 1, the array holds one value per
+    Pixels are drawn sharp (nearest neighbour) when an image pixel covers a device pixel or
+    more, so the analyst sees the real pixels, and smoothed when zoomed out further (the
+    device transform decides: the painter's own leaves out a HiDPI screen's ratio, and
+    smoothed an image magnified 1.6 times at 200 %). With a ``cell`` > 1, the array holds one value per
     cell x cell pixels of an image of ``width`` x ``height`` pixels (a classic analysis's map,
     a partial map's preview): its pixel (i, j) covers [j * cell, (j + 1) * cell) x
     [i * cell, (i + 1) * cell), the last row and column cut by the image's border, as the
@@ -149,8 +156,8 @@ class RasterItem(pg.GraphicsObject):
     def paint(self, painter: QPainter, *_args: Any) -> None:
         if self._image is None:
             return
-        zoomed_out = abs(painter.transform().m11()) < 1.0
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, zoomed_out)
+        smooth = smooth_at(painter.deviceTransform().m11())
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
         painter.drawImage(self._rect, self._image, self._source)
 
 
@@ -406,6 +413,7 @@ class Canvas(pg.GraphicsView):
 
     hovered = Signal(float, float)  # scene point under the cursor, in evidence pixels
     navigated = Signal()  # the analyst zoomed or panned: the view no longer follows fit()
+    zoomed = Signal(float)  # the zoom changed: device pixels per evidence pixel
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, background=BACKGROUND)
@@ -423,8 +431,12 @@ class Canvas(pg.GraphicsView):
         self._point: tuple[float, float] | None = None  # the last point ``hovered`` gave
         self._inspected: tuple[int, int] | None = None  # (col, row) the arrow keys moved to
         self._cursor_at = QCursor.pos()  # where the mouse was at the last arrow key
+        self._pointer: QPointF | None = None  # the last mouse move's position, unrounded
+        self._moving = False  # in mouseMoveEvent: the scene's own point is not followed
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.view.sigResized.connect(self._on_resized)
+        self.view.sigRangeChanged.connect(self._on_range)
+        self.view.sigResized.connect(self._on_range)
         self.view.sigRangeChangedManually.connect(self.release_fit)
 
     @property
@@ -473,8 +485,10 @@ class Canvas(pg.GraphicsView):
         if self._inspected is not None:
             return self._inspected[0] + 0.5, self._inspected[1] + 0.5
         if self.underMouse():
-            at = self.mapToScene(self.viewport().mapFromGlobal(QCursor.pos()))
-            point = self.view.mapSceneToView(at)
+            at = QPointF(self.viewport().mapFromGlobal(QCursor.pos()))
+            if self._pointer is not None and self._pointer.toPoint() == at.toPoint():
+                at = self._pointer  # the same place, unrounded
+            point = self._pointer_point(at)
             if 0 <= point.x() < w and 0 <= point.y() < h:
                 return point.x(), point.y()
         return w / 2, h / 2
@@ -532,22 +546,36 @@ class Canvas(pg.GraphicsView):
             self.fit()
 
     def actual_size(self) -> None:
-        """One evidence pixel per screen pixel, about the centre of the view."""
+        """One evidence pixel per device pixel, about the centre of the view: per logical
+        pixel, a 150 % screen drew the evidence's pixels 1 and 2 device pixels wide in turn."""
         if self._shape is None:
             return
         self.release_fit()
         (x0, x1), (y0, y1) = self.view.viewRange()
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         size = self.view.size()
-        w, h = size.width(), size.height()
+        ratio = self.devicePixelRatioF()
+        w, h = size.width() * ratio, size.height() * ratio
         self.view.setRange(
             xRange=(cx - w / 2, cx + w / 2), yRange=(cy - h / 2, cy + h / 2), padding=0.0
         )
 
+    @property
+    def device_zoom(self) -> float:
+        """Device pixels per evidence pixel (1.0 at 100 %); 0.0 before the view has a size."""
+        sx = self.view.viewPixelSize()[0]  # evidence pixels per logical pixel
+        return self.devicePixelRatioF() / sx if sx > 0 else 0.0
+
     def zoom(self, factor: float) -> None:
-        """Zoom in (factor > 1) or out about the centre of the view."""
+        """Zoom in (factor > 1) or out about the centre of the view, above 1:1 to whole device
+        pixels per evidence pixel (:func:`~forensic_viewer.gui.device_pixels.zoom_step`)."""
         self.release_fit()
-        self.view.scaleBy((1.0 / factor, 1.0 / factor))
+        now = self.device_zoom
+        scale = now / zoom_step(now, factor) if now > 0 else 1.0 / factor
+        self.view.scaleBy((scale, scale))
+
+    def _on_range(self, *_args: object) -> None:
+        self.zoomed.emit(self.device_zoom)
 
     @property
     def inspected(self) -> tuple[int, int] | None:
@@ -639,10 +667,37 @@ class Canvas(pg.GraphicsView):
             painter.drawRect(box)
         painter.restore()
 
-    def _on_mouse_moved(self, pos: QPointF) -> None:
-        if self._shape is None:
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # Qt override
+        """Follow the pointer at every move: pyqtgraph's scene drops moves that come faster
+        than its rate limit, the last one too, and gives its point rounded to a whole logical
+        pixel (the neighbouring pixel on a scaled screen: module doc)."""
+        self._pointer = QPointF(event.position())
+        self._moving = True
+        try:
+            super().mouseMoveEvent(event)
+        finally:
+            self._moving = False
+        self._on_mouse_moved(None)
+
+    def _pointer_point(self, at: QPointF) -> QPointF:
+        """The evidence point drawn at the centre of the device pixel at ``at`` (viewport
+        coordinates, logical pixels)."""
+        ratio = self.devicePixelRatioF()
+        centre = QPointF(device_centre(at.x(), ratio), device_centre(at.y(), ratio))
+        scene = self.viewportTransform().inverted()[0].map(centre)
+        return self.view.mapSceneToView(scene)
+
+    def _on_mouse_moved(self, pos: QPointF | None) -> None:
+        """A mouse move (``pos`` None), or the scene's (the move Qt replays when the view
+        moves under a still mouse: the pointer is where the last move left it)."""
+        if self._shape is None or (pos is not None and self._moving):
             return
-        point = self.view.mapSceneToView(pos)
+        if self._pointer is not None:
+            point = self._pointer_point(self._pointer)
+        elif pos is not None:
+            point = self.view.mapSceneToView(pos)
+        else:
+            return
         if self._inspected is not None:
             h, w = self._shape
             # Qt replays the last mouse move when the view pans under a still mouse

@@ -547,6 +547,7 @@ class CompareView(QWidget):
     """Panes in a grid, views linked, under the legend strip."""
 
     hovered = Signal(float, float)
+    zoomed = Signal(float)  # a pane's zoom changed (Canvas.zoomed)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -635,6 +636,7 @@ class CompareView(QWidget):
             pane.set_sources(layers, sources, source)
             pane.set_place(i + 1, len(shown))
             pane.canvas.hovered.connect(self.hovered)
+            pane.canvas.zoomed.connect(self.zoomed)
             pane.canvas.navigated.connect(self._release_fit)
             self._grid.addWidget(pane, i // columns, i % columns)
             self.panes.append(pane)

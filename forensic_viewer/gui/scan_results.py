@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, QThread, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QMessageBox,
@@ -45,9 +46,9 @@ from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import MessageLabel
 from forensic_viewer.gui.questions import UNANSWERED, ask
 from forensic_viewer.gui.report_job import ReportJob
+from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.thread_stop import stop_within
-from forensic_viewer.gui.triage_table import TABLE_THUMB
-from forensic_viewer.gui.triage_view import RowOpener, triage_view
+from forensic_viewer.gui.triage_view import RowOpener, size_columns, triage_view
 from forensic_viewer.scan.integrity import edited_results, file_sha256
 from forensic_viewer.scan.results import RESULTS, SCAN_INFO, missing_scan_files
 from forensic_viewer.scan.triage import TriageRow, scan_info, triage_rows
@@ -194,7 +195,7 @@ class ScanResultsDialog(QDialog):
         layout.addWidget(self.message)
         layout.addLayout(view.filters)
         layout.addWidget(self.table, 1)
-        self.resize(1100, 700)
+        self.resize(1100, 700)  # within a smaller screen once shown (showEvent)
 
         recorded = case_end(out) if case_end is not None else None
         self.reader = RowReader(out, recorded, self)
@@ -213,9 +214,14 @@ class ScanResultsDialog(QDialog):
 
     def _on_columns(self, models: list[str], ensemble: str | None, analyses: list[str]) -> None:
         self.table_model.set_models(models, ensemble, analyses)
-        self.table.resizeColumnsToContents()
-        self.table.setColumnWidth(0, TABLE_THUMB + 8)
+        size_columns(self.table, self.table_model)  # before any row: widths of their own
         self.table.sortByColumn(*self.table_model.default_sort())
+
+    def showEvent(self, event: QShowEvent) -> None:  # Qt override
+        """Within the screen, frame included: 1100 x 700 ran off a 1366 x 768 screen at 125 %
+        (1093 x 614 logical), the table's last rows and scroll bar with it."""
+        super().showEvent(event)
+        fit_to_screen(self)
 
     def _on_edited(self, edited: Any) -> None:
         self.edited = edited

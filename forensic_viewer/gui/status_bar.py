@@ -41,6 +41,25 @@ FRESH_S = 10.0  # s a message of the analyst's action is not replaced by progres
 # long enough to read a long line twice, short enough that progress is soon shown again
 
 
+class ZoomField(ReadoutField):
+    """The zoom of the view shown ("zoom 300 %", what it counts in the tooltip): as wide as
+    :data:`WIDEST`, elided in a narrower window (the window fits 640 pixels, 1280 at 200 %)."""
+
+    MINIMUM_WIDTH = 0
+    WIDEST = "zoom 1600 %"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("zoom")
+
+    def setText(self, text: str) -> None:  # Qt override: the caller gives the tooltip
+        QLabel.setText(self, text)
+
+    def sizeHint(self) -> QSize:  # Qt override
+        wide = self.fontMetrics().horizontalAdvance(self.WIDEST) + 2 * self.margin() + 4
+        return QSize(wide, super().sizeHint().height())
+
+
 class MessageField(ReadoutField):
     """The status bar's message: as wide as the room the bar leaves it, never wider (a long
     message never widens the window), elided at the end, whole in its tooltip; a click opens

@@ -62,10 +62,26 @@ from forensic_viewer.scan.triage import (
 )
 from forensic_viewer.wording import FLAGGED, NOT_FLAGGED, OUT_OF_RANGE, plain
 
-TABLE_THUMB = 64  # px, long side of a thumbnail in the table
+TABLE_THUMB = 64  # logical px, long side of a thumbnail in the table
 
 
-THUMB_CACHE = 500  # table thumbnails kept in memory (about 12 kB each)
+def thumb_side(ratio: float) -> int:
+    """The long side, in pixels, to read a table thumbnail at on a screen of device pixel
+    ``ratio``: :data:`TABLE_THUMB` device pixels per logical one (the scan wrote them at
+    ``scan.maps.THUMB_SIDE``, 160). Read at 64 and scaled up by Qt, they were soft beside the
+    text at 200 % (walk-through hidpi, finding 8)."""
+    return max(TABLE_THUMB, round(TABLE_THUMB * ratio))
+
+
+def thumb_pixmap(image: QImage) -> QPixmap:
+    """``image`` as the table draws it: at most :data:`TABLE_THUMB` logical pixels long, its
+    pixels the screen's own when it was read larger (:func:`thumb_side`)."""
+    pixmap = QPixmap.fromImage(image)
+    pixmap.setDevicePixelRatio(max(1.0, max(image.width(), image.height()) / TABLE_THUMB))
+    return pixmap
+
+
+THUMB_CACHE = 500  # table thumbnails kept in memory (about 12 kB each, 48 kB at 200 %)
 # how long hiding the table or quitting waits for a thumbnail being read (milliseconds: a
 # local read); a read still going after it is left to end alone
 THUMB_STOP_MS = 3_000
@@ -118,14 +134,15 @@ class ThumbnailLoader(QThread):
         super().__init__(parent)
         self.mailbox = Mailbox(self, after=after)
         self._lock = threading.Lock()
-        self._wanted: dict[str, tuple[Path, TriageRow]] = {}
+        self._wanted: dict[str, tuple[Path, TriageRow, int]] = {}
         self._idle = True
 
-    def request(self, out: Path, row: TriageRow) -> None:
+    def request(self, out: Path, row: TriageRow, side: int = TABLE_THUMB) -> None:
+        """Read ``row``'s thumbnail at ``side`` pixels long at most (:func:`thumb_side`)."""
         self.mailbox.start()
         with self._lock:
             self._wanted.pop(row.key, None)
-            self._wanted[row.key] = (out, row)
+            self._wanted[row.key] = (out, row, side)
             start, self._idle = self._idle, False
         if start:
             self.wait()  # a run that just found nothing to do is returning
@@ -142,8 +159,8 @@ class ThumbnailLoader(QThread):
                     self._idle = True
                     return
                 key = next(reversed(self._wanted))
-                out, row = self._wanted.pop(key)
-            thumb = load_thumbnail(out, row, max_side=TABLE_THUMB, from_evidence=False)
+                out, row, side = self._wanted.pop(key)
+            thumb = load_thumbnail(out, row, max_side=side, from_evidence=False)
             self.mailbox.post("thumb", key, None if thumb is None else to_qimage(thumb))
         with self._lock:
             self._idle = True
@@ -515,14 +532,16 @@ class TriageModel(QAbstractTableModel):
             return self._pixmaps[row.key]
         if self.out is not None and row.key not in self._asked:
             self._asked.add(row.key)
-            self.thumbnails.request(self.out, row)
+            app = QGuiApplication.instance()
+            ratio = app.devicePixelRatio() if isinstance(app, QGuiApplication) else 1.0
+            self.thumbnails.request(self.out, row, thumb_side(ratio))
         return None
 
     def _on_thumbnail(self, key: str, image: QImage | None) -> None:
         if key not in self._asked:  # asked before the table was emptied
             return
         self._asked.discard(key)
-        self._pixmaps[key] = None if image is None else QPixmap.fromImage(image)
+        self._pixmaps[key] = None if image is None else thumb_pixmap(image)
         while len(self._pixmaps) > THUMB_CACHE:
             self._pixmaps.popitem(last=False)
         i = self._where.get(key)

@@ -36,6 +36,10 @@ from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.scan.triage import TriageRow
 from forensic_viewer.wording import plain
 
+FILE_WIDTH = 220  # px: the File column's least width ("astronaut-faceblend.png" and more)
+MODEL_WIDTH = 140  # px: a model's column's least width ("manipulated 0.93")
+STATUS_WIDTH = 200  # px: the Status column's least width once the models are known
+
 
 @dataclass(frozen=True)
 class TriageView:
@@ -49,6 +53,22 @@ class TriageView:
     flagged_only: QCheckBox
     sorting: SortMenu
     filters: QHBoxLayout
+
+
+def size_columns(table: QTableView, model: TriageModel) -> None:
+    """The columns' first widths, before any row is there to measure: each as wide as its
+    header, the thumbnails' as a thumbnail, and the File, model and Status columns at least
+    :data:`FILE_WIDTH`, :data:`MODEL_WIDTH` and :data:`STATUS_WIDTH` (a failed file's problem on
+    two lines). Sized by its header alone, Open scan results' File column was about 55 px
+    wide: "astr… face…" (walk-through hidpi, finding 5)."""
+    table.resizeColumnsToContents()
+    table.setColumnWidth(0, TABLE_THUMB + 8)
+    table.setColumnWidth(1, max(table.columnWidth(1), FILE_WIDTH))
+    for i, col in enumerate(model.columns):
+        if col.model is not None:
+            table.setColumnWidth(i, max(table.columnWidth(i), MODEL_WIDTH))
+    status = model.column_of("status")
+    table.setColumnWidth(status, max(table.columnWidth(status), STATUS_WIDTH))
 
 
 class SortMenu(QObject):

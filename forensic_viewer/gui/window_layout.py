@@ -7,7 +7,7 @@ mixin: its methods run on the window, whose ``__init__`` calls them once, in thi
 and the compare panes in one stack; the panels in their docks (a panel that does not scroll
 itself scrolls in its dock when the window is short), left and right: on the right the layers
 over one tabbed area (verdict in front, metadata, analyses, ground truth); the status bar with the pixel read-out, the progress bar and
-Cancel; and the File, Analysis, Models and View menus with their shortcuts, each panel's entry
+Cancel (and the zoom in device pixels per image pixel); and the File, Analysis, Models and View menus with their shortcuts, each panel's entry
 in View with a letter of its own (:data:`DOCK_MENU_TEXT`), which brings a panel tabbed behind
 another to the front (:func:`panel_action`). The slots the actions call are the
 window's.
@@ -16,7 +16,7 @@ window's.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QScreen
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QDockWidget,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from forensic_viewer.gui.analysis_panel import AnalysisPanel
 from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.compare import CompareView
+from forensic_viewer.gui.device_pixels import ZOOM_IN, ZOOM_OUT
 from forensic_viewer.gui.escape import EditorsKeepEscape
 from forensic_viewer.gui.file_menu import RecentMenu
 from forensic_viewer.gui.focus_order import behind_a_tab, tab_order
@@ -39,7 +40,7 @@ from forensic_viewer.gui.layer_panel import LayerPanel
 from forensic_viewer.gui.metadata_panel import MetadataPanel
 from forensic_viewer.gui.model_panel import ModelPanel
 from forensic_viewer.gui.panels import EvidenceList, PanelScroll
-from forensic_viewer.gui.status_bar import StatusBar, progress_bar
+from forensic_viewer.gui.status_bar import StatusBar, ZoomField, progress_bar
 from forensic_viewer.gui.verdict_panel import VerdictPanel
 from forensic_viewer.gui.window_analysis import PROGRESS_STEPS
 
@@ -87,6 +88,22 @@ def panel_action(window: QMainWindow, dock: QDockWidget, text: str) -> QAction:
 
 
 DOCK_NARROWEST = 150  # pixels: the most width a dock's panel asks; narrower, it scrolls
+DOCK_WIDTHS = (260, 360)  # pixels: the left and right columns' first widths on a wide screen
+DOCK_SHARES = (0.18, 0.24)  # of the screen's width: the most they take on a narrower one
+
+
+def dock_widths(screen: QScreen | None) -> list[int]:
+    """The left and right dock columns' first widths: :data:`DOCK_WIDTHS`, at most
+    :data:`DOCK_SHARES` of the screen's available width, so the image keeps more than half
+    the window. 260 + 360 pixels left the image a third of a 1366 x 768 screen at 150 % (911
+    logical pixels wide) and 42 % of it at 125 % (walk-through hidpi, finding 6)."""
+    if screen is None:
+        return list(DOCK_WIDTHS)
+    width = screen.availableGeometry().width()
+    return [
+        max(DOCK_NARROWEST, min(px, int(share * width)))
+        for px, share in zip(DOCK_WIDTHS, DOCK_SHARES, strict=True)
+    ]
 
 
 class WindowLayout:
@@ -101,6 +118,8 @@ class WindowLayout:
         self.setCentralWidget(self.stack)
         self.canvas.hovered.connect(self._on_hover)
         self.compare.hovered.connect(self._on_hover)
+        self.canvas.zoomed.connect(self._show_zoom)
+        self.compare.zoomed.connect(self._show_zoom)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -151,7 +170,9 @@ class WindowLayout:
         self.truth_panel.scored.connect(self.compare.truth_scored)
         self.tabifyDockWidget(analyses_dock, self._dock("Ground truth", self.truth_panel, right))
         verdict_dock.raise_()  # what the analyst reads first is in front
-        self.resizeDocks([evidence_dock, layers_dock], [260, 360], Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [evidence_dock, layers_dock], dock_widths(self.screen()), Qt.Orientation.Horizontal
+        )
         # the tabs get a little more than the layers: the verdict card, the analyses' results
         self.resizeDocks([layers_dock, verdict_dock], [420, 480], Qt.Orientation.Vertical)
         self.docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}  # in made order
@@ -160,10 +181,12 @@ class WindowLayout:
         bar = StatusBar()  # its messages elided visibly, whole in their tooltip, and kept
         self.setStatusBar(bar)
         self.readout = ReadoutField()  # bounded and elided: messages keep their room
+        self.zoom_field = ZoomField()  # the zoom of the view shown, in device pixels (_show_zoom)
         self.progress = progress_bar(PROGRESS_STEPS)  # with room for the ETA (_show_progress)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
+        bar.addPermanentWidget(self.zoom_field)
         bar.addPermanentWidget(self.readout)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
@@ -229,12 +252,15 @@ class WindowLayout:
         models_menu.addAction(self._action("&Train a model…", self.open_training))
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self._action("&Fit", self.fit, "Ctrl+0"))
-        view_menu.addAction(self._action("&100 %", self.actual_size, "Ctrl+1"))
-        zoom_in = self._action("Zoom &in", lambda: self.zoom(1.25), "Ctrl+=")
+        # one image pixel per screen (device) pixel, whatever the display scaling
+        view_menu.addAction(
+            self._action("&100 % (1 image pixel : 1 screen pixel)", self.actual_size, "Ctrl+1")
+        )
+        zoom_in = self._action("Zoom &in", lambda: self.zoom(ZOOM_IN), "Ctrl+=")
         # and Ctrl++ (Shift and =, or the keypad's +: the keypad's - zooms out), as viewers do
         zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
         view_menu.addAction(zoom_in)
-        view_menu.addAction(self._action("Zoom &out", lambda: self.zoom(0.8), "Ctrl+-"))
+        view_menu.addAction(self._action("Zoom &out", lambda: self.zoom(ZOOM_OUT), "Ctrl+-"))
         view_menu.addSeparator()
         self.compare_action = self._action("&Compare side by side", self.set_compare, "Ctrl+K")
         self.compare_action.setCheckable(True)

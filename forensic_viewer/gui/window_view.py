@@ -4,8 +4,8 @@
 its methods run on the window, whose ``stack``, ``canvas``, ``compare`` and ``layers`` they
 use). View ▸ Compare side by side shows a pane per model, the ensemble and the original;
 entering it shows in every pane the layer kinds shown now, and leaving it puts the layers'
-visibility back as it was. Fit, 100 % and zoom act on the canvas in view (the first pane in
-compare mode); the pixel under the cursor goes to the read-out and the Magnifier.
+visibility back as it was. Fit, 100 % (one image pixel per device pixel) and zoom act on the canvas in view (the first
+pane in compare mode), whose zoom the status bar shows; the pixel under the cursor goes to the read-out and the Magnifier.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from forensic_viewer.gui.canvas import Canvas
+from forensic_viewer.gui.device_pixels import zoom_words
 from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.tips import tip_text
 
@@ -40,6 +41,7 @@ class WindowView:
                 layers.restore_visibility(before)
             self._visibility_before = None
         self._refresh_compare()
+        self._show_zoom()
         fit_to_screen(self)
         # the focus on the view goes to the view shown: Qt moved it to the compare area
         # around the panes, unnamed (walk-through D, item 9)
@@ -85,6 +87,15 @@ class WindowView:
         canvas = self._active_canvas()
         if canvas is not None:
             canvas.zoom(factor)
+
+    def _show_zoom(self, *_args: object) -> None:
+        """The status bar's zoom field: the view shown's zoom, device pixels per image pixel
+        (``100 %`` is 1:1 on the screen, whatever its scaling)."""
+        canvas = self._active_canvas()
+        zoom = 0.0 if canvas is None or canvas.layers is None else canvas.device_zoom
+        text, tip = zoom_words(zoom) if zoom > 0 else ("", "")
+        self.zoom_field.setText(text)
+        self.zoom_field.setToolTip(tip_text(tip) if tip else "")
 
     def _on_hover(self, x: float, y: float) -> None:
         readout = None if self.layers is None else self.layers.readout(x, y)

@@ -106,3 +106,45 @@ def test_the_main_window_fits_1280_by_800_at_200_per_cent(
     window.resize(1280, 800)
     fit_to_screen(window)
     assert _within(window, area), window.frameGeometry()
+
+
+def test_open_scan_results_fits_a_small_screen_and_its_file_column_reads(
+    qtbot, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 1366 x 768 and 125 % (1093 x 614 logical) the dialog stayed 1100 x 700, its last rows
+    and scroll bar off the screen; its File column, sized to its header before any row came,
+    read "astr… face…" (walk-through hidpi, findings 4 and 5)."""
+    from forensic_viewer.gui.scan_results import ScanResultsDialog
+    from forensic_viewer.gui.triage_view import FILE_WIDTH, MODEL_WIDTH
+
+    area = QRect(0, 0, 1093, 614)
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _screen: QRect(area))
+    dialog = ScanResultsDialog(tmp_path / "no-scan-here")  # the reader says so; the table stays
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(dialog.isVisible)
+    assert _within(dialog, area), dialog.frameGeometry()
+    dialog._on_columns(["diffforensics-effl0"], None, [])
+    model = dialog.table_model
+    assert dialog.table.columnWidth(model.column_of("file")) >= FILE_WIDTH
+    named = [i for i, col in enumerate(model.columns) if col.model == "diffforensics-effl0"]
+    assert named and all(dialog.table.columnWidth(i) >= MODEL_WIDTH for i in named)
+
+
+def test_the_image_keeps_more_than_half_a_small_window(
+    qtbot, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """At 1366 x 768 and 150 % (911 x 512 logical) the docks kept 260 + 360 pixels and the
+    image had 279 of the window's 911 (walk-through hidpi, finding 6)."""
+    from PySide6.QtCore import QSettings
+
+    from forensic_viewer.gui.main_window import MainWindow
+
+    area = QRect(0, 0, 911, 512)
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _screen: QRect(area))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.canvas.width() > 0 and window.width() <= area.width())
+    assert window.stack.width() > window.width() / 2, (window.stack.width(), window.width())

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QPushButton, QWidget
 
 from engine.ensemble import ENSEMBLE_SUFFIX
 from forensic_viewer.gui.compare import mask_words
+from forensic_viewer.gui.device_pixels import ZOOM_IN
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.gui.verdict_panel import confidence_text
 from forensic_viewer.model_layers import HeatmapLayer, MaskLayer
@@ -386,6 +387,11 @@ def test_pixel_readout_magnifier_and_zoom(qtbot, window: MainWindow, image_path:
     window.actual_size()
     sx, sy = window.canvas.view.viewPixelSize()
     assert sx == pytest.approx(1.0, rel=0.02) and sy == pytest.approx(1.0, rel=0.02)
+    # the zoom is shown, with what it counts (it was shown nowhere: walk-through hidpi, 3)
+    assert window.zoom_field.text() == "zoom 100 %"
+    assert "device" in window.zoom_field.toolTip()
+    window.zoom(ZOOM_IN)
+    assert window.zoom_field.text() == "zoom 200 %"
     window.fit()
     (x0, x1), (y0, y1) = window.canvas.view.viewRange()
     assert x0 <= 0.5 and x1 >= 127.5 and y0 <= 0.5 and y1 >= 95.5

@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from forensic_viewer.gui.device_pixels import ZOOM_IN, ZOOM_OUT, zoom_step
 from forensic_viewer.gui.main_window import MainWindow
 from tests.viewer.test_main_window import shown_window
 
@@ -45,16 +46,18 @@ def _width(window: MainWindow) -> float:
     ids=["ctrl-equal", "ctrl-plus", "ctrl-keypad-plus"],
 )
 def test_zoom_in_keys(qtbot, shown: MainWindow, key: Qt.Key, modifiers) -> None:
-    before = _width(shown)
+    before, zoom = _width(shown), shown.canvas.device_zoom
     QTest.keyClick(shown.canvas, key, modifiers)
-    assert _width(shown) == pytest.approx(before / 1.25)  # View ▸ Zoom in: 1.25 times
+    step = zoom_step(zoom, ZOOM_IN) / zoom  # View ▸ Zoom in: 1.25 times, or to a whole multiple
+    assert step > 1 and _width(shown) == pytest.approx(before / step)
 
 
 def test_zoom_out_by_the_keypad_too(qtbot, shown: MainWindow) -> None:
-    before = _width(shown)
+    before, zoom = _width(shown), shown.canvas.device_zoom
     mods = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.KeypadModifier
     QTest.keyClick(shown.canvas, Qt.Key.Key_Minus, mods)
-    assert _width(shown) == pytest.approx(before / 0.8)
+    step = zoom_step(zoom, ZOOM_OUT) / zoom
+    assert step < 1 and _width(shown) == pytest.approx(before / step)
 
 
 def _escape_cancels(qtbot, window: MainWindow, widget) -> bool:
