@@ -12,7 +12,7 @@ from PIL import Image
 from PySide6.QtCore import QSettings, Qt
 
 from forensic_viewer.classic_layers import AnalysisLayer
-from forensic_viewer.gui.canvas import PairsVisual
+from forensic_viewer.gui.layer_visuals import PairsVisual
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.overlays import box_centre
 from forensic_viewer.report import item_from_analysis

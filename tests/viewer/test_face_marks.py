@@ -47,7 +47,8 @@ def test_each_face_label_is_numbered_and_ends_at_its_own_box(qtbot) -> None:
     box and covered its label; the boxes had no number and one colour."""
     from PySide6.QtCore import QRectF
 
-    from forensic_viewer.gui.canvas import FACE_COLOR, FLAGGED_FACE_COLOR, Canvas, FacesVisual
+    from forensic_viewer.gui.canvas import Canvas
+    from forensic_viewer.gui.layer_visuals import FACE_COLOR, FLAGGED_FACE_COLOR, FacesVisual
 
     faces = _faces()
     layers = build_layers(memory_evidence(np.zeros((120, 200, 3), np.uint8)))

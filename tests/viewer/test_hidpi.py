@@ -25,7 +25,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QImage, QMouseEvent, QPainter
 from PySide6.QtWidgets import QApplication
 
-from forensic_viewer.gui.canvas import Canvas, RasterItem
+from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.device_pixels import (
     ZOOM_IN,
     ZOOM_OUT,
@@ -35,6 +35,7 @@ from forensic_viewer.gui.device_pixels import (
     zoom_words,
 )
 from forensic_viewer.gui.inspector import Magnifier
+from forensic_viewer.gui.layer_visuals import RasterItem
 from forensic_viewer.layer_base import ImageLayer
 from forensic_viewer.layers import LayerList
 from tests.conftest import HANG_MS, HANG_S

@@ -296,7 +296,8 @@ def test_face_labels_stay_inside_the_image(qtbot) -> None:
     from PySide6.QtCore import QRectF
 
     from engine.types import FaceRegion
-    from forensic_viewer.gui.canvas import Canvas, FacesVisual
+    from forensic_viewer.gui.canvas import Canvas
+    from forensic_viewer.gui.layer_visuals import FacesVisual
     from forensic_viewer.model_layers import FacesLayer
     from tests.conftest import memory_evidence
 
