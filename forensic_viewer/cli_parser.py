@@ -10,6 +10,7 @@ from pathlib import Path
 
 from engine.analyses.base import list_analyses
 from forensic_viewer.casework import add_audit_parser, add_case_arg
+from forensic_viewer.overlays import COLORMAPS, DEFAULT_COLORMAP, NOT_ORDERED
 
 # The subcommands; any other first argument is the viewer's (gui_parser)
 COMMANDS = ("analyze", "scan", "probe", "report", "models", "selftest", "audit")
@@ -102,7 +103,8 @@ def _add_report_args(p: argparse.ArgumentParser, figures: bool = True) -> None:
 
 
 def _add_figures_arg(g: argparse._ActionsContainer) -> None:
-    """Which files of a scan's report get figures (``ReportOptions.figures``)."""
+    """Which files of a scan's report get figures (``ReportOptions.figures``), and their
+    heatmaps' colormap (``FigureStyle.colormap``: the viewer's View ▸ Heatmap colormap)."""
     g.add_argument(
         "--figures",
         choices=("all", "flagged", "none"),
@@ -110,6 +112,16 @@ def _add_figures_arg(g: argparse._ActionsContainer) -> None:
         help="the files whose report sections get figures (evidence, heatmaps): all (default), "
         "flagged (flagged files only: a report of thousands of files stays readable) or none "
         "(tables only); the summary lists every file, and the report's first page says which",
+    )
+    g.add_argument(
+        "--colormap",
+        choices=list(COLORMAPS),
+        default=DEFAULT_COLORMAP,
+        metavar="NAME",
+        help=f"the heatmaps' colormap in the report's figures: {', '.join(COLORMAPS)} "
+        f"(default: {DEFAULT_COLORMAP}; cividis is made for colour-vision deficiencies; "
+        f"{' and '.join(sorted(NOT_ORDERED))} are not perceptually ordered, which the "
+        "figures' legends say); report.json records it",
     )
 
 

@@ -54,10 +54,12 @@ class ReportLines:
 
 
 def _options(args: argparse.Namespace) -> Any:
-    """The ReportOptions of ``args`` (``--figures``)."""
-    from forensic_viewer.report import ReportOptions
+    """The ReportOptions of ``args`` (``--figures``, ``--colormap``)."""
+    from forensic_viewer.overlays import DEFAULT_COLORMAP
+    from forensic_viewer.report import FigureStyle, ReportOptions
 
-    return ReportOptions(figures=getattr(args, "figures", "all"))
+    style = FigureStyle(colormap=getattr(args, "colormap", DEFAULT_COLORMAP))
+    return ReportOptions(style=style, figures=getattr(args, "figures", "all"))
 
 
 def _write_reports(

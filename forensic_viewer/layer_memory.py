@@ -16,6 +16,14 @@ else. Such a mask starts at its calibrated threshold and is handed to ``on_reset
 :class:`Reset`, for the window to log (``threshold-changed``, with the reason) and say.
 Visibility is not kept: which layers show after an analysis is the analysis's choice
 (``add_analysis_layers``).
+
+The analyst's colormap preference (:attr:`LayerMemory.colormap`, the viewer's View ▸ Heatmap
+colormap, kept in its settings) seeds every heatmap layer (a network's, the ensemble's, a face
+map, a partial map: kind ``heatmap``) of every file shown, before that file's own settings are
+put back; a classic analysis's map keeps its own colormap (``overlays.analysis_colormap``).
+Choosing another preference forgets the heatmaps' colormaps remembered per file: they were
+chosen in the layer panel before it, mostly to get what the preference now gives, and kept
+they would put a colormap the analyst cannot read back on a file shown again.
 """
 
 from __future__ import annotations
@@ -25,9 +33,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forensic_viewer.events import Event, Subscriptions
-from forensic_viewer.layer_base import Layer
+from forensic_viewer.layer_base import Layer, checked_colormap
 from forensic_viewer.layers import LayerList
 from forensic_viewer.model_layers import MaskLayer
+from forensic_viewer.overlays import DEFAULT_COLORMAP
 
 KEPT = ("opacity", "colormap", "fade", "fill", "contours", "boxes")  # besides a mask's threshold
 
@@ -49,6 +58,7 @@ class _Kept:
 
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     thresholds: dict[str, tuple[float, str | None, float]] = field(default_factory=dict)
+    preferred: set[str] = field(default_factory=set)  # the layers the preference seeds
 
 
 class LayerMemory:
@@ -63,6 +73,8 @@ class LayerMemory:
         self.on_reset = on_reset
         self._files: dict[str, _Kept] = {}
         self._shown: tuple[str, str | None] | None = None  # path, SHA-256 of the shown file
+        self._layers: LayerList | None = None  # the shown file's layers
+        self.colormap = DEFAULT_COLORMAP  # seeds every heatmap layer: set_colormap
         self._subs = Subscriptions()
 
     def swap(self, path: str | None, sha256: str | None, layers: LayerList | None) -> None:
@@ -72,10 +84,23 @@ class LayerMemory:
         else watches ``layers``, so that they see the settings put back, not a change."""
         self._subs.clear()
         self._shown = None if path is None or layers is None else (path, sha256)
+        self._layers = layers
         if layers is None:
             return
         self._subs.on(layers.events.inserted, lambda event: self._add([event.value]))
         self._add(list(layers))
+
+    def set_colormap(self, name: str) -> None:
+        """The analyst's preference is now the colormap ``name``: the heatmaps shown take it,
+        those of every file shown later start with it, and the heatmaps' colormaps remembered
+        per file are forgotten (the module's docstring says why)."""
+        self.colormap = checked_colormap(name)
+        for kept in self._files.values():
+            for layer_name in kept.preferred:
+                kept.settings.get(layer_name, {}).pop("colormap", None)
+        for layer in self._layers or ():
+            if layer.kind == "heatmap":
+                layer.colormap = name  # type: ignore[attr-defined]
 
     def remember(self, path: str, sha256: str | None, layers: Iterable[Layer]) -> None:
         """Keep the settings of ``layers``, the file ``path``'s; layers not among them stay
@@ -85,6 +110,8 @@ class LayerMemory:
             settings = {a: getattr(layer, a) for a in KEPT if a in layer.events}
             if settings:
                 kept.settings[layer.name] = settings
+            if layer.kind == "heatmap":
+                kept.preferred.add(layer.name)
             if isinstance(layer, MaskLayer):
                 kept.thresholds[layer.name] = (
                     layer.threshold,
@@ -93,7 +120,11 @@ class LayerMemory:
                 )
 
     def _add(self, layers: list[Layer]) -> None:
-        """Put back the settings of ``layers`` (of the shown file), then follow them."""
+        """Seed ``layers``' heatmaps with the preferred colormap, put back the settings of
+        ``layers`` (of the shown file), then follow them."""
+        for layer in layers:
+            if layer.kind == "heatmap" and layer.colormap != self.colormap:  # type: ignore[attr-defined]
+                layer.colormap = self.colormap  # type: ignore[attr-defined]
         if self._shown is None:
             return
         path, sha256 = self._shown

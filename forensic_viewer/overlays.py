@@ -45,11 +45,12 @@ COLORMAPS: dict[str, int | None] = {
     "jet": cv2.COLORMAP_JET,
     "gray": None,
 }
-# The heatmaps' colormap until the analyst chooses another (the viewer's View > Colormap, kept
-# in its settings; a report's --colormap). Kept: inferno's lightness rises monotonically under
-# normal vision, deuteranopia, protanopia and tritanopia alike, its two ends are >= 96 CIEDE2000
-# apart under each, and values 0.25 apart >= 11.9 (walk-through cvd, 2026-12-06, "Colormaps"),
-# nothing measured there gives a reason to change the colormap every earlier report used.
+# The heatmaps' colormap until the analyst chooses another (the viewer's View > Heatmap
+# colormap, kept in its settings; a report's --colormap). Kept: inferno's lightness rises
+# monotonically under normal vision, deuteranopia, protanopia and tritanopia alike, its two
+# ends are >= 96 CIEDE2000 apart under each, and values 0.25 apart >= 11.9 (walk-through cvd,
+# 2026-12-06, "Colormaps"), nothing measured there gives a reason to change the colormap
+# every earlier report used.
 DEFAULT_COLORMAP = "inferno"
 # Colormaps whose lightness goes down and up again along the scale (jet 68 times, turbo 54 under
 # deuteranopia): a lighter colour is not a higher value. Offered, but said so where chosen and

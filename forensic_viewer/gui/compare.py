@@ -20,7 +20,8 @@ against it, read off the Ground truth panel's scores (:class:`TruthScores`: scor
 panel's thread, never in the GUI thread; "scoring…" until they come). A model's title says the
 threshold its mask is drawn at (``mask > 0.35``: the models' differ; the slider's once moved,
 and the figures beside it are at that threshold), and one strip above the grid gives the
-heatmaps' colour scale and what the outlines are (:class:`CompareLegend`).
+scale of each colormap the panes are drawn in and what the outlines are
+(``gui/compare_legend.py``).
 
 The panes never widen the window past the screen: a title above the chooser is wrapped on as
 many lines as it takes (up to six, then cut with an ellipsis; whole in its tooltip, with the
@@ -50,7 +51,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QScrollArea,
     QSizePolicy,
@@ -61,11 +61,11 @@ from PySide6.QtWidgets import (
 from engine.assembly import not_the_bundled
 from engine.errors import ForensicError
 from engine.types import Analysis, ModelResult
-from forensic_viewer import overlays
 from forensic_viewer.classic_layers import AnalysisLayer, ClonePairsLayer
 from forensic_viewer.events import Subscriptions
 from forensic_viewer.gui.canvas import Canvas
-from forensic_viewer.gui.panels import GREY, NEUTRAL, RED, discard, pixmap_from_rgb, tint
+from forensic_viewer.gui.compare_legend import CompareLegend
+from forensic_viewer.gui.panels import GREY, NEUTRAL, RED, discard, tint
 from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.gui.verdict_panel import rule_text
 from forensic_viewer.gui.wheel_guard import guard_wheel
@@ -73,7 +73,6 @@ from forensic_viewer.layer_base import Layer
 from forensic_viewer.layers import LayerList
 from forensic_viewer.model_layers import (
     GroundTruthLayer,
-    HeatmapLayer,
     MaskLayer,
     PartialHeatmapLayer,
 )
@@ -501,48 +500,6 @@ class ComparePane(QWidget):
             self.show_source(self._sources[index])
 
 
-LEGEND_WORDS = (
-    "heatmaps, one colour scale, linked · each model's mask is drawn where its map is above "
-    "the threshold given in its pane's title as “mask > t”: its own pixel threshold until "
-    "its mask slider moves it"
-)
-TRUTH_LEGEND = " · white outline: the true mask, over every model's pane"
-
-
-class CompareLegend(QWidget):
-    """The strip above the panes: the heatmaps' colour scale from 0 to 1 (one colormap for
-    all: it is linked across the heatmap layers) and what the masks' outlines are. Before,
-    the only legend was in the Layers dock, for the one layer selected there."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.bar = QLabel()
-        self.bar.setScaledContents(True)
-        self.bar.setFixedSize(160, 12)
-        self.bar.setAccessibleName("heatmap colour scale")
-        self.words = QLabel(LEGEND_WORDS)
-        self.words.setWordWrap(True)
-        self.words.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(2, 1, 2, 1)
-        row.addWidget(QLabel("0"))
-        row.addWidget(self.bar)
-        row.addWidget(QLabel("1"))
-        row.addWidget(self.words, 1)
-
-    def show_for(self, colormap: str | None, truth: bool) -> None:
-        """The scale of ``colormap`` (hidden with no heatmap to compare) and the true mask's
-        outline said when one is loaded."""
-        self.setVisible(colormap is not None)
-        if colormap is None:
-            return
-        self.bar.setPixmap(pixmap_from_rgb(overlays.legend(colormap)))
-        self.bar.setAccessibleDescription(
-            f"colour scale {colormap}: 0 at the left to 1 at the right"
-        )
-        self.words.setText(LEGEND_WORDS + (TRUTH_LEGEND if truth else ""))
-
-
 class CompareView(QWidget):
     """Panes in a grid, views linked, under the legend strip."""
 
@@ -609,18 +566,12 @@ class CompareView(QWidget):
             self._partials.on(la.events.name, lambda _e, layers=layers: self._retitle(layers))
         for la in [] if layers is None else layers.of_kind("mask"):
             self._partials.on(la.events.threshold, lambda _e, layers=layers: self._retitle(layers))
-        heatmaps = [] if layers is None else layers.of_kind("heatmap")
-        first = next((la for la in heatmaps if isinstance(la, HeatmapLayer)), None)
-        if first is not None and layers is not None:
-            truth = bool(layers.of_kind("groundtruth"))
-            self._partials.on(
-                first.events.colormap,
-                lambda _e, la=first, t=truth: self.legend.show_for(la.colormap, t),
-            )
-        self.legend.show_for(
-            None if first is None else first.colormap,
-            bool(layers and layers.of_kind("groundtruth")),
-        )
+        # the legend's scales follow the heatmaps' and the analysis maps' colormaps
+        for la in (
+            [] if layers is None else [*layers.of_kind("heatmap"), *layers.of_kind("analysis")]
+        ):
+            self._partials.on(la.events.colormap, lambda _e, ls=layers: self.legend.show_layers(ls))
+        self.legend.show_layers(layers)
         shown = [s for s in sources if s.kind != "original" or original or len(sources) == 1]
         self.empty.setVisible(not shown)
         columns = max(1, math.ceil(math.sqrt(len(shown))))

@@ -104,9 +104,10 @@ class LayerControls(QWidget):
         self.legend: QLabel | None = None
         if isinstance(layer, HeatmapLayer | AgreementLayer):
             self.colormap = QComboBox()
-            self.colormap.addItems(list(overlays.COLORMAPS))
-            self.colormap.setCurrentText(layer.colormap)
-            self.colormap.currentTextChanged.connect(self._set_colormap)
+            for name in overlays.COLORMAPS:  # jet and turbo said not perceptually ordered
+                self.colormap.addItem(overlays.colormap_label(name), name)
+            self.colormap.setCurrentIndex(self.colormap.findData(layer.colormap))
+            self.colormap.currentIndexChanged.connect(self._set_colormap)
             self._bind.on(layer.events.colormap, self._on_colormap)
             form.addRow("colormap", self.colormap)
             self.legend = QLabel()
@@ -221,8 +222,9 @@ class LayerControls(QWidget):
     def _set_opacity(self, value: int) -> None:
         self.layer.opacity = value / 100.0
 
-    def _set_colormap(self, name: str) -> None:
-        self.layer.colormap = name  # type: ignore[attr-defined]
+    def _set_colormap(self, index: int) -> None:
+        assert self.colormap is not None
+        self.layer.colormap = self.colormap.itemData(index)  # type: ignore[attr-defined]
 
     def _set_fade(self, on: bool) -> None:
         self.layer.fade = on  # type: ignore[attr-defined]
@@ -241,7 +243,7 @@ class LayerControls(QWidget):
     def _on_colormap(self, _event: Event | None) -> None:
         name = self.layer.colormap  # type: ignore[attr-defined]
         assert self.colormap is not None and self.legend is not None
-        _quietly(self.colormap, self.colormap.setCurrentText, name)
+        _quietly(self.colormap, self.colormap.setCurrentIndex, self.colormap.findData(name))
         self.legend.setPixmap(pixmap_from_rgb(overlays.legend(name)))
         low, high = self._legend_range  # the picture said it to sighted analysts alone
         self.legend.setAccessibleDescription(

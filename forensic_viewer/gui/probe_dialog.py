@@ -48,13 +48,12 @@ from forensic_viewer.gui.panels import MessageLabel, discard
 from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.gui.workers import AnalysisWorker
-from forensic_viewer.overlays import colorize
+from forensic_viewer.overlays import DEFAULT_COLORMAP, colorize
 from forensic_viewer.scan.probe import TABLE_COLUMNS, table_notes, table_rows, verdict_cell
 from forensic_viewer.wording import plain
 
 MAP_SIDE = 220  # px, long side of each map in the grid
 GRID_COLUMNS = 4
-COLORMAP = "inferno"  # the heatmap layers' default
 STEPS = (ORIGINAL, *(d.name for d in DERIVATIONS))  # what the worker's probe analyses, in order
 
 
@@ -76,8 +75,11 @@ def probe_progress(
     return step, (step + (models.index(model) + part) / len(models)) / len(STEPS)
 
 
-def map_picture(heatmap: NDArray[np.float32], side: int = MAP_SIDE) -> NDArray[np.uint8]:
-    """A heatmap [H, W] in [0, 1] shrunk (area) to ``side`` px on its long side and coloured."""
+def map_picture(
+    heatmap: NDArray[np.float32], colormap: str = DEFAULT_COLORMAP, side: int = MAP_SIDE
+) -> NDArray[np.uint8]:
+    """A heatmap [H, W] in [0, 1] shrunk (area) to ``side`` px on its long side and coloured
+    by ``colormap``."""
     h, w = heatmap.shape
     scale = min(1.0, side / max(h, w))
     small = cv2.resize(
@@ -85,7 +87,7 @@ def map_picture(heatmap: NDArray[np.float32], side: int = MAP_SIDE) -> NDArray[n
         (max(1, round(w * scale)), max(1, round(h * scale))),
         interpolation=cv2.INTER_AREA,
     )
-    return np.ascontiguousarray(colorize(small, COLORMAP))
+    return np.ascontiguousarray(colorize(small, colormap))
 
 
 def _pixmap(rgb: NDArray[np.uint8]) -> QPixmap:
@@ -105,6 +107,9 @@ class ProbeDialog(QDialog):
         self.result: ProbeResult | None = None
         self.job: int | None = None
         self.on_result: Callable[[ProbeResult], None] | None = None  # each finished probe
+        # the maps' colormap: the viewer's View ▸ Heatmap colormap (set_colormap); it was
+        # inferno whatever the analyst had chosen (walk-through cvd, finding 2)
+        self.colormap = DEFAULT_COLORMAP
 
         self.target = MessageLabel("no image")  # the evidence's path: wrapped, however long
         self.run_button = QPushButton("Run")
@@ -292,6 +297,12 @@ class ProbeDialog(QDialog):
             return ensemble.name
         return result.models[0] if result.models else ""
 
+    def set_colormap(self, name: str) -> None:
+        """Draw the maps in the colormap ``name`` (those shown now again)."""
+        self.colormap = name
+        if self.result is not None:
+            self._show_maps(self.model_choice.currentText())
+
     def _on_model_chosen(self, _index: int) -> None:
         self._chosen = self.model_choice.currentText()
 
@@ -309,7 +320,7 @@ class ProbeDialog(QDialog):
             box = QVBoxLayout(cell)
             picture = QLabel()
             if heat is not None:
-                picture.setPixmap(_pixmap(map_picture(heat)))
+                picture.setPixmap(_pixmap(map_picture(heat, self.colormap)))
             caption = name if name == ORIGINAL else f"{name} · {verdict.get(name, '')}"
             if iou.get(name) is not None:
                 caption += f" · IoU {iou[name]:.3f}"

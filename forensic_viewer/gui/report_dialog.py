@@ -66,6 +66,7 @@ from engine.errors import ForensicError
 from engine.types import Progress
 from forensic_viewer.audit import AuditError, AuditLog
 from forensic_viewer.casework import log_report_moved, put_back_earlier_report
+from forensic_viewer.gui.colormap_menu import preferred_colormap
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import (
     MessageLabel,
@@ -77,9 +78,11 @@ from forensic_viewer.gui.questions import ask
 from forensic_viewer.gui.report_job import ReportJob, safe_basename
 from forensic_viewer.gui.thread_stop import stop_within
 from forensic_viewer.gui.wheel_guard import guard_wheel
+from forensic_viewer.overlays import COLORMAPS, colormap_label
 from forensic_viewer.report import (
     FORMATS,
     CaseInfo,
+    FigureStyle,
     ReportCancelled,
     ReportOptions,
     ReportSource,
@@ -257,8 +260,12 @@ class ReportWorker(QThread):
 
 
 class ReportDialog(QDialog):
-    """Examiner, case id, notes, formats (the JSON sidecar always comes along), figures and
-    destination; Write starts a :class:`ReportWorker`, Cancel stops it."""
+    """Examiner, case id, notes, formats (the JSON sidecar always comes along), figures, their
+    colormap and destination; Write starts a :class:`ReportWorker`, Cancel stops it.
+
+    The colormap offered first is the viewer's View ▸ Heatmap colormap (the window's, whatever
+    dialog opened this one: ``colormap_menu.preferred_colormap``): reports were drawn in
+    inferno whatever the analyst had chosen (walk-through cvd, finding 2)."""
 
     written = Signal(dict)  # format -> path
     failed = Signal(str)  # why no report was written (the line the dialog shows)
@@ -299,6 +306,11 @@ class ReportDialog(QDialog):
         self.figures = QComboBox()
         self.figures.addItems(["all", "flagged", "none"])
         self.figures.setToolTip("annotated figures for every file, flagged files only, or none")
+        self.colormap = QComboBox()
+        for name in COLORMAPS:
+            self.colormap.addItem(colormap_label(name), name)
+        self.colormap.setCurrentIndex(self.colormap.findData(preferred_colormap(self)))
+        self.colormap.setToolTip("the figures' heatmap colormap (View ▸ Heatmap colormap)")
         offered = Path(default_dir or job.folder or Path.home()).expanduser()
         problem = folder_problem(offered)
         if problem is not None:  # not writable, or a file stands where it would be made
@@ -324,6 +336,7 @@ class ReportDialog(QDialog):
         form.addRow("Notes", self.notes)
         form.addRow("Formats", formats)
         form.addRow("Figures", self.figures)
+        form.addRow("Colormap", self.colormap)
         form.addRow("Folder", dest_row)
         form.addRow("File name", self.basename)
         name_form_fields(form)
@@ -422,7 +435,10 @@ class ReportDialog(QDialog):
             dest,
             self.formats(),
             case,
-            ReportOptions(figures=self.figures.currentText()),  # type: ignore[arg-type]
+            ReportOptions(
+                style=FigureStyle(colormap=self.colormap.currentData()),
+                figures=self.figures.currentText(),  # type: ignore[arg-type]
+            ),
             basename,
             self,
         )

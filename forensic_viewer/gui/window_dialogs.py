@@ -217,6 +217,7 @@ class WindowDialogs:
         joins that image's report (docs/PROBE.md)."""
         if self.probe_dialog is None:
             self.probe_dialog = ProbeDialog(self.worker, self)
+            self.probe_dialog.set_colormap(self.preferred_colormap)
             self.probe_dialog.on_result = self._on_probe_result
         entry = self.entries.get(self.current) if self.current else None
         if entry is not None:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from forensic_viewer.gui.analysis_panel import AnalysisPanel
 from forensic_viewer.gui.canvas import Canvas
+from forensic_viewer.gui.colormap_menu import ColormapMenu
 from forensic_viewer.gui.compare import CompareView
 from forensic_viewer.gui.device_pixels import ZOOM_IN, ZOOM_OUT
 from forensic_viewer.gui.escape import EditorsKeepEscape
@@ -271,6 +272,10 @@ class WindowLayout:
         self.original_action.setChecked(True)
         view_menu.addAction(self.compare_action)
         view_menu.addAction(self.original_action)
+        colormaps = view_menu.addMenu("Heatmap colorma&p")
+        self.colormap_menu = ColormapMenu(
+            colormaps, self.settings, self.set_colormap, self.show_error
+        )
         view_menu.addSeparator()
         self.panel_actions = {
             name: panel_action(self, dock, DOCK_MENU_TEXT.get(name, dock.windowTitle()))

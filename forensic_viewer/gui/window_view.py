@@ -4,8 +4,10 @@
 its methods run on the window, whose ``stack``, ``canvas``, ``compare`` and ``layers`` they
 use). View ▸ Compare side by side shows a pane per model, the ensemble and the original;
 entering it shows in every pane the layer kinds shown now, and leaving it puts the layers'
-visibility back as it was. Fit, 100 % (one image pixel per device pixel) and zoom act on the canvas in view (the first
-pane in compare mode), whose zoom the status bar shows; the pixel under the cursor goes to the read-out and the Magnifier.
+visibility back as it was. Fit, 100 % (one image pixel per device pixel) and zoom act on the
+canvas in view (the first pane in compare mode), whose zoom the status bar shows; the pixel
+under the cursor goes to the read-out and the Magnifier. View ▸ Heatmap colormap
+(``gui/colormap_menu.py``) calls :meth:`WindowView.set_colormap`.
 """
 
 from __future__ import annotations
@@ -48,6 +50,19 @@ class WindowView:
         shown = self._active_canvas() if on else self.canvas
         if in_view and shown is not None:
             shown.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    @property
+    def preferred_colormap(self) -> str:
+        """The analyst's colormap (View ▸ Heatmap colormap): every heatmap layer's to start
+        with, the probe's maps' and the report dialog's default (``colormap_menu``)."""
+        return self.adjusted.colormap
+
+    def set_colormap(self, name: str) -> None:
+        """The analyst's colormap is now ``name``: the heatmaps shown and of every file shown
+        later (the compare panes and their legend follow the layers), the probe's maps."""
+        self.adjusted.set_colormap(name)
+        if self.probe_dialog is not None:
+            self.probe_dialog.set_colormap(name)
 
     def _align_for_compare(self) -> None:
         """In compare mode, show every model's layers of the kinds shown (remembering what was

@@ -89,6 +89,7 @@ class JsonWriter(TextReportFile):
             ),  # the words of the other formats' "Command" rows
             "settings": ov.settings(),
             "figures": ov.options.figures,
+            "colormap": ov.options.style.colormap,  # of the heatmaps in the other formats
             "models": [m.to_dict() for m in ov.models],
             "analyses": [a.to_dict() for a in ov.analyses],
             **({"ground_truth": ov.source.ground_truth} if ov.source.ground_truth else {}),

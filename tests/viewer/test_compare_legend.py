@@ -14,7 +14,8 @@ from PIL import Image
 from engine.metrics import f1_iou
 from engine.types import Analysis
 from forensic_viewer.gui import compare
-from forensic_viewer.gui.compare import LEGEND_WORDS, TRUTH_LEGEND, CompareView, mask_words
+from forensic_viewer.gui.compare import CompareView, mask_words
+from forensic_viewer.gui.compare_legend import LEGEND_WORDS, TRUTH_LEGEND
 from forensic_viewer.gui.groundtruth_panel import GroundTruthPanel
 from forensic_viewer.layers import build_layers
 from forensic_viewer.model_layers import MaskLayer
@@ -49,7 +50,7 @@ def _pane(view: CompareView, name: str):
 def test_one_legend_strip_and_each_panes_mask_threshold(qtbot) -> None:
     view, layers, _ = _view(qtbot, {"m1": 0.5, "m2": 0.35})
     assert not view.legend.isHidden()
-    assert view.legend.words.text() == LEGEND_WORDS
+    assert view.legend.words.text() == f"inferno: {LEGEND_WORDS}"
     assert not view.legend.bar.pixmap().isNull()
     assert "inferno" in view.legend.bar.accessibleDescription()
     for name, t in (("m1", 0.5), ("m2", 0.35)):
@@ -102,7 +103,7 @@ def test_the_true_mask_is_outlined_over_each_model_and_scored_in_its_title(
     panel = _truth_loaded(qtbot, tmp_path, view, layers, analysis, truth)
     view.set_content(layers, analysis)  # the window's refresh, right after the panel's
     (layer,) = layers.of_kind("groundtruth")
-    assert view.legend.words.text() == LEGEND_WORDS + TRUTH_LEGEND
+    assert view.legend.words.text() == f"inferno: {LEGEND_WORDS}{TRUTH_LEGEND}"
     qtbot.waitUntil(lambda: not panel.scoring, timeout=HANG_MS)
     view.set_content(layers, analysis)  # a refresh after the scores came reuses them
     assert in_gui == []
@@ -156,3 +157,30 @@ def test_the_figures_in_a_title_are_those_of_the_mask_drawn_after_the_slider_mov
     assert f"above 0.6 (the slider's): pixel {figures(0.6)}" in tip
     assert f"own pixel threshold 0.35 (the Ground truth panel's row): pixel {figures(0.35)}" in tip
     assert "its own pixel threshold until its mask slider moves it" in view.legend.words.text()
+
+
+def test_each_colormap_the_panes_are_drawn_in_has_its_own_scale(qtbot) -> None:
+    # walk-through cvd, finding 6: one inferno strip over clone, ELA and noise panes in viridis
+    from tests.viewer.test_analysis_layers import _clone, _ela, _evidence
+
+    evidence = _evidence()
+    heat = np.tile(np.linspace(0, 1, evidence.width, dtype=np.float32), (evidence.height, 1))
+    analysis = Analysis(evidence, {"m1": _result("m1", heat, 0.5)})
+    layers = build_layers(evidence, analysis, {"ela": _ela(), "clone": _clone()})
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.set_content(layers, analysis)
+    assert view.legend.words.text().startswith("inferno: network heatmaps")
+    ((bar, words),) = [(b, w) for b, w in view.legend.others if not w.isHidden()]
+    assert "viridis" in bar.accessibleDescription() and not bar.pixmap().isNull()
+    assert words.text() == (
+        "viridis: ela (raw values, not a probability of manipulation); "
+        "clone (1 inside the regions found, 0 elsewhere)"
+    )
+    ela = layers["ela map (what scans keep)"]
+    ela.colormap = "jet"  # a pane's colormap chosen in the layer panel: the strip follows
+    shown = [w.text() for _b, w in view.legend.others if not w.isHidden()]
+    assert shown == [
+        "jet (not perceptually ordered): ela (raw values, not a probability of manipulation)",
+        "viridis: clone (1 inside the regions found, 0 elsewhere)",
+    ]
