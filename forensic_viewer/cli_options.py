@@ -57,12 +57,12 @@ def _check_workers(args: argparse.Namespace) -> None:
     if isinstance(jobs, int) and jobs < 1:
         raise UsageError(f"--jobs must be >= 1, got {jobs}")
     if _on_ray(args):
-        from forensic_viewer.scan.ray_pool import INSTALL_HINT, ray_available, ray_device_problem
+        from forensic_viewer.scan.ray_pool import ray_available, ray_device_problem, ray_missing
 
         if (problem := ray_device_problem(getattr(args, "device", "auto"))) is not None:
             raise UsageError(problem)
         if not ray_available():
-            raise UsageError(f"--ray needs Ray, which is not installed: {INSTALL_HINT}")
+            raise UsageError(f"--ray needs {ray_missing()}")
 
 
 def _check_models(args: argparse.Namespace) -> None:

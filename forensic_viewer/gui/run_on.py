@@ -22,11 +22,11 @@ from forensic_viewer.scan.run import ScanSummary
 
 class RunOnChoice(QWidget):
     """A choice of this machine or a Ray cluster, with the cluster's address. The address
-    field is live only with Ray chosen; the Ray choice only when Ray is installed (else its
-    tooltip says how to install it)."""
+    field is live only with Ray chosen; the Ray choice only when Ray can be used (else its
+    tooltip says how to get it)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        from forensic_viewer.scan.ray_pool import INSTALL_HINT, ray_available
+        from forensic_viewer.scan.ray_pool import ray_available, ray_missing
 
         super().__init__(parent)
         self.choice = QComboBox()
@@ -42,7 +42,7 @@ class RunOnChoice(QWidget):
         if not ray_available():
             item = self.choice.model().item(1)  # type: ignore[attr-defined]
             item.setEnabled(False)
-            item.setToolTip(f"needs Ray: {INSTALL_HINT}")
+            item.setToolTip(f"needs {ray_missing()}")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.choice)

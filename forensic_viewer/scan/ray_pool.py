@@ -50,6 +50,7 @@ import dataclasses
 import functools
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -78,7 +79,14 @@ from forensic_viewer.scan.pool_worker import (
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.run import ScanSummary
 
-__all__ = ["DEFAULT_DEPTH", "RayUnavailable", "ray_available", "ray_session", "run_ray_scan"]
+__all__ = [
+    "DEFAULT_DEPTH",
+    "RayUnavailable",
+    "ray_available",
+    "ray_missing",
+    "ray_session",
+    "run_ray_scan",
+]
 
 DEFAULT_DEPTH = 2  # files in flight per actor: one analysed, one waiting in its queue
 INSTALL_HINT = "pip install 'forensic-viewer[cluster]'"
@@ -89,10 +97,22 @@ class RayUnavailable(ScanFailed):
 
 
 def ray_available() -> bool:
-    """Whether Ray can be imported (without importing it)."""
+    """Whether Ray can be imported (without importing it); never in the frozen build, which
+    leaves it out (packaging/dist/forensic-viewer.spec): a Ray picked up from the building
+    environment lacked its workers and failed a scan with a traceback (walk-through pkg)."""
     import importlib.util
 
+    if getattr(sys, "frozen", False):
+        return False
     return importlib.util.find_spec("ray") is not None
+
+
+def ray_missing() -> str:
+    """What a Ray scan needs and how to get it, for "--ray needs ..." when
+    :func:`ray_available` is False."""
+    if getattr(sys, "frozen", False):
+        return f"Ray, which the frozen build does not include (a pip installation has it: {INSTALL_HINT})"
+    return f"Ray, which is not installed: {INSTALL_HINT}"
 
 
 @contextlib.contextmanager
@@ -101,7 +121,7 @@ def ray_session(address: str | None, cpus: int | None = None) -> Iterator[None]:
     on this machine with ``cpus`` CPUs, shut down again at the end. A session the caller
     already opened (``ray.is_initialized()``) is used as it is and left open."""
     if not ray_available():
-        raise RayUnavailable(None, f"a Ray scan needs Ray, which is not installed: {INSTALL_HINT}")
+        raise RayUnavailable(None, f"a Ray scan needs {ray_missing()}")
     import ray
 
     if ray.is_initialized():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -369,3 +370,18 @@ def test_ray_missing_is_a_usage_error_before_any_work(
     err = capsys.readouterr().err
     assert "--ray needs Ray" in err and "forensic-viewer[cluster]" in err
     assert not (out / "results.jsonl").exists()
+
+
+def test_the_frozen_build_does_not_offer_ray_and_says_so_in_one_line(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch, capsys
+) -> None:
+    """The frozen build picked up a Ray without its workers from the building environment;
+    `scan --ray` failed after 29 s with a ModuleNotFoundError traceback (walk-through pkg,
+    finding 3). It now leaves Ray out and refuses --ray before any work, pip being no help."""
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    folder = _folder(tmp_path / "ev", ["a.png"])
+    out = tmp_path / "out"
+    assert main(scan_args(folder, out, tiny_checkpoint, "--ray")) == 2
+    err = capsys.readouterr().err
+    assert "--ray needs Ray, which the frozen build does not include" in err, err
+    assert len(err.strip().splitlines()) == 1 and not (out / "results.jsonl").exists()
