@@ -1,7 +1,8 @@
 """The PDF report's fonts: which are used, and each string as the characters they draw.
 
-Text uses a Unicode TrueType font found on the system (DejaVu Sans, else reportlab's bundled
-Vera) embedded in the file (:func:`fonts`). A character it cannot draw (a Chinese or Japanese
+Text uses a Unicode TrueType font (DejaVu Sans: the frozen build's own copy in
+``BUNDLED_FONT_DIR``, else the system's; else reportlab's bundled Vera, which lacks θ, σ and ↔)
+embedded in the file (:func:`fonts`). A character it cannot draw (a Chinese or Japanese
 file name) is drawn in a fallback font found on the system (:func:`fallback_font`: Droid Sans
 Fallback, WenQuanYi, Noto CJK, ... among ``FALLBACK_DIRS``; none is bundled or required), else
 printed as its code point (``[U+8BC1]``), and the report says so once
@@ -32,7 +33,10 @@ FONT_CANDIDATES = (
     ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf"),
     ("Vera.ttf", "VeraBd.ttf", "VeraMono.ttf"),
 )
-FONT_DIRS = (
+# The frozen build ships DejaVu here (packaging/dist/forensic-viewer.spec), looked in before
+# FONT_DIRS so that its PDFs look the same on every machine; a checkout or wheel has none
+BUNDLED_FONT_DIR = Path(__file__).with_name("bundled_fonts")
+FONT_DIRS = (  # the system's font folders
     Path("/usr/share/fonts/truetype/dejavu"),
     Path("/usr/share/fonts/dejavu"),
     Path("/usr/share/fonts/TTF"),
@@ -90,12 +94,12 @@ _FALLBACK: Fallback | None = _UNSEARCHED
 
 
 def _find(name: str) -> io.BytesIO | None:
-    """The first font file ``name`` in the font folders, read whole: the bytes through
+    """The first font file ``name`` in the font folders (the bundled one first), read whole: the bytes through
     :func:`engine.files.read_regular` (a pipe or device named like the font is passed over, never
     waited on, and the file read is the one checked), given to reportlab from memory."""
     import reportlab
 
-    for d in (*FONT_DIRS, Path(reportlab.__file__).parent / "fonts"):
+    for d in (BUNDLED_FONT_DIR, *FONT_DIRS, Path(reportlab.__file__).parent / "fonts"):
         try:
             data = read_regular(d / name)
         except OSError:  # none there, or not a regular file

@@ -4,6 +4,7 @@ without one, the code points stay and the report says once that no font was foun
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 from forensic_viewer.report import fonts, write_report
-from tests.conftest import HANG_S
+from tests.conftest import HANG_S, run_bounded
 from tests.viewer.test_report_audit import heatmap_item
 
 NAME = "证据照片.png"  # U+8BC1 U+636E U+7167 U+7247
@@ -101,3 +102,66 @@ def test_code_points_first_met_in_a_files_section_are_noted_once_at_the_end(
     assert "[U+8BC1][U+636E]" in " ".join(pages)
     assert sum(p.count(NOTE) for p in pages) == 1
     assert NOTE in pages[-1] and NOTE not in pages[0]
+
+
+def _report_characters() -> set[str]:
+    """Every character beyond ASCII in the text the report's code writes (its string
+    constants, docstrings left out): θ, σ, ↔, —, ≤, ..."""
+    root = Path(fonts.__file__).parents[2]
+    sources = [*(root / "forensic_viewer" / "report").glob("*.py")]
+    sources += [root / "forensic_viewer" / f for f in ("wording.py", "environment.py")]
+    sources.append(root / "engine" / "formatting.py")
+    found: set[str] = set()
+    for source in sources:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and ast.get_docstring(node, clean=False) is not None
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if id(node) not in docstrings:
+                    found.update(ch for ch in node.value if ord(ch) > 0x7E)
+    return found
+
+
+def _missing_with(bundled: Path, characters: set[str]) -> str:
+    """Which of ``characters`` the report font lacks on a machine without system fonts, with
+    ``bundled`` as the frozen build's font folder (in a child: reportlab keeps the first font
+    registered under a name for the life of the process); "mono" added when the mono font is
+    not the bundled one."""
+    return run_bounded(
+        """
+        import sys
+        from pathlib import Path
+        from forensic_viewer.report import fonts
+
+        fonts.BUNDLED_FONT_DIR, fonts.FONT_DIRS = Path(sys.argv[1]), ()
+        f = fonts.fonts()
+        print("".join(sorted(ch for ch in sys.argv[2] if ord(ch) not in f.coverage)), end="")
+        print("" if f.mono == "ReportMono" else " mono", end="")
+        """,
+        bundled,
+        "".join(sorted(characters)),
+    )
+
+
+def test_the_frozen_builds_fonts_draw_every_character_the_report_writes(tmp_path: Path) -> None:
+    """On a machine without DejaVu the frozen build's PDF fell back to reportlab's Vera and
+    printed θ as [U+03B8] 223 times (walk-through pkg, finding 4). The spec ships the system's
+    DejaVu Sans, Bold and Mono into BUNDLED_FONT_DIR, looked in first."""
+    system = next((d for d in fonts.FONT_DIRS if (d / "DejaVuSans.ttf").is_file()), None)
+    if system is None:
+        pytest.skip("no DejaVu on this machine (the frozen build needs it: fonts-dejavu-core)")
+    used = _report_characters()
+    assert {"θ", "σ", "↔", "—"} <= used, used
+    empty = tmp_path / "none"
+    empty.mkdir()
+    assert "θ" in _missing_with(empty, used)  # what the frozen build had: reportlab's Vera
+    bundled = tmp_path / "bundled_fonts"
+    bundled.mkdir()
+    for name in fonts.FONT_CANDIDATES[0]:  # as the spec copies them
+        shutil.copy(system / name, bundled / name)
+    assert _missing_with(bundled, used) == ""
