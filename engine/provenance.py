@@ -7,7 +7,8 @@ just to name its version. The program's version alone does not identify its code
 install stays "0.1.0" across every commit that changed results: 2026-12-05 review), so
 :func:`code_identity` records which code ran: the git commit and whether the sources differ
 from it when running from a checkout, and a SHA-256 over the program's own sources (or, in a
-frozen build, which holds them inside its program file, over that file). What an examiner needs to reproduce a result bit for bit is recorded
+frozen build, which holds them inside its program file, over that file; a frozen build also
+carries :data:`BUILD_INFO_FILE`, the commit and sources it was built from). What an examiner needs to reproduce a result bit for bit is recorded
 (docs/RESULTS.md, "Reproducing a result"): besides the program, the libraries that compute or
 decode (OpenVINO runs every network of the default fast path, facenet-pytorch finds the faces,
 pi-heif decodes HEIF photographs), and the processor's vector instructions, by which OpenVINO
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import platform
 import re
@@ -94,6 +96,10 @@ def cpu_description(cpuinfo: str | None = None) -> str:
 SOURCE_PACKAGES = ("engine", "forensic_viewer", "trainer")  # the program's own code
 GIT_SECONDS = 5.0  # at most this long for `git status`; then "modified" is unknown
 _HEX40 = re.compile(r"[0-9a-f]{40}")
+# Written into the frozen build beside this module by packaging/dist/forensic-viewer.spec
+# (:func:`build_info`): a bundle has no .git, and its program file's SHA-256 differs between two
+# builds of one commit, so without it a frozen result named no source (walk-through pkg, 2026-12-06)
+BUILD_INFO_FILE = Path(__file__).with_name("build_info.json")
 
 
 def sources_sha256(root: Path) -> str | None:
@@ -174,22 +180,56 @@ def git_modified(root: Path) -> bool | None:
     return bool(done.stdout.strip()) if done.returncode == 0 else None
 
 
+def build_info(root: Path) -> dict[str, Any]:
+    """What the frozen build records of the code it is built from at ``root`` (the spec writes
+    it to :data:`BUILD_INFO_FILE` in the bundle): ``commit``, ``modified`` and
+    ``sources_sha256`` as :func:`code_identity` gives them for a checkout."""
+    commit = git_commit(root)
+    return {
+        "commit": commit,
+        "modified": git_modified(root) if commit else None,
+        "sources_sha256": sources_sha256(root),
+    }
+
+
+def _frozen_source() -> dict[str, Any]:
+    """``commit``, ``modified`` and ``sources_sha256`` from :data:`BUILD_INFO_FILE`, each None
+    when the file or the value is missing or unreadable."""
+    try:
+        info = json.loads(BUILD_INFO_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        info = {}
+    if not isinstance(info, dict):
+        info = {}
+    commit, modified, sources = (info.get(k) for k in ("commit", "modified", "sources_sha256"))
+    commit = commit if isinstance(commit, str) and _HEX40.fullmatch(commit) else None
+    ok = isinstance(sources, str) and re.fullmatch(r"[0-9a-f]{64}", sources)
+    return {
+        "commit": commit,
+        "modified": modified if commit and isinstance(modified, bool) else None,
+        "sources_sha256": sources if ok else None,
+    }
+
+
 @functools.cache
 def code_identity() -> dict[str, Any]:
     """Which code this process runs, computed once: ``commit`` (40 hex digits, or None when
     not run from a git checkout or it cannot be read) and ``modified`` (True, False, or None:
     not known), and ``sources_sha256`` (:func:`sources_sha256`) or, in a frozen build (no
-    sources on disk), ``build_sha256``, the SHA-256 of its program file."""
+    sources on disk), ``build_sha256``, the SHA-256 of its program file, besides the commit,
+    ``modified`` and ``sources_sha256`` of the sources it was built from
+    (:data:`BUILD_INFO_FILE`)."""
     root = Path(__file__).resolve().parents[1]
-    commit = git_commit(root)
-    out: dict[str, Any] = {"commit": commit, "modified": git_modified(root) if commit else None}
     if getattr(sys, "frozen", False):
+        out: dict[str, Any] = _frozen_source()
         try:
             with open(sys.executable, "rb") as f:
                 out["build_sha256"] = hashlib.file_digest(f, "sha256").hexdigest()
         except OSError:
             out["build_sha256"] = None
     else:
+        commit = git_commit(root)
+        out = {"commit": commit, "modified": git_modified(root) if commit else None}
         try:
             out["sources_sha256"] = sources_sha256(root)
         except OSError:

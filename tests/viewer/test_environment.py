@@ -4,6 +4,7 @@ reproduce it bit for bit (docs/RESULTS.md, "Reproducing a result")."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from engine import provenance
 from forensic_viewer.environment import (
     code_identity,
     code_text,
@@ -194,6 +196,31 @@ def test_a_frozen_build_is_identified_by_its_program_file(tmp_path: Path, monkey
     program.write_bytes(b"a frozen program holding its modules")
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "executable", str(program))
+    monkeypatch.setattr(provenance, "BUILD_INFO_FILE", tmp_path / "no-build-info.json")
     code = code_identity.__wrapped__()
     assert code["build_sha256"] == hashlib.sha256(program.read_bytes()).hexdigest()
-    assert "sources_sha256" not in code
+    assert (code["commit"], code["modified"], code["sources_sha256"]) == (None, None, None)
+
+
+def test_a_frozen_build_names_the_commit_and_sources_it_was_built_from(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A frozen scan.json said ``"commit": null`` and two builds of one commit differed in
+    ``build_sha256``: nothing traced a result to its source (walk-through pkg, finding 5). The
+    spec writes :func:`build_info` of the checkout into the bundle; the frozen program reads it."""
+    checkout = Path(__file__).resolve().parents[2]
+    info = provenance.build_info(checkout)
+    assert info["sources_sha256"] == sources_sha256(checkout)
+    assert info["commit"] == git_commit(checkout)
+    (tmp_path / "build_info.json").write_text(json.dumps({**info, "pyinstaller": "6.22.3"}))
+    program = tmp_path / "forensic-viewer"
+    program.write_bytes(b"a frozen program holding its modules")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(program))
+    monkeypatch.setattr(provenance, "BUILD_INFO_FILE", tmp_path / "build_info.json")
+    code = code_identity.__wrapped__()
+    assert {k: code[k] for k in info} == info
+    assert code["build_sha256"] == hashlib.sha256(program.read_bytes()).hexdigest()
+    (tmp_path / "build_info.json").write_text('{"commit": "HEAD", "modified": "no"}')
+    code = code_identity.__wrapped__()  # what is not a commit or a digest is not passed on
+    assert (code["commit"], code["modified"], code["sources_sha256"]) == (None, None, None)
