@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from engine import resources
+from engine import provenance, resources
 from engine.resources import PACKAGE_DATA, bundled_files, resources_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,12 +23,18 @@ SPEC = ROOT / "packaging" / "dist" / "forensic-viewer.spec"
 DIST = ROOT / "packaging" / "dist"
 
 
-def _spec_bundled_data() -> list[tuple[str, str]]:
-    """The spec's ``BUNDLED_DATA`` list, read without running PyInstaller."""
+def _spec_value(name: str, names: dict[str, Any] | None = None) -> Any:
+    """The value the spec assigns to ``name``, read without running PyInstaller: its
+    expression evaluated with ``names`` (what the spec imports) in scope."""
     for node in ast.parse(SPEC.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "BUNDLED_DATA":
-            return ast.literal_eval(node.value)
-    raise AssertionError(f"{SPEC} has no BUNDLED_DATA list")
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == name:
+            return eval(compile(ast.Expression(node.value), str(SPEC), "eval"), dict(names or {}))
+    raise AssertionError(f"{SPEC} has no {name} list")
+
+
+def _spec_bundled_data() -> list[tuple[str, str]]:
+    """The spec's ``BUNDLED_DATA`` list."""
+    return _spec_value("BUNDLED_DATA")
 
 
 def test_package_data_patterns_match_every_file_in_resources() -> None:
@@ -58,6 +64,17 @@ def test_pyinstaller_spec_ships_every_bundled_file_where_the_code_looks() -> Non
             shipped.add(f"{dest}/{path.name}")
     expected = {f"{resources.PACKAGE}/{resources.DATA_DIR}/{f}" for f in bundled_files(CHECKOUT)}
     assert shipped == expected
+
+
+def test_the_spec_ships_the_metadata_of_every_library_a_result_records() -> None:
+    """facenet-pytorch was missing from the spec's list: every frozen result and report said
+    "facenet-pytorch: not installed" beside faces MTCNN had found (walk-through pkg, finding 1)."""
+    metadata = _spec_value("METADATA", vars(provenance))
+    assert {provenance.APP_PACKAGE, *provenance.LIBRARIES} <= set(metadata)
+
+
+def test_the_spec_leaves_out_ray_which_the_frozen_build_does_not_offer() -> None:
+    assert "ray" in _spec_value("EXCLUDES")
 
 
 def test_resources_dir_is_the_package_data_folder(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -106,6 +123,32 @@ def test_frozen_entry_runs_a_module_like_python_dash_m(
     monkeypatch.setattr(sys, "argv", ["/x/forensic-viewer", "-m", "echo_args", str(out), "a", "b"])
     assert frozen_main.main() == 0
     assert out.read_text() == "a b"
+    # torchrun starts each rank of `forensic-train --nproc N` as `<executable> -u -m trainer.cli`
+    monkeypatch.setattr(sys, "argv", ["/x/forensic-viewer", "-u", "-m", "echo_args", str(out), "c"])
+    assert frozen_main.main() == 0
+    assert out.read_text() == "c"
+
+
+@pytest.mark.parametrize(
+    ("args", "call"),
+    [
+        (["-m", "trainer.cli", "fit"], ("trainer.cli", ["fit"], set())),
+        (["-u", "-m", "trainer.cli", "--arch", "x"], ("trainer.cli", ["--arch", "x"], {"u"})),
+        (["-uB", "-mtrainer.cli", "-m"], ("trainer.cli", ["-m"], {"u", "B"})),
+        (["-X", "dev", "-Wignore", "-m", "m", "a"], ("m", ["a"], set())),
+        (["-um", "m"], ("m", [], {"u"})),
+        (["--version"], None),
+        (["-u", "photo.jpg"], None),
+        (["-m"], None),
+        (["scan", "-m", "x"], None),
+        (["-h", "-m", "x"], None),
+        ([], None),
+    ],
+)
+def test_frozen_entry_reads_interpreter_options_before_dash_m_as_python_does(
+    frozen_main: Any, args: list[str], call: tuple[str, list[str], set[str]] | None
+) -> None:
+    assert frozen_main.module_call(args) == call
 
 
 @pytest.fixture
