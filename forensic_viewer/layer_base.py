@@ -181,6 +181,13 @@ class Layer:
         self._rendered, self._rendered_version = None, -1
         self.events.rendered(None)
 
+    def close(self) -> None:
+        """Done with (its list let go by the window: :meth:`LayerList.close`): every callback
+        on its events let go and its drawing dropped, without a word to anyone, so that
+        reference counting frees it and its raster at once (:mod:`forensic_viewer.events`)."""
+        self.events.disconnect_all()
+        self._rendered, self._rendered_version = None, -1
+
     def render_job(self) -> RenderJob | None:
         """A job computing this layer's drawing for the current settings, or None if the layer
         draws straight from its data (faces)."""

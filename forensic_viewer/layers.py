@@ -210,6 +210,19 @@ class LayerList:
         for layer in reversed(list(self._layers)):
             self.remove(layer)
 
+    def close(self) -> None:
+        """The window let this list go (another file shown, or this one analysed again): its
+        links undone and every callback on it and its layers let go, their drawings dropped
+        (:meth:`Layer.close`). Its memory is then freed at once by reference counting; the
+        cycle collector, off in the viewer, freed it only now and then (walk-through mem).
+        The list and its layers are not used after."""
+        for unlink in self._unlinks:
+            unlink()
+        self._unlinks.clear()
+        self.events.disconnect_all()
+        for layer in self._layers:
+            layer.close()
+
     def of_kind(self, kind: str) -> list[Layer]:
         return [la for la in self._layers if la.kind == kind]
 

@@ -314,8 +314,9 @@ class MainWindow(
         self.canvas.setAccessibleDescription(plain(f"{Path(path).name}{size}: {badge}"))
 
     def _show_layers(self, layers: LayerList | None) -> None:
-        if self.layers is not None:
-            self.renderer.unwatch(self.layers)
+        old = self.layers
+        if old is not None:
+            self.renderer.unwatch(old)
         self.layers = layers
         # the analyst's threshold, opacity, colormap... of this file as last shown, put back
         # before the log watches them: the layers are built anew on each showing and analysis
@@ -332,6 +333,10 @@ class MainWindow(
             self._align_for_compare()
         self.canvas.set_layers(layers)
         self.layer_panel.set_layers(layers)
+        if old is not None and old is not layers:
+            # freed now, not at a rare full collection (LayerList.close); the compare panes
+            # let it go when refreshed (_show_panels), and keep their own images till then
+            old.close()
 
     def current_analysis(self) -> Analysis | None:
         entry = self.entries.get(self.current) if self.current else None
