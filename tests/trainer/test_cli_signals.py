@@ -30,6 +30,13 @@ from trainer.plan import RESUME_NAME
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def hang_up_as_default() -> None:
+    """The child starts with SIGHUP at its default, as from a terminal, whatever the test run
+    inherited: under ``nohup`` (or a CI runner that ignores SIGHUP) the program rightly keeps
+    ignoring it, and a test of the stop would see the run go on."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(
     ("signum", "status"),
     [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
@@ -45,6 +52,7 @@ def test_a_stop_signal_sent_three_times_still_exits_with_the_first_ones_status(
         [sys.executable, "-m", "trainer.cli", *argv, *tiny, "--epochs", "200", "--no-val"],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=hang_up_as_default,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -124,6 +132,7 @@ def test_a_stop_signal_as_the_command_ends_exits_with_one_line(
         [sys.executable, "-c", LATE_TERM, where, str(int(signum))],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=hang_up_as_default,
         capture_output=True,
         text=True,
         timeout=HANG_S,

@@ -20,6 +20,7 @@ def test_every_models_row_fits_the_dock_and_its_tooltip_has_the_details(
 ) -> None:
     from engine.assembly import available_models
     from forensic_viewer.gui.main_window import MainWindow
+    from forensic_viewer.gui.window_layout import DOCK_WIDTHS
 
     bundled = [e for e in available_models().checkpoints if e.origin == "bundled"]
     assert bundled, "the bundled models are what the walk-through saw"
@@ -28,6 +29,13 @@ def test_every_models_row_fits_the_dock_and_its_tooltip_has_the_details(
     qtbot.addWidget(window)
     window.resize(1600, 1000)
     window.show()
+    # the docks' first widths are capped by the screen's (window_layout.dock_widths) and the
+    # offscreen screen is 800 pixels wide: give them what a 1600-pixel screen gives
+    window.resizeDocks(
+        [window.docks["Evidence"], window.docks["Layers"]],
+        list(DOCK_WIDTHS),
+        Qt.Orientation.Horizontal,
+    )
     panel = window.model_panel
     assert panel.add_file(str(tiny_checkpoint)) or str(tiny_checkpoint.resolve()) in panel.paths()
     for _ in range(10):

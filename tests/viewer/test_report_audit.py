@@ -228,7 +228,7 @@ def test_the_pdf_colour_legend_stands_with_the_first_heatmap(tmp_path: Path) -> 
         return out
 
     def is_legend(f: object) -> bool:
-        return isinstance(f, Paragraph) and "Colours: heatmap" in f.getPlainText()
+        return isinstance(f, Paragraph) and "Key: heatmap" in f.getPlainText()
 
     assert not any(is_legend(f) for f in flat(story[:front]))
     blocks = [f[1] for f in flat(story[front:]) if isinstance(f, tuple)]
@@ -236,7 +236,7 @@ def test_the_pdf_colour_legend_stands_with_the_first_heatmap(tmp_path: Path) -> 
     first = with_images[0]
     assert is_legend(first[0]), first[:2]
     assert sum(is_legend(x) for b in blocks for x in b) == 1
-    assert LEGEND_TEXT.startswith("Colours: heatmap")
+    assert LEGEND_TEXT.startswith("Key: heatmap")
     w.abort()
 
 

@@ -337,7 +337,9 @@ def test_every_figure_caption_names_its_evidence_and_face_boxes_only_with_faces(
     assert "face boxes" not in figs.evidence.caption
     face = {"box": [4, 4, 20, 20], "confidence": 0.99}
     with_face = item_figures(replace(item, faces=[face]), item.triage(), ReportOptions())
-    assert with_face.evidence.caption.endswith("(orientation applied), with the face boxes.")
+    assert with_face.evidence.caption.endswith(
+        "(orientation applied), with the face boxes (dashed, numbered as in the faces table)."
+    )
 
 
 def test_a_faces_table_across_pages_repeats_its_header_and_cuts_no_word(tmp_path: Path) -> None:

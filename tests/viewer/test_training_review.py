@@ -67,6 +67,7 @@ def _yellow_pixels(widget) -> int:
 
 
 def test_a_single_step_is_drawn_with_a_marker(qtbot, dialog: TrainingDialog) -> None:
+    dialog.resize(1200, 800)  # the offscreen default left the chart 120 pixels for a wider scene
     _running(dialog)
     _step(dialog, 1)
     qtbot.wait(50)
