@@ -75,6 +75,19 @@ def test_a_finished_analysis_is_kept_in_the_case_folder_without_closing(
     assert sorted(evidence.parent.iterdir()) == before  # nothing beside the evidence
 
 
+def test_the_kept_results_are_reported_as_a_scan_folder_is(
+    qtbot, case_window: MainWindow, evidence: Path, tmp_path: Path
+) -> None:
+    from forensic_viewer.cli import main
+
+    open_and_wait(qtbot, case_window, evidence)
+    _kept(qtbot, case_window, tmp_path / "case", 1)
+    out = tmp_path / "case" / CASE_RESULTS
+    assert main(["report", str(out), "--format", "json"]) == 0  # no edit said, nothing refused
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    assert [i["path"] for i in report["items"]] == ["a.png"] and report["alerts"] == []
+
+
 def test_a_new_window_reopens_the_kept_result_without_analysing_again(
     qtbot, case_window: MainWindow, evidence: Path, tmp_path: Path
 ) -> None:
@@ -135,3 +148,24 @@ def test_a_case_folder_that_cannot_hold_the_results_is_said_in_one_line(
     (line,) = [s for s in said if "not kept for a restart" in s]
     assert CASE_RESULTS in line and "\n" not in line
     assert _kept_entries(tmp_path / "case") == []
+
+
+def test_open_scan_results_starts_in_the_per_user_scans_folder(
+    case_window: MainWindow, monkeypatch
+) -> None:
+    """Finding 6: its picker opened at the working directory, and the scans' folder is hidden."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from engine.environ import user_data_dir
+
+    scans = user_data_dir() / "scans"
+    scans.mkdir(parents=True)
+    asked: list[str] = []
+
+    def closed(_parent: Any, _title: str, start: str = "", _options: Any = None) -> str:
+        asked.append(start)
+        return ""
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", closed)
+    assert case_window.open_scan_results() is None
+    assert asked == [str(scans)]
