@@ -113,6 +113,7 @@ class Action(StrEnum):
     SCAN_FINISHED = "scan-finished"  # counts, results file SHA-256
     RESULTS_EDITED = "results-edited"  # results.jsonl differs from its run's recorded SHA-256
     ROWS_SET_ASIDE = "rows-set-aside"  # results.jsonl lines not whole rows, saved beside it
+    RESULT_KEPT = "result-kept"  # a viewer analysis kept in the case's viewer-results folder
 
 
 class AuditError(ForensicError):

@@ -74,6 +74,7 @@ from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.gui.triage_view import RowOpener, size_columns, triage_view
 from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.gui.wheel_guard import guard_wheel
+from forensic_viewer.scan.earlier_scans import earlier_scans
 from forensic_viewer.scan.failure import named
 from forensic_viewer.scan.integrity import RESULTS_EDITED, Edited, edited_results, note_run
 from forensic_viewer.scan.jobs import AUTO_JOBS, cpu_cores
@@ -169,6 +170,12 @@ class BatchDialog(QDialog):
             "in scan.json, so a resume must use the same path"
         )
         form = QFormLayout()
+        self.earlier = QComboBox()  # the scans of before a restart (scan/earlier_scans.py)
+        self.earlier.setAccessibleName("Earlier scans")
+        self.earlier_scans = earlier_scans()
+        self.earlier.addItems(["(a new scan)", *(plain(e.words()) for e in self.earlier_scans)])
+        self.earlier.activated.connect(self._take_earlier)
+        form.addRow("Earlier scans", self.earlier)
         row_in = QHBoxLayout()
         row_in.addWidget(self.folder, 1)
         row_in.addWidget(browse_in)
@@ -272,6 +279,15 @@ class BatchDialog(QDialog):
     def _pick_out(self) -> None:
         if pick_output_folder(self, "Output folder", self.out):
             self.proposed_out.chosen()
+            self._follow_faces()
+
+    def _take_earlier(self, index: int) -> None:
+        """An earlier scan chosen: its folder, output folder and sub-folders, so Start resumes."""
+        if index > 0:
+            scan = self.earlier_scans[index - 1]
+            self.folder.setText(scan.folder)
+            self.out.setText(str(scan.out))
+            self.recursive.setChecked(scan.recursive)
             self._follow_faces()
 
     def _follow_faces(self) -> None:

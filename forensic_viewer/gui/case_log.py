@@ -71,6 +71,7 @@ from forensic_viewer.casework import (
     scan_started_details,
 )
 from forensic_viewer.events import Event, Subscriptions
+from forensic_viewer.gui.case_results import CaseResults
 from forensic_viewer.gui.tips import tip_text
 from forensic_viewer.layer_base import Layer
 from forensic_viewer.layer_export import NotDrawn, layer_bgra, layer_png, layer_settings
@@ -184,6 +185,7 @@ class CaseRecorder(QObject):
 
         panel.on_results = on_classic
         self._build_menu()
+        self.results = CaseResults(window, log)  # each finished analysis kept in the case
 
     # --- the Case menu ---
 
@@ -391,6 +393,7 @@ class CaseRecorder(QObject):
                 "faces": len(analysis.faces),
             },
         )
+        self.results.keep(analysis)  # written in the case folder: a restart reopens it
 
     def _on_unreadable(self, job: int, unread: UnreadFile) -> None:
         self._unread[job] = unread  # its failure follows
@@ -684,5 +687,6 @@ class CaseRecorder(QObject):
             self.append(Action.ANALYSIS_CANCELLED, {"path": path, **self._closed_reason(job)})
         self._started.clear()
         self._subs.clear()
+        self.results.close()  # the analyses still being written, and their entries, first
         if self.log is not None:
             self.log.close()

@@ -98,13 +98,18 @@ class WindowDialogs:
     def open_scan_results(self, out: Path | None = None) -> ScanResultsDialog | None:
         """File ▸ Open scan results…: a scan output folder's triage table, read-only
         (:mod:`~forensic_viewer.gui.scan_results`: no scan run, nothing written); ``out``
-        asked for with a read-only folder picker when not given."""
+        asked for with a read-only folder picker when not given, opened at the per-user folder
+        of the batch dialog's scans (``scan.proposed_out``; it had opened at the working
+        directory, and that folder is a hidden one: restart walk-through, finding 6)."""
         if out is None:
             from PySide6.QtWidgets import QLineEdit
 
+            from engine.environ import user_data_dir
             from forensic_viewer.gui.panels import pick_input_folder
+            from forensic_viewer.scan.proposed_out import SCANS
 
-            field = QLineEdit()
+            scans = user_data_dir() / SCANS
+            field = QLineEdit(str(scans) if scans.is_dir() else "")
             if pick_input_folder(self, "Scan output folder to open", field) is None:
                 return None
             out = Path(field.text())

@@ -215,6 +215,10 @@ class WindowLayout:
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Scan a folder…", self.open_batch, "Ctrl+Shift+O"))
         file_menu.addAction(self._action("Ope&n scan results…", self.open_scan_results))
+        reopen = self._action(
+            "Reopen the &case's results", lambda _c=False: self.case.results.reopen()
+        )
+        file_menu.addAction(reopen)  # the analyses kept in the case folder (gui/case_results.py)
         self.export_action = self._action("&Export report…", self.export_report, "Ctrl+E")
         self.export_action.setEnabled(False)
         file_menu.addAction(self.export_action)

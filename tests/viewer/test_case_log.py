@@ -58,6 +58,7 @@ def test_opening_analysing_and_a_note_are_logged(
         "evidence-opened",
         "analysis-started",
         "analysis-finished",
+        "result-kept",  # kept in the case folder (tests/viewer/test_case_results.py)
     ]
     opened, started, finished = entries[1].details, entries[2].details, entries[3].details
     assert opened["path"] == str(image_path) and opened["sha256"] == _sha(image_path)
@@ -81,7 +82,7 @@ def test_opening_analysing_and_a_note_are_logged(
     shown = case_window.case.show_log()  # Case ▸ Show and verify the case log
     assert shown is not None
     text = shown.findChild(QPlainTextEdit).toPlainText().splitlines()
-    assert text[0] == f"{case / LOG_NAME}: OK, 5 entries, head {note.hash}"
+    assert text[0] == f"{case / LOG_NAME}: OK, 6 entries, head {note.hash}"
     assert "text=the sky looks pasted" in text[-1]  # a note's text first, hashes cut short
     assert f"sha256={_sha(image_path)[:12]}…" in text[-1]
     count = len(_entries(case))

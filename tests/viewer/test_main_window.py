@@ -42,8 +42,11 @@ def window(qtbot, tmp_path: Path, tiny_checkpoint: Path) -> Iterator[MainWindow]
 
 
 def _settled(window: MainWindow) -> bool:
-    return window.renderer.idle and all(
-        la.is_current for la in window.layers or [] if la.render_job() is not None
+    """Layers drawn, and the analysis kept in the case folder (its ``result-kept`` logged)."""
+    return (
+        window.renderer.idle
+        and not window.case.results.busy
+        and all(la.is_current for la in window.layers or [] if la.render_job() is not None)
     )
 
 
