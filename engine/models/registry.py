@@ -22,7 +22,10 @@ registry and never from the name (``m2f-tiny-fcn`` is not a Mask2Former because 
   (``trainer/families.py``: the objective, a pre-training stage, the proposed batch size), or
   None for an architecture that cannot be trained here (``forensic-train fit`` refuses it in
   one line and the training dialog does not offer it). Every registration says it, None
-  included, so that "no objective" is a choice and not a forgotten line. The engine does not
+  included, so that "no objective" is a choice and not a forgotten line. A registration
+  without it (an architecture file written before families were declared, 2026-12-06) still
+  registers, as family None, with one warning naming its file, so that one such file does not
+  stop every program that imports the registry. The engine does not
   know the trainer's families (it imports no trainer); the registry-driven test
   ``tests/trainer/test_every_architecture.py`` checks that each declared family has one.
 - ``tiling``: how the fast path may tile the network (:data:`TILINGS`, the rules and their
@@ -40,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import math
 import numbers
 import types
@@ -57,6 +61,19 @@ MAX_TUPLE_LENGTH = 8  # a variable-length tuple field (e.g. Swin depths) holds a
 # global ops, receptive field within reach of the margin); "window", tiles that are the
 # checkpoint's window with less overlap (global ops over the whole input).
 TILINGS = ("convolutional", "window")
+
+log = logging.getLogger(__name__)
+
+
+class _Undeclared:
+    """The type of :data:`UNDECLARED`, ``register_model``'s ``family`` when not given."""
+
+    def __repr__(self) -> str:
+        return "UNDECLARED"
+
+
+UNDECLARED = _Undeclared()
+_WARNED_SOURCES: set[str] = set()  # the files already warned of an undeclared family
 
 
 @dataclass(frozen=True)
@@ -116,7 +133,7 @@ def register_model(
     name: str,
     config: Any,
     *,
-    family: str | None,
+    family: str | None | _Undeclared = UNDECLARED,
     tiling: str | None = None,
     outputs: str = "mask",
     input_policy: str = "window",
@@ -125,10 +142,14 @@ def register_model(
 ) -> Callable[[Callable[[Any], nn.Module]], Callable[[Any], nn.Module]]:
     """Decorator: register ``builder(config) -> nn.Module`` under ``name`` with default ``config``.
 
-    ``family`` (required, None allowed) and ``tiling`` are the declarations of the module
-    docstring.
+    ``family`` (to be given, None allowed) and ``tiling`` are the declarations of the module
+    docstring; ``family`` not given registers family None with one warning per file.
     """
-    if family is not None and (not isinstance(family, str) or not family.strip()):
+    if (
+        family is not None
+        and family is not UNDECLARED
+        and (not isinstance(family, str) or not family.strip())
+    ):
         raise ValueError(f"family of model '{name}' must be a name or None, got {family!r}")
     if tiling is not None and tiling not in TILINGS:
         raise ValueError(
@@ -150,6 +171,10 @@ def register_model(
     def wrap(builder: Callable[[Any], nn.Module]) -> Callable[[Any], nn.Module]:
         if name in _REGISTRY:
             raise ValueError(f"model '{name}' is already registered")
+        declared = family
+        if isinstance(declared, _Undeclared):
+            _warn_undeclared(name, builder)
+            declared = None
         _REGISTRY[name] = ModelSpec(
             name=name,
             config_cls=type(config),
@@ -158,13 +183,28 @@ def register_model(
             outputs=outputs,
             input_policy=input_policy,
             description=description,
-            family=family,
+            family=declared,
             tiling=tiling,
             version=version,
         )
         return builder
 
     return wrap
+
+
+def _warn_undeclared(name: str, builder: Callable[..., Any]) -> None:
+    """One warning for the file of ``builder``, registered as ``name`` without ``family=``."""
+    source = builder.__module__.replace(".", "/") + ".py"
+    if source in _WARNED_SOURCES:
+        return
+    _WARNED_SOURCES.add(source)
+    log.warning(
+        "%s: register_model('%s', ...) declares no family=, so it is read as family=None "
+        "(analysed, not trained by forensic-train); add family=... to its registration "
+        "(docs/TRAINING.md, 'A new architecture')",
+        source,
+        name,
+    )
 
 
 def _ensure_loaded() -> None:

@@ -10,13 +10,14 @@ traceback)."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 
 import pytest
 import torch
 
 from engine.models import registry
-from engine.models.registry import create_model, get_spec, list_models
+from engine.models.registry import create_model, get_spec, list_models, register_model
 from trainer.cli import main
 from trainer.families import FAMILIES, family_batch_size, family_of, trainable, two_stages
 from trainer.objectives import objective_for, trainable_parameters
@@ -159,3 +160,29 @@ def test_fit_of_an_architecture_without_a_family_says_which_registration_to_edit
     (line,) = err.strip().splitlines()
     assert "'m2f-tiny-fcn'" in line and "engine/models/crfd_net.py" in line
     assert "register_model(..., family=...)" in line and "trainer/families.py" in line
+
+
+def test_a_registration_without_family_reads_as_none_with_one_warning_naming_its_file(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An architecture file written to the registration of before 2026-12-06 (no family=)
+    registers, untrainable, and says so once per file, not a traceback in every program."""
+    registry.list_models()  # the project's architectures registered before the copy
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(registry, "_WARNED_SOURCES", set())
+    config = get_spec("crfd-net-compact").defaults
+
+    def build(c: object) -> None:
+        return None
+
+    with caplog.at_level(logging.WARNING, logger="engine.models.registry"):
+        register_model("old-net", config, description="yesterday's call")(build)
+        register_model("old-net-large", config)(build)  # the same file: no second warning
+    assert get_spec("old-net").family is None and get_spec("old-net-large").family is None
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "engine.models.registry"]
+    assert line.startswith(f"{__name__.replace('.', '/')}.py: register_model('old-net', ...)")
+    assert "declares no family=" in line and "\n" not in line
+    with pytest.raises(
+        ValueError, match=r"tests/trainer/test_every_architecture\.py declares family=None"
+    ):
+        family_of("old-net")  # fit refuses it in its one line naming the file
