@@ -69,6 +69,7 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 from torch import nn
 
+from engine.calibration import with_caveat
 from engine.checkpoint_meta import (
     FORMAT_VERSION,
     MAX_RESIZE_SIDE,
@@ -127,6 +128,7 @@ __all__ = [
     "check_meta",
     "check_size",
     "checkpoint_bytes",
+    "code_versions",
     "decision_problem",
     "describe_checkpoint",
     "file_sha256",
@@ -139,6 +141,7 @@ __all__ = [
     "safetensors_bytes",
     "save_checkpoint",
     "unreadable",
+    "version_noted",
     "version_warning",
 ]
 
@@ -433,7 +436,32 @@ def version_warning(meta: CheckpointMeta, path: Path | None) -> str | None:
     return (
         f"{path or meta.name}: trained with version {meta.architecture_version} of the "
         f"'{meta.architecture}' code, this program has version {ours}: its maps may differ "
-        "from those its θ was chosen on (calibrate it again with forensic-train calibrate)"
+        "from those its θ was chosen on (forensic-train calibrate chooses θ again on this "
+        "version's maps and records the version, which clears this warning)"
+    )
+
+
+def code_versions(meta: CheckpointMeta) -> dict[str, str] | None:
+    """``{"checkpoint", "program"}``: the version of the architecture's code ``meta``
+    records and this program's, when they differ (:func:`version_warning`); None when they
+    agree or the header records none. A result keeps it (``ModelResult.code_versions``)."""
+    ours = get_spec(meta.architecture).version
+    if not meta.architecture_version or meta.architecture_version == ours:
+        return None
+    return {"checkpoint": meta.architecture_version, "program": ours}
+
+
+def version_noted(reliability: str, versions: dict[str, str] | None) -> str:
+    """A result's ``reliability`` sentence with the caveat of :func:`code_versions`
+    ``versions`` (``engine.calibration.with_caveat``), so that a report says it; as it is
+    when the versions agree or it has no sentence."""
+    if not reliability or not versions:
+        return reliability
+    return with_caveat(
+        reliability,
+        f". These figures were measured with version {versions['checkpoint']} of the "
+        f"network's code; this result was made with version {versions['program']}, whose "
+        "maps may differ",
     )
 
 

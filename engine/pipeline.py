@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from engine.beside import FACES, Beside, analysis_job, detection
 from engine.calibration import Calibration, pixel_threshold_calibrated, reliability_sentence
 from engine.catalog import distinct_names
-from engine.checkpoints import LoadedModel, load_checkpoint
+from engine.checkpoints import LoadedModel, code_versions, load_checkpoint, version_noted
 from engine.decision import aggregate_logits, decide, min_verdict_side, statistic, verdict_range
 from engine.devices import autocast, device_text, precision_for, resolve_device
 from engine.errors import DeviceMemoryError, ModelOutputError
@@ -646,6 +646,7 @@ class Analyzer:
             policy["threads"] = torch.get_num_threads()
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
+        versions = code_versions(loaded.meta)  # another version of its code: said with it
         result = ModelResult(
             name=loaded.name,
             architecture=loaded.meta.architecture,
@@ -666,7 +667,8 @@ class Analyzer:
             mask=mask,
             image_logit=logit,
             probability=probability,
-            reliability=reliability_sentence(rule.calibration),
+            reliability=version_noted(reliability_sentence(rule.calibration), versions),
+            code_versions=versions,
             out_of_range=verdict_range(evidence.pixels.shape[:2], self.min_side_of(loaded)),
             pixel_threshold_calibrated=pixel_threshold_calibrated(rule.details),
         )

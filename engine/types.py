@@ -190,6 +190,9 @@ class ModelResult:
     pixel_threshold_calibrated: whether the checkpoint records that ``pixel_threshold`` was
         chosen on validation data (``engine.calibration.pixel_threshold_calibrated``); None for
         an ensemble's (its file records no such choice) and in rows written before the evening of 2026-12-06.
+    code_versions: ``{"checkpoint", "program"}`` when the checkpoint records another version
+        of its architecture's code than the one that ran (``engine.checkpoints.code_versions``;
+        its reliability sentence then says so), None otherwise and in older rows.
     """
 
     name: str
@@ -216,6 +219,7 @@ class ModelResult:
     contributions: list[dict[str, Any]] | None = None
     mask_on_authentic: dict[str, float] | None = None
     pixel_threshold_calibrated: bool | None = None
+    code_versions: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Every field but the arrays, then the decision's margin to θ (:meth:`margin`)."""

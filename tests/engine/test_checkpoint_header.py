@@ -214,3 +214,27 @@ def test_loading_warns_once_when_the_recorded_code_version_differs(
         assert "this program has version 7" in line and "\n" not in line
     else:
         assert lines == []
+
+
+def test_a_result_records_the_other_code_version_and_its_reliability_says_it(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mismatch was a log line only: a report made with other code said nothing."""
+    from engine.checkpoints import version_noted
+    from engine.io import load_evidence
+    from engine.pipeline import Analyzer
+    from tests.conftest import write_rgb
+
+    path = _variant(source, tmp_path / "v.safetensors", _set("", "architecture_version", "2"))
+    _code_version(monkeypatch, "7")
+    evidence = load_evidence(write_rgb(tmp_path / "e.png", 64, 64))
+    (result,) = Analyzer([str(path)], device="cpu").analyze(evidence).results.values()
+    assert result.code_versions == {"checkpoint": "2", "program": "7"}
+    assert result.to_dict()["code_versions"] == result.code_versions
+    (same,) = Analyzer([str(source)], device="cpu").analyze(evidence).results.values()
+    assert same.code_versions is None
+    sentence = "at this threshold: 4 % of authentic camera photographs are flagged"
+    noted = version_noted(sentence, result.code_versions)
+    assert noted.startswith(sentence) and "measured with version 2 of the network's code" in noted
+    assert "made with version 7" in noted
+    assert version_noted(sentence, None) == sentence and version_noted("", {"a": "b"}) == ""
