@@ -364,11 +364,17 @@ def face_rate_sentence(name: str, reliability: str) -> str:
 MIN_IMAGES_PER_CLASS = 5
 
 
+# The start of ``pixel_threshold_choice`` when ``calibrate --pixel-threshold keep`` kept a
+# threshold the calibration it replaced had chosen on validation data: "keep (calibrated DATE)".
+KEPT_CALIBRATED = "keep (calibrated"
+
+
 def pixel_threshold_calibrated(details: Mapping[str, Any]) -> bool:
     """Whether a checkpoint's ``decision.details`` record that its pixel threshold (the mask's)
     was chosen on validation data: ``calibrate --pixel-threshold auto`` records
-    ``pixel_threshold_choice`` "auto" (trainer/calibrate.py; ``keep``, a number given, and
-    "keep (auto: no mask marks a pixel)" chose nothing), and ``face-model``, which always
+    ``pixel_threshold_choice`` "auto" (trainer/calibrate.py; a later ``keep`` of that same
+    threshold records :data:`KEPT_CALIBRATED` and a date, also calibrated; a plain ``keep``, a
+    number given, and "keep (auto: no mask marks a pixel)" chose nothing), and ``face-model``, which always
     chooses it on its validation faces, records ``false_alarm_target`` (trainer/face_model.py)
     and no choice. False for fit's untuned default (0.5), a fine-tune's threshold kept from its
     start (``pixel_threshold_from``) and a checkpoint calibrated before ``auto`` existed
@@ -376,7 +382,7 @@ def pixel_threshold_calibrated(details: Mapping[str, Any]) -> bool:
     pixel threshold stored in the checkpoint, never a calibrated one (walk-through 2026-12-06)."""
     choice = details.get("pixel_threshold_choice")
     if choice is not None:
-        return choice == "auto"
+        return choice == "auto" or str(choice).startswith(KEPT_CALIBRATED)
     return "false_alarm_target" in details
 
 

@@ -33,7 +33,11 @@ viewer" rather than "malformed":
   ``m2f-`` ones have no ``mirror`` or ``detect_side``.
 - 2: version 1 and ``decision.aggregate``, ``decision.calibration``,
   ``decision.detect_side``, ``input_policy.mirror``, ``scope`` and ``architecture_version``
-  (the architecture's implementation version, :class:`engine.models.registry.ModelSpec`).
+  (the architecture's implementation version, :class:`engine.models.registry.ModelSpec`:
+  ``fit`` records the code that trained the weights, ``calibrate`` the code whose maps it
+  chose θ on, keeping the trainer's in ``training["trained_with_architecture_version"]``;
+  ``verdict`` and ``average`` keep the header's). A version-2 file with it "" (or null) was
+  re-written by ``verdict`` or ``average`` from a header that recorded none.
   The writer (:func:`engine.checkpoints.safetensors_bytes`) writes every field, as version 2.
 
 A field this program does not know (at the top, in ``input_policy`` or in ``decision``) is
@@ -199,7 +203,7 @@ class CheckpointMeta:
                 format_version=data["format_version"],
                 created=str(data.get("created", "")),
                 scope=str(data.get("scope", "image")),
-                architecture_version=str(data.get("architecture_version", "")),
+                architecture_version=str(data.get("architecture_version") or ""),
             )
         except (ValueError, TypeError, AttributeError) as e:
             raise CheckpointError(path, f"checkpoint metadata is malformed ({e})") from e

@@ -63,9 +63,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from engine.calibration import (
+    KEPT_CALIBRATED,
     MIN_IMAGES_PER_CLASS,
     Reliability,
     flagged_counts,
+    pixel_threshold_calibrated,
     platt_or_refusal,
     refused_calibration,
     reliability_bins,
@@ -80,6 +82,7 @@ from engine.checkpoints import (
 from engine.decision import PIXEL_GRID, midpoint_threshold
 from engine.files import atomic_write, suffix_is
 from engine.formatting import plain
+from engine.models.registry import get_spec
 from trainer.data.records import SkipLog, refuse_implausible_masks
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import analysed, evaluate, trained_on_note
@@ -463,6 +466,10 @@ def run(args: argparse.Namespace) -> int:
         pixel_t = float(args.pixel_threshold)
     else:
         pixel_t = meta.decision.pixel_threshold
+    earlier = meta.decision.details  # the calibration this one replaces
+    kept = _kept_calibrated(meta) if args.pixel_threshold == "keep" else ""
+    choice = kept or choice
+    code_changed = stamp_code_version(meta)
     pixel_changed = pixel_t != meta.decision.pixel_threshold
     pixel_from = meta.decision.details.get("pixel_threshold_from")  # fit --init's, if kept
     meta.decision.pixel_threshold = loaded.meta.decision.pixel_threshold = pixel_t
@@ -506,6 +513,11 @@ def run(args: argparse.Namespace) -> int:
         meta.decision.provenance += (
             f"; pixel threshold {pixel_t:.2f}: best mean pixel F1 of the same validation split"
         )
+    elif kept:
+        meta.decision.provenance += (
+            f"; pixel threshold {pixel_t:.2f} kept: chosen on validation data by the "
+            f"calibration of {kept.removeprefix(KEPT_CALIBRATED).rstrip(')').strip() or 'before'}"
+        )
     elif pixel_from and not pixel_changed:
         meta.decision.provenance += (
             f"; pixel threshold {pixel_t:.2f} of {Path(pixel_from).name}, which it was "
@@ -521,7 +533,8 @@ def run(args: argparse.Namespace) -> int:
         "date": date,
         "pixel_threshold": meta.decision.pixel_threshold,
         "pixel_threshold_choice": choice,
-        "pixel_f1_by_threshold": pixel_curve,
+        "pixel_f1_by_threshold": pixel_curve
+        or (earlier.get("pixel_f1_by_threshold", {}) if kept else {}),
         "pixel_figures": {k: val_res.metrics[k] for k in THETA_FREE if k in val_res.metrics},
         "masks_as_given": given,
         **({"pixel_threshold_from": pixel_from} if pixel_from and not pixel_changed else {}),
@@ -541,11 +554,53 @@ def run(args: argparse.Namespace) -> int:
             "note: authentic and tampered ranges overlap (p_real_max > p_fake_min); compare the "
             "strategies' balanced accuracy before trusting the stored θ",
         )
+    if code_changed:
+        print(
+            f"note: θ chosen on the maps of version {meta.architecture_version} of the "
+            f"'{meta.architecture}' code, which the header now records; the weights were "
+            f"trained with version {meta.training['trained_with_architecture_version']}"
+        )
     print(f"wrote θ = {theta:.4g} into {plain(dst)}")
     if args.json:
         write_json(args.json, meta.decision.details)
     skipped.print_summary()
     return 0
+
+
+def stamp_code_version(meta: CheckpointMeta) -> bool:
+    """Record in ``meta`` this program's version of its architecture's code
+    (``ModelSpec.version``): calibrate chooses θ on the maps that code makes, which is what
+    the load warning (``engine.checkpoints.version_warning``) says a θ should be chosen on, so
+    a recalibrated checkpoint no longer warns, and warns again at the code's next version. The
+    version that trained its weights, when another, stays in
+    ``training["trained_with_architecture_version"]`` ("not recorded" for a header of format
+    version 1, written before versions were recorded); the first such record is kept. True
+    when the recorded version changed."""
+    ours = get_spec(meta.architecture).version
+    if meta.architecture_version == ours:
+        return False
+    trained = meta.architecture_version or "not recorded"
+    meta.training.setdefault("trained_with_architecture_version", trained)
+    meta.architecture_version = ours
+    return True
+
+
+def _kept_calibrated(meta: CheckpointMeta) -> str:
+    """The ``pixel_threshold_choice`` for ``--pixel-threshold keep`` of a threshold that the
+    calibration being replaced (``meta.decision.details``) chose on validation data, on the
+    maps of the code this program runs: ``"keep (calibrated DATE)"``, which
+    :func:`engine.calibration.pixel_threshold_calibrated` reads as calibrated (review
+    2026-12-06: a validated threshold had become "not calibrated" by the default keep). ""
+    otherwise, a plain keep; a threshold chosen on another version's maps is not carried."""
+    details = meta.decision.details
+    if not pixel_threshold_calibrated(details):
+        return ""
+    if meta.architecture_version != get_spec(meta.architecture).version:
+        return ""
+    choice = str(details.get("pixel_threshold_choice") or "")
+    if choice.startswith(KEPT_CALIBRATED):
+        return choice  # kept twice: still the date it was chosen on
+    return f"{KEPT_CALIBRATED} {details.get('date') or 'earlier'})"
 
 
 def calibration_words(calibration: dict[str, Any], why_none: str = "") -> str:

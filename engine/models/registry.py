@@ -133,7 +133,7 @@ def register_model(
     name: str,
     config: Any,
     *,
-    family: str | None | _Undeclared = UNDECLARED,
+    family: str | _Undeclared | None = UNDECLARED,
     tiling: str | None = None,
     outputs: str = "mask",
     input_policy: str = "window",
