@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from forensic_viewer.report.cards import ModelCard
+from forensic_viewer.report.cards import ModelCard, card_from_checkpoint
 from forensic_viewer.report.model import FACE_MODEL
 from forensic_viewer.scan.face_rates import not_at_hand, scored_by
 
@@ -107,7 +107,7 @@ def face_model_summaries(
                 rule=str(f.get("rule", "")),
                 threshold=f.get("threshold"),
                 pixel_threshold=f.get("pixel_threshold"),
-                pixel_threshold_calibrated=f.get("pixel_threshold_calibrated"),
+                pixel_threshold_calibrated=_threshold_calibrated(f, known),
                 provenance=str(f.get("threshold_provenance", "")),
                 input_policy={},
                 devices={str(f["device"])} if f.get("device") else set(),
@@ -118,3 +118,15 @@ def face_model_summaries(
             )
         )
     return out
+
+
+def _threshold_calibrated(figures: dict[str, Any], sha256: str) -> bool | None:
+    """Whether a face model's pixel threshold was chosen on validation data: as its recorded
+    ``figures`` say, else (a scan written before they said it) as the header of its checkpoint
+    says when the file's SHA-256 is still ``sha256``, as whole-image models fall back to their
+    card; None when neither can say (review 2026-12-06: the bundled face model's threshold
+    had read "stored in its checkpoint" in such a scan's report)."""
+    said = figures.get("pixel_threshold_calibrated")
+    if said is not None or not figures.get("checkpoint"):
+        return said
+    return card_from_checkpoint(str(figures["checkpoint"]), sha256).pixel_threshold_calibrated

@@ -45,6 +45,7 @@ def test_what_counts_as_calibrated_is_what_the_header_records() -> None:
     bundled networks, crfd-net-compact's 0.5 was never chosen (it was bundled before
     ``--pixel-threshold auto`` existed): its reports say so now."""
     assert pixel_threshold_calibrated({"pixel_threshold_choice": "auto"})
+    assert pixel_threshold_calibrated({"pixel_threshold_choice": "keep (calibrated 2026-12-01)"})
     for choice in ("keep", "0.3", "keep (auto: no mask marks a pixel)"):
         assert not pixel_threshold_calibrated({"pixel_threshold_choice": choice}), choice
     assert not pixel_threshold_calibrated({"pixel_threshold_from": "/runs/a/best.safetensors"})
@@ -124,3 +125,27 @@ def test_the_mask_controls_reset_to_the_stored_or_the_calibrated_threshold(
         "chosen": ("calibrated 0.35", "back to the model's calibrated pixel threshold"),
     }
     assert np.isclose(layers["chosen mask"].calibrated_threshold, 0.35)
+
+
+def test_a_scan_from_before_the_figure_reads_the_face_model_header_by_its_sha256(
+    tmp_path: Path,
+) -> None:
+    """scan.json's face_model_figures had no pixel_threshold_calibrated before 2026-12-06: the
+    bundled face model's threshold then read "stored in its checkpoint" while the networks fell
+    back to their headers. Its header is read when the file is still the one that ran."""
+    from engine.checkpoints import file_sha256
+    from forensic_viewer.report.model_summary import face_model_summaries
+
+    path = resources_dir() / "models" / "diffforensics-faces.safetensors"
+    sha = file_sha256(path)
+    figures = {"checkpoint": str(path), "checkpoint_sha256": sha, "pixel_threshold": 0.45}
+
+    def summary(figures: dict[str, object], sha: str) -> bool | None:
+        settings = {"face_model_figures": {"f": figures}, "face_models": {"f": sha}}
+        (m,) = face_model_summaries(settings, {"f": 1}, {"f": {sha}})
+        return m.pixel_threshold_calibrated
+
+    assert summary(figures, sha) is True
+    assert summary({**figures, "pixel_threshold_calibrated": False}, sha) is False  # as said
+    other = "0" * 64  # another file at that path since: its header is not this model's
+    assert summary({**figures, "checkpoint_sha256": other}, other) is None
