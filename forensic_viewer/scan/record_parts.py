@@ -53,6 +53,9 @@ class ModelFigures:
     # whether the checkpoint records its pixel threshold as chosen on validation data (since
     # 2026-12-06; absent before and for an ensemble: such rows say "stored", not "calibrated")
     pixel_threshold_calibrated: bool | None = None
+    # {"checkpoint", "program"}: the architecture code's version the checkpoint records and the
+    # one that ran, when they differ (since 2026-12-06; absent otherwise and before)
+    code_versions: Mapping[str, str] | None = None
     # the decision's figure minus θ, whether it lies within the cross-processor bound of its
     # precision, and that bound (engine.decision.decision_margin; since 2026-12-06, absent
     # before: such rows read without them; near_threshold and margin_bound null when no bound
@@ -76,6 +79,10 @@ class ModelFigures:
                 del d[key]
         if d["pixel_threshold_calibrated"] is None:
             del d["pixel_threshold_calibrated"]
+        if d["code_versions"] is None:
+            del d["code_versions"]
+        else:
+            d["code_versions"] = dict(d["code_versions"])
         if d["mask_on_authentic"] is None:
             del d["mask_on_authentic"]
         else:
@@ -113,6 +120,7 @@ class ModelFigures:
             contributions=_contributions(o),
             mask_on_authentic=_mask_on_authentic(o),
             pixel_threshold_calibrated=o.flag("pixel_threshold_calibrated", None, nullable=True),
+            code_versions=o.mapping("code_versions", None, nullable=True),
             margin=o.number("margin", None, nullable=True),
             near_threshold=o.flag("near_threshold", None, nullable=True),
             margin_bound=o.number("margin_bound", None, nullable=True),

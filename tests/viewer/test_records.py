@@ -294,6 +294,7 @@ def test_figures_and_evidence_facts_are_the_engines_field_for_field(tmp_path: Pa
         contributions=[{"input": "bias", "label": "bias", "kind": "bias", "value": 1.0,
                         "weight": -0.5, "contribution": -0.5}],
         mask_on_authentic={"median": 0.03, "largest": 0.11}, pixel_threshold_calibrated=True,
+        code_versions={"checkpoint": "1", "program": "2"},
     )  # fmt: skip
     figures = ModelFigures.from_result(result).to_json()
     assert list(figures) == list(result.to_dict()) and figures == result.to_dict()
@@ -301,9 +302,11 @@ def test_figures_and_evidence_facts_are_the_engines_field_for_field(tmp_path: Pa
     # (rows of earlier versions round-trip)
     result.probability, result.reliability, result.out_of_range = None, "", None
     result.contributions = result.mask_on_authentic = result.pixel_threshold_calibrated = None
+    result.code_versions = None
     figures = ModelFigures.from_result(result).to_json()
     optional = {"probability", "reliability", "out_of_range", "contributions", "mask_on_authentic"}
     optional.add("pixel_threshold_calibrated")  # an ensemble's: its file records no choice
+    optional.add("code_versions")  # the checkpoint's architecture code is the one that ran
     assert not optional & set(figures)
     facts = EvidenceFacts.from_evidence(ev).to_json()
     assert list(facts) == list(ev.to_dict()) and facts == ev.to_dict()
