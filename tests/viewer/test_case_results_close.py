@@ -35,6 +35,7 @@ def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     network share, or another viewer holding the folder's lock."""
     event = threading.Event()
     real = gcr.keep_result
+    monkeypatch.setattr(gcr, "CLOSE_WAIT_S", 0.3)  # a test failing while held closes soon
 
     def slow(*args: Any, **kw: Any) -> Any:
         event.wait(HANG_S)
@@ -69,8 +70,7 @@ def test_a_close_that_stops_waiting_asks_first_and_records_what_it_did_not_keep(
     _opened_and_waiting(qtbot, case_window, image)
     (said,) = work_in_progress(case_window)
     assert said.startswith("1 finished analysis still being written to the case folder")
-    writer = case_window.case.results._thread
-    monkeypatch.setattr(gcr, "CLOSE_WAIT_S", 0.3)  # the writer is held: the close gives up
+    writer = case_window.case.results._thread  # held: the close gives up after 0.3 s
     assert case_window.close()
     assert _closing_answers_quit_anyway == [[said]]  # asked, and the close said why it waits
     assert (
