@@ -114,6 +114,7 @@ class Action(StrEnum):
     RESULTS_EDITED = "results-edited"  # results.jsonl differs from its run's recorded SHA-256
     ROWS_SET_ASIDE = "rows-set-aside"  # results.jsonl lines not whole rows, saved beside it
     RESULT_KEPT = "result-kept"  # a viewer analysis kept in the case's viewer-results folder
+    RESULTS_NOT_KEPT = "results-not-kept"  # finished analyses a close stopped waiting to keep
 
 
 class AuditError(ForensicError):

@@ -342,12 +342,16 @@ class CaseRecorder(QObject):
         try:
             return self.log.append(action, details)
         except AuditError as e:
-            self._failed += 1
-            log.error("not logged: %s; the entry: %s %s", e, action, json.dumps(jsonable(details)))
-            self.window.show_error(f"not logged: {e}")
-            first = "1 action" if self._failed == 1 else f"{self._failed} actions"
-            self._say_not_logged(f"{first} of this window not in the case log, the last: {e}")
+            self.not_logged(e, action, details)
             return None
+
+    def not_logged(self, e: AuditError, action: str, details: Mapping[str, Any]) -> None:
+        """An entry the log did not take: said, kept in the viewer's log, marked lasting."""
+        self._failed += 1
+        log.error("not logged: %s; the entry: %s %s", e, action, json.dumps(jsonable(details)))
+        self.window.show_error(f"not logged: {e}")
+        first = "1 action" if self._failed == 1 else f"{self._failed} actions"
+        self._say_not_logged(f"{first} of this window not in the case log, the last: {e}")
 
     def _evidence(self, path: str | None) -> dict[str, Any]:
         entry = None if path is None else self.window.entries.get(path)

@@ -64,7 +64,6 @@ from forensic_viewer.gui.window_view import WindowView
 from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer
 from forensic_viewer.layer_memory import LayerMemory
 from forensic_viewer.layers import LayerList, build_layers
-from forensic_viewer.report import CaseInfo
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.wording import plain
 
@@ -145,7 +144,6 @@ class MainWindow(
         # the examiner and case id last typed in a report dialog: the analyst's, carried
         self.analyst_fields: dict[str, str] = {"examiner": "", "case_id": ""}  # (below)
         self.models_chosen = False  # in the Models panel: kept for the next start
-        self.report_offered: CaseInfo | None = None  # its fields as the report dialog opened
         self.stop_signal = 0  # the stop signal closing the window (gui/app.py), 0: none
         self.quit_confirmed = False  # Quit anyway answered (gui/window_closing.py)
         self.probe_dialog: ProbeDialog | None = None  # made when first opened

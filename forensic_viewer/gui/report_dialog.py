@@ -289,6 +289,7 @@ class ReportDialog(QDialog):
         # logs a threshold change still settling, which the report states as the slider's
         self.before_logging: Callable[[], None] | None = None
         self.written_case: CaseInfo | None = None  # the case fields of the last write
+        self.case_offered: CaseInfo | None = None  # as the window filled them: typed after, asked
         self.moved: MovedReport | None = None  # the earlier report the last write moved aside
         self.locks: list[OutputLock] = []  # the folders' locks, held from Write to the end
         self.setWindowTitle(f"Report: {plain(job.title)}")

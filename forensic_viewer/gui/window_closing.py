@@ -2,8 +2,10 @@
 
 A clean close (File ▸ Quit, Ctrl+Q, the window's close button) with work in progress asks
 one question (:func:`ask_to_quit`): an open case note with text, a report dialog whose typed
-fields were not written, a running folder scan, a running training run
-(:func:`work_in_progress`). "Quit anyway" closes (a note is added to the case log when its box
+fields were not written (an image's, or a scan's opened from the batch dialog or Open scan
+results…), a running folder scan, a running training run, finished analyses
+still being written into the case folder, which the close then waits for (up to 60 s;
+:mod:`~forensic_viewer.gui.case_results`) (:func:`work_in_progress`). "Quit anyway" closes (a note is added to the case log when its box
 stays ticked, marked ``"on_close": true``), Cancel keeps the window open and everything
 running. Before, ``close()`` returned at once and the typed note and report fields were gone
 with no question asked, and the scan was cancelled and the training stopped silently.
@@ -34,9 +36,9 @@ def note_text(case: Any) -> str:
     return text if text.strip() else ""
 
 
-def report_typed(dialog: Any, offered: CaseInfo | None) -> bool:
-    """Whether the report dialog ``dialog`` is open with case fields typed since it was
-    ``offered`` (or since its last write): what a close would lose."""
+def report_typed(dialog: Any) -> bool:
+    """Whether the report dialog ``dialog`` is open with case fields typed since the window
+    offered it (its ``case_offered``) or since its last write: what a close would lose."""
     if dialog is None or not dialog.isVisible():
         return False
     typed = dialog.case()
@@ -47,7 +49,14 @@ def report_typed(dialog: Any, offered: CaseInfo | None) -> bool:
             written.case_id,
             written.notes,
         )
-    return typed != (offered or CaseInfo())
+    return typed != (dialog.case_offered or CaseInfo())
+
+
+def report_dialogs(window: Any) -> list[Any]:
+    """The report dialogs over ``window``: its image's, the batch dialog's scan's, and each
+    Open scan results… dialog's (None where there is none)."""
+    owners = [o for o in (window.batch, *window.results_dialogs) if o is not None]
+    return [window.report_dialog, *(o._report for o in owners)]
 
 
 def work_in_progress(window: Any) -> list[str]:
@@ -55,12 +64,22 @@ def work_in_progress(window: Any) -> list[str]:
     pending = []
     if note_text(window.case):
         pending.append("a case note not yet added to the case log")
-    if report_typed(window.report_dialog, window.report_offered):
-        pending.append("a report whose typed fields were not written")
+    if typed := sum(report_typed(d) for d in report_dialogs(window)):
+        pending.append(
+            "a report whose typed fields were not written"
+            if typed == 1
+            else f"{typed} reports whose typed fields were not written"
+        )
     if window.batch is not None and window.batch.running:
         pending.append("a folder scan, which is cancelled (it can be resumed)")
     if window.training is not None and window.training.busy:
         pending.append("a training run, which is stopped with a checkpoint")
+    if n := window.case.results.waiting:
+        what = "analysis" if n == 1 else "analyses"
+        pending.append(
+            f"{n} finished {what} still being written to the case folder: the close waits for "
+            "them (at most a minute); those not written then are recorded as not kept"
+        )
     return pending
 
 

@@ -66,7 +66,7 @@ class WindowDialogs:
                 field.setText(self.analyst_fields[key])
             field.textChanged.connect(lambda text, k=key: self.analyst_fields.update({k: text}))
         dialog.case_id.textChanged.connect(lambda text: keep_case_id(self, text))  # per case
-        self.report_offered = dialog.case()  # typed after this: asked of at the close
+        dialog.case_offered = dialog.case()  # typed after this: asked of at the close
         dialog.written.connect(lambda _paths: self._say_ended(dialog, "report"))
         dialog.failed.connect(lambda _why: self._say_ended(dialog, "report"))
 

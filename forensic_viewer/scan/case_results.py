@@ -6,8 +6,14 @@ finding 2). :func:`keep_result` writes each one, as it finishes, into ``<case
 folder>/viewer-results/`` the way a scan writes a file's result: its maps and thumbnail
 (:meth:`~forensic_viewer.scan.encoded.EncodedRecord.write`, each file atomically), then its row
 appended whole to results.jsonl (:meth:`~forensic_viewer.scan.results.ResultLog.append`), then
-scan.json. A kill -9 therefore loses only the analysis that was running (or the one being
-written: its maps without a row, which nothing reads). File ▸ Reopen the case's results opens
+scan.json. Before the append, scan.json's ``run`` names the SHA-256 results.jsonl will have with
+the row (``results_sha256_pending``), which the edit check accepts
+(:func:`~forensic_viewer.scan.integrity.edited_results`): a kill, or a full disk, between the
+row and scan.json's update leaves a row whose scan.json lags, never one read as "rows may have
+been edited"; the next write brings scan.json up to date. A kill -9 therefore loses the analysis
+that was running and those still waiting to be written (the case log's ``analysis-finished``
+entries with no ``result-kept`` after them), the one being written leaving at most its maps
+without a row, which nothing reads. File ▸ Reopen the case's results opens
 the folder through Open scan results…, whose rows re-check each evidence file's SHA-256
 (:func:`~forensic_viewer.scan.replay.analysis_from_record`) and open a changed file as a new one.
 
@@ -20,23 +26,31 @@ and those removed once it is appended. Rows are only appended, never compacted h
 Nothing is written beside the evidence. Each write holds the folder's scan lock
 (:class:`~forensic_viewer.scan.lock.OutputLock`) for its own duration only, so two viewers on
 one case take turns (a wait of at most :data:`LOCK_WAIT_S`), and a scan run into this folder is
-refused by its settings (scan.json's ``source`` is :data:`SOURCE`).
+refused by its settings (scan.json's ``source`` is :data:`SOURCE`). The caller's ``logged``
+(the case log's ``result-kept``) runs while the lock is still held, so two viewers' entries
+follow the order of their writes (``audit verify --files`` checks the file against the last).
+A :class:`Gate` shut by a close that stops waiting lets no later row in (:class:`Abandoned`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import hashlib
 import json
+import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.errors import ForensicError
-from engine.files import atomic_write, read_regular_text
+from engine.files import atomic_write, open_regular, read_regular_text
 from engine.types import Analysis
 from forensic_viewer.environment import environment
 from forensic_viewer.scan.encoded import encode_result
-from forensic_viewer.scan.integrity import RESULTS_SHA256, file_sha256
+from forensic_viewer.scan.integrity import RESULTS_SHA256, RESULTS_SHA256_PENDING, file_sha256
 from forensic_viewer.scan.lock import OutputLock, OutputLocked
 from forensic_viewer.scan.maps import encode_jpeg, thumbnail
 from forensic_viewer.scan.results import RESULTS, SCAN_INFO, ResultLog
@@ -70,6 +84,7 @@ class Kept:
     files: int
     nbytes: int
     results_sha256: str | None
+    lag: str = ""  # scan.json not brought up to date, in one line ("" when it was)
 
     def details(self) -> dict[str, Any]:
         """The case log's ``result-kept`` entry (``out`` with ``results_sha256`` by name: the
@@ -86,31 +101,70 @@ class Kept:
         }
 
 
-def _locked(out: Path, wait_s: float) -> OutputLock:
+class Abandoned(Exception):
+    """The :class:`Gate` was shut before this analysis's row went in: it is not kept."""
+
+
+class Gate:
+    """Lets rows in until :meth:`shut`, which waits for the one going in (its append, scan.json
+    and ``logged``: a short while) and refuses every later one: after it, what was not kept
+    never will be, so a close can record exactly which analyses it gave up on."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.shut_ = False
+
+    @contextlib.contextmanager
+    def open(self) -> Iterator[None]:
+        with self._lock:
+            if self.shut_:
+                raise Abandoned
+            yield
+
+    def shut(self) -> None:
+        with self._lock:
+            self.shut_ = True
+
+
+def _locked(out: Path, wait_s: float, gate: Gate) -> OutputLock:
     """``out``'s scan lock, taken within ``wait_s`` (another viewer's write ends in seconds);
-    :class:`OutputLocked` naming the holder past it."""
+    :class:`OutputLocked` naming the holder past it, :class:`Abandoned` once ``gate`` is shut."""
     deadline = time.monotonic() + wait_s
     while True:
         lock = OutputLock(out, command="the viewer keeping a finished analysis")
         try:
             return lock.acquire()
         except OutputLocked:
+            if gate.shut_:
+                raise Abandoned from None
             if time.monotonic() >= deadline:
                 raise
             time.sleep(0.1)
 
 
-def keep_result(out: Path, analysis: Analysis, run_id: str, *, wait_s: float = LOCK_WAIT_S) -> Kept:
+def keep_result(
+    out: Path,
+    analysis: Analysis,
+    run_id: str,
+    *,
+    wait_s: float = LOCK_WAIT_S,
+    logged: Callable[[Kept], object] | None = None,
+    gate: Gate | None = None,
+) -> Kept:
     """Write ``analysis`` (a finished one) into ``out`` as a scan row with its maps and
     thumbnail, and bring scan.json up to date (see the module doc). ``run_id``: the viewer
-    session's (:func:`~forensic_viewer.scan.run_id.new_run_id`), each row's ``run``.
+    session's (:func:`~forensic_viewer.scan.run_id.new_run_id`), each row's ``run``;
+    ``logged``: called with what was kept, the folder's lock still held; ``gate``: once shut,
+    no row goes in (:class:`Abandoned`).
 
     Raises :class:`ForensicError` in one line naming the file (a non-finite figure, a folder
     another program holds, a link put in the folder), OSError when the folder cannot be
     written (a full disk: the row is not appended, the files written before it stay unnamed).
+    A scan.json that cannot be updated after the row went in is said in :attr:`Kept.lag`.
     """
     ev = analysis.evidence
-    lock = _locked(out, wait_s)
+    gate = gate or Gate()
+    lock = _locked(out, wait_s, gate)
     try:
         results = ResultLog(out, run=run_id)
         try:
@@ -127,22 +181,64 @@ def keep_result(out: Path, analysis: Analysis, run_id: str, *, wait_s: float = L
                 mirror=results.output_name(key),
             )
             record = encoded.write(out, taken)
-            results.append(record)
-            remove_left_behind(out, taken, record)
-            rows = len(results)
+            with gate.open():
+                _announce(out, results.line(record))
+                results.append(record)
+                remove_left_behind(out, taken, record)
+                rows = len(results)
+                sha = file_sha256(out / RESULTS)
+                kept = Kept(
+                    out, key, ev.path, ev.sha256, replaces, len(encoded.files), encoded.nbytes, sha
+                )
+                try:
+                    _record_info(out, analysis, run_id, rows, sha)
+                except OSError as e:  # the row is in: the pending SHA-256 covers it till the next
+                    kept = dataclasses.replace(kept, lag=_lag_line(out, e))
+                if logged is not None:
+                    logged(kept)
         finally:
             results.close()
-        sha = _record_info(out, analysis, run_id, rows)
     finally:
         lock.release()
-    return Kept(out, key, ev.path, ev.sha256, replaces, len(encoded.files), encoded.nbytes, sha)
+    return kept
 
 
-def _record_info(out: Path, analysis: Analysis, run_id: str, rows: int) -> str | None:
+def _lag_line(out: Path, e: OSError) -> str:
+    return (
+        f"{out / SCAN_INFO}: not brought up to date ({e.strerror or e}); the analysis is kept, "
+        "and the next one kept brings it up to date"
+    )
+
+
+def _announce(out: Path, line: bytes) -> None:
+    """Before ``line`` is appended to ``out``'s results.jsonl: scan.json's ``run`` names the
+    SHA-256 the file will then have (``results_sha256_pending``; see the module doc). A row an
+    earlier write appended whose scan.json update did not happen (the file as its pending
+    SHA-256) is taken as recorded first. Nothing without a readable scan.json with a ``run``
+    (it is written anew after the row); OSError when it cannot be written (nothing appended)."""
+    info_file, h = out / SCAN_INFO, hashlib.sha256()
+    try:
+        info = json.loads(read_regular_text(info_file))
+        with open_regular(out / RESULTS) as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except (FileNotFoundError, ValueError):
+        return
+    run = info.get(RUN_FIELD) if isinstance(info, dict) else None
+    if not isinstance(run, dict):
+        return
+    if h.hexdigest() == run.get(RESULTS_SHA256_PENDING):
+        run[RESULTS_SHA256] = h.hexdigest()
+    h.update(line)
+    run[RESULTS_SHA256_PENDING] = h.hexdigest()
+    atomic_write(info_file, json.dumps(info, indent=2) + "\n")
+
+
+def _record_info(out: Path, analysis: Analysis, run_id: str, rows: int, sha: str | None) -> None:
     """scan.json of ``out`` with this analysis's models, ensemble and classic analyses added
     to those of the rows before (the triage table's columns), and the viewer session as its
     ``run`` (an earlier session's ``run`` in ``earlier_runs``), recording results.jsonl's
-    SHA-256 as left, which Open scan results… checks the file against; that SHA-256."""
+    SHA-256 as left (``sha``), which Open scan results… checks the file against."""
     info_file = out / SCAN_INFO
     try:
         old = json.loads(read_regular_text(info_file))
@@ -162,7 +258,6 @@ def _record_info(out: Path, analysis: Analysis, run_id: str, rows: int) -> str |
     history = {k: old[k] for k in ("earlier_runs", "earlier_runs_left_out") if k in old}
     if not same and isinstance(last, dict):
         history = earlier_runs(old)
-    sha = file_sha256(out / RESULTS)
     run = {
         "state": "finished",
         RUN_ID: run_id,
@@ -183,7 +278,6 @@ def _record_info(out: Path, analysis: Analysis, run_id: str, rows: int) -> str |
         "analyses": analyses,
     }
     atomic_write(info_file, json.dumps(info, indent=2) + "\n")
-    return sha
 
 
 def not_kept_line(out: Path, e: BaseException) -> str:

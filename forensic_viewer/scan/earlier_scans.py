@@ -6,12 +6,15 @@ walk-through, finding 6). :func:`earlier_scans` lists each output folder of
 ``<per-user folder>/scans/`` with the folder it scanned and how its last run ended, from its
 scan.json (a "running" one no scan holds taken as ended without recording its end:
 :func:`~forensic_viewer.scan.settings.marked_run`); the batch dialog offers them, and Start on
-one resumes it.
+one resumes it. A scan.json damaged or edited by hand (a ``run.command`` that is not an
+object) leaves its folder out, said once in the viewer's log for all of them: before, one such
+file stopped the batch dialog from opening.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from forensic_viewer.scan.proposed_out import SCANS
 from forensic_viewer.scan.results import SCAN_INFO
 from forensic_viewer.scan.settings import NOT_RUNNING, RUN_FIELD, marked_run
 
+log = logging.getLogger(__name__)
 MAX_LISTED = 50  # the most recent scans offered
 
 
@@ -52,28 +56,49 @@ def _state(run: dict) -> str:
     return f"{state} after {through} of {files} files: Start resumes it"
 
 
+def _earlier(out: Path) -> EarlierScan | None:
+    """The scan whose output folder is ``out``; None for one that names no scanned folder
+    (``analyze``'s). Raises OSError, ValueError (TypeError, AttributeError) for a scan.json
+    that cannot be read or is not a scan's."""
+    info = json.loads(read_regular_text(out / SCAN_INFO))
+    source = info.get("source") if isinstance(info, dict) else None
+    run = marked_run(out, info.get(RUN_FIELD)) if isinstance(source, str) else None
+    if not isinstance(run, dict) or not Path(source).is_absolute():
+        return None
+    command = run.get("command") or {}
+    argv = command.get("argv") or []
+    if not isinstance(argv, list):  # a string would match "--recursive" as a substring
+        raise ValueError("its run.command.argv is not a list")
+    when = str(run.get("ended") or run.get("started") or "")
+    return EarlierScan(out, source, "--recursive" in argv, _state(run), when)
+
+
 def earlier_scans(root: Path | None = None) -> list[EarlierScan]:
     """The scans in ``root`` (the per-user ``scans`` folder when None), newest first, at most
     :data:`MAX_LISTED`; a folder whose scan.json cannot be read, or names no scanned folder
-    (``analyze``'s), is left out."""
+    (``analyze``'s), is left out, those whose scan.json is damaged said in one log line."""
     root = user_data_dir() / SCANS if root is None else root
     found: list[tuple[str, EarlierScan]] = []
     try:
         outs = [p for p in root.iterdir() if p.is_dir()]
     except OSError:
         return []
+    damaged: list[str] = []
     for out in outs:
         try:
-            info = json.loads(read_regular_text(out / SCAN_INFO))
-        except (OSError, ValueError):
+            scan = _earlier(out)
+        except FileNotFoundError:
             continue
-        source = info.get("source") if isinstance(info, dict) else None
-        run = marked_run(out, info.get(RUN_FIELD)) if isinstance(source, str) else None
-        if not isinstance(run, dict) or not Path(source).is_absolute():
+        except (OSError, ValueError, TypeError, AttributeError) as e:
+            damaged.append(f"{out / SCAN_INFO} ({e})")
             continue
-        argv = (run.get("command") or {}).get("argv") or []
-        when = str(run.get("ended") or run.get("started") or "")
-        scan = EarlierScan(out, source, "--recursive" in argv, _state(run), when)
-        found.append((when, scan))
+        if scan is not None:
+            found.append((scan.when, scan))
+    if damaged:
+        log.warning(
+            "%d earlier scans not offered, their scan.json damaged: %s",
+            len(damaged),
+            "; ".join(damaged[:3]) + ("; …" if len(damaged) > 3 else ""),
+        )
     found.sort(key=lambda pair: pair[0], reverse=True)
     return [scan for _when, scan in found[:MAX_LISTED]]

@@ -61,6 +61,9 @@ RESULTS_SHA256 = "results_sha256"  # scan.json run's field: results.jsonl as the
 # ... and results.csv as it left it (since 2026-12-06; a key of its own, so that a resume,
 # which reads results_sha256 as a string, reads older folders and newer alike)
 RESULTS_CSV_SHA256 = "results_csv_sha256"
+# ... and, in a folder the viewer keeps its analyses in, the SHA-256 results.jsonl has once the
+# row being written is appended (written before the append: scan/case_results.py)
+RESULTS_SHA256_PENDING = "results_sha256_pending"
 
 
 def row_fault(row: object) -> str | None:
@@ -256,7 +259,9 @@ def edited_results(
     says what scan.json holds beside the case log's record it used. The check a resume makes
     before it takes the rows as done, the command line's and the batch dialog's alike.
     ``now``: results.jsonl's SHA-256 as the caller read it, so that the bytes judged are the
-    ones it records as seen (read here when None).
+    ones it records as seen (read here when None). A file as scan.json's
+    :data:`RESULTS_SHA256_PENDING` names it is as recorded: the viewer's row went in and the
+    update of scan.json after it did not happen (a kill, a full disk), nothing was edited.
 
     A file as recorded, or of a run that recorded nothing, whose rows contradict themselves (a
     verdict against its own score and θ: :mod:`~forensic_viewer.scan.consistency`) is
@@ -264,6 +269,9 @@ def edited_results(
     recorded SHA-256 is a plain hash in the same folder, which whoever edits a row can write
     again, and no run writes such a row."""
     own = recorded_end(scan_info)
+    now = file_sha256(results) if now is None else now
+    if own is not None and now is not None and now == run_field(scan_info, RESULTS_SHA256_PENDING):
+        own = (own[0], now)  # a row appended, scan.json's update after it not (yet) done
     if case_end is None or own is None or own[1] == case_end[1]:
         edited = edited_since(results, case_end, "the case log", now=now) or edited_since(
             results, own, scan_info.name, now=now

@@ -337,14 +337,22 @@ class ResultLog(ResultIndex):
         written (the disk full) raises OSError naming results.jsonl, the file cut back to end
         before it (:func:`engine.files.append_whole`, past the file object's buffer, which
         would write the row's rest after the cut): never a torn last row."""
-        if record.run is None and self.run is not None:
-            record = dataclasses.replace(record, run=self.run)
+        record = self._stamped(record)
         row = record_to_json(record)
         line = record_line(record)
         append_whole(self._log.fileno(), line, self.file)
         self._add(record, self._end)
         self._end += len(line)
         return row
+
+    def _stamped(self, record: ScanRecord) -> ScanRecord:
+        if record.run is None and self.run is not None:
+            return dataclasses.replace(record, run=self.run)
+        return record
+
+    def line(self, record: ScanRecord) -> bytes:
+        """The bytes :meth:`append` would write for ``record`` (ValueError as it raises)."""
+        return record_line(self._stamped(record))
 
     def get(self, key: str) -> dict[str, Any]:
         if self._reader is None:

@@ -46,3 +46,20 @@ def test_the_batch_dialog_offers_earlier_scans_and_takes_one_to_resume(qtbot) ->
     assert dialog.recursive.isChecked()
     dialog.earlier.activated.emit(2)
     assert dialog.out.text() == str(done) and not dialog.recursive.isChecked()
+
+
+def test_a_damaged_scan_json_never_stops_the_batch_dialog_from_opening(qtbot, caplog) -> None:
+    """rva finding 5: a ``run.command`` that is not an object raised AttributeError in the
+    dialog's constructor, and a string argv matched "--recursive" as a substring."""
+    _scan("a-1", "/cases/a", {"state": "finished", "ended": "1", "command": "forensic-viewer scan"})
+    _scan(
+        "b-2", "/cases/b", {"state": "finished", "ended": "2", "command": {"argv": "--recursive"}}
+    )
+    _scan("c-3", "/cases/c", {"state": "finished", "files": 1, "through": 1, "ended": "3"})
+    with caplog.at_level("WARNING"):
+        dialog = BatchDialog(device="cpu")
+    qtbot.addWidget(dialog)
+    items = [dialog.earlier.itemText(i) for i in range(dialog.earlier.count())]
+    assert items == ["(a new scan)", "/cases/c: finished, 1 of 1 files (3)"]
+    (said,) = [r.getMessage() for r in caplog.records if "not offered" in r.getMessage()]
+    assert said.startswith("2 earlier scans not offered") and "a-1" in said and "b-2" in said

@@ -100,11 +100,13 @@ def test_typed_report_fields_ask(
 
 
 def test_a_running_scan_or_training_run_is_work_in_progress() -> None:
-    case = SimpleNamespace(note_dialog=None)
-    idle = SimpleNamespace(case=case, report_dialog=None, report_offered=None)
+    case = SimpleNamespace(note_dialog=None, results=SimpleNamespace(waiting=0))
+    idle = SimpleNamespace(case=case, report_dialog=None, results_dialogs=[])
     assert work_in_progress(SimpleNamespace(**vars(idle), batch=None, training=None)) == []
     busy = SimpleNamespace(
-        **vars(idle), batch=SimpleNamespace(running=True), training=SimpleNamespace(busy=True)
+        **vars(idle),
+        batch=SimpleNamespace(running=True, _report=None),
+        training=SimpleNamespace(busy=True),
     )
     assert work_in_progress(busy) == [
         "a folder scan, which is cancelled (it can be resumed)",
