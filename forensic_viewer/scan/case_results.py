@@ -85,6 +85,7 @@ class Kept:
     nbytes: int
     results_sha256: str | None
     lag: str = ""  # scan.json not brought up to date, in one line ("" when it was)
+    info_sha256: str | None = None  # scan.json's as this keep left it (None: none readable)
 
     def details(self) -> dict[str, Any]:
         """The case log's ``result-kept`` entry (``out`` with ``results_sha256`` by name: the
@@ -97,7 +98,13 @@ class Kept:
             "replaces": self.replaces,
             "files": self.files,
             "bytes": self.nbytes,
-            "results_sha256": {RESULTS: self.results_sha256},
+            "results_sha256": {
+                RESULTS: self.results_sha256,
+                # every keep rewrites scan.json: recorded, so that the last record of it is
+                # this one and `audit verify --files` checks it as left (a report's
+                # `scan_json` before it is then no longer the last: walk-through hand, 4)
+                **({SCAN_INFO: self.info_sha256} if self.info_sha256 else {}),
+            },
         }
 
 
@@ -194,6 +201,7 @@ def keep_result(
                     _record_info(out, analysis, run_id, rows, sha)
                 except OSError as e:  # the row is in: the pending SHA-256 covers it till the next
                     kept = dataclasses.replace(kept, lag=_lag_line(out, e))
+                kept = dataclasses.replace(kept, info_sha256=_sha_or_none(out / SCAN_INFO))
                 if logged is not None:
                     logged(kept)
         finally:
@@ -201,6 +209,13 @@ def keep_result(
     finally:
         lock.release()
     return kept
+
+
+def _sha_or_none(path: Path) -> str | None:
+    try:
+        return file_sha256(path)
+    except OSError:
+        return None
 
 
 def _lag_line(out: Path, e: OSError) -> str:

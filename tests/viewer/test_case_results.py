@@ -71,7 +71,10 @@ def test_a_finished_analysis_is_kept_in_the_case_folder_without_closing(
     assert info["run"]["results_sha256"] == _sha(out / "results.jsonl")
     assert entry.details["out"] == str(out.resolve())
     assert entry.details["sha256"] == _sha(evidence)
-    assert entry.details["results_sha256"] == {"results.jsonl": _sha(out / "results.jsonl")}
+    assert entry.details["results_sha256"] == {
+        "results.jsonl": _sha(out / "results.jsonl"),
+        "scan.json": _sha(out / "scan.json"),
+    }
     assert sorted(evidence.parent.iterdir()) == before  # nothing beside the evidence
 
 
@@ -169,3 +172,24 @@ def test_open_scan_results_starts_in_the_per_user_scans_folder(
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", closed)
     assert case_window.open_scan_results() is None
     assert asked == [str(scans)]
+
+
+def test_the_case_log_verifies_its_kept_folder_as_the_last_keep_left_it(
+    qtbot, case_window: MainWindow, evidence: Path, tmp_path: Path
+) -> None:
+    """Every keep rewrites scan.json; a record of it made before (a report's ``scan_json``)
+    made ``audit verify --files`` call an intact case CHANGED once another file was kept
+    (walk-through hand, 4). Each ``result-kept`` records scan.json as it left it."""
+    from forensic_viewer.audit_scan import check_files
+
+    case, out = tmp_path / "case", tmp_path / "case" / CASE_RESULTS
+    open_and_wait(qtbot, case_window, evidence)
+    _kept(qtbot, case_window, case, 1)
+    first = _sha(out / "scan.json")
+    open_and_wait(qtbot, case_window, write_image(evidence.parent / "b.png", seed=3))
+    _kept(qtbot, case_window, case, 2)
+    assert _sha(out / "scan.json") != first  # the second keep rewrote it
+    check = check_files(case / LOG_NAME)
+    assert check.problems == 0, check.lines
+    scan_json = str((out / "scan.json").resolve())
+    assert any(line.startswith("OK ") and scan_json in line for line in check.lines), check.lines
