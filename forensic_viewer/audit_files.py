@@ -31,6 +31,7 @@ from forensic_viewer.audit import log_lines, parse_entry
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 SCAN_FINISHED = "scan-finished"  # audit.Action's: a scan's entry naming its results' SHA-256
+RESULT_KEPT = "result-kept"  # audit.Action's: the viewer's kept folder, the same shape
 REPORT_MOVED = "report-moved"  # audit.Action's: a report's files moved from one folder to another
 RESULTS = "results.jsonl"  # scan.results'; its rows hold each evidence file's SHA-256
 
@@ -89,7 +90,10 @@ def named_files(
             for file, sha in _pairs(entry.details):
                 found[file] = (sha, entry.seq)
             out, results = entry.details.get("out"), entry.details.get("results_sha256")
-            if scans is not None and entry.action == SCAN_FINISHED and isinstance(out, str):
+            # a kept folder's maps, thumbnails and evidence checked against its rows as a
+            # scan's are (walk-through hand, 2: a map swapped there passed verify --files)
+            kept_rows = entry.action in (SCAN_FINISHED, RESULT_KEPT)
+            if scans is not None and kept_rows and isinstance(out, str):
                 sha = results.get(RESULTS) if isinstance(results, Mapping) else None
                 if isinstance(sha, str) and HEX64.fullmatch(sha):
                     scans[out] = (sha, entry.seq)

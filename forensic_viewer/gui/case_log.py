@@ -342,10 +342,10 @@ class CaseRecorder(QObject):
         try:
             return self.log.append(action, details)
         except AuditError as e:
-            self.not_logged(e, action, details)
+            self.entry_not_logged(e, action, details)
             return None
 
-    def not_logged(self, e: AuditError, action: str, details: Mapping[str, Any]) -> None:
+    def entry_not_logged(self, e: AuditError, action: str, details: Mapping[str, Any]) -> None:
         """An entry the log did not take: said, kept in the viewer's log, marked lasting."""
         self._failed += 1
         log.error("not logged: %s; the entry: %s %s", e, action, json.dumps(jsonable(details)))

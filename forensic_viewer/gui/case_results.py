@@ -132,7 +132,7 @@ class CaseResults(QObject):
     def _on_kept(self, kept: Kept, not_logged: AuditError | None) -> None:
         self._waiting.popleft()
         if not_logged is not None:
-            self.window.case.not_logged(not_logged, Action.RESULT_KEPT, kept.details())
+            self.window.case.entry_not_logged(not_logged, Action.RESULT_KEPT, kept.details())
         if kept.lag:
             log.warning("%s", kept.lag)
             self.window.show_error(kept.lag)

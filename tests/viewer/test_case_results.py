@@ -193,3 +193,21 @@ def test_the_case_log_verifies_its_kept_folder_as_the_last_keep_left_it(
     assert check.problems == 0, check.lines
     scan_json = str((out / "scan.json").resolve())
     assert any(line.startswith("OK ") and scan_json in line for line in check.lines), check.lines
+
+
+def test_a_map_swapped_in_the_kept_folder_fails_verify_files(
+    qtbot, case_window: MainWindow, evidence: Path, tmp_path: Path
+) -> None:
+    """The kept folder's maps and thumbnails are checked against its rows as a scan's are
+    (walk-through hand, 2: a heatmap swapped for another file's passed)."""
+    from forensic_viewer.audit_scan import check_files
+
+    case, out = tmp_path / "case", tmp_path / "case" / CASE_RESULTS
+    open_and_wait(qtbot, case_window, evidence)
+    _kept(qtbot, case_window, case, 1)
+    assert check_files(case / LOG_NAME).problems == 0
+    (name, _sha256), *_ = ResultIndex(out).record("a.png").files_sha256.items()
+    (out / name).write_bytes((out / name).read_bytes() + b"\0")
+    check = check_files(case / LOG_NAME)
+    assert check.problems == 1 and check.outputs >= 1, check.lines
+    assert any(name in line and line.startswith("CHANGED") for line in check.lines), check.lines
