@@ -269,9 +269,12 @@ def edited_results(
     recorded SHA-256 is a plain hash in the same folder, which whoever edits a row can write
     again, and no run writes such a row."""
     own = recorded_end(scan_info)
-    now = file_sha256(results) if now is None else now
-    if own is not None and now is not None and now == run_field(scan_info, RESULTS_SHA256_PENDING):
-        own = (own[0], now)  # a row appended, scan.json's update after it not (yet) done
+    pending = run_field(scan_info, RESULTS_SHA256_PENDING)
+    if own is not None and pending is not None:  # the viewer's kept folder only: a scan's
+        # results.jsonl is read by the checks below, which refuse an odd file in one line
+        now = file_sha256(results) if now is None else now
+        if now == pending:
+            own = (own[0], now)  # a row appended, scan.json's update after it not (yet) done
     if case_end is None or own is None or own[1] == case_end[1]:
         edited = edited_since(results, case_end, "the case log", now=now) or edited_since(
             results, own, scan_info.name, now=now

@@ -37,8 +37,11 @@ def _kept_entries(case: Path) -> list[Any]:
 
 
 def _kept(qtbot, window: MainWindow, case: Path, count: int) -> list[Any]:
-    qtbot.waitUntil(lambda: len(_kept_entries(case)) == count, timeout=HANG_MS)
-    assert not window.case.results.busy
+    # the writer logs result-kept under the folder's lock, before it is done: wait for both
+    qtbot.waitUntil(
+        lambda: len(_kept_entries(case)) == count and not window.case.results.busy,
+        timeout=HANG_MS,
+    )
     return _kept_entries(case)
 
 
