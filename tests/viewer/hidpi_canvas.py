@@ -29,6 +29,22 @@ def coded_image() -> np.ndarray:
     return np.stack([cols, rows, np.full_like(cols, 128)], axis=-1).astype(np.uint8)
 
 
+def mouse_move(canvas: Any, at: Any) -> Any:
+    """The QMouseEvent a platform sends for the pointer moved to ``at`` (a QPointF in the
+    canvas viewport's logical pixels), no button held."""
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QMouseEvent
+
+    return QMouseEvent(
+        QEvent.Type.MouseMove,
+        at,
+        canvas.viewport().mapToGlobal(at),
+        Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+
+
 def main(zooms: list[float]) -> dict[str, object]:
     import pyqtgraph as pg
     from PySide6.QtWidgets import QApplication
@@ -70,8 +86,7 @@ def _pointer_rows(app: Any, canvas: Any, zoom: float) -> dict[str, Any]:
     """At ``zoom`` device pixels per image pixel, the image's corner between device pixels,
     the pointer over each device pixel of a row: [device x, red and green drawn there (the
     column and row drawn), the point ``hovered`` gave]."""
-    from PySide6.QtCore import QEvent, QPointF, Qt
-    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtCore import QPointF
     from PySide6.QtWidgets import QApplication
 
     ratio = canvas.devicePixelRatioF()
@@ -87,15 +102,7 @@ def _pointer_rows(app: Any, canvas: Any, zoom: float) -> dict[str, Any]:
     for x_device in range(4, min(shot.width(), int(WIDTH * zoom)) - 4):
         # the position a platform gives for a device pixel: its corner, in logical pixels
         at = QPointF(x_device / ratio, y_device / ratio)
-        move = QMouseEvent(
-            QEvent.Type.MouseMove,
-            at,
-            canvas.viewport().mapToGlobal(at),
-            Qt.MouseButton.NoButton,
-            Qt.MouseButton.NoButton,
-            Qt.KeyboardModifier.NoModifier,
-        )
-        QApplication.sendEvent(canvas.viewport(), move)
+        QApplication.sendEvent(canvas.viewport(), mouse_move(canvas, at))
         drawn = shot.pixelColor(x_device, y_device)
         rows.append([x_device, drawn.red(), drawn.green(), *hovered[-1]])
     canvas.hovered.disconnect()

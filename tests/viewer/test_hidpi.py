@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pytest
 from numpy.typing import NDArray
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
-from PySide6.QtGui import QImage, QMouseEvent, QPainter
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from forensic_viewer.gui.canvas import Canvas
@@ -40,6 +40,7 @@ from forensic_viewer.layer_base import ImageLayer
 from forensic_viewer.layers import LayerList
 from tests.conftest import HANG_MS, HANG_S
 from tests.viewer.conftest import scan_cli, write_image
+from tests.viewer.hidpi_canvas import mouse_move
 
 ROOT = Path(__file__).resolve().parents[2]
 ZOOMS = (1.0, 3.0, 1.7)  # device pixels per image pixel the pointer is tried at
@@ -181,21 +182,10 @@ def test_the_read_out_follows_every_mouse_move_however_fast(qtbot) -> None:
     ends = []
     for i in range(20):
         at = QPointF(100 + 5 * i, 120)
-        QApplication.sendEvent(canvas.viewport(), _move(canvas, at))
+        QApplication.sendEvent(canvas.viewport(), mouse_move(canvas, at))
         ends.append(canvas.view.mapSceneToView(canvas.mapToScene(at.toPoint())).x())
     assert len(hovered) == 20
     assert hovered[-1][0] == pytest.approx(ends[-1], abs=1.0)
-
-
-def _move(canvas: Canvas, at: QPointF) -> QMouseEvent:
-    return QMouseEvent(
-        QEvent.Type.MouseMove,
-        at,
-        canvas.viewport().mapToGlobal(at),
-        Qt.MouseButton.NoButton,
-        Qt.MouseButton.NoButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
 
 
 @pytest.fixture
