@@ -201,7 +201,7 @@ def keep_result(
                     _record_info(out, analysis, run_id, rows, sha)
                 except OSError as e:  # the row is in: the pending SHA-256 covers it till the next
                     kept = dataclasses.replace(kept, lag=_lag_line(out, e))
-                kept = dataclasses.replace(kept, info_sha256=_sha_or_none(out / SCAN_INFO))
+                kept = dataclasses.replace(kept, info_sha256=file_sha256(out / SCAN_INFO))
                 if logged is not None:
                     logged(kept)
         finally:
@@ -209,13 +209,6 @@ def keep_result(
     finally:
         lock.release()
     return kept
-
-
-def _sha_or_none(path: Path) -> str | None:
-    try:
-        return file_sha256(path)
-    except OSError:
-        return None
 
 
 def _lag_line(out: Path, e: OSError) -> str:
