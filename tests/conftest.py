@@ -13,6 +13,7 @@ os.environ.setdefault("FORENSIC_VIEWER_RUNTIME", "torch")
 
 import gc
 import re
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -302,3 +303,10 @@ def run_bounded(code: str, *args: str | Path, timeout: float = HANG_S) -> str:
         )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def hang_up_as_default() -> None:
+    """The child starts with SIGHUP at its default, as from a terminal, whatever the test run
+    inherited: under ``nohup`` (or a CI runner that ignores SIGHUP) the program rightly keeps
+    ignoring it, and a test of the stop would see the run go on."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)

@@ -23,18 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HANG_S
+from tests.conftest import HANG_S, hang_up_as_default
 from tests.trainer.conftest import make_folder
 from trainer.plan import RESUME_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def hang_up_as_default() -> None:
-    """The child starts with SIGHUP at its default, as from a terminal, whatever the test run
-    inherited: under ``nohup`` (or a CI runner that ignores SIGHUP) the program rightly keeps
-    ignoring it, and a test of the stop would see the run go on."""
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 @pytest.mark.parametrize(

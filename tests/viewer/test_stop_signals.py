@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HANG_S, said_lines
+from tests.conftest import HANG_S, hang_up_as_default, said_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,6 +46,7 @@ def _run(code: str, args: list[str], tmp_path: Path) -> subprocess.CompletedProc
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=hang_up_as_default,
     )
     try:
         out, err = child.communicate(timeout=HANG_S)
